@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of bulwark from Debian 12's packages.
+# Idempotent; safe to run again. Needs root (or sudo).
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+BUILD_PKGS=(
+  build-essential cmake ninja-build pkg-config clang-format
+  libfmt-dev libcli11-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
+  libarchive-dev libisal-dev libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev
+  libsqlite3-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
+)
+TEST_PKGS=(
+  docker.io docker-registry skopeo debootstrap apache2-utils
+  dpkg-dev sqlite3 zstd curl ca-certificates jq python3 iproute2 procps
+)
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Node.js and npm (for the CycloneDX schema check): the machine's own, else Debian's.
+if ! command -v npm >/dev/null 2>&1; then
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+echo "install-deps: all dependencies present"

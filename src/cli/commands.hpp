@@ -1,0 +1,11 @@
+// The subcommands. Each register_* adds one subcommand to the app and stores its
+// exit code in `exit_code` when it runs. main.cpp calls them all.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace bulwark::cli {
+
+// (subcommands are declared here as they land)
+
+}  // namespace bulwark::cli

@@ -1,0 +1,38 @@
+// bulwark: container security in one binary. main() only dispatches to cli/.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "bulwark: container security in one binary.\n"
+      "\n"
+      "Examples:\n"
+      "  bulwark sbom docker-archive:app.tar              packages in a 'docker save' archive, as a table\n"
+      "  bulwark sbom oci:./layout:v1 --format cyclonedx  CycloneDX 1.5 JSON of an OCI layout\n"
+      "  bulwark sbom docker://registry.example/app:1.2   pull from a registry (credentials: --creds, env, ~/.docker)\n"
+      "  bulwark sbom ./rootfs --format json              a root filesystem on disk\n",
+      "bulwark"};
+  app.set_version_flag("--version", "bulwark " BULWARK_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  int exit_code = 0;
+  (void)exit_code;
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  return exit_code;
+}
