@@ -6,6 +6,6 @@
 
 namespace bulwark::cli {
 
-// (subcommands are declared here as they land)
+void register_sbom(CLI::App& app, int& exit_code);
 
 }  // namespace bulwark::cli

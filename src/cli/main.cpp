@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   int exit_code = 0;
-  (void)exit_code;
+  bulwark::cli::register_sbom(app, exit_code);
 
   try {
     app.parse(argc, argv);

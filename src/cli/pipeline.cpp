@@ -1,0 +1,103 @@
+#include "cli/pipeline.hpp"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "core/filetree.hpp"
+#include "image/rootfs.hpp"
+
+namespace bulwark::cli {
+
+namespace {
+
+std::string package_key(const core::Package& p) {
+  return std::string(core::to_string(p.ecosystem)) + "\x1f" + p.name + "\x1f" + p.version + "\x1f" + p.architecture;
+}
+
+// The package set as it stood after one layer changed a package database.
+struct Snapshot {
+  std::size_t layer = 0;
+  std::set<std::string> keys;
+};
+
+// Each package is attributed to the layer from which on it is present without a
+// break up to the final image: the layer that installed (or last upgraded) it.
+void attribute_layers(std::vector<core::Package>& packages, const std::vector<Snapshot>& snapshots,
+                      const core::ImageInfo& info) {
+  if (snapshots.empty()) return;
+  for (auto& p : packages) {
+    auto key = package_key(p);
+    std::size_t first = snapshots.size();
+    for (std::size_t i = snapshots.size(); i-- > 0;) {
+      if (!snapshots[i].keys.contains(key)) break;
+      first = i;
+    }
+    if (first == snapshots.size()) continue;
+    auto layer = snapshots[first].layer;
+    if (layer < info.layers.size()) p.layer = info.layers[layer].diff_id;
+  }
+}
+
+}  // namespace
+
+Result<core::ScanResult> inventory(const image::Reference& ref, const image::SourceOptions& options,
+                                   const core::Context& ctx, core::Diagnostics& diags) {
+  auto catalogers = catalog::os_catalogers();
+  auto cataloger_wants = [&](std::string_view path) {
+    for (auto& c : catalogers) {
+      if (c->wants(path)) return true;
+    }
+    return false;
+  };
+  core::FileWanted wanted = [&](std::string_view path) {
+    return catalog::os_release_wanted(path) || cataloger_wants(path);
+  };
+
+  core::ScanResult result;
+  result.target.name = ref.str();
+  core::FileTree tree;
+  std::vector<Snapshot> snapshots;
+
+  if (ref.transport == image::Transport::dir) {
+    result.target.kind = core::TargetKind::rootfs;
+    if (auto st = image::read_directory(ref.path, wanted, ctx, tree); !st) return std::unexpected(st.error());
+  } else {
+    result.target.kind = core::TargetKind::image;
+    auto source = image::open_source(ref, options, ctx);
+    if (!source) return std::unexpected(source.error().within(ref.str()));
+    result.image = (*source)->info();
+    result.target.id = result.image->config_digest;
+    image::LayerObserver after_layer = [&](std::size_t layer, const core::FileTree& t,
+                                           const std::vector<std::string>& kept) {
+      bool db_changed = false;
+      for (auto& path : kept) {
+        if (cataloger_wants(path)) {
+          db_changed = true;
+          break;
+        }
+      }
+      if (!db_changed) return;
+      core::Diagnostics scratch;  // problems are reported once, from the final tree
+      auto pkgs = catalog::catalog_all(t, catalog::detect_os(t), scratch);
+      if (!pkgs) return;
+      Snapshot snap;
+      snap.layer = layer;
+      for (auto& p : *pkgs) snap.keys.insert(package_key(p));
+      snapshots.push_back(std::move(snap));
+    };
+    if (auto st = image::read_layers(**source, wanted, ctx, tree, after_layer); !st) {
+      return std::unexpected(st.error().within(ref.str()));
+    }
+  }
+
+  result.os = catalog::detect_os(tree);
+  auto packages = catalog::catalog_all(tree, result.os, diags);
+  if (!packages) return std::unexpected(packages.error().within(ref.str()));
+  result.packages = std::move(*packages);
+  if (result.image) attribute_layers(result.packages, snapshots, *result.image);
+  return result;
+}
+
+}  // namespace bulwark::cli
