@@ -150,11 +150,9 @@ class ZstdStream final : public util::ByteStream {
     while (true) {
       auto more = in_.fill();
       if (!more) return std::unexpected(more.error());
-      if (!*more) {
-        if (!frame_complete_) return fail(ErrorCode::parse, "zstd stream is truncated (ends inside a frame)", what_);
-        return 0;
-      }
-      ZSTD_inBuffer zin{in_.data(), in_.available(), 0};
+      if (!*more && frame_complete_) return 0;
+      // With the input exhausted the decoder may still hold output for us to flush.
+      ZSTD_inBuffer zin{*more ? in_.data() : nullptr, *more ? in_.available() : 0, 0};
       ZSTD_outBuffer zout{buffer, size, 0};
       std::size_t rc = ZSTD_decompressStream(ds_, &zout, &zin);
       in_.consume(zin.pos);
@@ -163,6 +161,7 @@ class ZstdStream final : public util::ByteStream {
       }
       frame_complete_ = rc == 0;
       if (zout.pos > 0) return zout.pos;
+      if (!*more) return fail(ErrorCode::parse, "zstd stream is truncated (ends inside a frame)", what_);
     }
   }
 

@@ -270,11 +270,10 @@ TEST(DockerArchive, ReadsDocker25BlobsLayout) {
   layout.add_to_index(desc);
   json layer_paths = json::array();
   for (const auto& l : plain) layer_paths.push_back("blobs/sha256/" + sha(l.blob).substr(7));
-  layout.files()["manifest.json"] =
-      json::array({{{"Config", "blobs/sha256/" + sha(config.dump()).substr(7)},
-                    {"RepoTags", {"new:1"}},
-                    {"Layers", layer_paths}}})
-          .dump();
+  layout.files()["manifest.json"] = json::array({{{"Config", "blobs/sha256/" + sha(config.dump()).substr(7)},
+                                                  {"RepoTags", {"new:1"}},
+                                                  {"Layers", layer_paths}}})
+                                        .dump();
   auto tar = tmp.path() / "save25.tar";
   layout.write_tar(tar);
   auto ctx = test_context();
@@ -291,9 +290,8 @@ TEST(DockerArchive, ReadsDocker25BlobsLayout) {
 TEST(OciLayout, IndexWithTwoPlatformsIsResolvedByPlatform) {
   TempDir tmp;
   OciLayout layout;
-  json list = {{"schemaVersion", 2},
-               {"mediaType", "application/vnd.oci.image.index.v1+json"},
-               {"manifests", json::array()}};
+  json list = {
+      {"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"}, {"manifests", json::array()}};
   for (std::string arch : {"amd64", "arm64"}) {
     std::vector<TestLayer> layers{make_layer(TarWriter().file("arch", arch).finish(), Codec::gzip)};
     auto d = layout.image(layers, config_for(layers, arch));
@@ -367,8 +365,8 @@ void expect_error(const Error& e, ErrorCode code, std::string_view text) {
 }
 
 TEST(Hostile, DotDotEntry) {
-  auto b = build_layout({make_layer(TarWriter().file("ok", "1").file("a/../../../etc/cron.d/evil", "x").finish(),
-                                    Codec::gzip)});
+  auto b = build_layout(
+      {make_layer(TarWriter().file("ok", "1").file("a/../../../etc/cron.d/evil", "x").finish(), Codec::gzip)});
   auto e = read_error(b->dir, test_context());
   expect_error(e, ErrorCode::hostile, "a/../../../etc/cron.d/evil");
   EXPECT_NE(e.describe().find("layer 0"), std::string::npos) << e.describe();
@@ -485,8 +483,8 @@ TEST(Hostile, TooManyFiles) {
 }
 
 TEST(Hostile, TooBigSingleFile) {
-  auto b = build_layout({make_layer(TarWriter().file("small", "x").file("big", std::string(5000, 'b')).finish(),
-                                    Codec::gzip)});
+  auto b = build_layout(
+      {make_layer(TarWriter().file("small", "x").file("big", std::string(5000, 'b')).finish(), Codec::gzip)});
   auto ctx = test_context();
   ctx.limits.max_file_bytes = 4096;
   expect_error(read_error(b->dir, ctx), ErrorCode::limit, "entry 'big' is 5000 bytes");
@@ -527,6 +525,36 @@ TEST(Hostile, DocumentsAreVerifiedAndLimited) {
   auto nl = open_oci_layout(no_layout->tmp.path(), "", {}, test_context());
   ASSERT_FALSE(nl);
   expect_error(nl.error(), ErrorCode::parse, "oci-layout");
+}
+
+TEST(Layers, LargeLayersStreamThroughEveryCodec) {
+  // Several MiB, more than the fixed buffers, so decoders must flush across many reads.
+  std::string big;
+  big.reserve(6 << 20);
+  std::uint32_t x = 12345;
+  while (big.size() < (6U << 20)) {
+    x = x * 1103515245U + 12345U;
+    big += "line " + std::to_string(x % 1000) + " of some text\n";
+  }
+  auto tar = TarWriter().file("big.txt", big).file("after", "tail").finish();
+  for (auto codec : {Codec::none, Codec::gzip, Codec::zstd}) {
+    auto b = build_layout({make_layer(tar, codec)});
+    auto ctx = test_context();
+    auto src = open_oci_layout(b->dir, "", {}, ctx);
+    ASSERT_TRUE(src);
+    auto tree = read_tree(**src, ctx);
+    ASSERT_TRUE(tree) << tree.error().describe();
+    ASSERT_TRUE(tree->find("big.txt")->content);
+    EXPECT_EQ(sha(*tree->find("big.txt")->content), sha(big));
+    EXPECT_EQ(*tree->find("after")->content, "tail");
+  }
+  // A truncated zstd stream is named as such.
+  auto z = zstd(tar);
+  auto b = build_layout({TestLayer{tar, z.substr(0, z.size() / 2), layer_media_type(Codec::zstd), ""}});
+  expect_error(read_error(b->dir, test_context()), ErrorCode::parse, "zstd");
+  // Garbage after a complete gzip stream is not silently ignored.
+  auto g = build_layout({TestLayer{tar, gzip(tar) + "garbage", layer_media_type(Codec::gzip), ""}});
+  expect_error(read_error(g->dir, test_context()), ErrorCode::parse, "trailing data");
 }
 
 // ---- directories ---------------------------------------------------------------
@@ -578,10 +606,12 @@ TEST(Directory, WalksWithoutFollowingLinks) {
 // ---- a real `docker save` ----------------------------------------------------------
 
 TEST(DockerSave, ReadsWhatDockerWrites) {
-  if (std::system("docker info >/dev/null 2>&1") != 0) GTEST_SKIP() << "no reachable Docker daemon (docker info failed)";
+  if (std::system("docker info >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "no reachable Docker daemon (docker info failed)";
   TempDir tmp;
   auto rootfs = tmp.path() / "rootfs.tar";
-  write_bytes(rootfs, TarWriter().dir("etc").file("etc/os-release", "ID=bulwarktest\n").file("bin/x", "x", 0755).finish());
+  write_bytes(rootfs,
+              TarWriter().dir("etc").file("etc/os-release", "ID=bulwarktest\n").file("bin/x", "x", 0755).finish());
   const std::string name = "bulwark-image-test:" + std::to_string(::getpid());
   auto save = tmp.path() / "saved.tar";
   std::string cmd = "docker import " + rootfs.string() + " " + name + " >/dev/null 2>&1 && docker save -o " +

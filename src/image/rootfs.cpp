@@ -34,6 +34,7 @@ constexpr std::size_t kBuffer = 256 * 1024;
 constexpr std::uint64_t kRatioGrace = 1 << 20;
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
+constexpr std::string_view kAufsMetaPrefix = ".wh..wh.";
 
 // Counts the compressed bytes as they are read, for progress and the bomb check.
 class CountingStream final : public util::ByteStream {
@@ -208,6 +209,11 @@ Status read_entries(struct archive* a, LayerFeed& feed, int layer, const core::F
     std::string_view base = std::string_view(*path).substr(slash == std::string::npos ? 0 : slash + 1);
     if (base == kOpaqueMarker) {
       changes.opaque_dirs.push_back(dir);
+      continue;
+    }
+    // Other ".wh..wh." names are aufs bookkeeping (hard-link folders), not whiteouts.
+    if (base.starts_with(kAufsMetaPrefix)) {
+      if (archive_read_data_skip(a) < ARCHIVE_WARN) return archive_error("skipping '" + shown + "'");
       continue;
     }
     if (base.starts_with(kWhiteoutPrefix)) {
