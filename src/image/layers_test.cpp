@@ -2,6 +2,7 @@
 // with gzip and zstd, assembled into OCI layouts and docker-save archives with
 // computed digests, then read back into a FileTree.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -462,9 +463,14 @@ TEST(Hostile, DecompressionBomb) {
   ctx.limits.max_compression_ratio = 100000;
   auto src = open_oci_layout(b->dir, "", {}, ctx);
   ASSERT_TRUE(src);
+  struct rusage before {};
+  ::getrusage(RUSAGE_SELF, &before);
   auto tree = read_tree(**src, ctx, [](std::string_view) { return false; });
   ASSERT_TRUE(tree) << tree.error().describe();
   EXPECT_EQ(tree->find("zeros.bin")->size, 200ULL << 20);
+  struct rusage after {};
+  ::getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 64 * 1024) << "peak memory grew with the layer (KiB)";
   ctx.limits.max_total_bytes = 100ULL << 20;
   auto again = open_oci_layout(b->dir, "", {}, ctx);
   ASSERT_TRUE(again);
@@ -631,6 +637,29 @@ TEST(DockerSave, ReadsWhatDockerWrites) {
   ASSERT_TRUE(tree) << tree.error().describe();
   EXPECT_EQ(*tree->find("etc/os-release")->content, "ID=bulwarktest\n");
   EXPECT_EQ(tree->find("bin/x")->mode, 0755U);
+
+  // skopeo's OCI layouts and archives (gzip and zstd layers) read to the same tree.
+  if (std::system("skopeo --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "skopeo is not installed";
+  for (std::string format : {"gzip", "zstd"}) {
+    auto layout = tmp.path() / ("oci-" + format);
+    auto archive = tmp.path() / ("oci-" + format + ".tar");
+    std::string copy = "skopeo copy -q --dest-compress-format " + format + " docker-archive:" + save.string() + " ";
+    ASSERT_EQ(std::system((copy + "oci:" + layout.string() + ":t1 >/dev/null 2>&1").c_str()), 0) << copy;
+    ASSERT_EQ(std::system((copy + "oci-archive:" + archive.string() + ":t2 >/dev/null 2>&1").c_str()), 0) << copy;
+    auto from_layout = open_oci_layout(layout, "t1", {}, ctx);
+    ASSERT_TRUE(from_layout) << from_layout.error().describe();
+    // The config is rewritten for OCI, the layer content is not.
+    EXPECT_EQ((*from_layout)->info().layers[0].diff_id, (*src)->info().layers[0].diff_id);
+    EXPECT_NE((*from_layout)->info().layers[0].media_type.find(format), std::string::npos);
+    auto from_archive = open_oci_archive(archive, "t2", {}, ctx);
+    ASSERT_TRUE(from_archive) << from_archive.error().describe();
+    for (auto* s : {from_layout->get(), from_archive->get()}) {
+      auto t = read_tree(*s, ctx);
+      ASSERT_TRUE(t) << t.error().describe();
+      EXPECT_EQ(*t->find("etc/os-release")->content, "ID=bulwarktest\n");
+      EXPECT_EQ(t->size(), tree->size());
+    }
+  }
 }
 
 }  // namespace
