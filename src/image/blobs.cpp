@@ -137,7 +137,7 @@ class StoredImage final : public ImageSource {
       return fail(ErrorCode::invalid_argument, fmt::format("no layer {}", index), info_.reference);
     }
     const LayerBlob& b = blobs_[index];
-    auto what = fmt::format("{}: layer {} ({})", store_->name(), index, b.rel);
+    auto what = fmt::format("{}: layer {} ({})", info_.reference, index, b.rel);
     auto s = store_->open(b.rel);
     if (!s) {
       if (s.error().code == ErrorCode::not_found) {

@@ -70,6 +70,11 @@ Result<core::FileTree> read_tree(ImageSource& source, const core::Context& ctx,
   return tree;
 }
 
+void expect_error(const Error& e, ErrorCode code, std::string_view text) {
+  EXPECT_EQ(e.code, code) << e.describe();
+  EXPECT_NE(e.describe().find(text), std::string::npos) << e.describe();
+}
+
 void expect_sample_tree(const core::FileTree& tree) {
   const auto* passwd = tree.find("etc/passwd");
   ASSERT_NE(passwd, nullptr);
@@ -286,6 +291,72 @@ TEST(DockerArchive, ReadsDocker25BlobsLayout) {
   expect_sample_tree(*tree);
 }
 
+TEST(DockerArchive, VerifiesConfigAndLayers) {
+  TempDir tmp;
+  auto layer = make_layer(TarWriter().file("f", "content").finish(), Codec::none);
+  auto config = config_for({layer});
+  DockerSave save;
+  save.image({layer}, config, {"app:1"});
+  auto cfg_name = util::sha256_hex(config.dump()) + ".json";
+  save.files()[cfg_name].replace(save.files()[cfg_name].find("amd64"), 5, "arm64");
+  auto tar = tmp.path() / "tampered.tar";
+  save.write(tar);
+  auto src = open_docker_archive(tar, "", {}, test_context());
+  ASSERT_FALSE(src);
+  expect_error(src.error(), ErrorCode::digest_mismatch, "blob digest mismatch");
+
+  DockerSave bad_layer;
+  bad_layer.image({layer}, config, {"app:1"});
+  for (auto& [rel, data] : bad_layer.files()) {
+    if (rel.ends_with("/layer.tar")) data.replace(data.find("content"), 7, "CONTENT");
+  }
+  auto tar2 = tmp.path() / "bad-layer.tar";
+  bad_layer.write(tar2);
+  auto src2 = open_docker_archive(tar2, "app:1", {}, test_context());
+  ASSERT_TRUE(src2) << src2.error().describe();
+  auto tree = read_tree(**src2, test_context());
+  ASSERT_FALSE(tree);
+  expect_error(tree.error(), ErrorCode::digest_mismatch, "docker-archive:" + tar2.string() + ":app:1: layer 0");
+}
+
+// Records what read_layers reports.
+class RecordingProgress final : public core::Progress {
+ public:
+  void begin(std::string_view label, std::uint64_t total) override {
+    labels.emplace_back(label);
+    totals.push_back(total);
+    advanced.push_back(0);
+  }
+  void advance(std::uint64_t amount) override { advanced.back() += amount; }
+  void end() override { ++ended; }
+  void note(std::string_view) override {}
+  std::vector<std::string> labels;
+  std::vector<std::uint64_t> totals;
+  std::vector<std::uint64_t> advanced;
+  int ended = 0;
+};
+
+TEST(Layers, ReportsCompressedBytesPerLayer) {
+  TempDir tmp;
+  auto layers = sample_layers();
+  OciLayout layout;
+  layout.add_to_index(layout.image(layers, config_for(layers)));
+  layout.write_dir(tmp.path());
+  RecordingProgress progress;
+  auto ctx = test_context();
+  ctx.progress = &progress;
+  auto src = open_oci_layout(tmp.path(), "", {}, ctx);
+  ASSERT_TRUE(src);
+  ASSERT_TRUE(read_tree(**src, ctx));
+  ASSERT_EQ(progress.advanced.size(), 3U);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(progress.advanced[i], layers[i].blob.size()) << i;
+    EXPECT_EQ(progress.totals[i], layers[i].blob.size()) << i;
+  }
+  EXPECT_EQ(progress.labels[2], "layer 3/3");
+  EXPECT_EQ(progress.ended, 3);
+}
+
 // ---- platforms ---------------------------------------------------------------
 
 TEST(OciLayout, IndexWithTwoPlatformsIsResolvedByPlatform) {
@@ -358,11 +429,6 @@ Error read_error(const fs::path& dir, const core::Context& ctx) {
   auto tree = read_tree(**src, ctx);
   EXPECT_FALSE(tree) << "expected reading to fail";
   return tree ? Error{} : tree.error();
-}
-
-void expect_error(const Error& e, ErrorCode code, std::string_view text) {
-  EXPECT_EQ(e.code, code) << e.describe();
-  EXPECT_NE(e.describe().find(text), std::string::npos) << e.describe();
 }
 
 TEST(Hostile, DotDotEntry) {

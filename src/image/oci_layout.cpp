@@ -123,6 +123,7 @@ Status collect(const BlobStore& store, const nlohmann::json& index, std::vector<
 bool name_matches(const std::vector<std::string>& names, std::string_view tag) {
   for (const auto& n : names) {
     if (n == tag) return true;
+    if (n.ends_with("/" + std::string(tag))) return true;  // "docker.io/library/app:1" for "app:1"
     // io.containerd.image.name holds a full name: accept "name:tag" and the bare tag after it.
     auto colon = n.rfind(':');
     if (colon != std::string::npos && n.find('/', colon) == std::string::npos && n.substr(colon + 1) == tag) {

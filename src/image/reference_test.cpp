@@ -224,6 +224,28 @@ TEST(TarIndex, ListsMembersWithLongNamesInEveryFormat) {
   }
 }
 
+TEST(TarIndex, FollowsLinksBetweenMembersButNotOut) {
+  TempDir tmp;
+  auto path = tmp.path() / "links.tar";
+  write_bytes(path, TarWriter()
+                        .file("a/layer.tar", "layer bytes")
+                        .symlink("b/layer.tar", "../a/layer.tar")
+                        .hardlink("c/layer.tar", "a/layer.tar")
+                        .symlink("d/out", "../../../etc/passwd")
+                        .symlink("e/abs", "/etc/passwd")
+                        .finish());
+  core::Limits limits;
+  auto idx = detail::TarIndex::build(path, limits);
+  ASSERT_TRUE(idx) << idx.error().describe();
+  for (auto name : {"b/layer.tar", "c/layer.tar"}) {
+    auto s = idx->open(name);
+    ASSERT_TRUE(s) << name;
+    EXPECT_EQ(*util::read_all(**s, 100, name), "layer bytes");
+  }
+  EXPECT_FALSE(idx->open("d/out"));
+  EXPECT_FALSE(idx->open("e/abs"));
+}
+
 TEST(TarIndex, RejectsHostileAndTruncatedArchives) {
   TempDir tmp;
   core::Limits limits;

@@ -303,6 +303,7 @@ class DockerSave {
     }
     manifest_.push_back({{"Config", cfg_name}, {"RepoTags", tags}, {"Layers", layer_paths}});
   }
+  std::map<std::string, std::string>& files() { return files_; }
   void write(const fs::path& file) const {
     TarWriter t;
     for (const auto& [rel, data] : files_) t.file(rel, data);
