@@ -357,6 +357,38 @@ TEST(Layers, ReportsCompressedBytesPerLayer) {
   EXPECT_EQ(progress.ended, 3);
 }
 
+TEST(Layers, ObserverSeesEachLayerAppliedWithItsKeptFiles) {
+  TempDir tmp;
+  auto layers = sample_layers();
+  OciLayout layout;
+  layout.add_to_index(layout.image(layers, config_for(layers)));
+  layout.write_dir(tmp.path());
+  auto ctx = test_context();
+  auto src = open_oci_layout(tmp.path(), "", {}, ctx);
+  ASSERT_TRUE(src);
+  std::vector<std::size_t> seen;
+  std::vector<std::vector<std::string>> kept_per_layer;
+  std::vector<bool> shadow_present;
+  LayerObserver observer = [&](std::size_t layer, const core::FileTree& t, const std::vector<std::string>& kept) {
+    seen.push_back(layer);
+    kept_per_layer.push_back(kept);
+    shadow_present.push_back(t.find("etc/shadow") != nullptr);
+  };
+  core::FileTree tree;
+  auto wanted = [](std::string_view p) { return p.starts_with("etc/") || p == "usr/bin/tool"; };
+  ASSERT_TRUE(read_layers(**src, wanted, ctx, tree, observer));
+  EXPECT_EQ(seen, (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(shadow_present, (std::vector<bool>{true, false, false}));
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(sorted(kept_per_layer[0]),
+            (std::vector<std::string>{"etc/passwd", "etc/passwd-link", "etc/shadow", "usr/bin/tool"}));
+  EXPECT_TRUE(kept_per_layer[1].empty());
+  EXPECT_EQ(kept_per_layer[2], std::vector<std::string>{"usr/bin/tool"});
+}
+
 // ---- platforms ---------------------------------------------------------------
 
 TEST(OciLayout, IndexWithTwoPlatformsIsResolvedByPlatform) {

@@ -278,7 +278,7 @@ Status read_entries(struct archive* a, LayerFeed& feed, int layer, const core::F
 }
 
 Status read_layer(ImageSource& source, std::size_t index, const core::FileWanted& wanted, const core::Context& ctx,
-                  Counters& counters, core::FileTree& tree) {
+                  Counters& counters, core::FileTree& tree, const LayerObserver& after_layer) {
   const auto& info = source.info();
   const auto& layer = info.layers[index];
   const std::string what = fmt::format("{}: layer {} ({})", info.reference, index, layer.digest);
@@ -329,7 +329,14 @@ Status read_layer(ImageSource& source, std::size_t index, const core::FileWanted
                 fmt::format("diffID mismatch: the config says {}, the uncompressed layer is {}", layer.diff_id, got),
                 what);
   }
+  std::vector<std::string> kept;
+  if (after_layer) {
+    for (const auto& e : changes.entries) {
+      if (e.content) kept.push_back(e.path);
+    }
+  }
   changes.apply(tree);
+  if (after_layer) after_layer(index, tree, kept);
   return {};
 }
 
@@ -451,11 +458,11 @@ Status walk(DirWalk& w, int dirfd, const std::string& prefix, int depth) {
 
 }  // namespace
 
-Status read_layers(ImageSource& source, const core::FileWanted& wanted, const core::Context& ctx,
-                   core::FileTree& tree) {
+Status read_layers(ImageSource& source, const core::FileWanted& wanted, const core::Context& ctx, core::FileTree& tree,
+                   const LayerObserver& after_layer) {
   Counters counters;
   for (std::size_t i = 0; i < source.info().layers.size(); ++i) {
-    if (auto s = read_layer(source, i, wanted, ctx, counters, tree); !s) return s;
+    if (auto s = read_layer(source, i, wanted, ctx, counters, tree, after_layer); !s) return s;
   }
   return {};
 }
