@@ -129,8 +129,6 @@ struct Platform {
 
 // ---- layer decoding -------------------------------------------------------
 
-enum class Compression { none, gzip, zstd };
-
 // A stream of the uncompressed bytes of a (maybe gzip- or zstd-compressed) blob;
 // the compression is detected from the first bytes.
 [[nodiscard]] Result<std::unique_ptr<util::ByteStream>> open_decompressed(std::unique_ptr<util::ByteStream> inner,

@@ -11,7 +11,8 @@ namespace bulwark::image {
 
 // `docker save` output (legacy layout with manifest.json + repositories, or the
 // Docker 25+ layout that is also an OCI layout). `ref` picks one of several images
-// by RepoTag ("name:tag") or index; empty = the only image (ambiguous: error).
+// by RepoTag ("name:tag"; "name" means "name:latest") or by position ("@0", "@1");
+// empty = the only image (several: an error listing them).
 [[nodiscard]] Result<std::unique_ptr<ImageSource>> open_docker_archive(const std::filesystem::path& path,
                                                                        const std::string& ref,
                                                                        const SourceOptions& options,
