@@ -284,6 +284,11 @@ Status read_layer(ImageSource& source, std::size_t index, const core::FileWanted
   const std::string what = fmt::format("{}: layer {} ({})", info.reference, index, layer.digest);
   auto& progress = ctx.progress_sink();
   progress.begin(fmt::format("layer {}/{}", index + 1, info.layers.size()), layer.size);
+  // Every way out of this function, error or not, closes the progress line.
+  struct EndProgress {
+    core::Progress& p;
+    ~EndProgress() { p.end(); }
+  } end_progress{progress};
 
   auto blob = source.open_layer(index);
   if (!blob) return std::unexpected(blob.error());
@@ -309,20 +314,15 @@ Status read_layer(ImageSource& source, std::size_t index, const core::FileWanted
   }
   LayerChanges changes;
   if (auto s = read_entries(a.get(), feed, static_cast<int>(index), wanted, ctx.limits, counters, tree, changes); !s) {
-    progress.end();
     return s;
   }
   // The diffID covers the whole tar (padding after the end blocks too), and the
   // blob's digest is only known at its end: read both streams to their ends.
   while (true) {
     auto n = feed.pull();
-    if (!n) {
-      progress.end();
-      return std::unexpected(n.error());
-    }
+    if (!n) return std::unexpected(n.error());
     if (*n == 0) break;
   }
-  progress.end();
   auto got = "sha256:" + feed.diff_hash.hex_digest();
   if (got != layer.diff_id) {
     return fail(ErrorCode::digest_mismatch,
