@@ -289,6 +289,17 @@ TEST(DockerArchive, ReadsDocker25BlobsLayout) {
   auto tree = read_tree(**src, ctx);
   ASSERT_TRUE(tree) << tree.error().describe();
   expect_sample_tree(*tree);
+
+  // Without manifest.json the archive is read as the OCI layout it also is.
+  layout.files().erase("manifest.json");
+  auto oci_only = tmp.path() / "oci-only.tar";
+  layout.write_tar(oci_only);
+  auto via_oci = open_docker_archive(oci_only, "", {}, ctx);
+  ASSERT_TRUE(via_oci) << via_oci.error().describe();
+  EXPECT_EQ((*via_oci)->info().manifest_digest, desc["digest"]);
+  auto oci_tree = read_tree(**via_oci, ctx);
+  ASSERT_TRUE(oci_tree) << oci_tree.error().describe();
+  expect_sample_tree(*oci_tree);
 }
 
 TEST(DockerArchive, VerifiesConfigAndLayers) {
@@ -769,6 +780,18 @@ TEST(DockerSave, ReadsWhatDockerWrites) {
   ASSERT_TRUE(tree) << tree.error().describe();
   EXPECT_EQ(*tree->find("etc/os-release")->content, "ID=bulwarktest\n");
   EXPECT_EQ(tree->find("bin/x")->mode, 0755U);
+
+  // Docker 25+ archives are OCI layouts too, tagged with the full containerd name
+  // (older daemons, like Debian 12's 20.10, write the legacy layout only).
+  auto index = detail::TarIndex::build(save, ctx.limits);
+  ASSERT_TRUE(index);
+  if (index->find("oci-layout")) {
+    auto as_oci = open_oci_archive(save, name, {}, ctx);
+    ASSERT_TRUE(as_oci) << as_oci.error().describe();
+    EXPECT_EQ((*as_oci)->info().layers[0].diff_id, (*src)->info().layers[0].diff_id);
+  } else {
+    EXPECT_FALSE(open_oci_archive(save, name, {}, ctx));
+  }
 
   // skopeo's OCI layouts and archives (gzip and zstd layers) read to the same tree.
   if (std::system("skopeo --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "skopeo is not installed";
