@@ -36,6 +36,8 @@ class ImageSource {
   [[nodiscard]] virtual Result<std::unique_ptr<util::ByteStream>> open_layer(std::size_t index) = 0;
 };
 
+// Opens an image by its reference. A `dir:` reference is not an image: read it with
+// read_directory (image/rootfs.hpp).
 [[nodiscard]] Result<std::unique_ptr<ImageSource>> open_source(const Reference& ref, const SourceOptions& options,
                                                                const core::Context& ctx);
 

@@ -11,7 +11,8 @@ namespace bulwark::image {
 
 // `docker save` output (legacy layout with manifest.json + repositories, or the
 // Docker 25+ layout that is also an OCI layout). `ref` picks one of several images
-// by RepoTag ("name:tag") or index; empty = the only image (ambiguous: error).
+// by RepoTag ("name:tag"; "name" means "name:latest") or by position ("@0", "@1");
+// empty = the only image (several: an error listing them).
 [[nodiscard]] Result<std::unique_ptr<ImageSource>> open_docker_archive(const std::filesystem::path& path,
                                                                        const std::string& ref,
                                                                        const SourceOptions& options,
@@ -20,8 +21,7 @@ namespace bulwark::image {
 // An OCI image layout folder; `tag` matches org.opencontainers.image.ref.name;
 // an index with several manifests (or a manifest list) is resolved with options.platform.
 [[nodiscard]] Result<std::unique_ptr<ImageSource>> open_oci_layout(const std::filesystem::path& dir,
-                                                                   const std::string& tag,
-                                                                   const SourceOptions& options,
+                                                                   const std::string& tag, const SourceOptions& options,
                                                                    const core::Context& ctx);
 
 // A tar of an OCI image layout, read in place (no extraction).
