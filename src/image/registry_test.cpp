@@ -170,6 +170,12 @@ class Registry : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     if (!local_image_.empty()) (void)run("docker rmi -f " + local_image_ + " >/dev/null 2>&1");
+    // Leave the shared registry as it was (its blobs go at its next garbage collection).
+    for (const auto& repo : {single_repo_, multi_repo_}) {
+      if (repo.empty() || creds_.empty()) continue;
+      (void)run("skopeo delete --creds " + shell_quote(creds_) + " --tls-verify=false docker://" +
+                std::string(kRegistry) + "/" + repo + ":v1 >/dev/null 2>&1");
+    }
     work_.reset();
   }
 
