@@ -355,8 +355,7 @@ class Session {
   }
   Error rejected_credentials() const {
     return Error{ErrorCode::auth,
-                 fmt::format("the registry rejected the credentials of user '{}' or denied access to {}",
-                             util::printable(creds_->username), repository_),
+                 fmt::format("the registry rejected the {} or denied them access to {}", creds_->origin, repository_),
                  where()};
   }
 
@@ -591,17 +590,22 @@ Result<std::optional<Credentials>> read_docker_config_credentials(const std::fil
         return fail(ErrorCode::parse, fmt::format("auths[\"{}\"].auth is not base64 of user:password", key),
                     config.string());
       }
-      return std::optional<Credentials>(Credentials{decoded->substr(0, colon), decoded->substr(colon + 1)});
+      return std::optional<Credentials>(
+          Credentials{decoded->substr(0, colon), decoded->substr(colon + 1), "credentials from " + config.string()});
     }
     auto user = string_field(entry, "username");
-    if (!user.empty()) return std::optional<Credentials>(Credentials{user, string_field(entry, "password")});
+    if (!user.empty()) {
+      return std::optional<Credentials>(
+          Credentials{user, string_field(entry, "password"), "credentials from " + config.string()});
+    }
   }
   return std::optional<Credentials>{};
 }
 
 Result<std::optional<Credentials>> resolve_credentials(std::string_view registry, const SourceOptions& options) {
   if (options.username && !options.username->empty()) {
-    return std::optional<Credentials>(Credentials{*options.username, options.password.value_or("")});
+    return std::optional<Credentials>(Credentials{*options.username, options.password.value_or(""),
+                                                  "given credentials (--creds or BULWARK_USERNAME)"});
   }
   return read_docker_config_credentials(docker_config_path(), registry);
 }

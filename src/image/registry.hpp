@@ -20,6 +20,9 @@ namespace bulwark::image {
 struct Credentials {
   std::string username;
   std::string password;
+  // Where they came from, for messages ("credentials from /root/.docker/config.json").
+  // Messages name the origin, never the username or password.
+  std::string origin;
 };
 
 // The registry host the API is served from: "docker.io" and "index.docker.io"

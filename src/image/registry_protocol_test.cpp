@@ -183,7 +183,8 @@ TEST_F(TokenRegistry, RejectedCredentialsAtTheTokenServiceAreAnAuthError) {
   ASSERT_FALSE(src);
   EXPECT_EQ(src.error().code, ErrorCode::auth);
   EXPECT_EQ(src.error().describe().find("not-the-password"), std::string::npos);
-  EXPECT_NE(src.error().describe().find(kUser), std::string::npos);
+  EXPECT_EQ(src.error().describe().find(kUser), std::string::npos);
+  EXPECT_EQ(src.error().describe().find(kPassword), std::string::npos);
 }
 
 TEST_F(TokenRegistry, ManifestNotMatchingThePinnedDigestIsRefused) {

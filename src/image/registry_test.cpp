@@ -325,7 +325,8 @@ TEST_F(Registry, WrongPasswordIsAnAuthErrorWithoutThePassword) {
   EXPECT_EQ(src.error().code, ErrorCode::auth);
   EXPECT_EQ(src.error().describe().find(*options.password), std::string::npos);
   EXPECT_EQ(src.error().describe().find(password_), std::string::npos);
-  EXPECT_NE(src.error().describe().find(user_), std::string::npos);
+  EXPECT_EQ(src.error().describe().find(user_), std::string::npos);
+  EXPECT_NE(src.error().message.find("given credentials"), std::string::npos);
 }
 
 TEST_F(Registry, NoCredentialsIsAnAuthError) {
@@ -359,6 +360,7 @@ TEST_F(Registry, CredentialsComeFromTheDockerConfig) {
   ASSERT_TRUE(resolved->has_value());
   EXPECT_EQ((*resolved)->username, user_);
   EXPECT_EQ((*resolved)->password, password_);
+  EXPECT_EQ((*resolved)->origin, "credentials from " + (*cfg / "config.json").string());
   ASSERT_TRUE(src) << src.error().describe();
   EXPECT_EQ((*src)->info().layers.size(), 1u);
 }
