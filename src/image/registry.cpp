@@ -33,6 +33,8 @@ constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json"
 constexpr std::string_view kOciManifest = "application/vnd.oci.image.manifest.v1+json";
 constexpr std::string_view kDockerList = "application/vnd.docker.distribution.manifest.list.v2+json";
 constexpr std::string_view kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
+constexpr std::string_view kOciConfig = "application/vnd.oci.image.config.v1+json";
+constexpr std::string_view kDockerConfig = "application/vnd.docker.container.image.v1+json";
 constexpr std::size_t kMaxLayers = 1024;        // Docker itself stops at 127
 constexpr std::size_t kMaxIndexEntries = 4096;  // platforms and attestations in one index
 constexpr std::uint64_t kMaxTokenBytes = 1 << 20;
@@ -406,6 +408,7 @@ Result<Manifest> fetch_manifest(Session& session, const std::string& reference, 
 
 // ---------------------------------------------------------------- the source
 
+// Not safe to use from several threads at once (one HTTP connection, one session).
 class RegistrySource final : public ImageSource {
  public:
   RegistrySource(std::unique_ptr<Session> session, core::Context ctx, core::ImageInfo info, std::string config)
@@ -738,6 +741,14 @@ Result<std::unique_ptr<ImageSource>> open_registry(const Reference& ref, const S
 
   auto config_desc = parse_descriptor(manifest.doc.value("config", json()), shown);
   if (!config_desc) return std::unexpected(config_desc.error());
+  // Registries also hold artifacts (signatures, SBOMs, charts) in image manifests;
+  // their config type says they are not container images.
+  if (!config_desc->media_type.empty() && config_desc->media_type != kOciConfig &&
+      config_desc->media_type != kDockerConfig) {
+    return fail(ErrorCode::unsupported,
+                fmt::format("not a container image (config type '{}')", util::printable(config_desc->media_type)),
+                shown);
+  }
   const auto& layer_docs = manifest.doc["layers"];
   if (!layer_docs.is_array()) return fail(ErrorCode::parse, "a manifest without layers", shown);
   if (layer_docs.size() > kMaxLayers) {

@@ -102,6 +102,12 @@ class TokenRegistry : public ::testing::Test {
     if (req.target == manifests + "v1" || req.target == manifests + digest_of(manifest_)) {
       return TestResponse{200, {{"Content-Type", type}, {"Docker-Content-Digest", digest_of(manifest_)}}, manifest_};
     }
+    if (req.target == manifests + "artifact") {
+      auto artifact = json::parse(manifest_);
+      artifact["mediaType"] = "application/vnd.oci.image.manifest.v1+json";
+      artifact["config"]["mediaType"] = "application/vnd.cncf.helm.config.v1+json";
+      return TestResponse{200, {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}}, artifact.dump()};
+    }
     if (req.target == manifests + "lying-header") {
       return TestResponse{
           200, {{"Content-Type", type}, {"Docker-Content-Digest", digest_of("something else")}}, manifest_};
@@ -202,6 +208,13 @@ TEST_F(TokenRegistry, LyingDockerContentDigestIsRefused) {
   auto src = image::open_registry(ref("lying-header"), options(), ctx_);
   ASSERT_FALSE(src);
   EXPECT_EQ(src.error().code, ErrorCode::digest_mismatch);
+}
+
+TEST_F(TokenRegistry, ArtifactsAreNotImages) {
+  auto src = image::open_registry(ref("artifact"), options(), ctx_);
+  ASSERT_FALSE(src);
+  EXPECT_EQ(src.error().code, ErrorCode::unsupported);
+  EXPECT_NE(src.error().message.find("application/vnd.cncf.helm.config.v1+json"), std::string::npos);
 }
 
 TEST_F(TokenRegistry, CorruptBlobIsNotCached) {
