@@ -30,7 +30,12 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kRegistry = "127.0.0.1:5000";
-constexpr const char* kCredsFile = "/tmp/bulwark-e2e-services/registry/creds";
+
+// Where scripts/start-services.sh keeps the registry's made-up credentials.
+fs::path creds_file() {
+  const char* state = std::getenv("BULWARK_E2E_STATE");
+  return fs::path(state != nullptr && *state != '\0' ? state : "/tmp/bulwark-e2e-services") / "registry" / "creds";
+}
 
 // Records what a source reports, to see whether a blob was downloaded.
 class RecordingProgress final : public core::Progress {
@@ -109,8 +114,8 @@ class Registry : public ::testing::Test {
       skip_reason_ = "no Docker engine on /var/run/docker.sock (run scripts/start-services.sh)";
       return;
     }
-    auto creds = util::read_file(kCredsFile, 4096);
-    ASSERT_TRUE(creds) << "registry is up but its credentials file is missing: " << kCredsFile;
+    auto creds = util::read_file(creds_file(), 4096);
+    ASSERT_TRUE(creds) << "registry is up but its credentials file is missing: " << creds_file();
     creds_ = std::string(creds->substr(0, creds->find('\n')));
     user_ = creds_.substr(0, creds_.find(':'));
     password_ = creds_.substr(creds_.find(':') + 1);

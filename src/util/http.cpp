@@ -172,6 +172,12 @@ Result<HttpResponse> perform_once(CURL* curl, const HttpOptions& options, HttpMe
 
   curl_slist* raw_list = nullptr;
   for (const auto& [k, v] : headers) {
+    // Values can come from servers (a token); a line break would smuggle in another header.
+    if ((k + v).find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos || k.empty() ||
+        k.find(':') != std::string::npos) {
+      curl_slist_free_all(raw_list);
+      return fail(ErrorCode::invalid_argument, "refusing a request header with a line break or bad name", shown);
+    }
     std::string line = k + ": " + v;
     curl_slist* next = curl_slist_append(raw_list, line.c_str());
     if (next == nullptr) {

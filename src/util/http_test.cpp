@@ -184,3 +184,15 @@ TEST(Http, UrlHelpers) {
   EXPECT_EQ(util::url_encode("repository:a/b:pull", ":/"), "repository:a/b:pull");
   EXPECT_EQ(util::url_encode("a b&c"), "a%20b%26c");
 }
+
+TEST(Http, HeaderInjectionIsRefused) {
+  LoopbackHttpServer server([](const TestRequest&) { return TestResponse{200, {}, "ok"}; });
+  util::HttpClient client;
+  auto res = client.fetch(
+      {.url = "http://" + server.host() + "/", .headers = {{"Authorization", "Bearer x\r\nX-Evil: 1"}}}, 100);
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().code, ErrorCode::invalid_argument);
+  EXPECT_TRUE(server.requests().empty());
+  EXPECT_FALSE(client.fetch({.url = "http://" + server.host() + "/", .headers = {{"Bad:Name", "v"}}}, 100));
+  EXPECT_TRUE(client.fetch({.url = "http://" + server.host() + "/", .headers = {{"X-Ok", "v"}}}, 100));
+}
