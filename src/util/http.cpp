@@ -65,7 +65,7 @@ struct Transfer {
   std::string url_for_errors;
   std::optional<Error> error;
   bool decided = false;
-  bool to_sink = false;
+  bool success = false;
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -90,21 +90,22 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   if (!t->decided) {
     long code = 0;
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &code);
-    t->to_sink = t->sink != nullptr && code >= 200 && code < 300;
+    t->success = code >= 200 && code < 300;
     t->decided = true;
   }
-  if (t->to_sink) {
+  std::string& body = t->response->body;
+  if (!t->success) {
+    // A redirect's or an error's body is only for messages: keep its start, drop the rest.
+    // (The limit is for the wanted body: a tiny config blob may sit behind a long redirect page.)
+    if (body.size() < kErrorBodyCap) body.append(data, std::min<size_t>(len, kErrorBodyCap - body.size()));
+    return len;
+  }
+  if (t->sink != nullptr) {
     auto st = (*t->sink)(std::string_view(data, len));
     if (!st) {
       t->error = st.error();
       return 0;  // makes curl stop with CURLE_WRITE_ERROR
     }
-    return len;
-  }
-  std::string& body = t->response->body;
-  if (t->sink != nullptr) {
-    // An error body is only for the message: keep its start, drop the rest.
-    if (body.size() < kErrorBodyCap) body.append(data, std::min<size_t>(len, kErrorBodyCap - body.size()));
     return len;
   }
   if (body.size() + len > t->max_body) {

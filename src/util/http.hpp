@@ -61,7 +61,7 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;
   HttpHeaders headers;
-  std::string body;       // in memory: the whole body; streamed: only a non-2xx body (capped)
+  std::string body;       // a 2xx body when kept in memory; otherwise the start of the error body
   std::string final_url;  // after redirects
 };
 
@@ -78,7 +78,8 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Keeps the body in memory, failing with ErrorCode::limit past max_body_bytes.
+  // Keeps a 2xx body in memory, failing with ErrorCode::limit past max_body_bytes; any
+  // other status's body (redirect pages, error documents) is kept up to 64 KiB.
   [[nodiscard]] Result<HttpResponse> fetch(const HttpRequest& request, std::uint64_t max_body_bytes);
   // Streams a 2xx body to sink; any other status's body is kept (up to 64 KiB) for error messages.
   [[nodiscard]] Result<HttpResponse> fetch_to(const HttpRequest& request, const BodySink& sink);

@@ -196,3 +196,21 @@ TEST(Http, HeaderInjectionIsRefused) {
   EXPECT_FALSE(client.fetch({.url = "http://" + server.host() + "/", .headers = {{"Bad:Name", "v"}}}, 100));
   EXPECT_TRUE(client.fetch({.url = "http://" + server.host() + "/", .headers = {{"X-Ok", "v"}}}, 100));
 }
+
+TEST(Http, LimitIsForTheWantedBodyNotARedirectPage) {
+  // Registries redirect even tiny blobs (a 2-byte "{}" config) with long pages.
+  LoopbackHttpServer server([](const TestRequest& req) {
+    if (req.target == "/blob") return TestResponse{307, {{"Location", "/final"}}, std::string(5000, 'r')};
+    if (req.target == "/error") return TestResponse{500, {}, std::string(100000, 'e')};
+    return TestResponse{200, {}, "{}"};
+  });
+  util::HttpClient client;
+  auto res = client.fetch({.url = "http://" + server.host() + "/blob"}, 2);
+  ASSERT_TRUE(res) << res.error().describe();
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "{}");
+  auto err = client.fetch({.url = "http://" + server.host() + "/error"}, 2);
+  ASSERT_TRUE(err) << err.error().describe();
+  EXPECT_EQ(err->status, 500);
+  EXPECT_EQ(err->body.size(), 64u * 1024);
+}
