@@ -108,6 +108,11 @@ class TokenRegistry : public ::testing::Test {
       artifact["config"]["mediaType"] = "application/vnd.cncf.helm.config.v1+json";
       return TestResponse{200, {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}}, artifact.dump()};
     }
+    if (req.target == manifests + "deep") {
+      std::string deep =
+          "{\"mediaType\":\"" + type + "\",\"x\":" + std::string(5000, '[') + std::string(5000, ']') + "}";
+      return TestResponse{200, {{"Content-Type", type}}, deep};
+    }
     if (req.target == manifests + "lying-header") {
       return TestResponse{
           200, {{"Content-Type", type}, {"Docker-Content-Digest", digest_of("something else")}}, manifest_};
@@ -234,6 +239,13 @@ TEST_F(TokenRegistry, CorruptBlobIsNotCached) {
   ASSERT_FALSE(longer);
   EXPECT_EQ(longer.error().code, ErrorCode::digest_mismatch);
   EXPECT_TRUE(fs::is_empty(dir));
+}
+
+TEST_F(TokenRegistry, DeeplyNestedManifestIsRefused) {
+  auto src = image::open_registry(ref("deep"), options(), ctx_);
+  ASSERT_FALSE(src);
+  EXPECT_EQ(src.error().code, ErrorCode::limit);
+  EXPECT_NE(src.error().message.find("nested"), std::string::npos);
 }
 
 TEST_F(TokenRegistry, ManifestOverTheDocumentLimitIsRefused) {
