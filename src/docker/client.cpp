@@ -1,0 +1,178 @@
+#include "docker/client.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/strings.hpp"
+
+namespace bulwark::docker {
+
+namespace {
+
+constexpr std::string_view kDefaultHost = "unix:///var/run/docker.sock";
+// The engine is local and trusted more than an image, but its answers still get a bound.
+constexpr std::uint64_t kMaxJsonBytes = 64ULL << 20;
+
+// Image names carry '/', ':' and '@' that the engine's router expects as they are.
+std::string path_segment(std::string_view name) {
+  return util::url_encode(name, "/:@");
+}
+
+class FileWriter {
+ public:
+  explicit FileWriter(int fd) : fd_(fd) {}
+  ~FileWriter() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileWriter(const FileWriter&) = delete;
+  FileWriter& operator=(const FileWriter&) = delete;
+  [[nodiscard]] bool write_all(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+  [[nodiscard]] bool close() {
+    int fd = fd_;
+    fd_ = -1;
+    return ::close(fd) == 0;
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+Result<Client> Client::connect(std::string_view docker_host) {
+  std::string host(docker_host.empty() ? kDefaultHost : docker_host);
+  util::HttpOptions options;
+  options.connect_timeout = std::chrono::seconds(10);
+  std::string base;
+  if (host.starts_with("unix://")) {
+    options.unix_socket = host.substr(7);
+    if (options.unix_socket.empty() || options.unix_socket.front() != '/') {
+      return fail(ErrorCode::invalid_argument, "a unix socket needs an absolute path", host);
+    }
+    base = "http://localhost";  // the host name is not used over a unix socket
+  } else if (host.starts_with("tcp://")) {
+    auto hostport = host.substr(6);
+    while (!hostport.empty() && hostport.back() == '/') hostport.pop_back();
+    if (hostport.empty() || hostport.find('/') != std::string::npos) {
+      return fail(ErrorCode::invalid_argument, "expected tcp://HOST:PORT", host);
+    }
+    base = "http://" + hostport;
+  } else {
+    return fail(ErrorCode::invalid_argument, "unsupported Docker host (use unix:///path or tcp://host:port)", host);
+  }
+  return Client(host, base, util::HttpClient(std::move(options)));
+}
+
+Error Client::unreachable(const Error& cause) const {
+  if (cause.code != ErrorCode::network) return cause;
+  return Error{
+      ErrorCode::network,
+      fmt::format("cannot reach the Docker engine at {} (is dockerd running?): {}", docker_host_, cause.message),
+      docker_host_};
+}
+
+Error Client::engine_error(const util::HttpResponse& response, std::string_view what) const {
+  // The engine explains failures as {"message": "..."}.
+  std::string detail;
+  auto doc = nlohmann::json::parse(response.body, nullptr, false);
+  if (!doc.is_discarded() && doc.is_object() && doc.contains("message") && doc["message"].is_string()) {
+    detail = doc["message"].get<std::string>();
+  } else {
+    detail = std::string(util::trim(response.body.substr(0, 200)));
+  }
+  ErrorCode code = response.status == 404   ? ErrorCode::not_found
+                   : response.status == 401 ? ErrorCode::auth
+                   : response.status == 403 ? ErrorCode::auth
+                                            : ErrorCode::network;
+  return Error{code, util::printable(fmt::format("the Docker engine answered {}: {}", response.status, detail)),
+               fmt::format("{} ({})", what, docker_host_)};
+}
+
+Result<nlohmann::json> Client::get_json(const std::string& path, std::string_view what) {
+  auto res = http_.fetch({.url = base_url_ + path, .headers = {{"Accept", "application/json"}}}, kMaxJsonBytes);
+  if (!res) return std::unexpected(unreachable(res.error()));
+  if (res->status != 200) return std::unexpected(engine_error(*res, what));
+  auto doc = nlohmann::json::parse(res->body, nullptr, false);
+  if (doc.is_discarded()) {
+    return fail(ErrorCode::parse, "the Docker engine sent invalid JSON", fmt::format("{} ({})", what, docker_host_));
+  }
+  return doc;
+}
+
+Status Client::ping() {
+  auto res = http_.fetch({.url = base_url_ + "/_ping"}, 4096);
+  if (!res) return std::unexpected(unreachable(res.error()));
+  if (res->status != 200) return std::unexpected(engine_error(*res, "ping"));
+  return {};
+}
+
+Result<VersionInfo> Client::version() {
+  auto doc = get_json("/version", "version");
+  if (!doc) return std::unexpected(doc.error());
+  if (!doc->is_object()) return fail(ErrorCode::parse, "unexpected /version answer", docker_host_);
+  auto str = [&](const char* key) {
+    auto it = doc->find(key);
+    return it != doc->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  return VersionInfo{str("Version"), str("ApiVersion"), str("Os"), str("Arch"), str("KernelVersion")};
+}
+
+Result<nlohmann::json> Client::inspect_image(std::string_view name) {
+  if (name.empty()) return fail(ErrorCode::invalid_argument, "empty image name", docker_host_);
+  return get_json("/images/" + path_segment(name) + "/json", fmt::format("image {}", name));
+}
+
+Result<nlohmann::json> Client::list_containers(ContainerSet which) {
+  return get_json(which == ContainerSet::all ? "/containers/json?all=1" : "/containers/json", "containers");
+}
+
+Result<nlohmann::json> Client::inspect_container(std::string_view id) {
+  if (id.empty()) return fail(ErrorCode::invalid_argument, "empty container id", docker_host_);
+  return get_json("/containers/" + path_segment(id) + "/json", fmt::format("container {}", id));
+}
+
+Status Client::export_image(std::string_view name, const std::filesystem::path& path, const ExportProgress& progress) {
+  if (name.empty()) return fail(ErrorCode::invalid_argument, "empty image name", docker_host_);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(ErrorCode::io, std::strerror(errno), path.string());
+  FileWriter out(fd);
+  std::uint64_t received = 0;
+  auto sink = [&](std::string_view chunk) -> Status {
+    if (!out.write_all(chunk)) return fail(ErrorCode::io, std::strerror(errno), path.string());
+    received += chunk.size();
+    if (progress) progress(received);
+    return {};
+  };
+  auto what = fmt::format("image {}", name);
+  auto res = http_.fetch_to({.url = base_url_ + "/images/" + path_segment(name) + "/get"}, sink);
+  Status status;
+  if (!res) {
+    status = std::unexpected(unreachable(res.error()));
+  } else if (res->status != 200) {
+    status = std::unexpected(engine_error(*res, what));
+  } else if (!out.close()) {
+    status = fail(ErrorCode::io, std::strerror(errno), path.string());
+  }
+  if (!status) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+  return status;
+}
+
+}  // namespace bulwark::docker

@@ -1,0 +1,68 @@
+// A client for the Docker Engine API: the image source reads images out of the
+// local engine with it, and host auditing inspects the daemon and its running
+// containers. It speaks HTTP over the engine's unix socket (default
+// unix:///var/run/docker.sock) or, for remote engines, plain tcp://host:port.
+// Answers the engine gives as JSON are returned as nlohmann::json for callers
+// that need many fields; small structs cover what most callers need.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "util/error.hpp"
+#include "util/http.hpp"
+
+namespace bulwark::docker {
+
+struct VersionInfo {
+  std::string version;      // "20.10.24+dfsg1"
+  std::string api_version;  // "1.41"
+  std::string os;
+  std::string arch;
+  std::string kernel_version;
+};
+
+enum class ContainerSet { running, all };
+
+// Called with the bytes received so far while an image is exported.
+using ExportProgress = std::function<void(std::uint64_t bytes)>;
+
+class Client {
+ public:
+  // docker_host: "unix:///path/to/docker.sock" or "tcp://host:port"; empty = the default socket.
+  [[nodiscard]] static Result<Client> connect(std::string_view docker_host = {});
+
+  [[nodiscard]] const std::string& docker_host() const noexcept { return docker_host_; }
+
+  // GET /_ping: ok when the engine answers.
+  [[nodiscard]] Status ping();
+  [[nodiscard]] Result<VersionInfo> version();
+  // GET /images/{name}/json; name is a reference ("debian:12") or an image id.
+  [[nodiscard]] Result<nlohmann::json> inspect_image(std::string_view name);
+  // GET /images/{name}/get streamed into path (a `docker save` tar).
+  [[nodiscard]] Status export_image(std::string_view name, const std::filesystem::path& path,
+                                    const ExportProgress& progress = {});
+  // GET /containers/json (the list form: one object per container).
+  [[nodiscard]] Result<nlohmann::json> list_containers(ContainerSet which = ContainerSet::running);
+  // GET /containers/{id}/json.
+  [[nodiscard]] Result<nlohmann::json> inspect_container(std::string_view id);
+
+ private:
+  Client(std::string docker_host, std::string base_url, util::HttpClient http)
+      : docker_host_(std::move(docker_host)), base_url_(std::move(base_url)), http_(std::move(http)) {}
+  [[nodiscard]] Result<nlohmann::json> get_json(const std::string& path, std::string_view what);
+  [[nodiscard]] Error engine_error(const util::HttpResponse& response, std::string_view what) const;
+  [[nodiscard]] Error unreachable(const Error& cause) const;
+
+  std::string docker_host_;
+  std::string base_url_;
+  util::HttpClient http_;
+};
+
+}  // namespace bulwark::docker
