@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <set>
 
 #include "catalog/internal.hpp"
 #include "core/purl.hpp"
@@ -14,11 +13,8 @@ namespace bulwark::catalog {
 
 namespace {
 
-// The content of a regular file (links followed inside the tree), or nullptr.
 const core::FileEntry* readable(const core::FileTree& tree, std::string_view path) {
-  auto e = tree.resolve(path);
-  if (!e || (*e)->type != core::FileType::regular || !(*e)->content) return nullptr;
-  return *e;
+  return find_regular(tree, path);
 }
 
 std::string distro_qualifier(const core::OsInfo& os) {
@@ -52,7 +48,6 @@ class DpkgCataloger final : public Cataloger {
     std::vector<core::Package> out;
     if (auto e = readable(tree, kDpkgStatus)) {
       auto pkgs = parse_dpkg_status(*e->content, kDpkgStatus, MissingStatus::not_installed, diags);
-      for (auto& p : pkgs) p.layer.clear();
       out.insert(out.end(), pkgs.begin(), pkgs.end());
     }
     tree.for_each_below(kDpkgStatusD.substr(0, kDpkgStatusD.size() - 1), [&](const core::FileEntry& e) {

@@ -10,10 +10,16 @@
 #include <vector>
 
 #include "core/diagnostics.hpp"
+#include "core/filetree.hpp"
 #include "core/model.hpp"
 #include "util/error.hpp"
 
 namespace bulwark::catalog {
+
+// A regular file with kept content: the entry itself, else (when it is a link or sits below a
+// linked folder) what resolve() finds inside the tree. Layers often omit parent folder entries,
+// so the direct lookup comes first.
+[[nodiscard]] const core::FileEntry* find_regular(const core::FileTree& tree, std::string_view path);
 
 [[nodiscard]] core::OsInfo parse_os_release(std::string_view text);
 // The end of security support (YYYY-MM-DD) of a known release.

@@ -30,9 +30,9 @@ std::string unquote(std::string_view v) {
 }
 
 std::optional<std::string> content_of(const core::FileTree& tree, std::string_view path) {
-  auto entry = tree.resolve(path);
-  if (!entry || (*entry)->type != core::FileType::regular || !(*entry)->content) return std::nullopt;
-  return *(*entry)->content;
+  const core::FileEntry* e = find_regular(tree, path);
+  if (!e) return std::nullopt;
+  return *e->content;
 }
 
 // "Red Hat Enterprise Linux release 8.9 (Ootpa)" -> version "8.9"
@@ -46,6 +46,16 @@ std::string version_after_release(std::string_view text) {
 }
 
 }  // namespace
+
+const core::FileEntry* find_regular(const core::FileTree& tree, std::string_view path) {
+  const core::FileEntry* e = tree.find(path);
+  if (!e || e->type == core::FileType::symlink || e->type == core::FileType::hardlink) {
+    auto r = tree.resolve(path);
+    e = r ? *r : nullptr;
+  }
+  if (!e || e->type != core::FileType::regular || !e->content) return nullptr;
+  return e;
+}
 
 bool os_release_wanted(std::string_view path) {
   for (auto f : kReleaseFiles) {

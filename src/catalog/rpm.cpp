@@ -145,6 +145,14 @@ Result<std::vector<std::string>> read_rpm_bdb(std::string_view file) {
     }
     // Entries come in key/value pairs; the value is every second one.
     for (std::uint32_t i = 1; i < entries; i += 2) {
+      // Key 0 holds rpm's instance counter, not a header.
+      std::uint32_t key = r.u16(base + kPageHeader + (i - 1) * 2);
+      std::uint32_t key_end = i >= 2 ? r.u16(base + kPageHeader + (i - 2) * 2) : page_size;
+      if (key < page_size && key_end <= page_size && key_end == key + 5 &&
+          static_cast<unsigned char>(file[base + key]) == kItemKeyData &&
+          file.substr(base + key + 1, 4) == std::string_view("\0\0\0\0", 4)) {
+        continue;
+      }
       std::uint32_t item = r.u16(base + kPageHeader + i * 2);
       if (item >= page_size) return fail(ErrorCode::parse, fmt::format("hash page {} item offset out of page", pg));
       auto item_type = static_cast<unsigned char>(file[base + item]);
