@@ -91,7 +91,8 @@ core::OsInfo parse_os_release(std::string_view text) {
     auto open = version_full.find('(');
     auto close = version_full.find(')');
     if (open != std::string::npos && close != std::string::npos && close > open) {
-      auto inner = util::split_ws(version_full.substr(open + 1, close - open - 1));
+      std::string_view inside = std::string_view(version_full).substr(open + 1, close - open - 1);
+      auto inner = util::split_ws(inside);
       if (!inner.empty()) os.codename = util::to_lower(inner.back());
     }
   }
