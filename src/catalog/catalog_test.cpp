@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <fstream>
@@ -417,6 +418,35 @@ TEST(Rpm, BerkeleyDbSinglePackages) {
     auto srpm = std::string(f[6]);
     EXPECT_EQ(hit->source_name, srpm.substr(0, srpm.rfind('-', srpm.rfind('-') - 1)));
   }
+}
+
+TEST(Rpm, CatalogAllFollowsVarLibRpmLinkToSysimage) {
+  auto db = run("zstd -dc " + kPkgdb + "rpm/go-rpmdb_amazonlinux2023_rpmdb.sqlite.zst 2>/dev/null");
+  if (db.empty()) GTEST_SKIP() << "zstd is not installed";
+  core::FileTree tree;
+  put_file(tree, "usr/lib/sysimage/rpm/rpmdb.sqlite", db, 3);
+  put_link(tree, "var/lib/rpm", "../../usr/lib/sysimage/rpm");
+  core::Diagnostics d;
+  auto pkgs = catalog_all(tree, {"amzn", "2023", "Amazon Linux 2023", ""}, d);
+  ASSERT_TRUE(pkgs);
+  EXPECT_TRUE(d.empty());
+  const core::Package* gmp = nullptr;
+  for (auto& p : *pkgs) {
+    if (p.name == "gmp") gmp = &p;
+    EXPECT_NE(p.name, "gpg-pubkey");
+  }
+  ASSERT_NE(gmp, nullptr);
+  // From the expected list: epoch 1, gmp 6.2.1-2.amzn2023.0.2 x86_64.
+  EXPECT_EQ(gmp->version, "1:6.2.1-2.amzn2023.0.2");
+  EXPECT_EQ(gmp->purl, "pkg:rpm/amazon/gmp@6.2.1-2.amzn2023.0.2?arch=x86_64&distro=amzn-2023&epoch=1");
+  EXPECT_EQ(gmp->path, "usr/lib/sysimage/rpm/rpmdb.sqlite");
+  EXPECT_TRUE(std::is_sorted(pkgs->begin(), pkgs->end(),
+                             [](const core::Package& a, const core::Package& b) { return a.name < b.name; }));
+  auto catalogers = os_catalogers();
+  auto* rpm = catalogers[2].get();
+  EXPECT_TRUE(rpm->wants("var/lib/rpm/Packages"));
+  EXPECT_TRUE(rpm->wants("usr/lib/sysimage/rpm/Packages.db"));
+  EXPECT_FALSE(rpm->wants("var/lib/rpm/Basenames"));
 }
 
 TEST(Rpm, PurlWithEpoch) {

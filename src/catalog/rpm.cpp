@@ -256,6 +256,9 @@ Result<std::vector<std::string>> read_rpm_sqlite(std::string_view file) {
                           static_cast<sqlite3_int64>(copy.size()), SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
     return fail(ErrorCode::parse, fmt::format("SQLite cannot load the database: {}", sqlite3_errmsg(db.get())));
   }
+  // SQLite's advice for untrusted database files: check cell sizes so a corrupt page is an
+  // error rather than undefined reads.
+  sqlite3_exec(db.get(), "PRAGMA cell_size_check=ON", nullptr, nullptr, nullptr);
   sqlite3_stmt* raw_stmt = nullptr;
   if (sqlite3_prepare_v2(db.get(), "SELECT blob FROM Packages", -1, &raw_stmt, nullptr) != SQLITE_OK) {
     return fail(ErrorCode::parse, fmt::format("no readable Packages table: {}", sqlite3_errmsg(db.get())));
