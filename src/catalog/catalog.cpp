@@ -164,7 +164,7 @@ std::vector<std::unique_ptr<Cataloger>> os_catalogers() {
 }
 
 Result<std::vector<core::Package>> catalog_all(const core::FileTree& tree, const core::OsInfo& os,
-                                               core::Diagnostics& diags) {
+                                               core::Diagnostics& diags, std::span<const std::string> layer_diff_ids) {
   std::vector<core::Package> all;
   for (const auto& c : os_catalogers()) {
     auto pkgs = c->catalog(tree, os, diags);
@@ -175,6 +175,10 @@ Result<std::vector<core::Package>> catalog_all(const core::FileTree& tree, const
     }
     for (auto& p : *pkgs) {
       fill_purl(p, os);
+      if (const auto* e = find_regular(tree, p.path);
+          e && e->layer >= 0 && static_cast<std::size_t>(e->layer) < layer_diff_ids.size()) {
+        p.layer = layer_diff_ids[static_cast<std::size_t>(e->layer)];
+      }
       all.push_back(std::move(p));
     }
   }

@@ -427,7 +427,8 @@ TEST(Rpm, CatalogAllFollowsVarLibRpmLinkToSysimage) {
   put_file(tree, "usr/lib/sysimage/rpm/rpmdb.sqlite", db, 3);
   put_link(tree, "var/lib/rpm", "../../usr/lib/sysimage/rpm");
   core::Diagnostics d;
-  auto pkgs = catalog_all(tree, {"amzn", "2023", "Amazon Linux 2023", ""}, d);
+  const std::vector<std::string> diff_ids = {"sha256:l0", "sha256:l1", "sha256:l2", "sha256:l3"};
+  auto pkgs = catalog_all(tree, {"amzn", "2023", "Amazon Linux 2023", ""}, d, diff_ids);
   ASSERT_TRUE(pkgs);
   EXPECT_TRUE(d.empty());
   const core::Package* gmp = nullptr;
@@ -440,6 +441,7 @@ TEST(Rpm, CatalogAllFollowsVarLibRpmLinkToSysimage) {
   EXPECT_EQ(gmp->version, "1:6.2.1-2.amzn2023.0.2");
   EXPECT_EQ(gmp->purl, "pkg:rpm/amazon/gmp@6.2.1-2.amzn2023.0.2?arch=x86_64&distro=amzn-2023&epoch=1");
   EXPECT_EQ(gmp->path, "usr/lib/sysimage/rpm/rpmdb.sqlite");
+  EXPECT_EQ(gmp->layer, "sha256:l3");
   EXPECT_TRUE(std::is_sorted(pkgs->begin(), pkgs->end(),
                              [](const core::Package& a, const core::Package& b) { return a.name < b.name; }));
   auto catalogers = os_catalogers();
