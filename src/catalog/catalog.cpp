@@ -113,7 +113,8 @@ class RpmCataloger final : public Cataloger {
 std::string rpm_namespace(std::string_view id) {
   if (id == "rhel" || id == "redhat") return "redhat";
   if (id == "amzn") return "amazon";
-  if (id == "sles" || id == "sled" || id.starts_with("opensuse") || id == "suse") return "suse";
+  if (id.starts_with("opensuse")) return "opensuse";
+  if (id == "sles" || id == "sled" || id == "suse") return "suse";
   if (id == "ol") return "oracle";
   return std::string(id);
 }

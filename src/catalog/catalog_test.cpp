@@ -272,6 +272,30 @@ TEST(Dpkg, DistrolessStatusDirInTree) {
   EXPECT_FALSE(catalogers[0]->wants("usr/share/doc/bash/examples/copyright"));
 }
 
+TEST(Dpkg, StatusWordsContinuationsAndCrlf) {
+  const std::string text =
+      "Package: held\r\nStatus: hold ok installed\r\nVersion: 1.0-1\r\nDescription: x\r\n more\r\n .\r\n\r\n"
+      "Package: half\nStatus: install ok half-installed\nVersion: 2\n\n"
+      "Package: unpacked\nStatus: install ok unpacked\nVersion: 3\n\n"
+      "Package: nostatus\nVersion: 4\n\n"
+      "Package: odd\nStatus: install ok installed extra\nVersion: 5\n\n"
+      "Package: last\nStatus: install reinstreq installed\nSource: src\nVersion: 7:6-1\nArchitecture: s390x";
+  core::Diagnostics d;
+  auto pkgs = parse_dpkg_status(text, "status", MissingStatus::not_installed, d);
+  ASSERT_EQ(pkgs.size(), 2u);
+  EXPECT_EQ(pkgs[0].name, "held");
+  EXPECT_EQ(pkgs[0].version, "1.0-1");
+  EXPECT_EQ(pkgs[1].name, "last");
+  EXPECT_EQ(pkgs[1].epoch, 7);
+  EXPECT_EQ(pkgs[1].source_name, "src");
+  EXPECT_EQ(pkgs[1].source_version, "7:6-1");
+  EXPECT_EQ(pkgs[1].architecture, "s390x");
+  auto lenient = parse_dpkg_status(text, "status.d/x", MissingStatus::installed, d);
+  EXPECT_EQ(lenient.size(), 3u);  // nostatus counts in status.d files
+  EXPECT_EQ(parse_dep5_licenses("Files: *\nLicense: MIT\n text\n\nFiles: a\nLicense: MIT\n\nLicense: Apache-2.0\n"),
+            "MIT AND Apache-2.0");
+}
+
 // Differential: the host's own dpkg database against dpkg-query.
 TEST(Dpkg, HostMatchesDpkgQuery) {
   auto status = slurp("/var/lib/dpkg/status");
@@ -297,6 +321,10 @@ TEST(Dpkg, HostMatchesDpkgQuery) {
 TEST(Apk, SyftMultiple) {
   core::FileTree tree;
   put_file(tree, "lib/apk/db/installed", slurp(kPkgdb + "alpine/syft_multiple-2_installed"));
+  auto catalogers = os_catalogers();
+  EXPECT_TRUE(catalogers[1]->wants("lib/apk/db/installed"));
+  EXPECT_FALSE(catalogers[1]->wants("lib/apk/db/installed.old"));
+  EXPECT_FALSE(catalogers[1]->wants("etc/apk/world"));
   core::Diagnostics d;
   auto pkgs = catalog_all(tree, {"alpine", "3.16.2", "", ""}, d);
   ASSERT_TRUE(pkgs);
@@ -503,6 +531,12 @@ TEST(Rpm, PurlWithEpoch) {
   p.ecosystem = core::Ecosystem::rpm;
   fill_purl(p, {"rhel", "8.9", "", ""});
   EXPECT_EQ(p.purl, "pkg:rpm/redhat/hello@0.0.1-rls?arch=x86_64&distro=rhel-8.9&epoch=1");
+  p.epoch.reset();
+  p.version = "0.0.1-rls";
+  fill_purl(p, {"sles", "15.3", "", ""});
+  EXPECT_EQ(p.purl, "pkg:rpm/suse/hello@0.0.1-rls?arch=x86_64&distro=sles-15.3");
+  fill_purl(p, {"opensuse-leap", "15.5", "", ""});
+  EXPECT_EQ(p.purl, "pkg:rpm/opensuse/hello@0.0.1-rls?arch=x86_64&distro=opensuse-leap-15.5");
 }
 
 TEST(Rpm, HeaderRejectsLies) {
@@ -556,6 +590,12 @@ TEST(Fuzz, TruncatedAndBitFlippedFixturesDoNotCrash) {
   // Also every rpm header blob with bytes flipped, which reaches the header parser directly.
   auto blobs = read_rpm_ndb(inputs[2].second);
   ASSERT_TRUE(blobs);
+  for (int k = 0; k < 200; ++k) {
+    std::string junk(rng() % 300, '\0');
+    for (auto& c : junk) c = "=\"'\\\n ID_VERSION:()/.a1"[rng() % 21];
+    (void)parse_os_release(junk);
+    (void)parse_dep5_licenses(junk);
+  }
   for (auto b : *blobs) {
     for (int k = 0; k < 20; ++k) {
       auto copy = b;
