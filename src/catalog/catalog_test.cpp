@@ -185,6 +185,14 @@ TEST(Eol, UbuntuAlpineRhelAmazon) {
   EXPECT_FALSE(eol_finding({"amzn", "2023", "", ""}, "2026-07-01"));
   EXPECT_TRUE(eol_finding({"centos", "8", "", ""}, "2022-01-01"));
   EXPECT_FALSE(eol_finding({"unknownos", "1", "", ""}, "2099-01-01"));
+  EXPECT_TRUE(eol_finding({"alpine", "3.9.6", "", ""}, "2020-11-02"));
+  EXPECT_FALSE(eol_finding({"alpine", "3.9.6", "", ""}, "2020-11-01"));
+  EXPECT_FALSE(eol_finding({"centos", "9", "", ""}, "2027-05-31"));
+  EXPECT_TRUE(eol_finding({"centos", "9", "", ""}, "2027-06-01"));
+  EXPECT_FALSE(eol_finding({"debian", "13", "", "trixie"}, "2030-06-30"));
+  EXPECT_TRUE(eol_finding({"debian", "13", "", "trixie"}, "2030-07-01"));
+  EXPECT_TRUE(eol_finding({"ubuntu", "23.10", "", ""}, "2024-07-12"));
+  EXPECT_FALSE(eol_finding({"ubuntu", "24.04", "", ""}, "2029-05-31"));
 }
 
 // --- dpkg --------------------------------------------------------------------------------------

@@ -50,6 +50,16 @@ constexpr std::array kEol = {
     EolEntry{"ubuntu", "24.04", "2029-05-31", "Ubuntu 26.04 LTS"},
     EolEntry{"ubuntu", "24.10", "2025-07-10", "Ubuntu 24.04 LTS"},
     EolEntry{"ubuntu", "25.04", "2026-01-15", "Ubuntu 24.04 LTS"},
+    EolEntry{"alpine", "3.0", "2016-05-01", "Alpine 3.22"},
+    EolEntry{"alpine", "3.1", "2016-11-01", "Alpine 3.22"},
+    EolEntry{"alpine", "3.2", "2017-05-01", "Alpine 3.22"},
+    EolEntry{"alpine", "3.3", "2017-11-01", "Alpine 3.22"},
+    EolEntry{"alpine", "3.4", "2018-05-01", "Alpine 3.22"},
+    EolEntry{"alpine", "3.5", "2018-11-01", "Alpine 3.22"},
+    EolEntry{"alpine", "3.6", "2019-05-01", "Alpine 3.22"},
+    EolEntry{"alpine", "3.7", "2019-11-01", "Alpine 3.22"},
+    EolEntry{"alpine", "3.8", "2020-05-01", "Alpine 3.22"},
+    EolEntry{"alpine", "3.9", "2020-11-01", "Alpine 3.22"},
     EolEntry{"alpine", "3.10", "2021-05-01", "Alpine 3.22"},
     EolEntry{"alpine", "3.11", "2021-11-01", "Alpine 3.22"},
     EolEntry{"alpine", "3.12", "2022-05-01", "Alpine 3.22"},
@@ -68,6 +78,8 @@ constexpr std::array kEol = {
     EolEntry{"rhel", "9", "2032-05-31", "RHEL 10 (UBI 10)"},
     EolEntry{"centos", "7", "2024-06-30", "a RHEL 9 rebuild (Rocky Linux 9, AlmaLinux 9) or CentOS Stream 9"},
     EolEntry{"centos", "8", "2021-12-31", "a RHEL 9 rebuild (Rocky Linux 9, AlmaLinux 9) or CentOS Stream 9"},
+    // os-release cannot tell CentOS Stream 9 from a CentOS 9 that never existed: Stream's end.
+    EolEntry{"centos", "9", "2027-05-31", "a RHEL 9 rebuild (Rocky Linux 9, AlmaLinux 9) or CentOS Stream 10"},
     EolEntry{"rocky", "8", "2029-05-31", "Rocky Linux 9"},
     EolEntry{"rocky", "9", "2032-05-31", "Rocky Linux 10"},
     EolEntry{"almalinux", "8", "2029-05-31", "AlmaLinux 9"},
@@ -80,7 +92,7 @@ constexpr std::array kEol = {
 // major.minor for Alpine and Ubuntu.
 std::pair<std::string, std::string> eol_key(const core::OsInfo& os) {
   std::string id = os.id;
-  if (id == "ol" || id == "redhat") id = "rhel";
+  if (id == "redhat") id = "rhel";
   if (id == "distroless") id = "debian";  // distroless images carry Debian's version
   std::string v = os.version_id;
   auto cut_after = [&](int dots) {
