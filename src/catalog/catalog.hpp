@@ -1,9 +1,23 @@
 // Catalogers find packages in a FileTree. Each says which files it needs
 // (wants), so that image reading keeps only those; then catalog() parses them.
-// OS detection (os-release and the per-distro release files) lives here too.
+// OS detection (os-release and the per-distro release files) and the end-of-life
+// table live here too.
+//
+// Purls follow the purl spec's deb/apk/rpm types:
+//  - deb: pkg:deb/<debian|ubuntu>/<name>@<version>?arch=..&distro=<id>-<version_id>, plus
+//    upstream=<source> when the source package name differs and upstream=<source>@<version>
+//    when its version differs too (as syft writes it), so matchers keyed on source packages
+//    (Debian's tracker) can use the purl alone.
+//  - apk: pkg:apk/<alpine|wolfi|chainguard>/<name>@<version>?arch=..&distro=..
+//  - rpm: pkg:rpm/<redhat|amazon|suse|centos|rocky|almalinux|fedora|oracle>/<name>@<version-release>
+//    ?arch=..&epoch=..&distro=..; the epoch is a qualifier (purl spec), while Package::version
+//    keeps rpm's own "[epoch:]version-release".
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -33,8 +47,13 @@ class Cataloger {
 // End-of-life: a finding (practice up-to-date) when the OS is past its end of life on `today` (YYYY-MM-DD).
 [[nodiscard]] std::optional<core::Finding> eol_finding(const core::OsInfo& os, std::string_view today);
 
-// Runs every cataloger and fills purls; packages are sorted by (name, version, architecture).
+// Runs every cataloger and fills purls; packages are sorted by (name, version, architecture, path).
+// An unreadable database is reported in diags (code "<cataloger>-database") and the other
+// catalogers still run. Package::layer is set from the database file's FileEntry::layer index
+// through layer_diff_ids (the image's diffIDs in layer order) when given; for a squashed tree
+// that is the layer that last wrote the database file.
 [[nodiscard]] Result<std::vector<core::Package>> catalog_all(const core::FileTree& tree, const core::OsInfo& os,
-                                                             core::Diagnostics& diags);
+                                                             core::Diagnostics& diags,
+                                                             std::span<const std::string> layer_diff_ids = {});
 
 }  // namespace bulwark::catalog
