@@ -109,8 +109,9 @@ std::string write_cyclonedx(const core::ScanResult& result, const WriteOptions& 
   std::set<std::string> used_refs{target_ref};
   Json metadata;
   metadata["timestamp"] = options.timestamp.empty() ? utc_now_rfc3339() : options.timestamp;
-  Json tool{{"type", "application"}, {"name", "bulwark"}};
-  if (!options.tool_version.empty()) tool["version"] = options.tool_version;
+  Json tool{{"type", "application"},
+            {"name", "bulwark"},
+            {"version", options.tool_version.empty() ? std::string(BULWARK_VERSION) : options.tool_version}};
   metadata["tools"] = Json{{"components", Json::array({tool})}};
   metadata["component"] = target_component(result, target_ref);
   bom["metadata"] = std::move(metadata);

@@ -103,8 +103,8 @@ std::string write_spdx(const core::ScanResult& result, const WriteOptions& optio
   // hence the reserved .invalid domain.
   doc["documentNamespace"] =
       fmt::format("https://bulwark.invalid/spdxdocs/{}-{}", sanitize_spdx_idstring(document_name), random_uuid_v4());
-  std::string creator = "Tool: bulwark";
-  if (!options.tool_version.empty()) creator += "-" + options.tool_version;
+  std::string creator =
+      "Tool: bulwark-" + (options.tool_version.empty() ? std::string(BULWARK_VERSION) : options.tool_version);
   doc["creationInfo"] = Json{{"created", options.timestamp.empty() ? utc_now_rfc3339() : options.timestamp},
                              {"creators", Json::array({creator})}};
 
