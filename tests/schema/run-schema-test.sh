@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The schema test: writes sample SBOMs with bulwark's writers, then validates
-# them with validate.mjs (official CycloneDX 1.5 schema; SPDX 2.3 rules).
+# The schema test: writes sample SBOMs and bulwark/v1 reports with bulwark's
+# writers, then validates them with validate.mjs (official CycloneDX 1.5 schema;
+# SPDX 2.3 rules; docs/formats/bulwark-v1.schema.json).
 # Usage: run-schema-test.sh SAMPLES_EXECUTABLE WORK_DIR
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -15,6 +16,7 @@ rm -rf "$work/samples"
 "$samples" "$work/samples"
 node "$here/validate.mjs" cyclonedx "$work/samples"/*.cdx.json
 node "$here/validate.mjs" spdx "$work/samples"/*.spdx.json
+node "$here/validate.mjs" bulwark "$work/samples"/*.bulwark.json
 
 # The validator must also reject what is wrong, or the checks above prove nothing.
 mkdir -p "$work/broken"
@@ -39,10 +41,16 @@ fs.writeFileSync(out + "/bad-licence.spdx.json", JSON.stringify(spdx2));
 const spdx3 = JSON.parse(fs.readFileSync(dir + "/image.spdx.json"));
 delete spdx3.packages[2].filesAnalyzed;
 fs.writeFileSync(out + "/files-analyzed.spdx.json", JSON.stringify(spdx3));
+const own = JSON.parse(fs.readFileSync(dir + "/image.bulwark.json"));
+own.targets[0].packages[0].source = "";
+fs.writeFileSync(out + "/empty-field.bulwark.json", JSON.stringify(own));
+const own2 = JSON.parse(fs.readFileSync(dir + "/image.bulwark.json"));
+own2.findings[0].severity = "severe";
+fs.writeFileSync(out + "/bad-severity.bulwark.json", JSON.stringify(own2));
 ' "$work/samples" "$work/broken"
 for f in "$work/broken"/*.json; do
   format=cyclonedx
-  case "$f" in *.spdx.json) format=spdx ;; esac
+  case "$f" in *.spdx.json) format=spdx ;; *.bulwark.json) format=bulwark ;; esac
   if node "$here/validate.mjs" "$format" "$f" 2>"$f.errors"; then
     echo "schema test: the validator accepted the broken document $f" >&2
     exit 1

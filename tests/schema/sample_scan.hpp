@@ -2,6 +2,7 @@
 // image with two layers, dpkg packages whose versions carry epochs, '+' and '~',
 // a scoped npm package, a package with a licence expression, one with free-text
 // licence, one with none, and the same package recorded twice (duplicate purl).
+// Also three findings of different kinds for the report tests.
 // The schema test writes SBOMs from it and validates them against the official
 // schemas; the unit tests check the writers' choices against it.
 #pragma once
@@ -94,6 +95,51 @@ inline core::ScanResult sample_scan_result() {
   plain.path = "usr/lib/node_modules/left-pad/package.json";
   r.packages.push_back(plain);
   return r;
+}
+
+// Findings of each kind the JSON shape carries: a vulnerability (package,
+// advisory, CVSS), a failed check with location and standards, a passed check.
+inline core::Finding vulnerability_finding(const core::Package& package) {
+  core::Finding f;
+  f.id = "CVE-2023-4911";
+  f.title = "glibc: buffer overflow in ld.so leading to privilege escalation";
+  f.severity = core::Severity::high;
+  f.status = core::FindingStatus::fail;
+  f.practice = core::Practice::vulnerability_scan;
+  f.location.layer = package.layer;
+  f.package = package;
+  f.vulnerability = core::VulnerabilityRef{"CVE-2023-4911",
+                                           {"DSA-5514-1"},
+                                           "2.36-9+deb12u3",
+                                           "fixed",
+                                           {{"3.1", "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H", 7.8}}};
+  f.remediation = "Upgrade libc6 to 2.36-9+deb12u3 or later.";
+  f.references = {"https://security-tracker.debian.org/tracker/CVE-2023-4911"};
+  return f;
+}
+
+inline core::Finding check_finding() {
+  core::Finding f;
+  f.id = "BLWK-DF-001";
+  f.title = "Container runs as root";
+  f.severity = core::Severity::medium;
+  f.status = core::FindingStatus::warn;
+  f.practice = core::Practice::limit_privileges;
+  f.target = {core::TargetKind::file, "Dockerfile", ""};
+  f.location = {"Dockerfile", 12, 1, ""};
+  f.standards = {{"cis-docker", "4.1", "1.6.0", "", ""}, {"hadolint", "DL3002", "", "", ""}};
+  f.evidence = "USER root";
+  return f;
+}
+
+inline core::Finding passed_finding() {
+  core::Finding f;
+  f.id = "BLWK-DF-002";
+  f.title = "HEALTHCHECK is set";
+  f.severity = core::Severity::low;
+  f.status = core::FindingStatus::pass;
+  f.practice = core::Practice::monitoring;
+  return f;
 }
 
 }  // namespace bulwark::fixtures

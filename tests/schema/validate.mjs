@@ -3,6 +3,7 @@
 //
 //   node tests/schema/validate.mjs cyclonedx FILE...
 //   node tests/schema/validate.mjs spdx FILE...
+//   node tests/schema/validate.mjs bulwark FILE...     (bulwark's own --format json)
 //
 // Exit 0 when every file is valid; 1 with the errors printed; 2 on bad usage or
 // when the validator's npm packages are missing (run tests/schema/setup.sh).
@@ -17,6 +18,7 @@
 // checked against the rules of the SPDX 2.3 specification written out below
 // (required fields, allowed fields, id syntax, licence expressions via
 // spdx-expression-parse, relationship types and targets).
+// bulwark: docs/formats/bulwark-v1.schema.json, bulwark's own JSON shape.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -27,7 +29,7 @@ const nodePrefix = path.resolve(process.env.BULWARK_SCHEMA_NODE || path.join(her
 
 function usage(message) {
   if (message) console.error(`validate.mjs: ${message}`);
-  console.error("usage: node validate.mjs cyclonedx|spdx FILE...");
+  console.error("usage: node validate.mjs cyclonedx|spdx|bulwark FILE...");
   process.exit(2);
 }
 
@@ -231,13 +233,26 @@ function spdxValidator(modules) {
   };
 }
 
+// ---------------------------------------------------------------- bulwark/v1
+
+function bulwarkValidator(modules) {
+  const schema = JSON.parse(readFileSync(path.resolve(here, "../../docs/formats/bulwark-v1.schema.json"), "utf8"));
+  const ajv = new modules.Ajv({ strict: true, allErrors: true });
+  const validate = ajv.compile(schema);
+  return (doc) => {
+    if (validate(doc)) return [];
+    return validate.errors.map((e) => `schema: ${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
+  };
+}
+
 // ---------------------------------------------------------------- main
 
 const [format, ...files] = process.argv.slice(2);
-if (!["cyclonedx", "spdx"].includes(format)) usage(format ? `unknown format ${format}` : "no format given");
+const validators = { cyclonedx: cyclonedxValidator, spdx: spdxValidator, bulwark: bulwarkValidator };
+if (!(format in validators)) usage(format ? `unknown format ${format}` : "no format given");
 if (files.length === 0) usage("no file given");
 const modules = loadModules();
-const check = format === "cyclonedx" ? cyclonedxValidator(modules) : spdxValidator(modules);
+const check = validators[format](modules);
 let invalid = 0;
 for (const file of files) {
   let doc;

@@ -1,12 +1,14 @@
-// Writes the SBOMs that the schema test validates: CycloneDX and SPDX documents
-// for the hand-built sample image, and for an awkward root filesystem (no image,
-// unknown OS, a package without purl, names with spaces, control characters and
-// non-ASCII text). Usage: bulwark_schema_samples OUTPUT_DIR
+// Writes the documents that the schema test validates: CycloneDX, SPDX and
+// bulwark/v1 JSON for the hand-built sample image (with findings), and for an
+// awkward root filesystem (no image, unknown OS, a package without purl, names
+// with spaces, control characters, non-ASCII text and invalid UTF-8).
+// Usage: bulwark_schema_samples OUTPUT_DIR
 #include <fmt/format.h>
 
 #include <cstdio>
 #include <filesystem>
 
+#include "report/report.hpp"
 #include "sample_scan.hpp"
 #include "sbom/sbom.hpp"
 #include "util/files.hpp"
@@ -29,7 +31,7 @@ core::ScanResult awkward_rootfs() {
   odd.version = "1.0";
   odd.ecosystem = core::Ecosystem::pypi;
   odd.purl = "pkg:pypi/caf%C3%A9@1.0";
-  odd.license = "mit OR apache-2.0";  // lower-case operators: not an SPDX expression
+  odd.license = "mit OR apache-2.0";  // ids match case-insensitively: becomes "MIT OR Apache-2.0"
   r.packages.push_back(odd);
   // Invalid UTF-8 from a corrupt database must not break the document.
   core::Package broken;
@@ -61,10 +63,15 @@ int main(int argc, char** argv) {
   sbom::WriteOptions options{"0.1.0", ""};  // real timestamps: the schema checks their format
   int failures = 0;
   auto image = fixtures::sample_scan_result();
+  image.findings = {fixtures::vulnerability_finding(image.packages[0]), fixtures::check_finding(),
+                    fixtures::passed_finding()};
   failures += write(out / "image.cdx.json", sbom::write_cyclonedx(image, options));
   failures += write(out / "image.spdx.json", sbom::write_spdx(image, options));
   auto rootfs = awkward_rootfs();
   failures += write(out / "rootfs.cdx.json", sbom::write_cyclonedx(rootfs, options));
   failures += write(out / "rootfs.spdx.json", sbom::write_spdx(rootfs, options));
+  failures += write(out / "image.bulwark.json", report::write_json({image}, {"0.1.0", true, true}));
+  failures += write(out / "findings.bulwark.json", report::write_json({image, rootfs}, {"0.1.0", false, false}));
+  failures += write(out / "rootfs.bulwark.json", report::write_json({rootfs}, {"", true, false}));
   return failures == 0 ? 0 : 1;
 }
