@@ -238,6 +238,13 @@ class ExpressionParser {
 
 }  // namespace
 
+std::span<const std::string_view> known_spdx_license_ids() noexcept {
+  return kLicenseIds;
+}
+std::span<const std::string_view> known_spdx_exception_ids() noexcept {
+  return kExceptionIds;
+}
+
 std::optional<std::string> spdx_license_id(std::string_view text) {
   return lookup(kLicenseIds, util::trim(text));
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -25,5 +26,10 @@ namespace bulwark::sbom {
 // "MIT OR apache-2.0" becomes "MIT OR Apache-2.0"), or nullopt.
 // LicenseRef- ids are refused: a document would have to define them.
 [[nodiscard]] std::optional<std::string> spdx_license_expression(std::string_view text);
+
+// Every licence id and exception id bulwark recognises (for tests that check
+// them against the official SPDX list).
+[[nodiscard]] std::span<const std::string_view> known_spdx_license_ids() noexcept;
+[[nodiscard]] std::span<const std::string_view> known_spdx_exception_ids() noexcept;
 
 }  // namespace bulwark::sbom

@@ -10,6 +10,7 @@
 
 #include "report/report.hpp"
 #include "sample_scan.hpp"
+#include "sbom/license.hpp"
 #include "sbom/sbom.hpp"
 #include "util/files.hpp"
 
@@ -38,6 +39,30 @@ core::ScanResult awkward_rootfs() {
   broken.name = "broken\xff\xfe";
   broken.version = "2";
   r.packages.push_back(broken);
+  return r;
+}
+
+// One package per licence id bulwark knows, and one per exception (as
+// "GPL-2.0-or-later WITH <exception>"): the CycloneDX schema enumerates the
+// official ids and the SPDX check parses expressions against the official list,
+// so a typo in bulwark's table fails the schema test.
+core::ScanResult every_known_licence() {
+  core::ScanResult r;
+  r.target = {core::TargetKind::file, "licences", ""};
+  for (auto id : sbom::known_spdx_license_ids()) {
+    core::Package p;
+    p.name = "licence-" + std::string(id);
+    p.version = "1";
+    p.license = std::string(id);
+    r.packages.push_back(p);
+  }
+  for (auto id : sbom::known_spdx_exception_ids()) {
+    core::Package p;
+    p.name = "exception-" + std::string(id);
+    p.version = "1";
+    p.license = "GPL-2.0-or-later WITH " + std::string(id);
+    r.packages.push_back(p);
+  }
   return r;
 }
 
@@ -70,6 +95,9 @@ int main(int argc, char** argv) {
   auto rootfs = awkward_rootfs();
   failures += write(out / "rootfs.cdx.json", sbom::write_cyclonedx(rootfs, options));
   failures += write(out / "rootfs.spdx.json", sbom::write_spdx(rootfs, options));
+  auto licences = every_known_licence();
+  failures += write(out / "licences.cdx.json", sbom::write_cyclonedx(licences, options));
+  failures += write(out / "licences.spdx.json", sbom::write_spdx(licences, options));
   failures += write(out / "image.bulwark.json", report::write_json({image}, {"0.1.0", true, true}));
   failures += write(out / "findings.bulwark.json", report::write_json({image, rootfs}, {"0.1.0", false, false}));
   failures += write(out / "rootfs.bulwark.json", report::write_json({rootfs}, {"", true, false}));
