@@ -221,6 +221,24 @@ TEST(Table, PackageTableNeutralisesEscapesAndColoursOnlyWhenAsked) {
   EXPECT_NE(coloured.find("\x1b[1mNAME\x1b[0m"), std::string::npos) << coloured;
 }
 
+TEST(Table, AlignsByCharactersNotBytes) {
+  core::ScanResult r;
+  r.target = {core::TargetKind::rootfs, "/srv/root", ""};
+  core::Package accented;
+  accented.name = "caf\xc3\xa9";  // 5 bytes, 4 characters
+  accented.version = "1";
+  core::Package plain;
+  plain.name = "cafe";
+  plain.version = "2";
+  r.packages = {accented, plain};
+  EXPECT_EQ(report::package_table(r, false),
+            "Target: /srv/root (rootfs)  OS: unknown  Packages: 2\n"
+            "\n"
+            "NAME  VERSION  SOURCE  ARCH  TYPE  LAYER\n"
+            "caf\xc3\xa9  1        -       -     -     -\n"
+            "cafe  2        -       -     -     -\n");
+}
+
 TEST(Table, EmptyPackageList) {
   core::ScanResult r;
   r.target = {core::TargetKind::rootfs, "/srv/root", ""};

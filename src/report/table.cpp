@@ -23,6 +23,7 @@ namespace {
 constexpr std::string_view kBold = "\x1b[1m";
 constexpr std::string_view kReset = "\x1b[0m";
 constexpr std::string_view kEmptyCell = "-";
+constexpr std::size_t kAllColumns = SIZE_MAX;
 
 // Columns are aligned by code points, not bytes: a UTF-8 continuation byte
 // takes no column of its own. (Wide CJK characters still count as one.)
@@ -45,7 +46,7 @@ std::string short_digest(std::string_view digest) {
 
 struct Row {
   std::vector<std::string> cells;
-  std::string_view color;  // escape code for the whole row's emphasised cell, or empty
+  std::string_view color;  // escape code for the cell at color_column, or empty
   std::size_t color_column = 0;
 };
 
@@ -62,7 +63,7 @@ std::string render(const std::vector<std::string>& header, const std::vector<Row
       std::string padded = cells[c];
       // The last column is not padded: no trailing blanks.
       if (!last) padded += std::string(widths[c] - display_width(cells[c]) + 2, ' ');
-      if (color && !code.empty() && (code_column == c || code_column == SIZE_MAX)) {
+      if (color && !code.empty() && (code_column == c || code_column == kAllColumns)) {
         // Colour the text only, not the padding after it.
         std::size_t text = cells[c].size();
         out += fmt::format("{}{}{}{}", code, padded.substr(0, text), kReset, padded.substr(text));
@@ -73,7 +74,7 @@ std::string render(const std::vector<std::string>& header, const std::vector<Row
     out += "\n";
     return out;
   };
-  std::string out = line(header, kBold, SIZE_MAX);
+  std::string out = line(header, kBold, kAllColumns);
   for (const auto& row : rows) out += line(row.cells, row.color, row.color_column);
   return out;
 }
