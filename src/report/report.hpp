@@ -17,7 +17,13 @@ struct JsonOptions {
 
 [[nodiscard]] std::string write_json(const std::vector<core::ScanResult>& results, const JsonOptions& options);
 
-// A package table: NAME VERSION SOURCE ARCH TYPE LAYER, with a header line naming target and OS.
+// A package table: NAME VERSION SOURCE ARCH TYPE LAYER, with a first line naming
+// target, OS and package count. Strings from the scanned target are passed
+// through util::printable; colour (bold headers) only when `color` is true.
 [[nodiscard]] std::string package_table(const core::ScanResult& result, bool color);
+
+// A findings table: ID SEVERITY PACKAGE/LOCATION TITLE, most severe first.
+// Severities are coloured only when `color` is true.
+[[nodiscard]] std::string findings_table(const std::vector<core::Finding>& findings, bool color);
 
 }  // namespace bulwark::report

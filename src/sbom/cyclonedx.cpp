@@ -1,0 +1,162 @@
+// CycloneDX 1.5 JSON (https://cyclonedx.org/docs/1.5/json/).
+//
+// Layout of the document: metadata.component is the scanned target, the
+// operating system is a component of type "operating-system", and every
+// catalogued package is a "library" component. bulwark-specific facts that
+// CycloneDX has no field for (source package, layer, database path) go into
+// properties under the "bulwark:" namespace.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "sbom/document_ids.hpp"
+#include "sbom/license.hpp"
+#include "sbom/sbom.hpp"
+
+namespace bulwark::sbom {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string_view component_type(core::TargetKind kind) {
+  switch (kind) {
+    case core::TargetKind::image:
+    case core::TargetKind::container: return "container";
+    case core::TargetKind::host:
+    case core::TargetKind::daemon:
+    case core::TargetKind::cluster: return "platform";
+    case core::TargetKind::rootfs:
+    case core::TargetKind::sbom:
+    case core::TargetKind::file: return "file";
+  }
+  return "file";
+}
+
+void add_property(Json& properties, std::string_view name, std::string_view value) {
+  if (value.empty()) return;
+  properties.push_back(Json{{"name", name}, {"value", value}});
+}
+
+// The version CycloneDX shows for the target: an image's identity is its config
+// digest (the image id); other targets have no version unless they carry an id.
+std::string target_version(const core::ScanResult& result) {
+  if (result.image && !result.image->config_digest.empty()) return result.image->config_digest;
+  return result.target.id;
+}
+
+Json target_component(const core::ScanResult& result, const std::string& bom_ref) {
+  Json component;
+  component["type"] = component_type(result.target.kind);
+  component["bom-ref"] = bom_ref;
+  component["name"] = result.target.name;
+  if (auto version = target_version(result); !version.empty()) component["version"] = version;
+  Json properties = Json::array();
+  if (result.image) {
+    const auto& image = *result.image;
+    add_property(properties, "bulwark:image:manifest_digest", image.manifest_digest);
+    add_property(properties, "bulwark:image:architecture", image.architecture);
+    add_property(properties, "bulwark:image:os", image.os);
+    for (const auto& tag : image.repo_tags) add_property(properties, "bulwark:image:repo_tag", tag);
+    for (const auto& digest : image.repo_digests) add_property(properties, "bulwark:image:repo_digest", digest);
+  }
+  if (!properties.empty()) component["properties"] = std::move(properties);
+  return component;
+}
+
+// CycloneDX accepts either a list of licences (each an SPDX id or a free name)
+// or a single SPDX expression; the schema enumerates valid ids, so only texts we
+// recognise become ids.
+Json licenses_for(const std::string& text) {
+  if (auto id = spdx_license_id(text)) return Json::array({Json{{"license", Json{{"id", *id}}}}});
+  if (auto expression = spdx_license_expression(text)) return Json::array({Json{{"expression", *expression}}});
+  return Json::array({Json{{"license", Json{{"name", text}}}}});
+}
+
+Json package_component(const core::Package& package, const std::string& bom_ref, const std::string& purl) {
+  Json component;
+  component["type"] = "library";
+  component["bom-ref"] = bom_ref;
+  component["name"] = package.name;
+  if (!package.version.empty()) component["version"] = package.version;
+  if (!package.license.empty()) component["licenses"] = licenses_for(package.license);
+  if (!purl.empty()) component["purl"] = purl;
+  Json properties = Json::array();
+  if (package.ecosystem != core::Ecosystem::unknown) {
+    add_property(properties, "bulwark:package:type", core::to_string(package.ecosystem));
+  }
+  add_property(properties, "bulwark:package:source_name", package.source_name);
+  add_property(properties, "bulwark:package:source_version", package.source_version);
+  add_property(properties, "bulwark:package:architecture", package.architecture);
+  add_property(properties, "bulwark:layer:diff_id", package.layer);
+  add_property(properties, "bulwark:package:path", package.path);
+  if (!properties.empty()) component["properties"] = std::move(properties);
+  return component;
+}
+
+}  // namespace
+
+std::string write_cyclonedx(const core::ScanResult& result, const WriteOptions& options) {
+  Json bom;
+  bom["bomFormat"] = "CycloneDX";
+  bom["specVersion"] = "1.5";
+  bom["serialNumber"] = "urn:uuid:" + random_uuid_v4();
+  bom["version"] = 1;
+
+  const std::string target_ref = result.target.id.empty() ? "target:" + result.target.name : result.target.id;
+  std::set<std::string> used_refs{target_ref};
+  Json metadata;
+  metadata["timestamp"] = options.timestamp.empty() ? utc_now_rfc3339() : options.timestamp;
+  Json tool{{"type", "application"},
+            {"name", "bulwark"},
+            {"version", options.tool_version.empty() ? std::string(BULWARK_VERSION) : options.tool_version}};
+  metadata["tools"] = Json{{"components", Json::array({tool})}};
+  metadata["component"] = target_component(result, target_ref);
+  bom["metadata"] = std::move(metadata);
+
+  Json components = Json::array();
+  Json target_depends = Json::array();
+  if (result.os.known()) {
+    std::string os_ref = fmt::format("os:{}@{}", result.os.id, result.os.version_id);
+    Json os;
+    os["type"] = "operating-system";
+    os["bom-ref"] = os_ref;
+    os["name"] = result.os.id;
+    if (!result.os.version_id.empty()) os["version"] = result.os.version_id;
+    if (!result.os.pretty_name.empty()) os["description"] = result.os.pretty_name;
+    if (!result.os.codename.empty()) {
+      os["properties"] = Json::array({Json{{"name", "bulwark:os:codename"}, {"value", result.os.codename}}});
+    }
+    components.push_back(std::move(os));
+    target_depends.push_back(os_ref);
+    used_refs.insert(os_ref);
+  }
+
+  // bom-refs must be unique within the document, but one image can hold the
+  // same package twice (two layers each adding a dpkg status entry, a vendored
+  // copy of an npm package). The first keeps the plain purl; later ones get a
+  // counter after '|', a character purls never contain unencoded.
+  for (const auto& package : result.packages) {
+    std::string purl = canonical_purl(package.purl);
+    std::string base = purl.empty() ? fmt::format("package:{}@{}", package.name, package.version) : purl;
+    std::string bom_ref = base;
+    for (int count = 2; used_refs.contains(bom_ref); ++count) bom_ref = fmt::format("{}|{}", base, count);
+    used_refs.insert(bom_ref);
+    components.push_back(package_component(package, bom_ref, purl));
+    target_depends.push_back(bom_ref);
+  }
+  bom["components"] = std::move(components);
+
+  // Only the target's edges are known: it holds the OS and every package. The
+  // packages' own dependencies are not catalogued, so they get no entries
+  // (an entry with an empty dependsOn would claim they have none).
+  Json dependencies = Json::array();
+  dependencies.push_back(Json{{"ref", target_ref}, {"dependsOn", std::move(target_depends)}});
+  bom["dependencies"] = std::move(dependencies);
+
+  return bom.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace bulwark::sbom

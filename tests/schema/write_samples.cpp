@@ -1,0 +1,105 @@
+// Writes the documents that the schema test validates: CycloneDX, SPDX and
+// bulwark/v1 JSON for the hand-built sample image (with findings), and for an
+// awkward root filesystem (no image, unknown OS, a package without purl, names
+// with spaces, control characters, non-ASCII text and invalid UTF-8).
+// Usage: bulwark_schema_samples OUTPUT_DIR
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "report/report.hpp"
+#include "sample_scan.hpp"
+#include "sbom/license.hpp"
+#include "sbom/sbom.hpp"
+#include "util/files.hpp"
+
+using namespace bulwark;
+
+namespace {
+
+core::ScanResult awkward_rootfs() {
+  core::ScanResult r;
+  r.target = {core::TargetKind::rootfs, "/srv/roots/my app (copy)", ""};
+  core::Package unnamed_purl;
+  unnamed_purl.name = "vendored lib";
+  unnamed_purl.version = "0.0.1 beta";
+  unnamed_purl.license = "BSD-like, see COPYING";
+  unnamed_purl.path = "opt/app/VERSION";
+  r.packages.push_back(unnamed_purl);
+  core::Package odd;
+  odd.name = "caf\xc3\xa9-\x1b[31mred";
+  odd.version = "1.0";
+  odd.ecosystem = core::Ecosystem::pypi;
+  odd.purl = "pkg:pypi/caf%C3%A9@1.0";
+  odd.license = "mit OR apache-2.0";  // ids match case-insensitively: becomes "MIT OR Apache-2.0"
+  r.packages.push_back(odd);
+  // Invalid UTF-8 from a corrupt database must not break the document.
+  core::Package broken;
+  broken.name = "broken\xff\xfe";
+  broken.version = "2";
+  r.packages.push_back(broken);
+  return r;
+}
+
+// One package per licence id bulwark knows, and one per exception (as
+// "GPL-2.0-or-later WITH <exception>"): the CycloneDX schema enumerates the
+// official ids and the SPDX check parses expressions against the official list,
+// so a typo in bulwark's table fails the schema test.
+core::ScanResult every_known_licence() {
+  core::ScanResult r;
+  r.target = {core::TargetKind::file, "licences", ""};
+  for (auto id : sbom::known_spdx_license_ids()) {
+    core::Package p;
+    p.name = "licence-" + std::string(id);
+    p.version = "1";
+    p.license = std::string(id);
+    r.packages.push_back(p);
+  }
+  for (auto id : sbom::known_spdx_exception_ids()) {
+    core::Package p;
+    p.name = "exception-" + std::string(id);
+    p.version = "1";
+    p.license = "GPL-2.0-or-later WITH " + std::string(id);
+    r.packages.push_back(p);
+  }
+  return r;
+}
+
+int write(const std::filesystem::path& path, const std::string& text) {
+  if (auto status = util::write_file_atomic(path, text); !status) {
+    fmt::print(stderr, "bulwark_schema_samples: {}\n", status.error().describe());
+    return 1;
+  }
+  fmt::print("wrote {}\n", path.string());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fmt::print(stderr, "usage: bulwark_schema_samples OUTPUT_DIR\n");
+    return 2;
+  }
+  std::filesystem::path out = argv[1];
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);
+  sbom::WriteOptions options{"0.1.0", ""};  // real timestamps: the schema checks their format
+  int failures = 0;
+  auto image = fixtures::sample_scan_result();
+  image.findings = {fixtures::vulnerability_finding(image.packages[0]), fixtures::check_finding(),
+                    fixtures::passed_finding()};
+  failures += write(out / "image.cdx.json", sbom::write_cyclonedx(image, options));
+  failures += write(out / "image.spdx.json", sbom::write_spdx(image, options));
+  auto rootfs = awkward_rootfs();
+  failures += write(out / "rootfs.cdx.json", sbom::write_cyclonedx(rootfs, options));
+  failures += write(out / "rootfs.spdx.json", sbom::write_spdx(rootfs, options));
+  auto licences = every_known_licence();
+  failures += write(out / "licences.cdx.json", sbom::write_cyclonedx(licences, options));
+  failures += write(out / "licences.spdx.json", sbom::write_spdx(licences, options));
+  failures += write(out / "image.bulwark.json", report::write_json({image}, {"0.1.0", true, true}));
+  failures += write(out / "findings.bulwark.json", report::write_json({image, rootfs}, {"0.1.0", false, false}));
+  failures += write(out / "rootfs.bulwark.json", report::write_json({rootfs}, {"", true, false}));
+  return failures == 0 ? 0 : 1;
+}
