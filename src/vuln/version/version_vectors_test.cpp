@@ -1,0 +1,231 @@
+// Runs every row of the shared version-comparison vectors (../shared/data/versions, see its
+// README) through the comparators and asserts full agreement; comparison rows are also checked
+// reversed (compare(b, a) must be -expected). On failure the first disagreeing rows are printed.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "vuln/version/schemes.hpp"
+#include "vuln/version/version.hpp"
+
+namespace bulwark::vuln::version {
+namespace {
+
+std::vector<std::vector<std::string>> read_rows(const std::string& name) {
+  std::ifstream in(std::string(BULWARK_SHARED_DIR) + "/data/versions/" + name);
+  EXPECT_TRUE(in.good()) << "cannot read " << name;
+  std::vector<std::vector<std::string>> rows;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("# ")) continue;
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    while (true) {
+      std::size_t tab = line.find('\t', start);
+      fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+    rows.push_back(std::move(fields));
+  }
+  return rows;
+}
+
+std::string show(const Result<int>& r) {
+  return r ? std::to_string(*r) : "error: " + r.error().describe();
+}
+std::string show(const Result<bool>& r) {
+  return r ? (*r ? "true" : "false") : "error: " + r.error().describe();
+}
+
+Options options_of(const std::string& source) {
+  Options o;
+  if (source.find("[loose]") != std::string::npos) o.loose = Loose::yes;
+  if (source.find("[includePrerelease]") != std::string::npos) o.include_prerelease = IncludePrerelease::yes;
+  return o;
+}
+
+struct Tally {
+  std::size_t rows = 0;
+  std::size_t agreed = 0;
+  std::vector<std::string> bad;
+  void add(bool ok, const std::string& what) {
+    ++rows;
+    if (ok) {
+      ++agreed;
+    } else if (bad.size() < 20) {
+      bad.push_back(what);
+    }
+  }
+  std::string report(const std::string& file) const {
+    std::string out = file + ": " + std::to_string(agreed) + "/" + std::to_string(rows) + " agree\n";
+    for (const auto& b : bad) out += "  " + b + "\n";
+    return out;
+  }
+};
+
+using Comparer = std::function<Result<int>(const std::string&, const std::string&, const std::string&)>;
+
+Tally run_comparisons(const std::string& file, const Comparer& cmp) {
+  Tally t;
+  for (const auto& row : read_rows(file)) {
+    if (row.size() < 3) continue;
+    const std::string source = row.size() > 3 ? row[3] : "";
+    int expected = std::stoi(row[2]);
+    auto forward = cmp(row[0], row[1], source);
+    auto backward = cmp(row[1], row[0], source);
+    bool ok = forward && *forward == expected && backward && *backward == -expected;
+    t.add(ok, "[" + row[0] + "] vs [" + row[1] + "] expected " + row[2] + " got " + show(forward) + " / reversed " +
+                  show(backward));
+  }
+  return t;
+}
+
+Comparer with_scheme(Scheme s) {
+  return [s](const std::string& a, const std::string& b, const std::string& source) {
+    return compare(s, a, b, options_of(source));
+  };
+}
+
+TEST(VersionVectors, Dpkg) {
+  auto t = run_comparisons("dpkg.tsv", with_scheme(Scheme::dpkg));
+  EXPECT_EQ(t.agreed, t.rows) << t.report("dpkg.tsv");
+  EXPECT_GT(t.rows, 11000u);
+}
+
+TEST(VersionVectors, Apk) {
+  auto t = run_comparisons("apk.tsv", with_scheme(Scheme::apk));
+  EXPECT_EQ(t.agreed, t.rows) << t.report("apk.tsv");
+  EXPECT_GT(t.rows, 11000u);
+}
+
+TEST(VersionVectors, ApkValid) {
+  Tally t;
+  for (const auto& row : read_rows("apk-valid.tsv")) {
+    bool expected = row.at(1) == "true";
+    t.add(is_valid(Scheme::apk, row[0]) == expected, "[" + row[0] + "] expected valid=" + row[1]);
+  }
+  EXPECT_EQ(t.agreed, t.rows) << t.report("apk-valid.tsv");
+  EXPECT_GT(t.rows, 20u);
+}
+
+TEST(VersionVectors, ApkConstraints) {
+  Tally t;
+  for (const auto& row : read_rows("apk-constraints.tsv")) {
+    auto r = satisfies(Scheme::apk, row.at(0), row.at(1) + row.at(2));
+    t.add(r && (*r ? "true" : "false") == row.at(3),
+          row[0] + " " + row[1] + " " + row[2] + " expected " + row[3] + " got " + show(r));
+  }
+  EXPECT_EQ(t.agreed, t.rows) << t.report("apk-constraints.tsv");
+  EXPECT_GT(t.rows, 10u);
+}
+
+TEST(VersionVectors, Rpm) {
+  auto t = run_comparisons("rpm.tsv", [](const std::string& a, const std::string& b, const std::string&) {
+    return detail::rpm_vercmp(a, b);
+  });
+  EXPECT_EQ(t.agreed, t.rows) << t.report("rpm.tsv");
+  EXPECT_GT(t.rows, 70u);
+}
+
+TEST(VersionVectors, RpmEvr) {
+  auto t = run_comparisons("rpm-evr.tsv", with_scheme(Scheme::rpm));
+  EXPECT_EQ(t.agreed, t.rows) << t.report("rpm-evr.tsv");
+  EXPECT_GT(t.rows, 140u);
+}
+
+// Informational only: rpm's own test suite does not assert these (see the data README).
+TEST(VersionVectors, RpmOdditiesInformational) {
+  auto t = run_comparisons("rpm-oddities.tsv", [](const std::string& a, const std::string& b, const std::string&) {
+    return detail::rpm_vercmp(a, b);
+  });
+  std::printf("rpm-oddities.tsv (informational): %s", t.report("rpm-oddities.tsv").c_str());
+  EXPECT_GT(t.rows, 0u);
+}
+
+TEST(VersionVectors, Pep440) {
+  auto t = run_comparisons("pep440.tsv", with_scheme(Scheme::pep440));
+  EXPECT_EQ(t.agreed, t.rows) << t.report("pep440.tsv");
+  EXPECT_GT(t.rows, 13000u);
+}
+
+TEST(VersionVectors, Pep440Valid) {
+  Tally t;
+  for (const auto& row : read_rows("pep440-valid.tsv")) {
+    bool expected = row.at(1) == "true";
+    t.add(is_valid(Scheme::pep440, row[0]) == expected, "[" + row[0] + "] expected valid=" + row[1]);
+  }
+  EXPECT_EQ(t.agreed, t.rows) << t.report("pep440-valid.tsv");
+  EXPECT_GT(t.rows, 80u);
+}
+
+void run_membership(const std::string& file, Scheme scheme, std::size_t min_rows) {
+  Tally t;
+  for (const auto& row : read_rows(file)) {
+    if (row.size() < 3) continue;
+    auto r = satisfies(scheme, row[0], row[1], options_of(row.size() > 3 ? row[3] : ""));
+    t.add(r && (*r ? "true" : "false") == row[2], "[" + row[0] + "] in [" + row[1] + "] expected " + row[2] + " got " +
+                                                      show(r) + " (" + (row.size() > 3 ? row[3] : "") + ")");
+  }
+  EXPECT_EQ(t.agreed, t.rows) << t.report(file);
+  EXPECT_GT(t.rows, min_rows);
+}
+
+TEST(VersionVectors, Pep440Specifiers) {
+  run_membership("pep440-specifiers.tsv", Scheme::pep440, 140);
+}
+
+TEST(VersionVectors, Semver) {
+  auto t = run_comparisons("semver.tsv", with_scheme(Scheme::npm));
+  EXPECT_EQ(t.agreed, t.rows) << t.report("semver.tsv");
+  EXPECT_GT(t.rows, 90u);
+}
+
+TEST(VersionVectors, SemverRanges) {
+  run_membership("semver-ranges.tsv", Scheme::npm, 170);
+}
+
+TEST(VersionVectors, Go) {
+  auto t = run_comparisons("go.tsv", with_scheme(Scheme::go));
+  EXPECT_EQ(t.agreed, t.rows) << t.report("go.tsv");
+  EXPECT_GT(t.rows, 390u);
+}
+
+TEST(VersionVectors, GoCanonical) {
+  Tally t;
+  for (const auto& row : read_rows("go-canonical.tsv")) {
+    bool valid = row.at(2) == "true";
+    t.add(go_canonical(row[0]) == row[1] && is_valid(Scheme::go, row[0]) == valid,
+          "[" + row[0] + "] expected [" + row[1] + "] got [" + go_canonical(row[0]) + "]");
+  }
+  EXPECT_EQ(t.agreed, t.rows) << t.report("go-canonical.tsv");
+  EXPECT_GT(t.rows, 20u);
+}
+
+TEST(VersionVectors, Maven) {
+  auto t = run_comparisons("maven.tsv", with_scheme(Scheme::maven));
+  EXPECT_EQ(t.agreed, t.rows) << t.report("maven.tsv");
+  EXPECT_GT(t.rows, 12000u);
+}
+
+TEST(VersionVectors, RubyGems) {
+  auto t = run_comparisons("rubygems.tsv", with_scheme(Scheme::rubygems));
+  EXPECT_EQ(t.agreed, t.rows) << t.report("rubygems.tsv");
+  EXPECT_GT(t.rows, 3000u);
+}
+
+TEST(VersionVectors, Cargo) {
+  auto t = run_comparisons("cargo-semver.tsv", with_scheme(Scheme::cargo));
+  EXPECT_EQ(t.agreed, t.rows) << t.report("cargo-semver.tsv");
+  EXPECT_GT(t.rows, 10u);
+}
+
+TEST(VersionVectors, CargoReq) {
+  run_membership("cargo-semver-req.tsv", Scheme::cargo, 160);
+}
+
+}  // namespace
+}  // namespace bulwark::vuln::version
