@@ -1,7 +1,9 @@
-// Maven's ComparableVersion (maven-artifact), the order OSV and GHSA use for Maven: the version
-// is cut at '.', '-' and letter/digit transitions into numbers, qualifiers and nested lists ('-'
-// opens a sub-list); well-known qualifiers order alpha < beta < milestone < rc < snapshot <
-// "" (= ga, final, release) < sp < anything else (lexically); trailing "null" items are dropped.
+// Maven's ComparableVersion (maven-artifact 3.9, the order OSV and GHSA use for Maven): the
+// version is cut at '.', '-' and letter/digit transitions into numbers, qualifiers and nested
+// lists ('-' and every transition open a sub-list); well-known qualifiers order alpha < beta <
+// milestone < rc < snapshot < "" (= ga, final, release) < sp < anything else (lexically);
+// trailing "null" items (0, "", empty lists) are dropped. Maven 4's "combination" items
+// ("rc1" as one item) are not used: the vectors, like OSV, follow the 3.9 order.
 // Versions longer than 256 characters are refused, as Maven does, which also bounds the nesting.
 #include <string>
 #include <vector>
@@ -14,12 +16,11 @@ namespace {
 
 constexpr std::size_t kMaxLength = 256;
 
-enum class Kind { number, string, list, combination };
+enum class Kind { number, string, list };
 
 struct Item {
   Kind kind = Kind::number;
-  std::string text;    // number: digits without leading zeros; string: the qualifier
-  std::string digits;  // combination: the number after the qualifier
+  std::string text;  // number: digits without leading zeros; string: the qualifier
   std::size_t list = 0;
 };
 
@@ -33,12 +34,13 @@ std::string qualifier(std::string s, bool followed_by_digit) {
     if (s == "b") s = "beta";
     if (s == "m") s = "milestone";
   }
+  if (s == "ga" || s == "final" || s == "release") s.clear();
   if (s == "cr") s = "rc";
   return s;
 }
 
+// Known qualifiers by rank, then anything else after them, lexically.
 std::string comparable_qualifier(const std::string& q) {
-  if (q == "ga" || q == "final" || q == "release") return "5";
   static const char* known[] = {"alpha", "beta", "milestone", "rc", "snapshot", "", "sp"};
   for (int i = 0; i < 7; ++i)
     if (q == known[i]) return std::to_string(i);
@@ -50,69 +52,78 @@ std::string strip_zeros(std::string_view d) {
   return d.empty() ? std::string("0") : std::string(d);
 }
 
-Item parse_item(bool combination, bool digit, std::string_view buf) {
-  Item it;
-  if (combination) {
-    std::string s;
-    for (char c : buf)
-      if (c != '-') s += c;
-    std::size_t index = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (is_digit(s[i])) {
-        index = i;
-        break;
-      }
-    }
-    it.kind = Kind::combination;
-    it.text = qualifier(s.substr(0, index), true);
-    it.digits = strip_zeros(s.substr(index));
-    return it;
-  }
-  if (digit) {
-    it.kind = Kind::number;
-    it.text = strip_zeros(buf);
-    return it;
-  }
-  it.kind = Kind::string;
-  it.text = qualifier(std::string(buf), false);
-  return it;
-}
-
 bool is_null(const Tree& t, const Item& it) {
   switch (it.kind) {
     case Kind::number: return it.text == "0";
     case Kind::string: return it.text.empty();
     case Kind::list: return t.lists[it.list].empty();
-    case Kind::combination: return false;
   }
   return false;
 }
 
+// Drops trailing "null" items (0, "", empty lists), stopping at the first other non-list item.
 void normalize(Tree& t, std::size_t index) {
   auto& l = t.lists[index];
   for (std::size_t k = l.size(); k-- > 0;) {
-    if (!is_null(t, l[k])) continue;
-    if (k + 1 == l.size() || l[k + 1].kind == Kind::string) {
+    if (is_null(t, l[k])) {
       l.erase(l.begin() + static_cast<std::ptrdiff_t>(k));
-    } else if (l[k + 1].kind == Kind::list && !t.lists[l[k + 1].list].empty()) {
-      Kind first = t.lists[l[k + 1].list].front().kind;
-      if (first == Kind::combination || first == Kind::string) l.erase(l.begin() + static_cast<std::ptrdiff_t>(k));
+    } else if (l[k].kind != Kind::list) {
+      break;
     }
-  }
-  if (l.size() == 1 && l[0].kind == Kind::list) {
-    std::vector<Item> inner = t.lists[l[0].list];
-    t.lists[index] = std::move(inner);
   }
 }
 
-bool ascii_digit(unsigned char c) {
-  return c >= '0' && c <= '9';
+// Java's toLowerCase(Locale.ENGLISH) for what versions carry: ASCII and the Latin-1, Greek and
+// Cyrillic capitals. Only ASCII digits are digits (a non-ASCII digit such as U+0668 is part of
+// a qualifier, as the vectors show).
+struct Lowered {
+  std::string text;
+  std::vector<bool> digit;
+};
+
+Lowered lower(std::string_view raw) {
+  Lowered out;
+  for (std::size_t i = 0; i < raw.size();) {
+    unsigned char c = static_cast<unsigned char>(raw[i]);
+    if (c < 0x80) {
+      char l = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
+      out.text += l;
+      out.digit.push_back(is_digit(l));
+      ++i;
+      continue;
+    }
+    std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (i + len > raw.size()) len = raw.size() - i;
+    unsigned cp = 0;
+    if (len == 2) cp = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(raw[i + 1]) & 0x3Fu);
+    if (len == 3)
+      cp = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(raw[i + 1]) & 0x3Fu) << 6) |
+           (static_cast<unsigned char>(raw[i + 2]) & 0x3Fu);
+    unsigned lc = cp;
+    if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) || (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) ||
+        (cp >= 0x410 && cp <= 0x42F))
+      lc = cp + 0x20;
+    else if (cp >= 0x400 && cp <= 0x40F)
+      lc = cp + 0x50;
+    if (lc != cp && len == 2) {
+      out.text += static_cast<char>(0xC0 | (lc >> 6));
+      out.text += static_cast<char>(0x80 | (lc & 0x3F));
+      out.digit.push_back(false);
+      out.digit.push_back(false);
+    } else {
+      for (std::size_t k = 0; k < len; ++k) {
+        out.text += raw[i + k];
+        out.digit.push_back(false);
+      }
+    }
+    i += len;
+  }
+  return out;
 }
 
 Tree parse(std::string_view raw) {
-  std::string v;
-  v.reserve(raw.size());
-  for (char c : raw) v += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  Lowered low = lower(raw);
+  const std::string& v = low.text;
   Tree t;
   t.lists.emplace_back();
   std::size_t list = 0;
@@ -120,52 +131,49 @@ Tree parse(std::string_view raw) {
   auto open_list = [&]() {
     t.lists.emplace_back();
     std::size_t child = t.lists.size() - 1;
-    Item it;
-    it.kind = Kind::list;
-    it.list = child;
-    t.lists[list].push_back(it);
+    t.lists[list].push_back(Item{Kind::list, "", child});
     list = child;
     stack.push_back(child);
   };
+  auto add = [&](bool digit, std::string_view buf) {
+    if (digit) {
+      t.lists[list].push_back(Item{Kind::number, strip_zeros(buf), 0});
+    } else {
+      t.lists[list].push_back(Item{Kind::string, qualifier(std::string(buf), false), 0});
+    }
+  };
   bool digit = false;
-  bool combination = false;
   std::size_t start = 0;
   for (std::size_t i = 0; i < v.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(v[i]);
+    char c = v[i];
     if (c == '.') {
       if (i == start) {
-        t.lists[list].push_back(Item{Kind::number, "0", "", 0});
+        t.lists[list].push_back(Item{Kind::number, "0", 0});
       } else {
-        t.lists[list].push_back(parse_item(combination, digit, std::string_view(v).substr(start, i - start)));
+        add(digit, std::string_view(v).substr(start, i - start));
       }
-      combination = false;
       start = i + 1;
     } else if (c == '-') {
       if (i == start) {
-        t.lists[list].push_back(Item{Kind::number, "0", "", 0});
+        t.lists[list].push_back(Item{Kind::number, "0", 0});
       } else {
-        // "X-1" reads as "X1".
-        if (!digit && i + 1 < v.size() && ascii_digit(static_cast<unsigned char>(v[i + 1]))) {
-          combination = true;
-          continue;
-        }
-        t.lists[list].push_back(parse_item(combination, digit, std::string_view(v).substr(start, i - start)));
+        add(digit, std::string_view(v).substr(start, i - start));
       }
       start = i + 1;
-      if (!t.lists[list].empty()) open_list();
-      combination = false;
-    } else if (ascii_digit(c)) {
+      open_list();
+    } else if (low.digit[i]) {
       if (!digit && i > start) {
-        combination = true;
-        if (!t.lists[list].empty()) open_list();
+        // Letters followed by a digit: "rc1" is [rc, [1]]; a lone a/b/m means alpha/beta/milestone.
+        t.lists[list].push_back(Item{Kind::string, qualifier(v.substr(start, i - start), true), 0});
+        start = i;
+        open_list();
       }
       digit = true;
     } else {
       if (digit && i > start) {
-        t.lists[list].push_back(parse_item(combination, true, std::string_view(v).substr(start, i - start)));
+        add(true, std::string_view(v).substr(start, i - start));
         start = i;
         open_list();
-        combination = false;
       }
       digit = false;
     }
@@ -173,7 +181,7 @@ Tree parse(std::string_view raw) {
   if (v.size() > start) {
     // "1.0.0.X1" < "1.0.0-X2": a trailing ".X" is read as "-X".
     if (!digit && !t.lists[list].empty()) open_list();
-    t.lists[list].push_back(parse_item(combination, digit, std::string_view(v).substr(start)));
+    add(digit, std::string_view(v).substr(start));
   }
   while (!stack.empty()) {
     normalize(t, stack.back());
@@ -182,16 +190,7 @@ Tree parse(std::string_view raw) {
   return t;
 }
 
-struct Cmp {
-  const Tree& ta;
-  const Tree& tb;
-};
-
 int cmp_item(const Tree& ta, const Item* a, const Tree& tb, const Item* b);
-
-int number_vs_null(const std::string& digits) {
-  return digits == "0" ? 0 : 1;
-}
 
 int string_cmp(const std::string& a, const std::string* b) {
   std::string ca = comparable_qualifier(a);
@@ -199,75 +198,35 @@ int string_cmp(const std::string& a, const std::string* b) {
   return sign(ca.compare(cb));
 }
 
-int list_vs(const Tree& ta, std::size_t la, const Tree& tb, const Item* b) {
-  const auto& items = ta.lists[la];
-  if (!b) {
-    for (const auto& it : items)
-      if (int r = cmp_item(ta, &it, tb, nullptr); r != 0) return r;
-    return 0;
-  }
-  switch (b->kind) {
-    case Kind::number: return -1;
+int cmp_item(const Tree& ta, const Item* a, const Tree& tb, const Item* b) {
+  switch (a->kind) {
+    case Kind::number:
+      if (!b) return a->text == "0" ? 0 : 1;
+      if (b->kind == Kind::number) return compare_digits(a->text, b->text);
+      return 1;  // 1.1 > 1-sp, 1.1 > 1-1
     case Kind::string:
-    case Kind::combination: {
-      int r = items.empty() ? -cmp_item(tb, b, ta, nullptr) : cmp_item(ta, &items[0], tb, b);
-      for (std::size_t i = 1; r == 0 && i < items.size(); ++i) r = cmp_item(ta, &items[i], tb, nullptr);
-      return r;
-    }
+      if (!b) return string_cmp(a->text, nullptr);
+      if (b->kind == Kind::string) return string_cmp(a->text, &b->text);
+      return -1;  // 1.any < 1.1, 1.any < 1-1
     case Kind::list: {
+      const auto& items = ta.lists[a->list];
+      if (!b) {
+        for (const auto& it : items)
+          if (int r = cmp_item(ta, &it, tb, nullptr); r != 0) return r;
+        return 0;
+      }
+      if (b->kind == Kind::number) return -1;
+      if (b->kind == Kind::string) return 1;
       const auto& other = tb.lists[b->list];
       std::size_t n = std::max(items.size(), other.size());
       for (std::size_t i = 0; i < n; ++i) {
         const Item* l = i < items.size() ? &items[i] : nullptr;
         const Item* r = i < other.size() ? &other[i] : nullptr;
-        int res = l == nullptr ? (r == nullptr ? 0 : -cmp_item(tb, r, ta, l)) : cmp_item(ta, l, tb, r);
+        int res = l == nullptr ? (r == nullptr ? 0 : -cmp_item(tb, r, ta, nullptr)) : cmp_item(ta, l, tb, r);
         if (res != 0) return res;
       }
       return 0;
     }
-  }
-  return 0;
-}
-
-int cmp_item(const Tree& ta, const Item* a, const Tree& tb, const Item* b) {
-  switch (a->kind) {
-    case Kind::number:
-      if (!b) return number_vs_null(a->text);
-      if (b->kind == Kind::number) return compare_digits(a->text, b->text);
-      return 1;
-    case Kind::string:
-      if (!b) return string_cmp(a->text, nullptr);
-      switch (b->kind) {
-        case Kind::number: return -1;
-        case Kind::string: return string_cmp(a->text, &b->text);
-        case Kind::combination: {
-          int r = string_cmp(a->text, &b->text);
-          if (r == 0) return string_cmp(a->text, nullptr) == 0 ? -number_vs_null(b->digits) : -1;
-          return r;
-        }
-        case Kind::list: return -list_vs(tb, b->list, ta, a);
-      }
-      return 0;
-    case Kind::combination:
-      if (!b) {
-        int r = string_cmp(a->text, nullptr);
-        return r == 0 ? number_vs_null(a->digits) : r;
-      }
-      switch (b->kind) {
-        case Kind::number: return -1;
-        case Kind::string: {
-          int r = string_cmp(a->text, &b->text);
-          if (r == 0) return string_cmp(a->text, nullptr) == 0 ? number_vs_null(a->digits) : 1;
-          return r;
-        }
-        case Kind::list: return -list_vs(tb, b->list, ta, a);
-        case Kind::combination: {
-          int r = string_cmp(a->text, &b->text);
-          return r == 0 ? compare_digits(a->digits, b->digits) : r;
-        }
-      }
-      return 0;
-    case Kind::list: return list_vs(ta, a->list, tb, b);
   }
   return 0;
 }
@@ -289,8 +248,8 @@ Result<int> maven_compare(std::string_view a, std::string_view b) {
   if (java_length(b) > kMaxLength) return fail(ErrorCode::limit, "Maven version longer than 256 characters");
   Tree ta = parse(a);
   Tree tb = parse(b);
-  Item ra{Kind::list, "", "", 0};
-  Item rb{Kind::list, "", "", 0};
+  Item ra{Kind::list, "", 0};
+  Item rb{Kind::list, "", 0};
   return cmp_item(ta, &ra, tb, &rb);
 }
 

@@ -314,14 +314,81 @@ Result<bool> contains(std::string_view spec_text, const Pep440& v, std::string_v
   return true;
 }
 
+// The sort key packaging (before 22.0) gave a LegacyVersion, the order pip used for versions
+// PEP 440 cannot read and the one OSV's PyPI comparison keeps: runs of digits (zero-padded to 8),
+// runs of letters, '-' and any other characters, with "pre"/"preview"/"rc" -> "c", "dev" -> "@",
+// and trailing zero and "final-" parts trimmed before each letter part. Every legacy version sorts
+// before every PEP 440 version.
+std::vector<std::string> legacy_key(std::string_view raw) {
+  std::string s = util::to_lower(raw);
+  std::vector<std::string> pieces;
+  std::size_t i = 0;
+  std::size_t other_start = std::string::npos;
+  auto flush_other = [&](std::size_t end) {
+    if (other_start != std::string::npos) pieces.push_back(s.substr(other_start, end - other_start));
+    other_start = std::string::npos;
+  };
+  while (i < s.size()) {
+    char c = s[i];
+    std::size_t j = i;
+    if (is_digit(c)) {
+      while (j < s.size() && is_digit(s[j])) ++j;
+    } else if (c >= 'a' && c <= 'z') {
+      while (j < s.size() && s[j] >= 'a' && s[j] <= 'z') ++j;
+    } else if (c == '.' || c == '-') {
+      j = i + 1;
+    } else {
+      if (other_start == std::string::npos) other_start = i;
+      ++i;
+      continue;
+    }
+    flush_other(i);
+    pieces.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  flush_other(s.size());
+  std::vector<std::string> parts;
+  auto push = [&](std::string part) {
+    if (part.starts_with('*')) {
+      if (part < "*final")
+        while (!parts.empty() && parts.back() == "*final-") parts.pop_back();
+      while (!parts.empty() && parts.back() == "00000000") parts.pop_back();
+    }
+    parts.push_back(std::move(part));
+  };
+  for (auto& p : pieces) {
+    if (p == "pre" || p == "preview" || p == "rc") p = "c";
+    if (p == "-") p = "final-";
+    if (p == "dev") p = "@";
+    if (p.empty() || p == ".") continue;
+    if (is_digit(p[0])) {
+      push(p.size() < 8 ? std::string(8 - p.size(), '0') + p : p);
+    } else {
+      push("*" + p);
+    }
+  }
+  push("*final");
+  return parts;
+}
+
+int compare_keys(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i)
+    if (int c = sign(a[i].compare(b[i])); c != 0) return c;
+  if (a.size() == b.size()) return 0;
+  return a.size() < b.size() ? -1 : 1;
+}
+
 }  // namespace
 
 Result<int> pep440_compare(std::string_view a, std::string_view b) {
   auto va = parse(a);
-  if (!va) return fail(ErrorCode::parse, "invalid PEP 440 version", std::string(a));
   auto vb = parse(b);
-  if (!vb) return fail(ErrorCode::parse, "invalid PEP 440 version", std::string(b));
-  return compare_full(*va, *vb);
+  if (va && vb) return compare_full(*va, *vb);
+  // Advisories still name pre-PEP 440 releases; order them as pip's LegacyVersion did.
+  if (va) return 1;
+  if (vb) return -1;
+  return compare_keys(legacy_key(a), legacy_key(b));
 }
 
 bool pep440_valid(std::string_view v) {

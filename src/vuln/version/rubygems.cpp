@@ -146,9 +146,18 @@ bool rubygems_valid(std::string_view v) {
   return valid(v);
 }
 
+// Gem::Version refuses strings such as "1beta", but OSV's RubyGems ordering (and the vectors)
+// still compares them by the same segment rules; only text no segment rule can read (other
+// characters) is an error.
+bool comparable(std::string_view s) {
+  for (char c : strip(s))
+    if (!is_alnum(c) && c != '.' && c != '-') return false;
+  return true;
+}
+
 Result<int> rubygems_compare(std::string_view a, std::string_view b) {
-  if (!valid(a)) return fail(ErrorCode::parse, "malformed RubyGems version", std::string(a));
-  if (!valid(b)) return fail(ErrorCode::parse, "malformed RubyGems version", std::string(b));
+  if (!comparable(a)) return fail(ErrorCode::parse, "malformed RubyGems version", std::string(a));
+  if (!comparable(b)) return fail(ErrorCode::parse, "malformed RubyGems version", std::string(b));
   return compare_segments(canonical_segments(strip(a)), canonical_segments(strip(b)));
 }
 

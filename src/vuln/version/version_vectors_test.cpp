@@ -162,10 +162,31 @@ TEST(VersionVectors, Pep440Valid) {
   EXPECT_GT(t.rows, 80u);
 }
 
+// Rows the vector extraction got wrong, checked against the upstream test itself: in
+// dtolnay/semver tests/test_version_req.rs, `assert_match_all(r, &["0.0.1", "0.1.0", "1.0.0"])`
+// is a commented-out line of the `any()` test (r = VersionReq::STAR), but the extractor attached
+// it to the preceding `r = req("1.2.*")`. The crate answers false for these; so do we, and the
+// test asserts that answer instead of the mislabelled one.
+struct KnownWrongRow {
+  std::string_view file, version, range, tool_answer;
+};
+constexpr KnownWrongRow kKnownWrong[] = {
+    {"cargo-semver-req.tsv", "0.0.1", "1.2.*", "false"},
+    {"cargo-semver-req.tsv", "0.1.0", "1.2.*", "false"},
+    {"cargo-semver-req.tsv", "1.0.0", "1.2.*", "false"},
+};
+
+std::string expected_answer(const std::string& file, const std::vector<std::string>& row) {
+  for (const auto& k : kKnownWrong)
+    if (k.file == file && k.version == row[0] && k.range == row[1]) return std::string(k.tool_answer);
+  return row[2];
+}
+
 void run_membership(const std::string& file, Scheme scheme, std::size_t min_rows) {
   Tally t;
-  for (const auto& row : read_rows(file)) {
+  for (auto row : read_rows(file)) {
     if (row.size() < 3) continue;
+    row[2] = expected_answer(file, row);
     auto r = satisfies(scheme, row[0], row[1], options_of(row.size() > 3 ? row[3] : ""));
     t.add(r && (*r ? "true" : "false") == row[2], "[" + row[0] + "] in [" + row[1] + "] expected " + row[2] + " got " +
                                                       show(r) + " (" + (row.size() > 3 ? row[3] : "") + ")");
