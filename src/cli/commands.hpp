@@ -7,5 +7,6 @@
 namespace bulwark::cli {
 
 // (subcommands are declared here as they land)
+void register_version(CLI::App& app, int& exit_code);
 
 }  // namespace bulwark::cli
