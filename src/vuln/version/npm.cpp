@@ -124,6 +124,9 @@ std::optional<SemVer> parse_plain(std::string_view s, bool loose) {
 
 constexpr std::size_t kMaxLength = 256;  // node-semver's MAX_LENGTH
 
+// Marks a comparator node-semver throws on; it makes the whole range invalid, even in loose mode.
+constexpr std::string_view kInvalidRange = "\x01invalid";
+
 std::optional<SemVer> parse_version(std::string_view s, bool loose) {
   if (s.size() > kMaxLength) return std::nullopt;
   return parse_plain(util::trim(s), loose);
@@ -256,6 +259,10 @@ std::string replace_xrange(const std::string& comp, Options o) {
   while (!s.empty() && space(s[0])) s.remove_prefix(1);
   auto x = parse_xrange_plain(s, loose_of(o));
   if (!x) return comp;
+  // node-semver's x-range step refuses a number after a wildcard ("1.x.2", ">=*.1"): the whole
+  // range is invalid. (Its caret, tilde and hyphen steps accept them.)
+  if ((is_x(x->M) && !x->m.empty() && !is_x(x->m)) || (is_x(x->m) && !x->p.empty() && !is_x(x->p)))
+    return std::string(kInvalidRange);
   std::string M = x->M;
   std::string m = x->m;
   std::string p = x->p;
@@ -462,6 +469,7 @@ std::optional<std::vector<Comparator>> parse_set(std::string_view raw, Options o
   if (cleaned.empty()) cleaned.emplace_back();
   std::vector<Comparator> set;
   for (const auto& c : cleaned) {
+    if (c == kInvalidRange) return std::nullopt;
     auto comp = parse_comparator(c, loose);
     if (!comp) {
       if (loose) continue;  // node-semver drops what COMPARATORLOOSE does not match
