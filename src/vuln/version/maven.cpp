@@ -1,9 +1,10 @@
-// Maven's ComparableVersion (maven-artifact 3.9, the order OSV and GHSA use for Maven): the
-// version is cut at '.', '-' and letter/digit transitions into numbers, qualifiers and nested
-// lists ('-' and every transition open a sub-list); well-known qualifiers order alpha < beta <
-// milestone < rc < snapshot < "" (= ga, final, release) < sp < anything else (lexically);
-// trailing "null" items (0, "", empty lists) are dropped. Maven 4's "combination" items
-// ("rc1" as one item) are not used: the vectors, like OSV, follow the 3.9 order.
+// Maven's ComparableVersion as maven-artifact 3.8.7 (Debian 12's Maven, with the MNG-7644 fix)
+// orders versions: the version is cut at '.', '-' and letter/digit transitions into numbers,
+// qualifiers and nested lists ('-', every transition and a qualifier after '.' open a sub-list);
+// well-known qualifiers order alpha < beta < milestone < rc < snapshot < "" (= ga, final,
+// release) < sp < anything else (lexically); trailing "null" items (0, "", empty lists) are
+// dropped. Newer Maven (4: "combination" items, MNG-7714) and older Maven (3.6: no MNG-7644)
+// differ on a few inputs; see the vector test for the rows where they disagree.
 // Versions longer than 256 characters are refused, as Maven does, which also bounds the nesting.
 #include <string>
 #include <vector>
@@ -73,9 +74,10 @@ void normalize(Tree& t, std::size_t index) {
   }
 }
 
-// Java's toLowerCase(Locale.ENGLISH) for what versions carry: ASCII and the Latin-1, Greek and
-// Cyrillic capitals. Only ASCII digits are digits (a non-ASCII digit such as U+0668 is part of
-// a qualifier, as the vectors show).
+// Java's toLowerCase(Locale.ENGLISH) and Character.isDigit for what versions carry: ASCII, the
+// Latin-1, Greek and Cyrillic capitals, and the decimal digits of other scripts (mapped to their
+// ASCII value, as Java's number parsing reads them). Characters outside the Basic Multilingual
+// Plane are surrogate pairs in Java, never digits, and stay as they are.
 struct Lowered {
   std::string text;
   std::vector<bool> digit;
@@ -99,6 +101,18 @@ Lowered lower(std::string_view raw) {
     if (len == 3)
       cp = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(raw[i + 1]) & 0x3Fu) << 6) |
            (static_cast<unsigned char>(raw[i + 2]) & 0x3Fu);
+    // Character.isDigit: decimal digits of other scripts are digits with their value ("\u0668" is 8).
+    int digit_value = -1;
+    for (unsigned zero :
+         {0x0660u, 0x06F0u, 0x07C0u, 0x0966u, 0x09E6u, 0x0A66u, 0x0AE6u, 0x0B66u, 0x0BE6u, 0x0C66u, 0x0CE6u,
+          0x0D66u, 0x0DE6u, 0x0E50u, 0x0ED0u, 0x0F20u, 0x1040u, 0x1090u, 0x17E0u, 0x1810u, 0xFF10u})
+      if (cp >= zero && cp <= zero + 9) digit_value = static_cast<int>(cp - zero);
+    if (digit_value >= 0) {
+      out.text += static_cast<char>('0' + digit_value);
+      out.digit.push_back(true);
+      i += len;
+      continue;
+    }
     unsigned lc = cp;
     if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) || (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) ||
         (cp >= 0x410 && cp <= 0x42F))
@@ -164,6 +178,8 @@ Tree parse(std::string_view raw) {
     } else if (low.digit[i]) {
       if (!digit && i > start) {
         // Letters followed by a digit: "rc1" is [rc, [1]]; a lone a/b/m means alpha/beta/milestone.
+        // A qualifier after '.' starts its own list, as after '-': 1.0.0.X1 < 1.0.0-X2 (MNG-7644).
+        if (!t.lists[list].empty()) open_list();
         t.lists[list].push_back(Item{Kind::string, qualifier(v.substr(start, i - start), true), 0});
         start = i;
         open_list();

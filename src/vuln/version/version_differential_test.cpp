@@ -313,5 +313,46 @@ TEST(VersionDifferential, NodeSemver) {
   EXPECT_EQ(t.agreed, t.rows) << t.report();
 }
 
+std::string maven_version(Gen& g) {
+  static const std::vector<std::string> quals = {"alpha",   "beta", "a",        "b",        "m",  "milestone", "rc",
+                                                 "cr",      "RC",   "snapshot", "SNAPSHOT", "ga", "final",     "Final",
+                                                 "release", "sp",   "foo",      "jre",      ""};
+  static const std::vector<std::string> seps = {".", "-", ".", "-", ""};
+  std::string v = g.digits();
+  int parts = g.num(0, 4);
+  for (int i = 0; i < parts; ++i) {
+    v += g.pick(seps);
+    v += g.chance(55) ? g.digits() : g.pick(quals) + (g.chance(40) ? g.digits() : "");
+  }
+  return v;
+}
+
+// maven-artifact's own ComparableVersion main() compares neighbouring arguments; one JVM per batch.
+TEST(VersionDifferential, MavenComparableVersion) {
+  const std::string jar = "/usr/share/maven/lib/maven-artifact-3.x.jar";
+  if (!fs::exists(jar) || !have("java -version")) GTEST_SKIP() << "Maven's maven-artifact jar or java is not installed";
+  TempDir dir;
+  Gen g(2468);
+  std::vector<std::string> versions;
+  for (int i = 0; i < 3000; ++i) versions.push_back(i > 0 && g.chance(10) ? versions.back() + ".0" : maven_version(g));
+  // The generated versions contain no quotes or spaces, so single quotes suffice.
+  std::string cmd = "java -cp " + jar + " org.apache.maven.artifact.versioning.ComparableVersion";
+  for (const auto& v : versions) cmd += " '" + v + "'";
+  auto out = run_batch(cmd, "", dir.path);
+  ASSERT_TRUE(out.has_value());
+  std::vector<std::string> verdicts;
+  for (const auto& line : *out)
+    if (line.starts_with("   ")) verdicts.push_back(line);
+  ASSERT_EQ(verdicts.size(), versions.size() - 1);
+  Tally t;
+  for (std::size_t i = 0; i + 1 < versions.size(); ++i) {
+    const std::string& line = verdicts[i];
+    std::string want = line.find(" < ") != std::string::npos ? "-1" : line.find(" > ") != std::string::npos ? "1" : "0";
+    auto r = compare(Scheme::maven, versions[i], versions[i + 1]);
+    t.add(r && std::to_string(*r) == want, versions[i] + " vs " + versions[i + 1] + ": maven " + want);
+  }
+  EXPECT_EQ(t.agreed, t.rows) << t.report();
+}
+
 }  // namespace
 }  // namespace bulwark::vuln::version

@@ -3,6 +3,8 @@
 // reversed (compare(b, a) must be -expected). On failure the first disagreeing rows are printed.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -226,10 +228,57 @@ TEST(VersionVectors, GoCanonical) {
   EXPECT_GT(t.rows, 20u);
 }
 
+// maven.tsv mixes Maven generations: osv-scalibr's generated rows come from a Maven before the
+// MNG-7644 fix (".RC1" is not a sub-list there), ComparableVersionTest comes from Maven 4 (MNG-7714
+// keeps "final" as a qualifier; only ASCII digits are digits). No single Maven agrees with every
+// row. bulwark follows maven-artifact 3.8.7 (Debian 12's Maven, checked against the real jar by
+// VersionDifferential.MavenComparableVersion), which disagrees with exactly these rows.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 18> kMavenGenerationRows = {{
+    {"1.0.final-redhat", "1.0-sp1-redhat"},              // MNG-7714 (Maven 4)
+    {"1.0.final-redhat", "1.0-sp-1-redhat"},             // MNG-7714
+    {"1.0.final-redhat", "1.0-sp.1-redhat"},             // MNG-7714
+    {"1", "\u0668"},                                     // Maven 4: only ASCII digits
+    {"1.0.0-RC16", "1.0.0.RC8-beta"},                    // osv-scalibr, pre-MNG-7644 Maven
+    {"1.0.0-gradle-rework-beta3", "1.0.0.RC7-3"},        // pre-MNG-7644
+    {"2.9.0-1", "2.9.0.RC1"},                            // pre-MNG-7644
+    {"6.1.12.rc5", "6.1.12rc1"},                         // pre-MNG-7644
+    {"1.1.34.sec10", "1.1.34_noneautotype"},             // pre-MNG-7644
+    {"1.1.46.sec10", "1.1.46_noneautotype"},             // pre-MNG-7644
+    {"1.2.8.sec10_noneautotype", "1.2.8_noneautotype"},  // pre-MNG-7644
+    {"1.2.31.sec10", "1.2.31_noneautotype"},             // pre-MNG-7644
+    {"1.2.54.sec10", "1.2.54_noneautotype"},             // pre-MNG-7644
+    {"1.2.57.sec10", "1.2.57_noneautotype"},             // pre-MNG-7644
+    {"1.2.60.sec10", "1.2.60_noneautotype"},             // pre-MNG-7644
+    {"1.0.0rc0", "1.0.beta8"},                           // pre-MNG-7644
+    {"1.5.9.RC1", "1.5.9-RC0"},                          // pre-MNG-7644
+    {"1.1.0-01-glassfish", "1.1.0.Beta1"},               // pre-MNG-7644
+}};
+
 TEST(VersionVectors, Maven) {
-  auto t = run_comparisons("maven.tsv", with_scheme(Scheme::maven));
-  EXPECT_EQ(t.agreed, t.rows) << t.report("maven.tsv");
-  EXPECT_GT(t.rows, 12000u);
+  Tally agree;
+  Tally generation_rows;
+  for (const auto& row : read_rows("maven.tsv")) {
+    if (row.size() < 3) continue;
+    int expected = std::stoi(row[2]);
+    auto forward = compare(Scheme::maven, row[0], row[1]);
+    auto backward = compare(Scheme::maven, row[1], row[0]);
+    bool ok = forward && *forward == expected && backward && *backward == -expected;
+    std::string what = "[" + row[0] + "] vs [" + row[1] + "] expected " + row[2] + " got " + show(forward);
+    bool known = false;
+    for (const auto& [a, b] : kMavenGenerationRows) known = known || (row[0] == a && row[1] == b);
+    // The generation rows must still disagree: if they start agreeing, the list is stale.
+    if (known) {
+      generation_rows.add(!ok, what);
+    } else {
+      agree.add(ok, what);
+    }
+  }
+  EXPECT_EQ(agree.agreed, agree.rows) << agree.report("maven.tsv");
+  EXPECT_EQ(generation_rows.rows, kMavenGenerationRows.size());
+  EXPECT_EQ(generation_rows.agreed, generation_rows.rows) << generation_rows.report("maven.tsv generation rows");
+  std::printf("maven.tsv: %zu/%zu agree (%zu rows follow another Maven generation)\n", agree.agreed,
+              agree.rows + generation_rows.rows, generation_rows.rows);
+  EXPECT_GT(agree.rows, 12000u);
 }
 
 TEST(VersionVectors, RubyGems) {
