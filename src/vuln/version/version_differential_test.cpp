@@ -1,7 +1,8 @@
 // Differential tests: random versions, compared by bulwark and by the ecosystem's real tool on
-// this machine (dpkg, python3-packaging, npm's semver), in one process call per batch. A test
-// skips, saying why, when the tool is missing (scripts/install-deps.sh installs dpkg and
-// python3-packaging; npm's semver is fetched into the build folder on first use).
+// this machine (dpkg, python3-packaging, python3-rpm, ruby's Gem::Version, npm's semver, Maven's
+// maven-artifact jar), one process call per batch. A test skips, saying why, when its tool is
+// missing (scripts/install-deps.sh installs them; npm's semver is fetched into the build folder
+// on first use).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -279,6 +280,14 @@ TEST(VersionDifferential, NodeSemver) {
     cases.push_back({'c', a, b});
   }
   for (int i = 0; i < 3000; ++i) cases.push_back({g.chance(30) ? 'p' : 's', semver_version(g), semver_range(g)});
+  // Loose mode: prefixes, missing hyphens, leading zeros.
+  static const std::vector<std::string> loose_prefix = {"", "v", "=", " v", "= ", "v="};
+  auto loose_version = [&]() {
+    std::string v = g.pick(loose_prefix) + (g.chance(20) ? "0" : "") + semver_version(g);
+    if (g.chance(20)) v += "beta";
+    return v;
+  };
+  for (int i = 0; i < 500; ++i) cases.push_back({'l', loose_version(), loose_version()});
   for (const auto& c : cases) input += std::string(1, c.kind) + "\t" + c.a + "\t" + c.b + "\n";
   fs::path script = dir.path / "semver.js";
   std::ofstream(script) << "const semver = require(" << '"' << module.string() << '"' << ");\n"
@@ -288,6 +297,8 @@ TEST(VersionDifferential, NodeSemver) {
                            "  if (!line) continue;\n"
                            "  const [k, a, b] = line.split('\\t');\n"
                            "  if (k === 'c') out.push(String(semver.compare(a, b)));\n"
+                           "  else if (k === 'l') { try { out.push(String(semver.compare(a, b, true))); }"
+                           " catch (e) { out.push('error'); } }\n"
                            "  else out.push(String(semver.satisfies(a, b, { includePrerelease: k === 'p' })));\n"
                            "}\n"
                            "process.stdout.write(out.join('\\n') + '\\n');\n";
@@ -298,8 +309,8 @@ TEST(VersionDifferential, NodeSemver) {
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const auto& c = cases[i];
     std::string got;
-    if (c.kind == 'c') {
-      auto r = compare(Scheme::npm, c.a, c.b);
+    if (c.kind == 'c' || c.kind == 'l') {
+      auto r = compare(Scheme::npm, c.a, c.b, {c.kind == 'l' ? Loose::yes : Loose::no});
       got = r ? std::to_string(*r) : "error";
     } else {
       Options o;
@@ -309,6 +320,100 @@ TEST(VersionDifferential, NodeSemver) {
     }
     t.add(got == (*out)[i],
           std::string(1, c.kind) + " [" + c.a + "] [" + c.b + "]: node-semver " + (*out)[i] + ", bulwark " + got);
+  }
+  EXPECT_EQ(t.agreed, t.rows) << t.report();
+}
+
+std::string rpm_version(Gen& g) {
+  static const std::vector<std::string> bits = {".", ".",  "_",   "+",  "~",  "^", "a",
+                                                "b", "rc", "git", "el", "fc", "",  "%"};
+  std::string v = g.chance(90) ? g.digits() : "a";
+  int parts = g.num(0, 4);
+  for (int i = 0; i < parts; ++i) v += g.pick(bits) + (g.chance(70) ? g.digits() : "");
+  return v;
+}
+
+// rpm's own comparison (python3-rpm: labelCompare over epoch, version, release). Both sides get
+// a release here: without one, rpm and OSV's Red Hat ordering differ (see rpm-evr.tsv).
+TEST(VersionDifferential, RpmLabelCompare) {
+  std::string python;
+  for (std::string candidate : {"python3", "/usr/bin/python3"})
+    if (python.empty() && have(candidate + " -c 'import rpm'")) python = candidate;
+  if (python.empty()) GTEST_SKIP() << "python3-rpm is not installed";
+  TempDir dir;
+  Gen g(1357);
+  std::vector<std::array<std::string, 2>> pairs;
+  std::string input;
+  for (int i = 0; i < 3000; ++i) {
+    std::string a = rpm_version(g);
+    std::string b = g.chance(10) ? a : rpm_version(g);
+    std::string ea = std::to_string(g.num(0, 1));
+    std::string eb = g.chance(80) ? ea : std::to_string(g.num(0, 1));
+    std::string ra = rpm_version(g);
+    std::string rb = g.chance(50) ? ra : rpm_version(g);
+    pairs.push_back({ea + ":" + a + "-" + ra, eb + ":" + b + "-" + rb});
+    input += ea + "\t" + a + "\t" + ra + "\t" + eb + "\t" + b + "\t" + rb + "\n";
+  }
+  fs::path script = dir.path / "rpm_label_compare.py" /* not rpm.py: that would shadow the module */;
+  std::ofstream(script) << "import sys, rpm\n"
+                           "for line in sys.stdin:\n"
+                           "    f = line.rstrip('\\n').split('\\t')\n"
+                           "    print(rpm.labelCompare((f[0], f[1], f[2]), (f[3], f[4], f[5])))\n";
+  auto out = run_batch(python + " '" + script.string() + "'", input, dir.path);
+  ASSERT_TRUE(out.has_value());
+  ASSERT_EQ(out->size(), pairs.size());
+  Tally t;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    auto r = compare(Scheme::rpm, pairs[i][0], pairs[i][1]);
+    t.add(r && std::to_string(*r) == (*out)[i], pairs[i][0] + " vs " + pairs[i][1] + ": rpm " + (*out)[i]);
+  }
+  EXPECT_EQ(t.agreed, t.rows) << t.report();
+}
+
+std::string gem_version(Gen& g) {
+  static const std::vector<std::string> bits = {".", ".", ".", "-", ".pre", ".rc", ".a", ".beta", "a", "b", ".A"};
+  std::string v = g.digits();
+  int parts = g.num(0, 4);
+  for (int i = 0; i < parts; ++i) v += g.pick(bits) + (g.chance(70) ? g.digits() : "");
+  return v;
+}
+
+// RubyGems' own Gem::Version (ruby).
+TEST(VersionDifferential, RubyGemsVersion) {
+  if (!have("ruby -e 'Gem::Version'")) GTEST_SKIP() << "ruby is not installed";
+  TempDir dir;
+  Gen g(9753);
+  std::vector<std::array<std::string, 2>> pairs;
+  std::string input;
+  for (int i = 0; i < 3000; ++i) {
+    std::string a = gem_version(g);
+    std::string b = g.chance(10) ? a + (g.chance(50) ? ".0" : "") : gem_version(g);
+    pairs.push_back({a, b});
+    input += a + "\t" + b + "\n";
+  }
+  fs::path script = dir.path / "gem.rb";
+  std::ofstream(script) << "STDIN.each_line do |l|\n"
+                           "  a, b = l.chomp.split(\"\\t\")\n"
+                           "  begin\n"
+                           "    puts(Gem::Version.new(a) <=> Gem::Version.new(b))\n"
+                           "  rescue ArgumentError\n"
+                           "    puts 'error'\n"
+                           "  end\n"
+                           "end\n";
+  auto out = run_batch("ruby '" + script.string() + "'", input, dir.path);
+  ASSERT_TRUE(out.has_value());
+  ASSERT_EQ(out->size(), pairs.size());
+  Tally t;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const std::string& want = (*out)[i];
+    if (want == "error") {
+      // Gem::Version refuses it; bulwark's validity check must agree (compare stays lenient).
+      t.add(!is_valid(Scheme::rubygems, pairs[i][0]) || !is_valid(Scheme::rubygems, pairs[i][1]),
+            pairs[i][0] + " vs " + pairs[i][1] + ": ruby refuses, bulwark calls both valid");
+      continue;
+    }
+    auto r = compare(Scheme::rubygems, pairs[i][0], pairs[i][1]);
+    t.add(r && std::to_string(*r) == want, pairs[i][0] + " vs " + pairs[i][1] + ": ruby " + want);
   }
   EXPECT_EQ(t.agreed, t.rows) << t.report();
 }
