@@ -289,7 +289,6 @@ Result<bool> cargo_satisfies(std::string_view version, std::string_view req) {
   for (auto part : util::split(trimmed, ',')) {
     auto c = parse_comparator(part, req);
     if (!c) return std::unexpected(c.error());
-    if (c->op == ReqOp::wildcard && c->major.empty() && util::trim(trimmed) == util::trim(part)) break;  // "*"
     comps.push_back(*c);
   }
   for (const auto& c : comps)

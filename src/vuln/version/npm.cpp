@@ -64,7 +64,6 @@ bool take_pre_id(std::string_view& s, bool loose) {
 // PRERELEASE (or its loose form, where the '-' is optional) and BUILD; `pre` gets the ids.
 bool take_pre_build(std::string_view& s, bool loose, std::string_view& pre) {
   if (!s.empty() && (s[0] == '-' || (loose && id_char(s[0])))) {
-    std::string_view start = s;
     if (s[0] == '-') {
       std::string_view after = s.substr(1);
       if (after.empty() || !id_char(after[0])) {
@@ -79,7 +78,6 @@ bool take_pre_build(std::string_view& s, bool loose, std::string_view& pre) {
       if (!take_pre_id(s, loose)) return false;
     }
     pre = ids_start.substr(0, ids_start.size() - s.size());
-    (void)start;
   }
   if (!s.empty() && s[0] == '+') {
     s.remove_prefix(1);
@@ -208,8 +206,10 @@ std::string replace_caret(const std::string& comp, Options o) {
   auto x = parse_xrange_plain(s, loose_of(o));
   if (!x) return comp;
   const std::string z = o.include_prerelease == IncludePrerelease::yes ? "-0" : "";
-  const auto& [gtlt, M, m, p, pr] = *x;
-  (void)gtlt;
+  const std::string& M = x->M;
+  const std::string& m = x->m;
+  const std::string& p = x->p;
+  const std::string& pr = x->pr;
   if (is_x(M)) return "";
   if (is_x(m)) return ">=" + M + ".0.0" + z + " <" + inc(M) + ".0.0-0";
   if (is_x(p)) {
@@ -243,8 +243,10 @@ std::string replace_tilde(const std::string& comp, Options o) {
   if (!x) return comp;
   // With includePrerelease the lower bound of "~1.2" is 1.2.0-0, as for the x-range "1.2.x".
   const std::string z = o.include_prerelease == IncludePrerelease::yes ? "-0" : "";
-  const auto& [gtlt, M, m, p, pr] = *x;
-  (void)gtlt;
+  const std::string& M = x->M;
+  const std::string& m = x->m;
+  const std::string& p = x->p;
+  const std::string& pr = x->pr;
   if (is_x(M)) return "";
   if (is_x(m)) return ">=" + M + ".0.0" + z + " <" + inc(M) + ".0.0-0";
   if (is_x(p)) return ">=" + M + "." + m + ".0" + z + " <" + M + "." + inc(m) + ".0-0";

@@ -38,11 +38,9 @@ bool valid(std::string_view s) {
   }
   if (i < s.size() && s[i] == '-') {
     while (i < s.size() && (s[i] == '-' || s[i] == '.')) {
-      char sep_char = s[i];
       std::size_t j = i + 1;
       while (j < s.size() && (is_alnum(s[j]) || s[j] == '-')) ++j;
       if (j == i + 1) return false;
-      (void)sep_char;
       i = j;
     }
   }
@@ -117,12 +115,6 @@ std::string_view strip(std::string_view s) {
   return s;
 }
 
-bool prerelease(std::string_view s) {
-  for (char c : s)
-    if (is_alpha(c) || c == '-') return true;
-  return false;
-}
-
 // Gem::Version#release then #bump for "~>": the release segments minus the last one, with the
 // new last one incremented ("1.2.3" -> "1.3", "1" -> "2").
 std::string bump(std::string_view s) {
@@ -181,7 +173,6 @@ Result<bool> rubygems_satisfies(std::string_view version, std::string_view requi
     if (op == "~>") {
       auto upper = rubygems_compare(version, bump(s));
       ok = *c >= 0 && upper && *upper < 0;
-      (void)prerelease;
     } else if (op == "=") {
       ok = *c == 0;
     } else if (op == "!=") {
