@@ -29,6 +29,25 @@ enum class Question { compare, satisfies };
 // A line longer than this is answered with an error rather than buffered further.
 constexpr std::size_t kMaxLine = 64 * 1024;
 
+// Reads one line (without the newline) from stdin, keeping at most kMaxLine bytes of it so that
+// a hostile input without newlines cannot grow memory; `too_long` reports the cut.
+bool read_line(std::string& line, bool& too_long) {
+  line.clear();
+  too_long = false;
+  auto* buf = std::cin.rdbuf();
+  bool any = false;
+  for (int c = buf->sbumpc(); c != std::char_traits<char>::eof(); c = buf->sbumpc()) {
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() < kMaxLine) {
+      line += static_cast<char>(c);
+    } else {
+      too_long = true;
+    }
+  }
+  return any;
+}
+
 int run(Question question, const VersionOptions& opts) {
   auto scheme = ver::parse_scheme(opts.ecosystem);
   if (!scheme) return report_error(scheme.error());
@@ -39,14 +58,15 @@ int run(Question question, const VersionOptions& opts) {
   bool any_error = false;
   std::string line;
   std::string out;
-  while (std::getline(std::cin, line)) {
+  bool too_long = false;
+  while (read_line(line, too_long)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     auto answer_error = [&](std::string_view why) {
       out += fmt::format("error: {}\n", util::printable(why));
       any_error = true;
     };
     auto tab = line.find('\t');
-    if (line.size() > kMaxLine) {
+    if (too_long) {
       answer_error("line too long");
     } else if (tab == std::string::npos) {
       answer_error(question == Question::compare ? "expected VERSION<TAB>VERSION" : "expected VERSION<TAB>RANGE");
