@@ -37,6 +37,12 @@ printf 'no tab here\n' |
   check missing-tab 3 'error: expected VERSION<TAB>VERSION' -- version compare --ecosystem dpkg
 printf '1.0\t1.0\n' |
   check bad-ecosystem 2 '' -- version compare --ecosystem nonsense
+printf '=1.2.3\tv1.2.3\n1.2.3beta\t1.2.3\n' |
+  check npm-loose 0 $'0\n-1' -- version compare --ecosystem npm --loose
+printf '1.0.0-rc.1\t^1.0.0 || ~1.0\n' |
+  check npm-include-prerelease 0 'true' -- version satisfies --ecosystem npm --include-prerelease
+{ head -c 100000 /dev/zero | tr '\0' '1'; printf '\t1\n1\t2\n'; } |
+  check line-too-long 3 $'error: line too long\n-1' -- version compare --ecosystem dpkg
 printf '1.4.2\t^1.2\n2.0.0\t^1.2\n1.2.3-beta\t^1.2.3-alpha\n' |
   check npm-satisfies 0 $'true\nfalse\ntrue' -- version satisfies --ecosystem npm
 printf '1.5\t>=1.0,<2.0\n2.0rc1\t<2.0\n' |
