@@ -7,5 +7,6 @@
 namespace bulwark::cli {
 
 void register_sbom(CLI::App& app, int& exit_code);
+void register_version(CLI::App& app, int& exit_code);
 
 }  // namespace bulwark::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
 
   int exit_code = 0;
   bulwark::cli::register_sbom(app, exit_code);
+  bulwark::cli::register_version(app, exit_code);
 
   try {
     app.parse(argc, argv);
