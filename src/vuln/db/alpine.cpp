@@ -14,7 +14,7 @@ namespace bulwark::vuln::db {
 namespace f = fields;
 using nlohmann::json;
 
-std::vector<Advisory> parse_alpine_secdb(const json& doc, ParseLog& log) {
+std::vector<Advisory> parse_alpine_secdb(const json& doc, std::string_view source_prefix, ParseLog& log) {
   std::vector<Advisory> out;
   std::string release;
   std::string repo;
@@ -31,7 +31,7 @@ std::vector<Advisory> parse_alpine_secdb(const json& doc, ParseLog& log) {
   }
   // Each file is its own source: the same CVE appears in every release and repository,
   // and keying by file keeps one release's import from replacing another's entries.
-  const std::string source = fmt::format("alpine:{}/{}", release, repo.empty() ? "main" : repo);
+  const std::string source = fmt::format("{}:{}/{}", source_prefix, release, repo.empty() ? "main" : repo);
   const std::string ecosystem = "Alpine:" + release;
   std::map<std::string, Advisory> by_id;  // ordered: stable output, hence stable digests
   const json* packages = f::find(doc, "packages");
@@ -55,7 +55,8 @@ std::vector<Advisory> parse_alpine_secdb(const json& doc, ParseLog& log) {
         }
         for (const auto& item : ids) {
           // Items are usually one id, sometimes "CVE-a CVE-b" or "CVE-a (comment)".
-          for (auto token : util::split_ws(f::scalar(item, "a secfixes id"))) {
+          const std::string ids_text = f::scalar(item, "a secfixes id");  // outlives the views below
+          for (auto token : util::split_ws(ids_text)) {
             if (token.empty() || token.front() == '(') break;
             auto& adv = by_id[std::string(token)];
             if (adv.id.empty()) {

@@ -212,7 +212,7 @@ class Importer {
         return {};
       }
       format = classify_tree(doc, false);
-      advisories = parse_tree(doc, format, base, log);
+      advisories = parse_tree(doc, format, base, "alpine", log);
     } else if (ends_with_any(name, {".yaml", ".yml"})) {
       const json doc = parse_yaml_document(content, options_.limits, log);
       if (doc.is_discarded()) {
@@ -220,7 +220,9 @@ class Importer {
         return {};
       }
       format = classify_tree(doc, true);
-      advisories = parse_tree(doc, format, base, log);
+      // The 2020 YAML secdb is an older snapshot of the same feed: kept apart so that
+      // importing both does not make one replace the other's entries.
+      advisories = parse_tree(doc, format, base, "alpine-yaml", log);
     } else {
       const auto line = first_line(content);
       const auto parent = parent_name(name);
@@ -259,10 +261,11 @@ class Importer {
     return Format::not_advisory;
   }
 
-  static std::vector<Advisory> parse_tree(const json& doc, Format format, std::string_view base, ParseLog& log) {
+  static std::vector<Advisory> parse_tree(const json& doc, Format format, std::string_view base,
+                                          std::string_view alpine_prefix, ParseLog& log) {
     switch (format) {
       case Format::osv: return parse_osv(doc, log);
-      case Format::alpine_secdb: return parse_alpine_secdb(doc, log);
+      case Format::alpine_secdb: return parse_alpine_secdb(doc, alpine_prefix, log);
       case Format::wolfi: return parse_wolfi(doc, log);
       case Format::nodejs_wg:
         return parse_nodejs_wg(doc, doc.contains("module_name") ? NodeWgKind::npm : NodeWgKind::core, stem(base), log);
@@ -275,9 +278,13 @@ class Importer {
       ++report_.records;
       ++report_.records_by_source[a.source];
       if (!seen_.emplace(a.source, a.id).second) {
+        // First one wins: with "last one wins" two different twins would rewrite each
+        // other on every re-import, and imports would not be idempotent.
         ++report_.duplicates;
-        log.warn(a.id, "duplicate-id",
-                 fmt::format("{} {} was already imported from another document; this one replaces it", a.source, a.id));
+        log.warn(
+            a.id, "duplicate-id",
+            fmt::format("{} {} was already imported from another document in this import; skipped", a.source, a.id));
+        continue;
       }
       auto outcome = store_.upsert(a);
       if (!outcome) return std::unexpected(outcome.error().within(log.file()));

@@ -66,8 +66,10 @@ class ParseLog {
 [[nodiscard]] std::vector<Advisory> parse_osv(const nlohmann::json& doc, ParseLog& log);
 
 // Alpine secdb ({distroversion, packages: [{pkg: {name, secfixes}}]}), JSON or YAML tree.
-// One advisory per CVE id and file, source "alpine".
-[[nodiscard]] std::vector<Advisory> parse_alpine_secdb(const nlohmann::json& doc, ParseLog& log);
+// One advisory per CVE id and file; the source is "<source_prefix>:<release>/<repo>"
+// (each file its own source, as every release repeats the same CVE ids).
+[[nodiscard]] std::vector<Advisory> parse_alpine_secdb(const nlohmann::json& doc, std::string_view source_prefix,
+                                                       ParseLog& log);
 
 // One Wolfi <package>.advisories.yaml tree. Source "wolfi".
 [[nodiscard]] std::vector<Advisory> parse_wolfi(const nlohmann::json& doc, ParseLog& log);
