@@ -127,7 +127,7 @@ std::vector<Reference> decode_references(std::string_view text) {
 }
 
 // The digest covers every stored field, so "unchanged" really means byte-identical rows.
-std::string digest_of(const Advisory& a) {
+std::int64_t digest_of(const Advisory& a) {
   util::Sha256 h;
   auto put = [&h](std::string_view s) {
     h.update(s);
@@ -152,7 +152,8 @@ std::string digest_of(const Advisory& a) {
     put(to_string(af.state));
     put(af.note);
   }
-  return h.hex_digest().substr(0, 32);
+  // 64 bits are plenty to notice a change, and an INTEGER column is 8 bytes, not 32.
+  return static_cast<std::int64_t>(std::stoull(h.hex_digest().substr(0, 16), nullptr, 16));
 }
 
 std::string now_utc() {
@@ -269,14 +270,14 @@ struct Store::Impl {
     };
     make(find_advisory, "SELECT pk, digest FROM advisory WHERE source = ?1 AND id = ?2");
     make(lookup,
-         "SELECT advisory, ecosystem, name, package, state, ranges, versions, requirements, note FROM affected "
+         "SELECT advisory, ecosystem, name, package, state, ranges, versions, requirements, note, fixed FROM affected "
          "WHERE ecosystem = ?1 AND package = ?2 ORDER BY advisory");
     make(
         advisory_by_pk,
         "SELECT source, id, summary, published, modified, withdrawn, severity, cvss, refs FROM advisory WHERE pk = ?1");
     make(aliases_of, "SELECT alias FROM alias WHERE advisory = ?1 ORDER BY rowid_order");
     make(affected_of,
-         "SELECT advisory, ecosystem, name, package, state, ranges, versions, requirements, note FROM affected "
+         "SELECT advisory, ecosystem, name, package, state, ranges, versions, requirements, note, fixed FROM affected "
          "WHERE advisory = ?1 ORDER BY rowid");
     make(by_alias,
          "SELECT a.source, a.id FROM advisory a WHERE a.id = ?1 UNION "
@@ -296,8 +297,9 @@ struct Store::Impl {
       make(delete_affected, "DELETE FROM affected WHERE advisory = ?1");
       make(insert_alias, "INSERT OR IGNORE INTO alias(alias, advisory, rowid_order) VALUES (?1, ?2, ?3)");
       make(insert_affected,
-           "INSERT INTO affected(ecosystem, package, name, advisory, state, ranges, versions, requirements, note) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+           "INSERT INTO affected(ecosystem, package, name, advisory, state, ranges, versions, requirements, note, "
+           "fixed) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
       make(upsert_source,
            "INSERT INTO source(name, imported_at, advisory_count, affected_count, etag, last_modified) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET imported_at = excluded.imported_at, "
@@ -315,6 +317,10 @@ struct Store::Impl {
     if (af.package.empty()) af.package = s.text(3);
     af.state = vendor_state_from(s.text(4)).value_or(VendorState::unfixed);
     af.ranges = decode_ranges(s.text(5));
+    if (auto fixed = s.text(9); !fixed.empty()) {
+      af.ranges.insert(af.ranges.begin(),
+                       Range{RangeType::ecosystem, {}, {{EventKind::introduced, "0"}, {EventKind::fixed, fixed}}});
+    }
     af.versions = decode_strings(s.text(6));
     af.requirements = decode_requirements(s.text(7));
     af.note = s.text(8);
@@ -369,7 +375,7 @@ CREATE TABLE IF NOT EXISTS source(
   affected_count INTEGER NOT NULL, etag TEXT, last_modified TEXT) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS advisory(
   pk INTEGER PRIMARY KEY, source TEXT NOT NULL, id TEXT NOT NULL, summary TEXT, published TEXT,
-  modified TEXT, withdrawn TEXT, severity TEXT, cvss TEXT, refs TEXT, digest TEXT NOT NULL,
+  modified TEXT, withdrawn TEXT, severity TEXT, cvss TEXT, refs TEXT, digest INTEGER NOT NULL,
   UNIQUE(source, id));
 CREATE TABLE IF NOT EXISTS alias(
   alias TEXT NOT NULL, advisory INTEGER NOT NULL, rowid_order INTEGER NOT NULL,
@@ -377,7 +383,7 @@ CREATE TABLE IF NOT EXISTS alias(
 CREATE INDEX IF NOT EXISTS alias_by_advisory ON alias(advisory);
 CREATE TABLE IF NOT EXISTS affected(
   ecosystem TEXT NOT NULL, package TEXT NOT NULL, name TEXT, advisory INTEGER NOT NULL,
-  state TEXT NOT NULL, ranges TEXT, versions TEXT, requirements TEXT, note TEXT);
+  state TEXT NOT NULL, fixed TEXT, ranges TEXT, versions TEXT, requirements TEXT, note TEXT);
 CREATE INDEX IF NOT EXISTS affected_by_package ON affected(ecosystem, package);
 CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected(advisory);
 INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
@@ -414,7 +420,7 @@ void Store::rollback() noexcept {
 Result<UpsertOutcome> Store::upsert(const Advisory& a) {
   auto& d = *impl_;
   if (d.mode != OpenMode::read_write) return fail(ErrorCode::invalid_argument, "database opened read-only", d.path);
-  const std::string digest = digest_of(a);
+  const std::int64_t digest = digest_of(a);
   std::int64_t pk = 0;
   bool exists = false;
   {
@@ -422,7 +428,7 @@ Result<UpsertOutcome> Store::upsert(const Advisory& a) {
     if (s.step() == SQLITE_ROW) {
       exists = true;
       pk = s.integer(0);
-      if (s.text(1) == digest) return UpsertOutcome::unchanged;
+      if (s.integer(1) == digest) return UpsertOutcome::unchanged;
     }
   }
   const std::string cvss = join_lines(a.cvss);
@@ -455,16 +461,32 @@ Result<UpsertOutcome> Store::upsert(const Advisory& a) {
   }
   for (const auto& af : a.affected) {
     const std::string key = normalise_package(af.ecosystem, af.package);
+    // Most distro entries are exactly "introduced 0, fixed X": X alone goes in the fixed
+    // column, which keeps the file small and lets SQL see fixed versions directly.
+    std::string fixed;
+    std::string_view ranges_text;
+    std::string encoded;
+    const auto& r0 = af.ranges.empty() ? Range{} : af.ranges.front();
+    if (!af.ranges.empty() && r0.type == RangeType::ecosystem && r0.repo.empty() && r0.events.size() == 2 &&
+        r0.events[0] == RangeEvent{EventKind::introduced, "0"} && r0.events[1].kind == EventKind::fixed &&
+        !r0.events[1].version.empty()) {
+      fixed = r0.events[1].version;
+      encoded = encode_ranges(std::vector<Range>(af.ranges.begin() + 1, af.ranges.end()));
+    } else {
+      encoded = encode_ranges(af.ranges);
+    }
+    ranges_text = encoded;
     auto& s = d.insert_affected.reset()
                   .bind(1, af.ecosystem)
                   .bind(2, key)
                   .bind_opt(3, key == af.package ? std::string_view() : std::string_view(af.package))
                   .bind(4, pk)
                   .bind(5, to_string(af.state))
-                  .bind_opt(6, encode_ranges(af.ranges))
+                  .bind_opt(6, ranges_text)
                   .bind_opt(7, encode_strings(af.versions))
                   .bind_opt(8, encode_requirements(af.requirements))
-                  .bind_opt(9, af.note);
+                  .bind_opt(9, af.note)
+                  .bind_opt(10, fixed);
     if (s.step() != SQLITE_DONE) return std::unexpected(d.db_error("insert affected"));
   }
   return exists ? UpsertOutcome::updated : UpsertOutcome::inserted;
