@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -245,7 +246,26 @@ struct Store::Impl {
   std::filesystem::path path;
   OpenMode mode = OpenMode::read_only;
   Stmt find_advisory, insert_advisory, update_advisory, delete_aliases, delete_affected, insert_alias, insert_affected,
-      lookup, advisory_by_pk, aliases_of, affected_of, by_alias, source_row, source_counts, upsert_source;
+      lookup, advisory_by_pk, aliases_of, affected_of, by_alias, source_row, source_counts, upsert_source, find_source,
+      insert_source;
+  // Source names are stored once, in the source table; advisories carry its integer key.
+  std::map<std::string, std::int64_t, std::less<>> sid_cache;
+
+  // The source's key, or 0 when it does not exist and create is false.
+  Result<std::int64_t> sid_of(std::string_view name, bool create) {
+    if (auto it = sid_cache.find(name); it != sid_cache.end()) return it->second;
+    auto& f = find_source.reset().bind(1, name);
+    if (f.step() == SQLITE_ROW) {
+      const auto sid = f.integer(0);
+      sid_cache.emplace(std::string(name), sid);
+      return sid;
+    }
+    if (!create) return 0;
+    if (insert_source.reset().bind(1, name).step() != SQLITE_DONE) return std::unexpected(db_error("insert source"));
+    const auto sid = sqlite3_last_insert_rowid(db);
+    sid_cache.emplace(std::string(name), sid);
+    return sid;
+  }
 
   ~Impl() { sqlite3_close_v2(db); }
 
@@ -268,27 +288,30 @@ struct Store::Impl {
     auto make = [&](Stmt& s, std::string_view sql) {
       if (error.empty()) s = Stmt(db, sql, error);
     };
-    make(find_advisory, "SELECT pk, digest FROM advisory WHERE source = ?1 AND id = ?2");
+    make(find_advisory, "SELECT pk, digest FROM advisory WHERE sid = ?1 AND id = ?2");
+    make(find_source, "SELECT sid FROM source WHERE name = ?1");
     make(lookup,
          "SELECT advisory, ecosystem, name, package, state, ranges, versions, requirements, note, fixed FROM affected "
          "WHERE ecosystem = ?1 AND package = ?2 ORDER BY advisory");
-    make(
-        advisory_by_pk,
-        "SELECT source, id, summary, published, modified, withdrawn, severity, cvss, refs FROM advisory WHERE pk = ?1");
+    make(advisory_by_pk,
+         "SELECT s.name, a.id, a.summary, a.published, a.modified, a.withdrawn, a.severity, a.cvss, a.refs "
+         "FROM advisory a JOIN source s ON s.sid = a.sid WHERE a.pk = ?1");
     make(aliases_of, "SELECT alias FROM alias WHERE advisory = ?1 ORDER BY rowid_order");
     make(affected_of,
          "SELECT advisory, ecosystem, name, package, state, ranges, versions, requirements, note, fixed FROM affected "
-         "WHERE advisory = ?1 ORDER BY rowid");
+         "WHERE advisory = ?1 ORDER BY seq");
     make(by_alias,
-         "SELECT a.source, a.id FROM advisory a WHERE a.id = ?1 UNION "
-         "SELECT a.source, a.id FROM alias l JOIN advisory a ON a.pk = l.advisory WHERE l.alias = ?1");
-    make(source_row, "SELECT advisory_count, affected_count, etag, last_modified FROM source WHERE name = ?1");
+         "SELECT s.name, a.id FROM advisory a JOIN source s ON s.sid = a.sid WHERE a.id = ?1 UNION "
+         "SELECT s.name, a.id FROM alias l JOIN advisory a ON a.pk = l.advisory JOIN source s ON s.sid = a.sid "
+         "WHERE l.alias = ?1");
+    make(source_row,
+         "SELECT advisory_count, affected_count, etag, last_modified, imported_at FROM source WHERE sid = ?1");
     make(source_counts,
-         "SELECT (SELECT count(*) FROM advisory WHERE source = ?1), "
-         "(SELECT count(*) FROM affected f JOIN advisory a ON a.pk = f.advisory WHERE a.source = ?1)");
+         "SELECT (SELECT count(*) FROM advisory WHERE sid = ?1), "
+         "(SELECT count(*) FROM affected f JOIN advisory a ON a.pk = f.advisory WHERE a.sid = ?1)");
     if (mode == OpenMode::read_write) {
       make(insert_advisory,
-           "INSERT INTO advisory(source, id, summary, published, modified, withdrawn, severity, cvss, refs, digest) "
+           "INSERT INTO advisory(sid, id, summary, published, modified, withdrawn, severity, cvss, refs, digest) "
            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
       make(update_advisory,
            "UPDATE advisory SET summary = ?3, published = ?4, modified = ?5, withdrawn = ?6, severity = ?7, "
@@ -298,13 +321,12 @@ struct Store::Impl {
       make(insert_alias, "INSERT OR IGNORE INTO alias(alias, advisory, rowid_order) VALUES (?1, ?2, ?3)");
       make(insert_affected,
            "INSERT INTO affected(ecosystem, package, name, advisory, state, ranges, versions, requirements, note, "
-           "fixed) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+           "fixed, "
+           "seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
       make(upsert_source,
-           "INSERT INTO source(name, imported_at, advisory_count, affected_count, etag, last_modified) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(name) DO UPDATE SET imported_at = excluded.imported_at, "
-           "advisory_count = excluded.advisory_count, affected_count = excluded.affected_count, "
-           "etag = excluded.etag, last_modified = excluded.last_modified");
+           "UPDATE source SET imported_at = ?2, advisory_count = ?3, affected_count = ?4, etag = ?5, "
+           "last_modified = ?6 WHERE sid = ?1");
+      make(insert_source, "INSERT INTO source(name) VALUES (?1)");
     }
     if (!error.empty()) return fail(ErrorCode::internal, fmt::format("sqlite prepare: {}", error), path.string());
     return {};
@@ -371,18 +393,18 @@ Result<Store> Store::open(const std::filesystem::path& path, OpenMode mode) {
     if (auto s = impl->exec(R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS source(
-  name TEXT PRIMARY KEY, imported_at TEXT NOT NULL, advisory_count INTEGER NOT NULL,
-  affected_count INTEGER NOT NULL, etag TEXT, last_modified TEXT) WITHOUT ROWID;
+  sid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, imported_at TEXT, advisory_count INTEGER NOT NULL DEFAULT 0,
+  affected_count INTEGER NOT NULL DEFAULT 0, etag TEXT, last_modified TEXT);
 CREATE TABLE IF NOT EXISTS advisory(
-  pk INTEGER PRIMARY KEY, source TEXT NOT NULL, id TEXT NOT NULL, summary TEXT, published TEXT,
+  pk INTEGER PRIMARY KEY, sid INTEGER NOT NULL, id TEXT NOT NULL, summary TEXT, published TEXT,
   modified TEXT, withdrawn TEXT, severity TEXT, cvss TEXT, refs TEXT, digest INTEGER NOT NULL,
-  UNIQUE(source, id));
+  UNIQUE(sid, id));
 CREATE TABLE IF NOT EXISTS alias(
   alias TEXT NOT NULL, advisory INTEGER NOT NULL, rowid_order INTEGER NOT NULL,
   PRIMARY KEY(alias, advisory)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alias_by_advisory ON alias(advisory);
 CREATE TABLE IF NOT EXISTS affected(
-  ecosystem TEXT NOT NULL, package TEXT NOT NULL, name TEXT, advisory INTEGER NOT NULL,
+  ecosystem TEXT NOT NULL, package TEXT NOT NULL, advisory INTEGER NOT NULL, seq INTEGER NOT NULL, name TEXT,
   state TEXT NOT NULL, fixed TEXT, ranges TEXT, versions TEXT, requirements TEXT, note TEXT);
 CREATE INDEX IF NOT EXISTS affected_by_package ON affected(ecosystem, package);
 CREATE INDEX IF NOT EXISTS affected_by_advisory ON affected(advisory);
@@ -415,16 +437,19 @@ Status Store::commit() {
 }
 void Store::rollback() noexcept {
   if (!sqlite3_get_autocommit(impl_->db)) (void)impl_->exec("ROLLBACK");
+  impl_->sid_cache.clear();  // keys made inside the transaction are gone
 }
 
 Result<UpsertOutcome> Store::upsert(const Advisory& a) {
   auto& d = *impl_;
   if (d.mode != OpenMode::read_write) return fail(ErrorCode::invalid_argument, "database opened read-only", d.path);
   const std::int64_t digest = digest_of(a);
+  const auto sid = d.sid_of(a.source, true);
+  if (!sid) return std::unexpected(sid.error());
   std::int64_t pk = 0;
   bool exists = false;
   {
-    auto& s = d.find_advisory.reset().bind(1, a.source).bind(2, a.id);
+    auto& s = d.find_advisory.reset().bind(1, *sid).bind(2, a.id);
     if (s.step() == SQLITE_ROW) {
       exists = true;
       pk = s.integer(0);
@@ -450,7 +475,7 @@ Result<UpsertOutcome> Store::upsert(const Advisory& a) {
     if (d.delete_aliases.reset().bind(1, pk).step() != SQLITE_DONE) return std::unexpected(d.db_error("aliases"));
     if (d.delete_affected.reset().bind(1, pk).step() != SQLITE_DONE) return std::unexpected(d.db_error("affected"));
   } else {
-    auto& s = bind_common(d.insert_advisory.reset().bind(1, a.source));
+    auto& s = bind_common(d.insert_advisory.reset().bind(1, *sid));
     if (s.step() != SQLITE_DONE) return std::unexpected(d.db_error(fmt::format("insert advisory {}", a.id)));
     pk = sqlite3_last_insert_rowid(d.db);
   }
@@ -459,6 +484,7 @@ Result<UpsertOutcome> Store::upsert(const Advisory& a) {
     if (d.insert_alias.reset().bind(1, alias).bind(2, pk).bind(3, order++).step() != SQLITE_DONE)
       return std::unexpected(d.db_error("insert alias"));
   }
+  std::int64_t seq = 0;
   for (const auto& af : a.affected) {
     const std::string key = normalise_package(af.ecosystem, af.package);
     // Most distro entries are exactly "introduced 0, fixed X": X alone goes in the fixed
@@ -486,7 +512,8 @@ Result<UpsertOutcome> Store::upsert(const Advisory& a) {
                   .bind_opt(7, encode_strings(af.versions))
                   .bind_opt(8, encode_requirements(af.requirements))
                   .bind_opt(9, af.note)
-                  .bind_opt(10, fixed);
+                  .bind_opt(10, fixed)
+                  .bind(11, seq++);
     if (s.step() != SQLITE_DONE) return std::unexpected(d.db_error("insert affected"));
   }
   return exists ? UpsertOutcome::updated : UpsertOutcome::inserted;
@@ -494,23 +521,25 @@ Result<UpsertOutcome> Store::upsert(const Advisory& a) {
 
 Status Store::record_source(std::string_view name, const SourceMeta& meta, bool data_changed) {
   auto& d = *impl_;
+  const auto sid = d.sid_of(name, true);
+  if (!sid) return std::unexpected(sid.error());
   std::int64_t advisories = 0;
   std::int64_t affected = 0;
   {
-    auto& s = d.source_counts.reset().bind(1, name);
+    auto& s = d.source_counts.reset().bind(1, *sid);
     if (s.step() != SQLITE_ROW) return std::unexpected(d.db_error("count source"));
     advisories = s.integer(0);
     affected = s.integer(1);
   }
   {
-    auto& s = d.source_row.reset().bind(1, name);
-    if (s.step() == SQLITE_ROW && !data_changed && s.integer(0) == advisories && s.integer(1) == affected &&
-        s.text(2) == meta.etag && s.text(3) == meta.last_modified) {
+    auto& s = d.source_row.reset().bind(1, *sid);
+    if (s.step() == SQLITE_ROW && !data_changed && !s.text(4).empty() && s.integer(0) == advisories &&
+        s.integer(1) == affected && s.text(2) == meta.etag && s.text(3) == meta.last_modified) {
       return {};
     }
   }
   auto& s = d.upsert_source.reset()
-                .bind(1, name)
+                .bind(1, *sid)
                 .bind(2, now_utc())
                 .bind(3, advisories)
                 .bind(4, affected)
@@ -545,7 +574,10 @@ Result<std::vector<LookupHit>> Store::lookup(std::string_view ecosystem, std::st
 
 Result<std::optional<Advisory>> Store::get(std::string_view source, std::string_view id) const {
   auto& d = *impl_;
-  auto& s = d.find_advisory.reset().bind(1, source).bind(2, id);
+  const auto sid = d.sid_of(source, false);
+  if (!sid) return std::unexpected(sid.error());
+  if (*sid == 0) return std::optional<Advisory>();
+  auto& s = d.find_advisory.reset().bind(1, *sid).bind(2, id);
   if (s.step() != SQLITE_ROW) return std::optional<Advisory>();
   const std::int64_t pk = s.integer(0);
   auto a = d.read_advisory(pk);
