@@ -35,7 +35,8 @@ std::vector<Advisory> parse_alpine_secdb(const json& doc, std::string_view sourc
   const std::string ecosystem = "Alpine:" + release;
   std::map<std::string, Advisory> by_id;  // ordered: stable output, hence stable digests
   const json* packages = f::find(doc, "packages");
-  if (!packages || !packages->is_array()) {
+  if (!packages) return out;  // "packages:" with nothing under it: a release without fixes
+  if (!packages->is_array()) {
     log.unreadable("Alpine secdb without a \"packages\" list");
     return out;
   }

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "util/files.hpp"
 #include "util/strings.hpp"
@@ -101,8 +100,8 @@ class Importer {
   core::Diagnostics& diags_;
   const ImportOptions& options_;
   ImportReport report_;
-  std::set<std::pair<std::string, std::string>> seen_;
-  std::map<std::string, bool> touched_;  // source -> did any row change
+  std::map<std::pair<std::string, std::string>, std::string> seen_;  // (source, id) -> modified of the kept one
+  std::map<std::string, bool> touched_;                              // source -> did any row change
 
   static bool is_candidate(std::string_view name) {
     const auto base = base_name(name);
@@ -277,14 +276,17 @@ class Importer {
     for (const auto& a : advisories) {
       ++report_.records;
       ++report_.records_by_source[a.source];
-      if (!seen_.emplace(a.source, a.id).second) {
-        // First one wins: with "last one wins" two different twins would rewrite each
-        // other on every re-import, and imports would not be idempotent.
+      auto [it, first] = seen_.try_emplace({a.source, a.id}, a.modified);
+      if (!first) {
+        // The newer twin wins; between equally new twins the first does. "Last one wins"
+        // would make two different twins rewrite each other on every re-import.
         ++report_.duplicates;
-        log.warn(
-            a.id, "duplicate-id",
-            fmt::format("{} {} was already imported from another document in this import; skipped", a.source, a.id));
-        continue;
+        const bool newer = !a.modified.empty() && a.modified > it->second;
+        log.warn(a.id, "duplicate-id",
+                 fmt::format("{} {} also comes from another document in this import; {}", a.source, a.id,
+                             newer ? "this newer copy replaces it" : "this copy is skipped"));
+        if (!newer) continue;
+        it->second = a.modified;
       }
       auto outcome = store_.upsert(a);
       if (!outcome) return std::unexpected(outcome.error().within(log.file()));
@@ -299,6 +301,7 @@ class Importer {
           changed = true;
           break;
         case UpsertOutcome::unchanged: ++report_.unchanged; break;
+        case UpsertOutcome::stale: ++report_.stale; break;
       }
     }
     return {};

@@ -47,7 +47,8 @@ struct ImportReport {
   std::size_t failed_documents = 0;  // advisory documents that could not be read at all
   std::size_t records = 0;           // advisories parsed
   std::size_t rejected = 0;          // records that failed to parse (each one is a diagnostic)
-  std::size_t duplicates = 0;        // (source, id) seen again in this import: reported and skipped
+  std::size_t duplicates = 0;        // (source, id) seen again in this import: reported; the newer one is kept
+  std::size_t stale = 0;             // older than the stored copy (by "modified"): not written
   std::size_t inserted = 0;
   std::size_t updated = 0;
   std::size_t unchanged = 0;

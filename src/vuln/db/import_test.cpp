@@ -11,6 +11,8 @@
 #include <regex>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "util/files.hpp"
 #include "vuln/db/import.hpp"
 
@@ -168,9 +170,18 @@ TEST(Import, AlpineSecdbJsonAndYaml) {
     }
   }
   EXPECT_TRUE(found);
+  // Fixed version "0": never affected ("avahi": {"0": ["CVE-2021-26720"]} in v3.19/main.json).
+  auto avahi = json.store->get("alpine:v3.19/main", "CVE-2021-26720");
+  ASSERT_TRUE(avahi && avahi->has_value());
+  ASSERT_EQ((*avahi)->affected.size(), 1u);
+  EXPECT_EQ((*avahi)->affected[0].package, "avahi");
+  EXPECT_EQ((*avahi)->affected[0].state, VendorState::not_affected);
+  EXPECT_TRUE((*avahi)->affected[0].ranges.empty());
   auto yaml = import_into_temp({kAdvisories / "alpine-secdb-yaml-2020.tar.zst"});
   EXPECT_EQ(yaml.report.counters["alpine.package-entries"], 1652u);  // README
   EXPECT_EQ(yaml.report.rejected, 0u) << dump_errors(yaml.diags);
+  EXPECT_EQ(yaml.report.failed_documents, 0u) << dump_errors(yaml.diags);  // v3.3/community has "packages:" empty
+  EXPECT_EQ(yaml.report.documents_by_format["alpine-secdb"], 18u);         // 19 files = 18 YAML + README.md
 }
 
 TEST(Import, WolfiAdvisories) {
@@ -204,6 +215,10 @@ TEST(Import, DebianTrackerLists) {
   EXPECT_EQ((*a)->affected[0].ecosystem, "Debian:11");
   EXPECT_EQ((*a)->affected[0].package, "xorg-server");
   EXPECT_EQ((*a)->affected[0].ranges.at(0).events.at(1).version, "2:1.20.11-1+deb11u6");
+  auto kismet = r.store->get("debian-dtsa", "DTSA-1-1");  // "[etch] - kismet 2005.08.R1-0.1etch1 (high)"
+  ASSERT_TRUE(kismet && kismet->has_value());
+  EXPECT_EQ((*kismet)->severity, "high");
+  EXPECT_EQ((*kismet)->affected.at(0).ecosystem, "Debian:4");
   auto hits = r.store->lookup("Debian:3.0", "mailman");
   ASSERT_TRUE(hits);
   bool not_affected = false;
@@ -268,6 +283,98 @@ TEST(Import, GhsaSamples) {
   EXPECT_EQ(r.report.records, osv_files);
   EXPECT_EQ(r.report.rejected, 0u) << dump_errors(r.diags);
   EXPECT_EQ(r.report.skipped, 11u);
+  auto withdrawn = r.store->get("osv:GHSA", "GHSA-35c4-f3rq-f9g3");
+  ASSERT_TRUE(withdrawn && withdrawn->has_value());
+  EXPECT_FALSE((*withdrawn)->withdrawn.empty());
+  ASSERT_FALSE((*withdrawn)->affected.empty());
+  EXPECT_EQ((*withdrawn)->affected[0].state, VendorState::withdrawn);
+}
+
+// Writes the given files into a .zip with libarchive, as the Go vulndb ships its OSV files.
+void write_zip(const fs::path& zip, const std::vector<fs::path>& files) {
+  std::unique_ptr<archive, decltype(&archive_write_free)> a(archive_write_new(), &archive_write_free);
+  ASSERT_EQ(archive_write_set_format_zip(a.get()), ARCHIVE_OK);
+  ASSERT_EQ(archive_write_open_filename(a.get(), zip.c_str()), ARCHIVE_OK);
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    const std::string data = buf.str();
+    std::unique_ptr<archive_entry, decltype(&archive_entry_free)> e(archive_entry_new(), &archive_entry_free);
+    archive_entry_set_pathname(e.get(), ("osv/" + f.filename().string()).c_str());
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_perm(e.get(), 0644);
+    archive_entry_set_size(e.get(), static_cast<la_int64_t>(data.size()));
+    ASSERT_EQ(archive_write_header(a.get(), e.get()), ARCHIVE_OK);
+    ASSERT_EQ(archive_write_data(a.get(), data.data(), data.size()), static_cast<la_ssize_t>(data.size()));
+  }
+  ASSERT_EQ(archive_write_close(a.get()), ARCHIVE_OK);
+}
+
+TEST(Import, ZipArchiveAndSizeLimit) {
+  auto dir = util::make_temp_dir(fs::temp_directory_path(), "bulwark-zip");
+  ASSERT_TRUE(dir);
+  util::ScopedDir cleanup(*dir);
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(kAdvisories / "ghsa-samples" / "trivy-db")) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 10u);  // README
+  const auto zip = *dir / "ghsa.zip";
+  write_zip(zip, files);
+  auto r = import_into_temp({zip});
+  EXPECT_EQ(r.report.records_by_source["osv:GHSA"], 10u);
+  EXPECT_EQ(r.report.rejected, 0u) << dump_errors(r.diags);
+
+  // The same archive with a 1 KiB document limit: every member is refused and reported.
+  auto store_dir = util::make_temp_dir(fs::temp_directory_path(), "bulwark-zip-limit");
+  ASSERT_TRUE(store_dir);
+  util::ScopedDir cleanup2(*store_dir);
+  auto store = Store::open(*store_dir / "db", OpenMode::read_write);
+  ASSERT_TRUE(store);
+  core::Diagnostics diags;
+  ImportOptions options;
+  options.limits.max_document_bytes = 1024;
+  auto limited = import_paths({zip}, *store, diags, options);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->records, 0u);
+  EXPECT_EQ(limited->failed_documents, 10u);
+  EXPECT_EQ(diags.error_count(), 10u);
+}
+
+TEST(Import, NewerTwinWinsAndOlderNeverOverwrites) {
+  auto dir = util::make_temp_dir(fs::temp_directory_path(), "bulwark-twins");
+  ASSERT_TRUE(dir);
+  util::ScopedDir cleanup(*dir);
+  auto record = [](std::string_view modified, std::string_view fixed) {
+    return fmt::format(R"({{"id": "GO-9", "modified": "{}", "affected": [{{"package": {{"ecosystem": "Go",
+        "name": "m"}}, "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "{}"}}]}}]}}]}})",
+                       modified, fixed);
+  };
+  std::ofstream(*dir / "a.json") << record("2024-01-01T00:00:00Z", "1.0.0");
+  std::ofstream(*dir / "b.json") << record("2024-06-01T00:00:00Z", "1.1.0");  // newer, read second
+  std::ofstream(*dir / "c.json") << record("2023-01-01T00:00:00Z", "0.9.0");  // older, read last
+  auto r = import_into_temp({*dir});
+  EXPECT_EQ(r.report.duplicates, 2u);
+  auto check = [&](std::string_view what) {
+    auto a = r.store->get("osv:GO", "GO-9");
+    ASSERT_TRUE(a && a->has_value()) << what;
+    EXPECT_EQ((*a)->modified, "2024-06-01T00:00:00Z") << what;
+    EXPECT_EQ((*a)->affected.at(0).ranges.at(0).events.at(1).version, "1.1.0") << what;
+  };
+  check("first import");
+  const auto before = r.store->total_changes();
+  core::Diagnostics diags;
+  auto again = import_paths({*dir}, *r.store, diags);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->stale, 1u);  // a.json, older than the stored copy
+  EXPECT_EQ(again->unchanged, 1u);
+  EXPECT_EQ(r.store->total_changes(), before);
+  check("second import");
+  // A lone older copy in a later import does not overwrite either.
+  core::Diagnostics diags2;
+  auto older = import_paths({*dir / "c.json"}, *r.store, diags2);
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->stale, 1u);
+  check("older import");
 }
 
 TEST(Import, OsvLinterTestdataDiagnostics) {
@@ -345,6 +452,8 @@ TEST(Import, EverythingIsIdempotent) {
   EXPECT_EQ(again->inserted, 0u);
   EXPECT_EQ(again->updated, 0u);
   EXPECT_EQ(again->unchanged, r.report.records - r.report.duplicates);
+  // Twins whose later copy is newer: on re-import the older one is offered first and refused.
+  EXPECT_LE(again->stale, r.report.duplicates);
   EXPECT_EQ(r.store->total_changes(), before) << "re-import wrote rows";
 }
 

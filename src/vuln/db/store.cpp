@@ -288,7 +288,7 @@ struct Store::Impl {
     auto make = [&](Stmt& s, std::string_view sql) {
       if (error.empty()) s = Stmt(db, sql, error);
     };
-    make(find_advisory, "SELECT pk, digest FROM advisory WHERE sid = ?1 AND id = ?2");
+    make(find_advisory, "SELECT pk, digest, modified FROM advisory WHERE sid = ?1 AND id = ?2");
     make(find_source, "SELECT sid FROM source WHERE name = ?1");
     make(lookup,
          "SELECT advisory, ecosystem, name, package, state, ranges, versions, requirements, note, fixed FROM affected "
@@ -454,6 +454,9 @@ Result<UpsertOutcome> Store::upsert(const Advisory& a) {
       exists = true;
       pk = s.integer(0);
       if (s.integer(1) == digest) return UpsertOutcome::unchanged;
+      const std::string stored_modified = s.text(2);
+      // RFC 3339 UTC times of one feed compare as text.
+      if (!stored_modified.empty() && !a.modified.empty() && stored_modified > a.modified) return UpsertOutcome::stale;
     }
   }
   const std::string cvss = join_lines(a.cvss);

@@ -28,7 +28,9 @@ namespace bulwark::vuln::db {
 
 enum class OpenMode { read_only, read_write };
 
-enum class UpsertOutcome { inserted, updated, unchanged };
+// stale: the stored record has a later "modified" time than the one offered, which is
+// therefore not written (an older copy of a feed never overwrites a newer one).
+enum class UpsertOutcome { inserted, updated, unchanged, stale };
 
 struct SourceStats {
   std::string name;
@@ -73,7 +75,8 @@ class Store {
   [[nodiscard]] Status commit();
   void rollback() noexcept;
 
-  // Inserts or replaces the advisory keyed by (advisory.source, advisory.id).
+  // Inserts or replaces the advisory keyed by (advisory.source, advisory.id), unless the
+  // stored copy is newer (both have "modified" times and the stored one is later).
   [[nodiscard]] Result<UpsertOutcome> upsert(const Advisory& advisory);
 
   // Recomputes the source's counts; writes its row only when something differs, so
