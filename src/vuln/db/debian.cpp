@@ -202,6 +202,7 @@ std::vector<Advisory> parse_debian_advisory_list(std::string_view text, std::str
         return;
       }
       af.package = parsed->package;
+      log.count(fmt::format("debian.state.{}", to_string(af.state)));
       current->affected.push_back(std::move(af));
     } else if (body.starts_with("NOTE:")) {
       // Free text for people.

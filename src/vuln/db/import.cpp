@@ -238,6 +238,12 @@ class Importer {
       ++report_.skipped;
       return {};
     }
+    if (advisories.size() > options_.limits.max_records_per_document) {
+      diags_.error("limit", name,
+                   fmt::format("{} records, more than the limit of {}; the rest is not imported", advisories.size(),
+                               options_.limits.max_records_per_document));
+      advisories.resize(options_.limits.max_records_per_document);
+    }
     ++report_.documents_by_format[std::string(to_string(format))];
     if (log.document_failed()) ++report_.failed_documents;
     report_.rejected += log.rejected();

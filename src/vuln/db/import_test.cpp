@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -196,6 +197,19 @@ TEST(Import, WolfiAdvisories) {
   EXPECT_EQ((*a)->affected[0].package, "sysstat");
   EXPECT_EQ((*a)->affected[0].state, VendorState::fixed);
   EXPECT_EQ((*a)->affected[0].ranges.at(0).events.at(1).version, "12.7.4-r0");
+  // Advisories with a single event, one per event type (found by reading the YAML).
+  const std::vector<std::pair<std::string, VendorState>> latest = {
+      {"CGA-7ggg-m3hv-6chj", VendorState::not_affected},  // false-positive-determination
+      {"CGA-5wg6-3472-f7g3", VendorState::unfixed},       // pending-upstream-fix
+      {"CGA-gv75-8j9w-mv6f", VendorState::will_not_fix},  // fix-not-planned
+      {"CGA-c62x-7p7g-hqvm", VendorState::unfixed},       // detection
+      {"CGA-wvwh-gjjr-vw5q", VendorState::unfixed},       // true-positive-determination
+  };
+  for (const auto& [id, state] : latest) {
+    auto x = r.store->get("wolfi", id);
+    ASSERT_TRUE(x && x->has_value()) << id;
+    EXPECT_EQ((*x)->affected.at(0).state, state) << id;
+  }
 }
 
 TEST(Import, DebianTrackerLists) {
@@ -215,6 +229,26 @@ TEST(Import, DebianTrackerLists) {
   EXPECT_EQ((*a)->affected[0].ecosystem, "Debian:11");
   EXPECT_EQ((*a)->affected[0].package, "xorg-server");
   EXPECT_EQ((*a)->affected[0].ranges.at(0).events.at(1).version, "2:1.20.11-1+deb11u6");
+  // Release lines by state, counted here with a regular expression over the three files.
+  std::map<std::string, std::size_t> states;
+  const std::regex release_line(R"(^\s+\[[a-z-]+\] - \S+\s+(\S+))");
+  std::size_t release_lines = 0;
+  for (const char* f : {"DSA.list", "DLA.list", "DTSA.list"}) {
+    std::ifstream in(dir / f);
+    for (std::string line; std::getline(in, line);) {
+      std::smatch m;
+      if (!std::regex_search(line, m, release_line)) continue;
+      ++release_lines;
+      const std::string v = m[1];
+      ++states[v.front() == '<' ? v.substr(1, v.size() - 2) : std::string("fixed")];
+    }
+  }
+  EXPECT_EQ(states["not-affected"], 55u);
+  EXPECT_EQ(r.report.counters["debian.state.not-affected"], states["not-affected"]);
+  EXPECT_EQ(r.report.counters["debian.state.end-of-life"], states["end-of-life"]);
+  EXPECT_EQ(r.report.counters["debian.state.unfixed"], states["unfixed"]);
+  EXPECT_EQ(r.report.counters["debian.state.fixed"], states["fixed"]);
+  EXPECT_EQ(r.store->totals()->affected, static_cast<std::int64_t>(release_lines));
   auto kismet = r.store->get("debian-dtsa", "DTSA-1-1");  // "[etch] - kismet 2005.08.R1-0.1etch1 (high)"
   ASSERT_TRUE(kismet && kismet->has_value());
   EXPECT_EQ((*kismet)->severity, "high");
@@ -402,10 +436,17 @@ TEST(Import, HostileAndBrokenDocuments) {
   write("good.json", R"({"id": "GO-3", "modified": "x", "affected": [{"package": {"ecosystem": "Go", "name": "m"},
       "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.0.0"}]}]}]})");
   write("bad.md", "```toml\n[advisory]\nid = \"RUSTSEC-0000-0001\"\npackage = [\n```\n");
+  // Nested aliases that would expand to 10^7 nodes.
+  write("bomb.yaml",
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+        "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\nid: X\n");
   auto r = import_into_temp({*dir});
+  EXPECT_TRUE(has_diag(r.diags, "bad-document", "bomb.yaml", ""));
   EXPECT_EQ(r.report.records, 1u);
   EXPECT_EQ(r.report.rejected, 2u);          // badtype.json, bad.md
-  EXPECT_EQ(r.report.failed_documents, 2u);  // deep.json, broken.json
+  EXPECT_EQ(r.report.failed_documents, 3u);  // deep.json, broken.json, bomb.yaml
   EXPECT_TRUE(has_diag(r.diags, "bad-document", "deep.json", ""));
   EXPECT_TRUE(has_diag(r.diags, "bad-record", "badtype.json", "GO-2"));
   auto hits = r.store->lookup("Go", "m");

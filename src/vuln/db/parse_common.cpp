@@ -94,19 +94,23 @@ bool yaml_too_deep(std::string_view text, std::uint32_t max_depth) {
   return false;
 }
 
-json yaml_to_json(const YAML::Node& node, std::uint32_t depth, std::uint32_t max_depth) {
+// Anchors and aliases share nodes in yaml-cpp but are copied here, so a few nested
+// aliases could expand exponentially ("billion laughs"): the budget bounds the copy.
+json yaml_to_json(const YAML::Node& node, std::uint32_t depth, std::uint32_t max_depth, std::uint64_t& budget) {
   if (depth > max_depth) throw std::runtime_error("nesting deeper than the limit");
+  if (budget == 0) throw std::runtime_error("too many nodes (alias expansion?)");
+  --budget;
   switch (node.Type()) {
     case YAML::NodeType::Scalar: return node.Scalar();
     case YAML::NodeType::Sequence: {
       json out = json::array();
-      for (const auto& item : node) out.push_back(yaml_to_json(item, depth + 1, max_depth));
+      for (const auto& item : node) out.push_back(yaml_to_json(item, depth + 1, max_depth, budget));
       return out;
     }
     case YAML::NodeType::Map: {
       json out = json::object();
       for (const auto& kv : node) {
-        out[kv.first.as<std::string>()] = yaml_to_json(kv.second, depth + 1, max_depth);
+        out[kv.first.as<std::string>()] = yaml_to_json(kv.second, depth + 1, max_depth, budget);
       }
       return out;
     }
@@ -135,7 +139,9 @@ json parse_yaml_document(std::string_view text, const ImportLimits& limits, Pars
   }
   try {
     const YAML::Node root = YAML::Load(std::string(text));
-    return yaml_to_json(root, 0, limits.max_depth);
+    // A node needs at least two bytes of text unless aliases repeat it.
+    std::uint64_t budget = text.size() / 2 + 1024;
+    return yaml_to_json(root, 0, limits.max_depth, budget);
   } catch (const std::exception& e) {
     log.unreadable(fmt::format("not valid YAML: {}", e.what()));
   }
