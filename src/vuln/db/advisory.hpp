@@ -71,8 +71,12 @@ enum class VendorState {
 [[nodiscard]] std::optional<VendorState> vendor_state_from(std::string_view s) noexcept;
 
 struct Affected {
-  std::string ecosystem;  // OSV names: "Debian:12", "Alpine:v3.19", "Wolfi", "PyPI", "npm", "Go", "crates.io"
-  std::string package;    // Debian/Ubuntu: the source package; Alpine: the origin
+  // OSV names: "Debian:12", "Alpine:v3.19", "Wolfi", "PyPI", "npm", "Go", "crates.io", ...
+  // Beyond OSV: "Debian:unstable" (tracker lines without a suite), "Rust" (RustSec
+  // toolchain advisories: std, cargo, rustdoc), "Node.js" (package "node", security-wg
+  // core advisories) and "GIT" (OSV entries naming only a repository; package = its URL).
+  std::string ecosystem;
+  std::string package;  // Debian/Ubuntu: the source package; Alpine: the origin
   std::vector<Range> ranges;
   std::vector<std::string> versions;  // explicit affected versions (OSV "versions")
   Requirements requirements;

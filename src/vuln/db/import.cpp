@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "util/files.hpp"
 #include "util/strings.hpp"
@@ -53,9 +54,13 @@ std::string_view first_line(std::string_view text) {
 // one per file; importing them would count every advisory twice.
 bool is_numbered_index(const json& doc) {
   if (!doc.is_object() || doc.empty()) return false;
-  return std::all_of(doc.items().begin(), doc.items().end(), [](const auto& kv) {
-    return !kv.key().empty() && std::all_of(kv.key().begin(), kv.key().end(), ::isdigit) && kv.value().is_object();
-  });
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string& key = it.key();
+    const bool digits =
+        !key.empty() && std::all_of(key.begin(), key.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || !it.value().is_object()) return false;
+  }
+  return true;
 }
 
 class Importer {
@@ -87,6 +92,16 @@ class Importer {
   }
 
   Status finish() {
+    if (options_.prune == PruneMode::remove_unseen) {
+      std::map<std::string, std::set<std::string>> ids;
+      for (const auto& [key, modified] : seen_) ids[key.first].insert(key.second);
+      for (auto& [source, keep] : ids) {
+        auto removed = store_.remove_others(source, keep);
+        if (!removed) return std::unexpected(removed.error());
+        report_.removed += *removed;
+        if (*removed > 0) touched_[source] = true;
+      }
+    }
     for (const auto& [source, changed] : touched_) {
       if (auto s = store_.record_source(source, options_.meta, changed); !s) return s;
     }

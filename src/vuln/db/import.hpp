@@ -36,8 +36,13 @@ enum class Format {
 
 [[nodiscard]] std::string_view to_string(Format f) noexcept;
 
+// keep: an import only adds and updates. remove_unseen: for every source the import
+// touched, advisories it did not contain are deleted (`db update` with a full feed).
+enum class PruneMode { keep, remove_unseen };
+
 struct ImportOptions {
   ImportLimits limits;
+  PruneMode prune = PruneMode::keep;
   SourceMeta meta;  // recorded on every source this import touches (etag/last-modified of a download)
 };
 
@@ -52,6 +57,7 @@ struct ImportReport {
   std::size_t inserted = 0;
   std::size_t updated = 0;
   std::size_t unchanged = 0;
+  std::size_t removed = 0;  // PruneMode::remove_unseen only
   std::map<std::string, std::size_t> records_by_source;
   std::map<std::string, std::size_t> documents_by_format;
   std::map<std::string, std::size_t> counters;  // format-specific tallies, e.g. "alpine.package-entries"

@@ -374,6 +374,36 @@ TEST(Import, ZipArchiveAndSizeLimit) {
   EXPECT_EQ(diags.error_count(), 10u);
 }
 
+TEST(Import, PruneRemovesWhatAFeedDropped) {
+  auto dir = util::make_temp_dir(fs::temp_directory_path(), "bulwark-prune");
+  ASSERT_TRUE(dir);
+  util::ScopedDir cleanup(*dir);
+  const auto trivy = kAdvisories / "ghsa-samples" / "trivy-db";
+  auto r = import_into_temp({trivy});
+  ASSERT_EQ(r.report.records, 10u);
+  // The "update" sees only one of the ten files: nine advisories go, one stays untouched.
+  ImportOptions options;
+  options.prune = PruneMode::remove_unseen;
+  core::Diagnostics diags;
+  auto update = import_paths({trivy / "GHSA-266m-wp2v-x7mq.json"}, *r.store, diags, options);
+  ASSERT_TRUE(update);
+  EXPECT_EQ(update->removed, 9u);
+  EXPECT_EQ(update->unchanged, 1u);
+  auto totals = r.store->totals();
+  ASSERT_TRUE(totals);
+  EXPECT_EQ(totals->advisories, 1);
+  auto stats = r.store->stats();
+  ASSERT_TRUE(stats);
+  ASSERT_EQ(stats->size(), 1u);
+  EXPECT_EQ((*stats)[0].advisory_count, 1);
+  EXPECT_EQ((*stats)[0].affected_count, totals->affected);
+  // Other sources are left alone.
+  auto more = import_paths({kAdvisories / "debian-security-tracker" / "DTSA.list"}, *r.store, diags, options);
+  ASSERT_TRUE(more);
+  EXPECT_EQ(more->removed, 0u);
+  EXPECT_EQ(r.store->totals()->advisories, 1 + 208);
+}
+
 TEST(Import, NewerTwinWinsAndOlderNeverOverwrites) {
   auto dir = util::make_temp_dir(fs::temp_directory_path(), "bulwark-twins");
   ASSERT_TRUE(dir);

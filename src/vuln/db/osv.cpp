@@ -40,7 +40,9 @@ std::optional<Range> read_range(const json& r, const std::string& id, ParseLog& 
   bool has_introduced = false;
   for (const auto& e : f::array(r, "events")) {
     if (!e.is_object() || e.size() != 1) throw f::RecordError("a range event must have exactly one key");
-    const auto& [key, value] = *e.items().begin();
+    const auto only = e.begin();  // (not items(): its proxies dangle once the temporaries go)
+    const std::string& key = only.key();
+    const nlohmann::json& value = only.value();
     const auto kind = event_kind_from(key);
     if (!kind) throw f::RecordError(fmt::format("unknown range event \"{}\"", key));
     has_introduced = has_introduced || *kind == EventKind::introduced;

@@ -522,6 +522,33 @@ Result<UpsertOutcome> Store::upsert(const Advisory& a) {
   return exists ? UpsertOutcome::updated : UpsertOutcome::inserted;
 }
 
+Result<std::size_t> Store::remove_others(std::string_view source, const std::set<std::string>& keep) {
+  auto& d = *impl_;
+  if (d.mode != OpenMode::read_write) return fail(ErrorCode::invalid_argument, "database opened read-only", d.path);
+  const auto sid = d.sid_of(source, false);
+  if (!sid) return std::unexpected(sid.error());
+  if (*sid == 0) return std::size_t{0};
+  std::vector<std::int64_t> doomed;
+  {
+    std::string error;
+    Stmt s(d.db, "SELECT pk, id FROM advisory WHERE sid = ?1", error);
+    if (!error.empty()) return fail(ErrorCode::internal, error, d.path);
+    s.bind(1, *sid);
+    while (s.step() == SQLITE_ROW) {
+      if (!keep.contains(s.text(1))) doomed.push_back(s.integer(0));
+    }
+  }
+  std::string error;
+  Stmt del(d.db, "DELETE FROM advisory WHERE pk = ?1", error);
+  if (!error.empty()) return fail(ErrorCode::internal, error, d.path);
+  for (const auto pk : doomed) {
+    if (d.delete_aliases.reset().bind(1, pk).step() != SQLITE_DONE ||
+        d.delete_affected.reset().bind(1, pk).step() != SQLITE_DONE || del.reset().bind(1, pk).step() != SQLITE_DONE)
+      return std::unexpected(d.db_error("remove advisory"));
+  }
+  return doomed.size();
+}
+
 Status Store::record_source(std::string_view name, const SourceMeta& meta, bool data_changed) {
   auto& d = *impl_;
   const auto sid = d.sid_of(name, true);

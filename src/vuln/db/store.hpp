@@ -10,13 +10,22 @@
 // Imports are idempotent: an advisory is keyed by (source, id) and carries a digest
 // of its normalised content, so re-importing the same data writes nothing. The file
 // uses a rollback journal (no WAL side files) so it can be shipped and opened
-// read-only by many scanners at once.
+// read-only by many scanners at once. A Store object is used from one thread.
+//
+// Sources: "osv:<id prefix>" (osv:GO, osv:PYSEC, osv:RUSTSEC, osv:GHSA, ...), "rustsec",
+// "wolfi", "nodejs-security-wg", "debian-dsa", "debian-dla", "debian-dtsa", "debian-cve",
+// and one per Alpine secdb file ("alpine:v3.19/main"; "alpine-yaml:v3.3/main" for the
+// 2020 YAML feed), because every Alpine release repeats the same CVE ids as advisory ids.
+// The same vulnerability can come from several sources (RustSec native and its OSV
+// export, a DSA and the CVE list): lookup returns all of them; de-duplicating by id and
+// alias is the matcher's job.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +87,10 @@ class Store {
   // Inserts or replaces the advisory keyed by (advisory.source, advisory.id), unless the
   // stored copy is newer (both have "modified" times and the stored one is later).
   [[nodiscard]] Result<UpsertOutcome> upsert(const Advisory& advisory);
+
+  // Deletes the source's advisories whose id is not in keep (a feed dropped them).
+  // Returns how many were deleted.
+  [[nodiscard]] Result<std::size_t> remove_others(std::string_view source, const std::set<std::string>& keep);
 
   // Recomputes the source's counts; writes its row only when something differs, so
   // re-importing the same data leaves the file untouched.
