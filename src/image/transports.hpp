@@ -20,7 +20,8 @@ namespace bulwark::image {
 // An OCI image layout folder; `tag` matches org.opencontainers.image.ref.name;
 // an index with several manifests (or a manifest list) is resolved with options.platform.
 [[nodiscard]] Result<std::unique_ptr<ImageSource>> open_oci_layout(const std::filesystem::path& dir,
-                                                                   const std::string& tag, const SourceOptions& options,
+                                                                   const std::string& tag,
+                                                                   const SourceOptions& options,
                                                                    const core::Context& ctx);
 
 // A tar of an OCI image layout, read in place (no extraction).
