@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# `bulwark sbom` over every transport of the same app image (built by setup-images.sh) must report
+# exactly the packages dpkg-query reports for its squashed rootfs (installed ones only: the removed
+# "rc" procps and the purged less must not appear), on Debian 12, with deb purls, and with each
+# package attributed to the layer that installed it. One CycloneDX output is schema-validated.
+. "$(dirname "$0")/lib.sh"
+e2e_init sbom_transports
+e2e_setup_images
+
+BASE_DIFF_ID="$(sed -n 1p "$IMG/truth/app.layers")"
+APT_DIFF_ID="$(sed -n 4p "$IMG/truth/app.layers")"
+APP_ID="$(docker image inspect --format '{{.Id}}' bulwark-e2e/app:1)"
+oci_config_digest() {  # LAYOUT-DIR: config digest of the first manifest of an OCI layout
+  local m; m="$(jq -r '.manifests[0].digest' "$1/index.json")"
+  jq -r '.config.digest' "$1/blobs/sha256/${m#sha256:}"
+}
+
+# Expected layer of each package: a base-image package with the base version comes from the base
+# layer; everything else from the apt layer.
+awk -F'\t' -v base="$BASE_DIFF_ID" -v apt="$APT_DIFF_ID" '
+  NR == FNR { inbase[$1 "\t" $2] = 1; next }
+  { print $1 "\t" (($1 "\t" $2) in inbase ? base : apt) }' "$BASE_TRUTH" "$APP_TRUTH" >"$W/expected.layers.tsv"
+grep -qP "^curl\t$APT_DIFF_ID\$" "$W/expected.layers.tsv" || e2e_fatal "ground truth: curl is not from the apt layer?"
+
+# check NAME KIND EXPECTED-ID: the assertions every transport shares, on $W/NAME.out.
+check_sbom() {
+  local name="$1" kind="$2" want_id="$3" json="$W/$1.out"
+  if ! jq -e . "$json" >/dev/null 2>&1; then _fail "$name: stdout is not JSON"; _show "$json"; return; fi
+  assert_json "$name: schema bulwark/v1, one target of kind $kind" "$json" \
+    ".schema == \"bulwark/v1\" and (.targets | length) == 1 and .targets[0].kind == \"$kind\""
+  assert_json "$name: os is debian 12 (bookworm)" "$json" \
+    '.targets[0].os.id == "debian" and .targets[0].os.version_id == "12" and .targets[0].os.codename == "bookworm"'
+  jq -r '.targets[0].packages[] | [.name, .version, .source, .source_version, .architecture] | @tsv' "$json" \
+    | LC_ALL=C sort >"$W/$name.packages.tsv"
+  assert_files_equal "$name: packages equal dpkg-query's ($(wc -l <"$APP_TRUTH") installed)" "$APP_TRUTH" "$W/$name.packages.tsv"
+  assert_json "$name: every package is ecosystem deb with a pkg:deb/debian/ purl" "$json" \
+    '[.targets[0].packages[] | (.ecosystem == "deb" and (.purl | startswith("pkg:deb/debian/")))] | all'
+  assert_json "$name: curl's purl is pkg:deb/debian/curl@<version>?arch=amd64&distro=debian-12" "$json" \
+    '[.targets[0].packages[] | select(.name == "curl") | .purl | test("^pkg:deb/debian/curl@[^?]+\\?arch=amd64&distro=debian-12$")] == [true]'
+  assert_json "$name: no removed (procps, rc) or purged (less) package" "$json" \
+    '[.targets[0].packages[] | select(.name == "procps" or .name == "less")] == []'
+  if [ "$kind" = image ]; then
+    assert_eq "$name: target id is the config digest" "$want_id" "$(jq -r '.targets[0].id' "$json")"
+    assert_eq "$name: image.config_digest" "$want_id" "$(jq -r '.targets[0].image.config_digest' "$json")"
+    assert_eq "$name: image layers' diff_ids (oldest first)" "$(cat "$IMG/truth/app.layers")" \
+      "$(jq -r '.targets[0].image.layers[].diff_id' "$json")"
+    assert_json "$name: image is linux/amd64 with a manifest digest" "$json" \
+      '.targets[0].image.os == "linux" and .targets[0].image.architecture == "amd64" and (.targets[0].image.manifest_digest | startswith("sha256:"))'
+    jq -r '.targets[0].packages[] | [.name, .layer] | @tsv' "$json" | LC_ALL=C sort >"$W/$name.layers.tsv"
+    assert_files_equal "$name: layer of each package (base layer vs the apt layer)" "$W/expected.layers.tsv" "$W/$name.layers.tsv"
+  fi
+}
+
+CREDS_ARGS=(--creds "$REG_CREDS" --tls-verify=false)
+# name | kind | expected id | target | extra args
+run_case() {
+  local name="$1" kind="$2" want_id="$3" target="$4"; shift 4
+  run_bulwark "$name" sbom "$target" --format json --quiet "$@"
+  assert_rc "$name ($target)" 0
+  [ "$RC" -eq 0 ] && check_sbom "$name" "$kind" "$want_id"
+  return 0
+}
+
+run_case docker-archive image "$APP_ID" "docker-archive:$IMG/images/app.tar"
+run_case oci-gzip image "$(oci_config_digest "$IMG/images/app-oci-gzip")" "oci:$IMG/images/app-oci-gzip:1"
+run_case oci-zstd image "$(oci_config_digest "$IMG/images/app-oci-zstd")" "oci:$IMG/images/app-oci-zstd"
+mkdir -p "$W/oci-archive-x" && tar -C "$W/oci-archive-x" -xf "$IMG/images/app-oci.tar" index.json blobs
+run_case oci-archive image "$(oci_config_digest "$W/oci-archive-x")" "oci-archive:$IMG/images/app-oci.tar"
+run_case docker-daemon image "$APP_ID" "docker-daemon:bulwark-e2e/app:1"
+run_case registry image "$APP_ID" "docker://$REGISTRY/bulwark-e2e/app:1" "${CREDS_ARGS[@]}"
+run_case dir rootfs "" "dir:$IMG/rootfs/app"
+# Bare paths: auto-detected transports.
+run_case bare-docker-archive image "$APP_ID" "$IMG/images/app.tar"
+run_case bare-oci-layout image "$(oci_config_digest "$IMG/images/app-oci-gzip")" "$IMG/images/app-oci-gzip"
+run_case bare-dir rootfs "" "$IMG/rootfs/app"
+
+# The base image alone: its own ground truth, all from its single layer.
+run_bulwark base-docker-archive sbom "docker-archive:$IMG/images/debian.tar" --format json --quiet
+assert_rc "base image (docker-archive)" 0
+if [ "$RC" -eq 0 ]; then
+  jq -r '.targets[0].packages[] | [.name, .version, .source, .source_version, .architecture] | @tsv' "$OUT" \
+    | LC_ALL=C sort >"$W/base.packages.tsv"
+  assert_files_equal "base image: packages equal dpkg-query's" "$BASE_TRUTH" "$W/base.packages.tsv"
+  assert_json "base image: every package in the base layer" "$OUT" \
+    "[.targets[0].packages[] | .layer == \"$BASE_DIFF_ID\"] | all"
+fi
+
+# CycloneDX of one transport, validated against the schema by tests/schema/validate.mjs.
+run_bulwark cyclonedx sbom "oci:$IMG/images/app-oci-zstd:1" --format cyclonedx --quiet -o "$W/app.cdx.json"
+assert_rc "cyclonedx output" 0
+if [ "$RC" -eq 0 ]; then
+  assert_json "cyclonedx: bomFormat CycloneDX, specVersion 1.5" "$W/app.cdx.json" \
+    '.bomFormat == "CycloneDX" and .specVersion == "1.5"'
+  assert_eq "cyclonedx: one pkg:deb component per installed package" "$(wc -l <"$APP_TRUTH")" \
+    "$(jq '[.. | objects | select(has("purl")) | .purl | select(startswith("pkg:deb/debian/"))] | unique | length' "$W/app.cdx.json")"
+  VALIDATOR="$BULWARK_SOURCE_DIR/tests/schema/validate.mjs"
+  if [ -f "$VALIDATOR" ] && command -v node >/dev/null; then
+    if node "$VALIDATOR" cyclonedx "$W/app.cdx.json" >"$W/validate.log" 2>&1; then
+      _pass "cyclonedx: validates against the CycloneDX 1.5 schema"
+    else
+      _fail "cyclonedx: schema validation failed:"; _show "$W/validate.log"
+    fi
+  elif [ "${BULWARK_E2E_REQUIRED:-}" = 1 ]; then
+    _fail "cyclonedx: the schema validator $VALIDATOR (or node) is missing"
+  else
+    echo "   note: schema validation not run: $VALIDATOR (or node) is missing"
+  fi
+fi
+
+e2e_finish
