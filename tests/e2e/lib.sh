@@ -150,8 +150,8 @@ assert_files_equal() {  # WHAT EXPECTED_FILE ACTUAL_FILE: shows a diff (expected
   fi
 }
 
-assert_json() {  # WHAT FILE JQ-FILTER (must yield true)
-  if jq -e "$3" "$2" >/dev/null 2>&1; then _pass "$1"; else
+assert_json() {  # WHAT FILE JQ-FILTER (must yield exactly one `true`; jq 1.6 -e passes empty input)
+  if [ -s "$2" ] && [ "$(jq "$3" "$2" 2>/dev/null)" = true ]; then _pass "$1"; else
     _fail "$1: jq '$3' is not true for $(basename "$2")"; _show "$2"
   fi
 }

@@ -112,8 +112,11 @@ run_bulwark o-ok sbom "dir:$R" --format json --quiet -o "$REPORT"
 assert_rc "-o FILE" 0
 assert_eq "-o: nothing on stdout" "" "$(cat "$OUT")"
 assert_json "-o: the file holds the whole JSON report" "$REPORT" '.schema == "bulwark/v1" and (.targets[0].packages | length) == 2'
-assert_eq "-o: same report as on stdout" "$(jq -S 'del(.. | .timestamp?)' "$W/tiny.stdout.json")" \
-  "$(jq -S 'del(.. | .timestamp?)' "$REPORT" 2>/dev/null)"
+if [ -s "$W/tiny.stdout.json" ] && jq -e . "$REPORT" >/dev/null 2>&1; then
+  assert_eq "-o: same report as on stdout" "$(jq -S . "$W/tiny.stdout.json")" "$(jq -S . "$REPORT")"
+else
+  _fail "-o: cannot compare with the stdout report (one of them is not JSON)"
+fi
 assert_true "-o: replaced by rename (new inode), not rewritten in place" test "$(stat -c %i "$REPORT")" != "$old_inode"
 assert_eq "-o: no temp file left beside the report" "report.json" "$(ls -A "$W/out" | tr '\n' ' ' | sed 's/ $//')"
 

@@ -25,7 +25,7 @@ grep -qP "^curl\t$APT_DIFF_ID\$" "$W/expected.layers.tsv" || e2e_fatal "ground t
 # check NAME KIND EXPECTED-ID: the assertions every transport shares, on $W/NAME.out.
 check_sbom() {
   local name="$1" kind="$2" want_id="$3" json="$W/$1.out"
-  if ! jq -e . "$json" >/dev/null 2>&1; then _fail "$name: stdout is not JSON"; _show "$json"; return; fi
+  if [ ! -s "$json" ] || ! jq -e . "$json" >/dev/null 2>&1; then _fail "$name: stdout is not JSON"; _show "$json"; return; fi
   assert_json "$name: schema bulwark/v1, one target of kind $kind" "$json" \
     ".schema == \"bulwark/v1\" and (.targets | length) == 1 and .targets[0].kind == \"$kind\""
   assert_json "$name: os is debian 12 (bookworm)" "$json" \
