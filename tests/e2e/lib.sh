@@ -108,7 +108,9 @@ run_bulwark() {
   RC=$?
   set -e
   echo "$RC" >"$W/$name.rc"
-  echo "   [$name] bulwark $* -> exit $RC ($((SECONDS - t0)) s)"
+  local shown="$*"
+  [ -z "${REG_PASS:-}" ] || shown="${shown//"$REG_PASS"/***}"
+  echo "   [$name] bulwark $shown -> exit $RC ($((SECONDS - t0)) s)"
   [ "$RC" -ne 124 ] || echo "   [$name] TIMED OUT after ${limit}s" >&2
 }
 

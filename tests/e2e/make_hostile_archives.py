@@ -174,8 +174,10 @@ def main():
         ("clink", b"", "symlink", CANARY), ("clink/pwned-link", b"pwned\n"),
         ("rlink", b"", "symlink", UP + "etc"), ("rlink/bulwark-evil-rlink", b"pwned\n")])])
     docker_archive("hardlink-loop.tar", [layer([("a", b"", "hardlink", "b"), ("b", b"", "hardlink", "a")])])
-    docker_archive("hardlink-escape.tar", [layer([("passwd-link", b"", "hardlink", UP + "etc/passwd"),
-                                                  ("passwd-link", b"pwned\n")])])
+    # A hard link to a file outside the root, then a write to it: aimed at the canary, not at a
+    # real host file, so that a broken reader damages nothing that matters.
+    docker_archive("hardlink-escape.tar", [layer([("canary-link", b"", "hardlink", UP + CANARY.lstrip("/") + "/keep"),
+                                                  ("canary-link", b"pwned\n")])])
     gzip_bomb("gzip-bomb.tar")
     full = layer([("var/payload", os.urandom(256 * 1024))])
     cut = full[: len(full) // 2 + 100]  # ends in the middle of var/payload's data

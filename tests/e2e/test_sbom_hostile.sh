@@ -14,6 +14,7 @@ CANARY="$W/canary"
 mkdir -p "$CANARY/sub" "$W/cwd"
 echo "canary" >"$CANARY/keep"
 echo "canary sub" >"$CANARY/sub/keep"
+chmod 644 "$CANARY/keep" "$CANARY/sub/keep"
 canary_state() { (cd "$CANARY" && find . -printf '%p %y %s %m %T@\n' | sort && find . -type f -exec sha256sum {} + | sort); }
 canary_state >"$W/canary.before"
 
@@ -51,13 +52,18 @@ nothing_escaped() {  # NAME
   done
   canary_state >"$W/canary.after"
   if ! diff -q "$W/canary.before" "$W/canary.after" >/dev/null; then
-    _fail "$name: the canary folder changed:"; diff -u "$W/canary.before" "$W/canary.after" | sed 's/^/      /' >&2
+    _fail "$name: the canary folder changed:"; { diff -u "$W/canary.before" "$W/canary.after" | sed 's/^/      /' >&2 || true; }
   fi
   [ "$(sha256sum /etc/passwd)" = "$passwd_sum" ] || _fail "$name: /etc/passwd changed!"
   [ -z "$(ls -A "$W/cwd")" ] || _fail "$name: wrote into its working folder: $(ls -A "$W/cwd" | head -5 | tr '\n' ' ')"
   leaked="$(find /etc /tmp /var/tmp /root "$W" -xdev -maxdepth 4 -newer "$W/marker" \
-    \( -name 'bulwark-evil-*' -o -name 'pwned-*' -o -name 'passwd-link' \) -not -path "$CACHE_DIR/*" 2>/dev/null | head -5)"
+    \( -name 'bulwark-evil-*' -o -name 'pwned-*' -o -name 'canary-link' \) -not -path "$CACHE_DIR/*" 2>/dev/null | head -5 || true)"
   [ -z "$leaked" ] || _fail "$name: files written outside the cache dir: $leaked"
+  if [ "$E2E_FAILED" -gt "$before" ]; then  # reset, so that the next case is judged on its own
+    rm -rf "$CANARY" "$W/cwd" "${EVIL_PATHS[@]}" && mkdir -p "$CANARY/sub" "$W/cwd"
+    echo "canary" >"$CANARY/keep" && echo "canary sub" >"$CANARY/sub/keep"
+    canary_state >"$W/canary.before"
+  fi
   [ "$E2E_FAILED" -gt "$before" ] || _pass "$name: nothing written outside the cache dir"
 }
 

@@ -24,7 +24,8 @@ run_env() {  # NAME ENV-PREFIX... -- BULWARK-ARGS...
   "${pre[@]}" timeout -k 5 300 "$BULWARK" "$@" >"$OUT" 2>"$ERR"
   RC=$?
   set -e
-  echo "   [$name] bulwark $(echo "$*" | sed "s/$REG_PASS/***/g") -> exit $RC"
+  local shown="$*"
+  echo "   [$name] bulwark ${shown//"$REG_PASS"/***} -> exit $RC"
 }
 
 # Wrong password (the right user): exit 4, auth named, password never printed.
