@@ -67,7 +67,10 @@ SCRIPT_HASH="$(sha256sum "$SELF" | cut -c1-16)"
 DEBUG_START=$(date +%s)
 
 # ---------------------------------------------------------------- (a) debootstrap + docker import
-if [ ! -s debian-12-rootfs.tar ]; then
+image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+
+# The rootfs tar is only needed to (re)import the base image.
+if [ ! -s debian-12-rootfs.tar ] && [ -z "$(image_id "$BASE_TAG")" ]; then
   log "debootstrap --variant=minbase bookworm from $MIRROR (a few minutes)"
   rm -rf debootstrap.tmp && mkdir debootstrap.tmp
   if ! debootstrap --variant=minbase bookworm debootstrap.tmp/root "$MIRROR" >debootstrap.log 2>&1; then
@@ -80,8 +83,6 @@ if [ ! -s debian-12-rootfs.tar ]; then
   rm -rf debootstrap.tmp
   log "debootstrap done"
 fi
-
-image_id() { docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
 
 if [ -z "$(image_id "$BASE_TAG")" ]; then
   log "docker import -> $BASE_TAG"

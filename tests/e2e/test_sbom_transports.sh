@@ -37,6 +37,10 @@ check_sbom() {
     '[.targets[0].packages[] | (.ecosystem == "deb" and (.purl | startswith("pkg:deb/debian/")))] | all'
   assert_json "$name: curl's purl is pkg:deb/debian/curl@<version>?arch=amd64&distro=debian-12" "$json" \
     '[.targets[0].packages[] | select(.name == "curl") | .purl | test("^pkg:deb/debian/curl@[^?]+\\?arch=amd64&distro=debian-12$")] == [true]'
+  assert_json "$name: purl versions percent-encode + and : (epochs)" "$json" \
+    '[.targets[0].packages[] | .purl | capture("@(?<v>[^?]+)").v | test("[+:]") | not] | all'
+  assert_json "$name: libc6 from source glibc" "$json" \
+    '[.targets[0].packages[] | select(.name == "libc6") | .source] == ["glibc"]'
   assert_json "$name: no removed (procps, rc) or purged (less) package" "$json" \
     '[.targets[0].packages[] | select(.name == "procps" or .name == "less")] == []'
   if [ "$kind" = image ]; then
