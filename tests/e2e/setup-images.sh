@@ -10,8 +10,10 @@
 #   Docker images          bulwark-e2e/debian:12  `docker import` of that tar: one layer, no history.
 #                          bulwark-e2e/app:1      `docker build` on top of it (the Dockerfile is
 #                          written below, to build-ctx/Dockerfile). Layer 1 is the base; then:
-#                            2. deleted and replaced files        -> .wh.<name> whiteouts
-#                            3. /etc/skel emptied and re-filled    -> .wh..wh..opq (opaque directory)
+#                            2. deleted and replaced files        -> .wh.<name> whiteouts (among them
+#                               /usr/share/doc/dpkg: dpkg's copyright file, so its licence, is gone)
+#                            3. /etc/skel and /usr/share/doc/sed emptied and re-filled -> .wh..wh..opq
+#                               (opaque directories; sed's copyright file is gone)
 #                            4. ONE apt layer: installs ca-certificates, curl, procps and less, then
 #                               `apt-get remove procps` (left in state config-files: "rc") and
 #                               `apt-get purge less` (gone) -> dpkg status entries that must NOT be
@@ -104,7 +106,10 @@ RUN rm -f /etc/issue.net /etc/debian_version.bak /usr/share/doc/bash/README* \
  && echo "Bulwark E2E \\n \\l" > /etc/issue
 # Layer 3: an opaque directory: remove the directory and recreate it in the same RUN, so overlay2
 # marks it opaque and `docker save` writes etc/skel/.wh..wh..opq.
-RUN rm -rf /etc/skel && mkdir /etc/skel && echo "# bulwark e2e skel" > /etc/skel/.bulwark
+# /usr/share/doc/sed the same way: its copyright file is hidden only by the opaque marker, so a
+# reader that ignores the marker would still find sed's licence.
+RUN rm -rf /etc/skel && mkdir /etc/skel && echo "# bulwark e2e skel" > /etc/skel/.bulwark \
+ && rm -rf /usr/share/doc/sed && mkdir /usr/share/doc/sed && echo "bulwark e2e" > /usr/share/doc/sed/README.bulwark
 # Layer 4: the one apt layer. procps is removed (stays "rc", config-files), less is purged.
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ca-certificates curl procps less \

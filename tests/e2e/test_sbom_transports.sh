@@ -2,7 +2,9 @@
 # `bulwark sbom` over every transport of the same app image (built by setup-images.sh) must report
 # exactly the packages dpkg-query reports for its squashed rootfs (installed ones only: the removed
 # "rc" procps and the purged less must not appear), on Debian 12, with deb purls, and with each
-# package attributed to the layer that installed it. One CycloneDX output is schema-validated.
+# package attributed to the layer that installed it. Whiteouts and opaque directories are checked
+# through licences: dpkg's and sed's copyright files are gone in the app image (when the base image
+# reports licences for them). bulwark's JSON and one CycloneDX output are schema-validated.
 . "$(dirname "$0")/lib.sh"
 e2e_init sbom_transports
 e2e_setup_images
@@ -43,6 +45,13 @@ check_sbom() {  # NAME KIND EXPECTED-ID [EXPECTED-MANIFEST-DIGEST]
     '[.targets[0].packages[] | select(.name == "libc6") | .source] == ["glibc"]'
   assert_json "$name: no removed (procps, rc) or purged (less) package" "$json" \
     '[.targets[0].packages[] | select(.name == "procps" or .name == "less")] == []'
+  local p
+  for p in dpkg sed; do
+    if [ -n "${BASE_LICENSE[$p]}" ]; then
+      assert_json "$name: no licence for $p (its copyright file is gone: $([ $p = dpkg ] && echo whiteout || echo opaque dir))" "$json" \
+        "[.targets[0].packages[] | select(.name == \"$p\") | (.license == null or .license == \"\" or .license == [])] == [true]"
+    fi
+  done
   if [ "$kind" = image ]; then
     assert_eq "$name: target id is the config digest" "$want_id" "$(jq -r '.targets[0].id' "$json")"
     assert_eq "$name: image.config_digest" "$want_id" "$(jq -r '.targets[0].image.config_digest' "$json")"
@@ -57,6 +66,26 @@ check_sbom() {  # NAME KIND EXPECTED-ID [EXPECTED-MANIFEST-DIGEST]
     assert_files_equal "$name: layer of each package (base layer vs the apt layer)" "$W/expected.layers.tsv" "$W/$name.layers.tsv"
   fi
 }
+
+declare -A BASE_LICENSE=([dpkg]="" [sed]="")
+# The base image alone: its own ground truth, all from its single layer.
+run_bulwark base-docker-archive sbom "docker-archive:$IMG/images/debian.tar" --format json --quiet
+assert_rc "base image (docker-archive)" 0
+if [ "$RC" -eq 0 ]; then
+  jq -r '.targets[0].packages[] | [.name, .version, .source, .source_version, .architecture] | @tsv' "$OUT" \
+    | LC_ALL=C sort >"$W/base.packages.tsv"
+  assert_files_equal "base image: packages equal dpkg-query's" "$BASE_TRUTH" "$W/base.packages.tsv"
+  assert_json "base image: every package in the base layer" "$OUT" \
+    "[.targets[0].packages[] | .layer == \"$BASE_DIFF_ID\"] | all"
+  # Licences come from /usr/share/doc/<pkg>/copyright. The app image removes dpkg's doc folder
+  # (a whiteout) and makes sed's opaque (its copyright file hidden only by .wh..wh..opq).
+  for p in dpkg sed; do
+    BASE_LICENSE[$p]="$(jq -r --arg p "$p" '[.targets[0].packages[] | select(.name == $p) | .license // empty | tostring] | join(",")' "$OUT")"
+  done
+fi
+[ -n "${BASE_LICENSE[sed]}" ] || echo "   note: no licence for sed in the base image: the whiteout/opaque licence checks are not run"
+
+
 
 CREDS_ARGS=(--creds "$REG_CREDS" --tls-verify=false)
 # name | kind | expected id | target | extra args
@@ -88,17 +117,6 @@ run_case bare-docker-archive image "$APP_ID" "$IMG/images/app.tar"
 MANIFEST_DIGEST="$(oci_manifest_digest "$IMG/images/app-oci-gzip")"
 run_case bare-oci-layout image "$(oci_config_digest "$IMG/images/app-oci-gzip")" "$IMG/images/app-oci-gzip"
 run_case bare-dir rootfs "" "$IMG/rootfs/app"
-
-# The base image alone: its own ground truth, all from its single layer.
-run_bulwark base-docker-archive sbom "docker-archive:$IMG/images/debian.tar" --format json --quiet
-assert_rc "base image (docker-archive)" 0
-if [ "$RC" -eq 0 ]; then
-  jq -r '.targets[0].packages[] | [.name, .version, .source, .source_version, .architecture] | @tsv' "$OUT" \
-    | LC_ALL=C sort >"$W/base.packages.tsv"
-  assert_files_equal "base image: packages equal dpkg-query's" "$BASE_TRUTH" "$W/base.packages.tsv"
-  assert_json "base image: every package in the base layer" "$OUT" \
-    "[.targets[0].packages[] | .layer == \"$BASE_DIFF_ID\"] | all"
-fi
 
 # validate_doc cyclonedx|bulwark FILE: the schema validator of tests/schema (another suite's
 # tool; its npm packages are installed by tests/schema/setup.sh into BULWARK_SCHEMA_NODE).
