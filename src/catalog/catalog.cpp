@@ -131,12 +131,8 @@ void fill_purl(core::Package& pkg, const core::OsInfo& os) {
     case core::Ecosystem::deb:
       purl.type = "deb";
       purl.namespace_ = os.id == "ubuntu" ? "ubuntu" : "debian";
-      // Names the source package only when it tells something the binary does not.
-      if (pkg.source_name != pkg.name || pkg.source_version != pkg.version) {
-        purl.qualifiers["upstream"] = pkg.source_version == pkg.version
-                                          ? pkg.source_name
-                                          : fmt::format("{}@{}", pkg.source_name, pkg.source_version);
-      }
+      // The source package is not a purl qualifier here (Trivy's form, and the issue's):
+      // it is in the SBOM's properties and the JSON's source fields.
       break;
     case core::Ecosystem::apk:
       purl.type = "apk";

@@ -268,7 +268,7 @@ TEST(Dpkg, DistrolessStatusDirInTree) {
   EXPECT_EQ((*pkgs)[0].name, "foo");
   EXPECT_EQ((*pkgs)[0].purl, "pkg:deb/debian/foo@1.2.3?arch=amd64&distro=debian-11");
   EXPECT_EQ((*pkgs)[1].name, "libsqlite3-0");
-  EXPECT_EQ((*pkgs)[1].purl, "pkg:deb/debian/libsqlite3-0@3.34.1-3?arch=arm64&distro=debian-11&upstream=sqlite3");
+  EXPECT_EQ((*pkgs)[1].purl, "pkg:deb/debian/libsqlite3-0@3.34.1-3?arch=arm64&distro=debian-11");
   EXPECT_EQ((*pkgs)[1].license, "public-domain AND GPL-2+");
   EXPECT_EQ((*pkgs)[1].path, "var/lib/dpkg/status.d/libsqlite3-0");
   auto catalogers = os_catalogers();

@@ -2,11 +2,11 @@
 // bulwark's JSON, CycloneDX 1.5 or SPDX 2.3.
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <fmt/format.h>
 #include <memory>
 
 #include "catalog/catalog.hpp"

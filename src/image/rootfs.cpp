@@ -203,6 +203,20 @@ Status read_entries(struct archive* a, LayerFeed& feed, int layer, const core::F
     }
     if (path->empty()) continue;  // "./" itself
 
+    // An entry below a symlink would be written through the link on extraction
+    // (e.g. "etc -> /host/etc" then "etc/passwd"): Docker refuses such layers, so do we.
+    for (auto pos = path->find('/'); pos != std::string::npos; pos = path->find('/', pos + 1)) {
+      std::string parent = path->substr(0, pos);
+      const core::FileEntry* p = changes.find(parent);
+      if (!p) p = tree.find(parent);
+      if (p && p->type == core::FileType::symlink) {
+        return fail(ErrorCode::hostile,
+                    fmt::format("layer entry '{}' goes through the symlink '{}' (-> '{}'): a link escape", shown,
+                                util::printable(parent), util::printable(p->link_target)),
+                    what);
+      }
+    }
+
     // Whiteouts: ".wh.NAME" deletes NAME below this layer; ".wh..wh..opq" empties the folder.
     auto slash = path->rfind('/');
     std::string dir = slash == std::string::npos ? std::string() : path->substr(0, slash);

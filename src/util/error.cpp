@@ -26,6 +26,8 @@ std::string Error::describe() const {
 
 Error Error::within(std::string_view outer) const {
   Error e = *this;
+  // Sources often name the image already; never say it twice.
+  if (e.context == outer || e.context.starts_with(std::string(outer) + ": ")) return e;
   if (e.context.empty()) {
     e.context = std::string(outer);
   } else {
