@@ -188,4 +188,8 @@ Result<std::unique_ptr<util::ByteStream>> open_decompressed(std::unique_ptr<util
   return std::unique_ptr<util::ByteStream>(std::make_unique<PlainStream>(std::move(in)));
 }
 
+bool is_passthrough(const util::ByteStream& stream) noexcept {
+  return dynamic_cast<const PlainStream*>(&stream) != nullptr;
+}
+
 }  // namespace bulwark::image::detail

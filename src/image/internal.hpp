@@ -133,5 +133,7 @@ struct Platform {
 // the compression is detected from the first bytes.
 [[nodiscard]] Result<std::unique_ptr<util::ByteStream>> open_decompressed(std::unique_ptr<util::ByteStream> inner,
                                                                           std::string what);
+// Whether a stream from open_decompressed passes the blob through unchanged (no compression).
+[[nodiscard]] bool is_passthrough(const util::ByteStream& stream) noexcept;
 
 }  // namespace bulwark::image::detail
