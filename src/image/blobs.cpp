@@ -11,6 +11,7 @@
 
 #include "core/filetree.hpp"
 #include "image/internal.hpp"
+#include "util/json_depth.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -155,33 +156,6 @@ class StoredImage final : public ImageSource {
   std::vector<LayerBlob> blobs_;
 };
 
-// Deepest nesting of arrays and objects, skipping strings; stops early past limit.
-std::uint32_t json_depth(std::string_view text, std::uint32_t limit) {
-  std::uint32_t depth = 0;
-  std::uint32_t max = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max) max = depth;
-      if (max > limit) return max;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max;
-}
-
 }  // namespace
 
 std::shared_ptr<BlobStore> make_folder_store(fs::path dir) {
@@ -219,7 +193,7 @@ Result<std::string> read_document(const BlobStore& store, std::string_view rel, 
 }
 
 Result<nlohmann::json> parse_json(std::string_view text, const core::Limits& limits, std::string_view what) {
-  if (json_depth(text, limits.max_json_depth) > limits.max_json_depth) {
+  if (util::json_depth(text, limits.max_json_depth) > limits.max_json_depth) {
     return fail(ErrorCode::limit, fmt::format("JSON nested deeper than {} levels", limits.max_json_depth),
                 std::string(what));
   }

@@ -4,6 +4,7 @@
 // verified by size and sha256, and read from there. Every document from the
 // registry is untrusted: digests are checked, sizes and counts are bounded.
 #include "image/registry.hpp"
+#include "util/json_depth.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -67,35 +68,8 @@ std::optional<std::string> base64_decode(std::string_view in) {
   return out;
 }
 
-// nlohmann's parser has no depth limit; refuse deep documents before parsing.
-bool json_depth_within(std::string_view text, std::uint32_t max_depth) {
-  std::uint32_t depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return false;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
-
 Result<json> parse_document(std::string_view text, const core::Limits& limits, std::string_view what) {
-  if (!json_depth_within(text, limits.max_json_depth)) {
+  if (util::json_depth(text, limits.max_json_depth) > limits.max_json_depth) {
     return fail(ErrorCode::limit, fmt::format("JSON nested deeper than {} levels", limits.max_json_depth),
                 std::string(what));
   }

@@ -72,3 +72,11 @@ TEST(Error, WithinAddsOuterContext) {
   Error e{ErrorCode::parse, "bad", "layer.tar"};
   EXPECT_EQ(e.within("docker-archive:x.tar").describe(), "docker-archive:x.tar: layer.tar: bad");
 }
+
+#include "util/json_depth.hpp"
+
+TEST(JsonDepth, CountsNestingOutsideStrings) {
+  EXPECT_EQ(util::json_depth(R"({"a":[1,{"b":"[[[["}]})"), 3u);
+  EXPECT_EQ(util::json_depth(R"("\"[[")"), 0u);
+  EXPECT_EQ(util::json_depth(std::string(100000, '['), 10), 11u);
+}

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json_depth.hpp"
 #include "vuln/db/parsers.hpp"
 
 namespace bulwark::vuln::db {
@@ -43,33 +44,6 @@ void ParseLog::unreadable(std::string_view reason) {
 }
 
 namespace {
-
-// Nesting of [ and { outside strings: nlohmann's parser recurses, so hostile depth
-// is refused before it gets there.
-std::size_t json_depth(std::string_view text) {
-  std::size_t depth = 0;
-  std::size_t max_depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max_depth = std::max(max_depth, ++depth);
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return max_depth;
-}
 
 // yaml-cpp recurses too. Block nesting shows as indentation and flow nesting as
 // brackets; both bounded by the limit (an over-estimate is fine: real files are shallow).
@@ -123,7 +97,7 @@ json yaml_to_json(const YAML::Node& node, std::uint32_t depth, std::uint32_t max
 }  // namespace
 
 json parse_json_document(std::string_view text, const ImportLimits& limits, ParseLog& log) {
-  if (json_depth(text) > limits.max_depth) {
+  if (util::json_depth(text) > limits.max_depth) {
     log.unreadable(fmt::format("JSON nested deeper than {} levels", limits.max_depth));
     return json(json::value_t::discarded);
   }
