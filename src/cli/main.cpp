@@ -23,6 +23,18 @@ int main(int argc, char** argv) {
   bulwark::cli::register_sbom(app, exit_code);
   bulwark::cli::register_version(app, exit_code);
 
+  // Name an unknown subcommand instead of CLI11's "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->check_name(argv[1])) known = true;
+    }
+    if (!known) {
+      std::fprintf(stderr, "bulwark: error: unknown subcommand '%s' (see bulwark --help)\n", argv[1]);
+      return 2;
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
