@@ -251,13 +251,12 @@ std::string Platform::str() const {
   return s;
 }
 
-Platform parse_platform(std::string_view text) {
+Result<Platform> parse_platform(std::string_view text) {
   auto parts = util::split(text, '/');
-  Platform p;
-  if (!parts.empty()) p.os = std::string(parts[0]);
-  if (parts.size() > 1) p.architecture = std::string(parts[1]);
-  if (parts.size() > 2) p.variant = std::string(parts[2]);
-  return p;
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty()) {
+    return fail(ErrorCode::invalid_argument, "expected a platform as os/arch[/variant]", std::string(text));
+  }
+  return Platform{std::string(parts[0]), std::string(parts[1]), parts.size() == 3 ? std::string(parts[2]) : ""};
 }
 
 bool platform_matches(const Platform& wanted, const Platform& have) {

@@ -124,7 +124,8 @@ struct Platform {
   std::string variant;
   [[nodiscard]] std::string str() const;
 };
-[[nodiscard]] Platform parse_platform(std::string_view text);
+// "os/arch[/variant]"; anything else is an invalid_argument error (it comes from --platform).
+[[nodiscard]] Result<Platform> parse_platform(std::string_view text);
 [[nodiscard]] bool platform_matches(const Platform& wanted, const Platform& have);
 
 // ---- layer decoding -------------------------------------------------------

@@ -440,7 +440,7 @@ TEST(OciLayout, IndexWithTwoPlatformsIsResolvedByPlatform) {
 
   // Without --platform the host's is used.
   auto host = open_oci_layout(tmp.path(), "", {}, ctx);
-  auto host_arch = detail::parse_platform(host_platform()).architecture;
+  auto host_arch = detail::parse_platform(host_platform()).value().architecture;
   if (host_arch == "amd64" || host_arch == "arm64") {
     ASSERT_TRUE(host) << host.error().describe();
     EXPECT_EQ((*host)->info().architecture, host_arch);

@@ -168,7 +168,9 @@ Result<std::unique_ptr<ImageSource>> open_oci_store(std::shared_ptr<BlobStore> s
     }
   }
   const bool platform_given = !options.platform.empty();
-  const Platform wanted = parse_platform(platform_given ? options.platform : host_platform());
+  auto parsed_platform = parse_platform(platform_given ? options.platform : host_platform());
+  if (!parsed_platform) return std::unexpected(parsed_platform.error());
+  const Platform wanted = *parsed_platform;
   if (picked.size() > 1 || platform_given) {
     std::vector<Candidate> matching;
     for (const auto& c : picked) {

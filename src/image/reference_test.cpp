@@ -183,13 +183,13 @@ TEST(Reference, BarePathsAreDetected) {
 }
 
 TEST(Platform, HostPlatformIsLinuxWithAnArchitecture) {
-  auto p = detail::parse_platform(host_platform());
+  auto p = detail::parse_platform(host_platform()).value();
   EXPECT_EQ(p.os, "linux");
   EXPECT_FALSE(p.architecture.empty());
-  EXPECT_TRUE(detail::platform_matches(detail::parse_platform("linux/arm64/v8"), {"linux", "arm64", ""}));
-  EXPECT_TRUE(detail::platform_matches(detail::parse_platform("linux/arm"), {"linux", "arm", "v7"}));
-  EXPECT_FALSE(detail::platform_matches(detail::parse_platform("linux/arm/v6"), {"linux", "arm", "v7"}));
-  EXPECT_FALSE(detail::platform_matches(detail::parse_platform("linux/amd64"), {"windows", "amd64", ""}));
+  EXPECT_TRUE(detail::platform_matches(detail::parse_platform("linux/arm64/v8").value(), {"linux", "arm64", ""}));
+  EXPECT_TRUE(detail::platform_matches(detail::parse_platform("linux/arm").value(), {"linux", "arm", "v7"}));
+  EXPECT_FALSE(detail::platform_matches(detail::parse_platform("linux/arm/v6").value(), {"linux", "arm", "v7"}));
+  EXPECT_FALSE(detail::platform_matches(detail::parse_platform("linux/amd64").value(), {"windows", "amd64", ""}));
 }
 
 // ---- tar index --------------------------------------------------------------

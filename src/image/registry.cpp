@@ -8,7 +8,6 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -18,6 +17,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "image/internal.hpp"
 #include "image/transports.hpp"
 #include "util/files.hpp"
 #include "util/http.hpp"
@@ -85,52 +85,6 @@ std::string string_field(const json& obj, const char* key) {
 
 std::string strip_media_params(std::string_view content_type) {
   return std::string(util::trim(content_type.substr(0, content_type.find(';'))));
-}
-
-// The host's platform, "os/arch[/variant]" in OCI terms.
-// TODO(merge): image::host_platform() (defined with the other sources) replaces this.
-std::string local_host_platform() {
-#if defined(__x86_64__)
-  return "linux/amd64";
-#elif defined(__aarch64__)
-  return "linux/arm64/v8";
-#elif defined(__arm__)
-  return "linux/arm/v7";
-#elif defined(__i386__)
-  return "linux/386";
-#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
-  return "linux/ppc64le";
-#elif defined(__s390x__)
-  return "linux/s390x";
-#elif defined(__riscv) && __riscv_xlen == 64
-  return "linux/riscv64";
-#else
-  utsname u{};
-  ::uname(&u);
-  return std::string("linux/") + u.machine;
-#endif
-}
-
-struct Platform {
-  std::string os;
-  std::string architecture;
-  std::string variant;
-  [[nodiscard]] std::string str() const { return os + "/" + architecture + (variant.empty() ? "" : "/" + variant); }
-};
-
-Result<Platform> parse_platform(std::string_view text) {
-  auto parts = util::split(text, '/');
-  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty()) {
-    return fail(ErrorCode::invalid_argument, "expected a platform as os/arch[/variant]", std::string(text));
-  }
-  return Platform{std::string(parts[0]), std::string(parts[1]), parts.size() == 3 ? std::string(parts[2]) : ""};
-}
-
-bool platform_matches(const Platform& want, const Platform& have) {
-  if (want.os != have.os || want.architecture != have.architecture) return false;
-  if (want.variant.empty() || want.variant == have.variant) return true;
-  // arm64 images often omit their only variant, v8.
-  return have.variant.empty() && want.architecture == "arm64" && want.variant == "v8";
 }
 
 // ---------------------------------------------------------------- a registry session
@@ -650,7 +604,7 @@ Result<std::unique_ptr<ImageSource>> open_registry(const Reference& ref, const S
   }
   auto creds = resolve_credentials(ref.registry.empty() ? host : ref.registry, options);
   if (!creds) return std::unexpected(creds.error());
-  auto platform = parse_platform(options.platform.empty() ? local_host_platform() : options.platform);
+  auto platform = detail::parse_platform(options.platform.empty() ? host_platform() : options.platform);
   if (!platform) return std::unexpected(platform.error());
 
   core::Context context = ctx;
@@ -682,10 +636,10 @@ Result<std::unique_ptr<ImageSource>> open_registry(const Reference& ref, const S
       if (!d) return std::unexpected(d.error());
       if (!entry.contains("platform") || !entry["platform"].is_object()) continue;
       const auto& p = entry["platform"];
-      Platform have{string_field(p, "os"), string_field(p, "architecture"), string_field(p, "variant")};
+      detail::Platform have{string_field(p, "os"), string_field(p, "architecture"), string_field(p, "variant")};
       if (have.os == "unknown") continue;  // attestation manifests, not images
       offered.push_back(have.str());
-      if (!chosen && platform_matches(*platform, have)) chosen = std::move(*d);
+      if (!chosen && detail::platform_matches(*platform, have)) chosen = std::move(*d);
     }
     if (!chosen) {
       return fail(ErrorCode::not_found,
