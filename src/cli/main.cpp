@@ -20,8 +20,7 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   int exit_code = 0;
-  bulwark::cli::register_sbom(app, exit_code);
-  bulwark::cli::register_version(app, exit_code);
+  for (const auto& command : bulwark::cli::registered_commands()) command.fn(app, exit_code);
 
   // Name an unknown subcommand instead of CLI11's "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {

@@ -128,4 +128,6 @@ void register_sbom(CLI::App& app, int& exit_code) {
   cmd->callback([opts, &exit_code] { exit_code = run_sbom(*opts); });
 }
 
+BULWARK_COMMAND(sbom, 10, register_sbom);
+
 }  // namespace bulwark::cli

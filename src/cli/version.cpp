@@ -143,4 +143,6 @@ void register_version(CLI::App& app, int& exit_code) {
   satisfies->callback([opts, &exit_code]() { exit_code = run(Question::satisfies, *opts); });
 }
 
+BULWARK_COMMAND(version, 90, register_version);
+
 }  // namespace bulwark::cli
