@@ -4,14 +4,22 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "util/files.hpp"
 #include "util/sha256.hpp"
 
 namespace bulwark::vuln::db {
+
+std::filesystem::path default_db_path(const std::filesystem::path& cache_dir) {
+  if (const char* env = std::getenv("BULWARK_DB"); env != nullptr && *env != '\0') return env;
+  const auto base = cache_dir.empty() ? util::default_cache_dir() : cache_dir;
+  return base / "db" / "bulwark.db";
+}
 namespace {
 
 using nlohmann::json;

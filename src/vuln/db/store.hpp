@@ -57,6 +57,10 @@ struct SourceMeta {
 };
 
 // One affected entry with the advisory it belongs to (its own affected list is left empty).
+// Where the advisory database lives unless --db says otherwise: $BULWARK_DB when set,
+// else <cache dir>/db/bulwark.db (cache dir: --cache-dir, else util::default_cache_dir()).
+[[nodiscard]] std::filesystem::path default_db_path(const std::filesystem::path& cache_dir = {});
+
 struct LookupHit {
   Advisory advisory;
   Affected affected;
