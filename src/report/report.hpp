@@ -45,7 +45,8 @@ struct SarifOptions {
 [[nodiscard]] std::string package_table(const core::ScanResult& result, bool color);
 
 // A findings table: ID SEVERITY PACKAGE/LOCATION TITLE, most severe first.
-// Severities are coloured only when `color` is true.
+// Severities are coloured only when `color` is true. Findings suppressed by policy
+// are left out, with one closing line counting them.
 [[nodiscard]] std::string findings_table(const std::vector<core::Finding>& findings, bool color);
 
 }  // namespace bulwark::report
