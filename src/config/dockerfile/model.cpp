@@ -56,10 +56,9 @@ const std::vector<std::string>& allowed_flags(std::string_view kw) {
 }
 
 bool known_keyword(std::string_view kw) {
-  static const char* const kKnown[] = {"add",   "arg",        "cmd",        "copy",    "entrypoint",
-                                       "env",   "expose",     "from",       "healthcheck", "label",
-                                       "maintainer", "onbuild", "run",        "shell",   "stopsignal",
-                                       "user",  "volume",     "workdir"};
+  static const char* const kKnown[] = {"add",    "arg",   "cmd",         "copy",  "entrypoint", "env",
+                                       "expose", "from",  "healthcheck", "label", "maintainer", "onbuild",
+                                       "run",    "shell", "stopsignal",  "user",  "volume",     "workdir"};
   return std::any_of(std::begin(kKnown), std::end(kKnown), [&](const char* k) { return kw == k; });
 }
 
@@ -180,7 +179,8 @@ int Dockerfile::find_stage(std::string_view ref, int before) const {
   for (int i = 0; i < before && i < static_cast<int>(stages.size()); ++i) {
     if (!stages[static_cast<std::size_t>(i)].name.empty() && stages[static_cast<std::size_t>(i)].name == l) return i;
   }
-  if (!l.empty() && std::all_of(l.begin(), l.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
+  if (!l.empty() &&
+      std::all_of(l.begin(), l.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
       l.size() < 6) {
     const int idx = std::stoi(l);
     if (idx < before) return idx;

@@ -35,7 +35,7 @@ struct Instruction {
   int line = 0;
   int end_line = 0;
   int column = 0;
-  Environment env;  // ARG and ENV values in force before this instruction
+  Environment env;                    // ARG and ENV values in force before this instruction
   std::vector<std::string> comments;  // comment lines directly above (pragmas)
 
   [[nodiscard]] std::optional<std::string> flag(std::string_view name) const;  // last value
@@ -54,12 +54,12 @@ struct KeyValue {
 
 struct Stage {
   int index = 0;
-  std::string base;      // FROM image as written
+  std::string base;  // FROM image as written
   std::string base_expanded;
   bool base_resolved = true;  // false when expansion left unknown variables
-  std::string name;      // `AS name`, lower case, may be empty
-  std::string platform;  // --platform as written
-  int base_stage = -1;   // index of the earlier stage this one builds on, or -1
+  std::string name;           // `AS name`, lower case, may be empty
+  std::string platform;       // --platform as written
+  int base_stage = -1;        // index of the earlier stage this one builds on, or -1
   Instruction from;
   std::vector<Instruction> instructions;
 };

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <map>
 #include <set>
 
 namespace bulwark::config::dockerfile {
@@ -48,8 +49,8 @@ std::vector<ShellCommand> commands_of(std::string_view script, int depth = 0) {
     const std::string n = u.name();
     if (depth < 3 && (n == "sh" || n == "bash" || n == "ash" || n == "dash" || n == "zsh")) {
       for (std::size_t i = 1; i + 1 < u.argv.size(); ++i) {
-        if (u.argv[i] == "-c" || (u.argv[i].starts_with('-') && u.argv[i].find('c') != std::string::npos &&
-                                  !u.argv[i].starts_with("--"))) {
+        if (u.argv[i] == "-c" ||
+            (u.argv[i].starts_with('-') && u.argv[i].find('c') != std::string::npos && !u.argv[i].starts_with("--"))) {
           for (auto& inner : commands_of(u.argv[i + 1], depth + 1)) out.push_back(std::move(inner));
           break;
         }
@@ -62,8 +63,8 @@ std::vector<ShellCommand> commands_of(std::string_view script, int depth = 0) {
 
 struct RunView {
   const Instruction* ins = nullptr;
-  std::vector<ShellCommand> raw;        // as written (sudo kept)
-  std::vector<ShellCommand> commands;   // unwrapped
+  std::vector<ShellCommand> raw;       // as written (sudo kept)
+  std::vector<ShellCommand> commands;  // unwrapped
 };
 
 RunView view_run(const Instruction& ins) {
@@ -172,7 +173,9 @@ bool has_cache_mount(const Instruction& ins, std::string_view target) {
   return false;
 }
 
-bool is_url(std::string_view s) { return starts_with_any(lower(s), {"http://", "https://", "ftp://"}); }
+bool is_url(std::string_view s) {
+  return starts_with_any(lower(s), {"http://", "https://", "ftp://"});
+}
 bool is_git_url(std::string_view s) {
   return s.starts_with("git@") || s.ends_with(".git") || s.find(".git#") != std::string_view::npos ||
          s.starts_with("git://");
@@ -180,9 +183,9 @@ bool is_git_url(std::string_view s) {
 
 bool is_archive(std::string_view s) {
   const std::string l = lower(s);
-  return ends_with_any(l, {".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tb2", ".bz2", ".tar.xz", ".txz",
-                           ".xz", ".gz", ".tar.lz", ".tlz", ".lz", ".tar.z", ".tz", ".z", ".tar.zst", ".zst", ".lzma",
-                           ".tpz"});
+  return ends_with_any(
+      l, {".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz",   ".tbz2", ".tb2", ".bz2",     ".tar.xz", ".txz",  ".xz",
+          ".gz",  ".tar.lz", ".tlz", ".lz",      ".tar.z", ".tz",   ".z",   ".tar.zst", ".zst",    ".lzma", ".tpz"});
 }
 
 std::string unquote(std::string_view s) {
@@ -209,8 +212,8 @@ std::vector<std::string> sources_of(const Instruction& ins) {
   return out;
 }
 
-constexpr std::array<std::string_view, 12> kSecretWords = {"apikey", "auth",   "credential", "credentials",
-                                                           "key",    "password", "pword",    "passwd",
+constexpr std::array<std::string_view, 12> kSecretWords = {"apikey", "auth",     "credential", "credentials",
+                                                           "key",    "password", "pword",      "passwd",
                                                            "secret", "token",    "passphrase", "pat"};
 
 std::vector<std::string> name_tokens(std::string_view name) {
@@ -239,10 +242,11 @@ bool looks_like_placeholder(std::string_view v) {
 
 // Known credential formats (values, whatever the name).
 bool looks_like_secret_value(std::string_view v) {
-  return v.starts_with("AKIA") && v.size() == 20 ? true
-         : v.starts_with("ghp_") || v.starts_with("github_pat_") || v.starts_with("glpat-") ||
-               v.starts_with("xoxb-") || v.starts_with("xoxp-") || v.starts_with("sk_live_") ||
-               v.starts_with("-----BEGIN") || v.starts_with("AIza");
+  return v.starts_with("AKIA") && v.size() == 20
+             ? true
+             : v.starts_with("ghp_") || v.starts_with("github_pat_") || v.starts_with("glpat-") ||
+                   v.starts_with("xoxb-") || v.starts_with("xoxp-") || v.starts_with("sk_live_") ||
+                   v.starts_with("-----BEGIN") || v.starts_with("AIza");
 }
 
 bool mentions_checksum(const RunView& v) {
@@ -363,14 +367,15 @@ class RuleRunner {
       hit("BW-DF-004", from, fmt::format("FROM {} is not pinned by digest", base));
     }
     if (!opt_.trusted_registries.empty()) {
-      const bool ok = std::any_of(opt_.trusted_registries.begin(), opt_.trusted_registries.end(), [&](const std::string& r) {
-        const std::string lr = lower(r);
-        if (lr == "docker.io" || lr == "hub.docker.com" || lr == "index.docker.io") {
-          return ref.registry == "docker.io";
-        }
-        if (lr.starts_with("*.")) return ref.registry.ends_with(lr.substr(1));
-        return ref.registry == lr;
-      });
+      const bool ok =
+          std::any_of(opt_.trusted_registries.begin(), opt_.trusted_registries.end(), [&](const std::string& r) {
+            const std::string lr = lower(r);
+            if (lr == "docker.io" || lr == "hub.docker.com" || lr == "index.docker.io") {
+              return ref.registry == "docker.io";
+            }
+            if (lr.starts_with("*.")) return ref.registry.ends_with(lr.substr(1));
+            return ref.registry == lr;
+          });
       if (!ok) {
         hit("BW-DF-005", from,
             fmt::format("FROM {}: registry {} is not in the trusted list ({})", base, ref.registry,
@@ -392,7 +397,8 @@ class RuleRunner {
     if (kw == "workdir") workdir_rules(ins);
     if (kw == "maintainer") hit("BW-DF-041", ins, fmt::format("MAINTAINER {}", ins.args.empty() ? "" : ins.args[0]));
     if (kw == "healthcheck" && !ins.onbuild) {
-      if (++healthchecks_[st.index] > 1) hit("BW-DF-033", ins, "a second HEALTHCHECK in the stage (only the last counts)");
+      if (++healthchecks_[st.index] > 1)
+        hit("BW-DF-033", ins, "a second HEALTHCHECK in the stage (only the last counts)");
     }
     if ((kw == "cmd" || kw == "entrypoint") && !ins.onbuild) {
       auto& count = kw == "cmd" ? cmds_[st.index] : entrypoints_[st.index];
@@ -417,8 +423,8 @@ class RuleRunner {
       if ((k == "NODE_TLS_REJECT_UNAUTHORIZED" && v == "0") || (k == "PYTHONHTTPSVERIFY" && v == "0") ||
           (k == "GIT_SSL_NO_VERIFY" && !off && !v.empty()) || (k == "NPM_CONFIG_STRICT_SSL" && off) ||
           (k == "npm_config_strict_ssl" && off) || (k == "CURL_CA_BUNDLE" && v.empty() && kv.has_value) ||
-          (k == "PIP_TRUSTED_HOST" && !v.empty()) || (k == "GONOSUMDB" && v == "*") || (k == "GOINSECURE" && !v.empty()) ||
-          (k == "GOFLAGS" && v.find("-insecure") != std::string::npos)) {
+          (k == "PIP_TRUSTED_HOST" && !v.empty()) || (k == "GONOSUMDB" && v == "*") ||
+          (k == "GOINSECURE" && !v.empty()) || (k == "GOFLAGS" && v.find("-insecure") != std::string::npos)) {
         hit("BW-DF-035", ins, fmt::format("ENV {}={}", k, kv.value));
       }
     }
@@ -456,7 +462,8 @@ class RuleRunner {
       if (dash != std::string::npos) ends.push_back(ports.substr(dash + 1));
       bool has22 = false;
       for (const auto& e : ends) {
-        if (e.empty() || !std::all_of(e.begin(), e.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+        if (e.empty() ||
+            !std::all_of(e.begin(), e.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
           continue;
         }
         if (e.size() > 6 || std::stol(e) > 65535) hit("BW-DF-031", ins, fmt::format("EXPOSE {}", raw));
@@ -464,7 +471,8 @@ class RuleRunner {
       if (dash == std::string::npos) {
         has22 = ports == "22";
       } else if (ends.size() == 2 && !ends[0].empty() && !ends[1].empty() && ends[0].size() < 7 && ends[1].size() < 7 &&
-                 std::all_of(ports.begin(), ports.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '-'; })) {
+                 std::all_of(ports.begin(), ports.end(),
+                             [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '-'; })) {
         has22 = std::stol(ends[0]) <= 22 && std::stol(ends[1]) >= 22;
       }
       if (has22) hit("BW-DF-030", ins, fmt::format("EXPOSE {}", raw));
@@ -497,7 +505,8 @@ class RuleRunner {
       }
       if (!is_archive(s)) local_plain = true;
     }
-    if (local_plain && ins.heredocs.empty()) hit("BW-DF-006", ins, fmt::format("ADD {}", short_text(fmt::format("{}", fmt::join(srcs, " ")))));
+    if (local_plain && ins.heredocs.empty())
+      hit("BW-DF-006", ins, fmt::format("ADD {}", short_text(fmt::format("{}", fmt::join(srcs, " ")))));
   }
 
   void copy_rules(const Stage& st, const Instruction& ins) {
@@ -507,11 +516,14 @@ class RuleRunner {
       if (!st.name.empty() && lref == st.name) {
         hit("BW-DF-039", ins, fmt::format("COPY --from={} names the stage it is in", *from));
       } else if (df_.find_stage(ref, st.index) < 0 && ref.find('$') == std::string::npos && !ref.empty()) {
-        const bool later_stage = std::any_of(df_.stages.begin(), df_.stages.end(), [&](const Stage& s) { return s.name == lref; });
-        const bool numeric = std::all_of(ref.begin(), ref.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+        const bool later_stage =
+            std::any_of(df_.stages.begin(), df_.stages.end(), [&](const Stage& s) { return s.name == lref; });
+        const bool numeric =
+            std::all_of(ref.begin(), ref.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
         if (!later_stage && !numeric) {
           const ImageRef r = parse_image_ref(ref);
-          if (r.digest.empty()) hit("BW-DF-013", ins, fmt::format("COPY --from={} (an image, not pinned by digest)", ref));
+          if (r.digest.empty())
+            hit("BW-DF-013", ins, fmt::format("COPY --from={} (an image, not pinned by digest)", ref));
         }
       }
     }
@@ -529,7 +541,9 @@ class RuleRunner {
           base == ".dockercfg" || base.ends_with(".pem") || base.ends_with(".key") || base.ends_with(".p12") ||
           base.ends_with(".pfx") || s.find(".aws/credentials") != std::string::npos ||
           s.find(".docker/config.json") != std::string::npos) {
-        hit("BW-DF-048", ins, fmt::format("{} {} copies a credential file into the image", lower(ins.keyword) == "copy" ? "COPY" : "ADD", s));
+        hit("BW-DF-048", ins,
+            fmt::format("{} {} copies a credential file into the image", lower(ins.keyword) == "copy" ? "COPY" : "ADD",
+                        s));
       }
     }
   }
@@ -612,7 +626,8 @@ class RuleRunner {
           }
         }
       }
-      if (n == "dpkg" && has_any(c, {"--force-bad-verify"})) hit("BW-DF-036", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
+      if (n == "dpkg" && has_any(c, {"--force-bad-verify"}))
+        hit("BW-DF-036", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
       if (n == "rm") {
         for (std::size_t i = 1; i < c.argv.size(); ++i) {
           if (c.argv[i].starts_with("/var/lib/apt/lists")) apt_lists_cleaned = true;
@@ -624,8 +639,9 @@ class RuleRunner {
       }
       // --- apk ---
       if (n == "apk") {
-        static const std::set<std::string> with_value{"-X", "--repository", "-t", "--virtual", "-p", "--root",
-                                                      "--repositories-file", "--keys-dir", "--arch", "--cache-dir"};
+        static const std::set<std::string> with_value{
+            "-X",     "--repository",        "-t",         "--virtual", "-p",
+            "--root", "--repositories-file", "--keys-dir", "--arch",    "--cache-dir"};
         const std::string sub = subcommand(c, with_value);
         if (sub == "add") {
           if (!has_any(c, {"--no-cache"}) && !has_cache_mount(ins, "/var/cache/apk")) {
@@ -633,20 +649,23 @@ class RuleRunner {
           }
           std::vector<std::string> unpinned;
           for (const auto& p : packages_after(c, "add", with_value)) {
-            if (p.find('=') == std::string::npos && p.find('~') == std::string::npos && p.find('<') == std::string::npos &&
-                p.find('>') == std::string::npos && !p.ends_with(".apk")) {
+            if (p.find('=') == std::string::npos && p.find('~') == std::string::npos &&
+                p.find('<') == std::string::npos && p.find('>') == std::string::npos && !p.ends_with(".apk")) {
               unpinned.push_back(p);
             }
           }
-          if (!unpinned.empty()) hit("BW-DF-023", ins, fmt::format("apk add {} (no version)", fmt::join(unpinned, " ")));
-          if (has_any(c, {"--allow-untrusted"})) hit("BW-DF-036", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
+          if (!unpinned.empty())
+            hit("BW-DF-023", ins, fmt::format("apk add {} (no version)", fmt::join(unpinned, " ")));
+          if (has_any(c, {"--allow-untrusted"}))
+            hit("BW-DF-036", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
         }
         if (sub == "upgrade") hit("BW-DF-020", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))), {"4.7"});
       }
       // --- yum / dnf / microdnf / zypper ---
       if (n == "yum" || n == "dnf" || n == "microdnf" || n == "tdnf") {
-        static const std::set<std::string> with_value{"--setopt", "-c", "--config", "--installroot", "--releasever",
-                                                      "--enablerepo", "--disablerepo", "-x", "--exclude"};
+        static const std::set<std::string> with_value{"--setopt",      "-c",           "--config",
+                                                      "--installroot", "--releasever", "--enablerepo",
+                                                      "--disablerepo", "-x",           "--exclude"};
         const std::string sub = subcommand(c, with_value);
         const bool module = sub == "module";
         std::string real_sub = sub;
@@ -659,13 +678,14 @@ class RuleRunner {
         if (sub == "clean" && c.has_arg("all")) {
           (is_yum ? yum_cleaned : is_micro ? microdnf_cleaned : dnf_cleaned) = true;
         }
-        if (real_sub == "install" || real_sub == "groupinstall" || real_sub == "localinstall" || real_sub == "reinstall" ||
-            real_sub == "upgrade" || real_sub == "update") {
+        if (real_sub == "install" || real_sub == "groupinstall" || real_sub == "localinstall" ||
+            real_sub == "reinstall" || real_sub == "upgrade" || real_sub == "update") {
           (is_yum ? yum_used : is_micro ? microdnf_used : dnf_used) = true;
         }
         if (real_sub == "install" || real_sub == "groupinstall" || real_sub == "localinstall") {
           if (!has_short_flag(c, 'y') && !has_any(c, {"--assumeyes"}) && !is_micro) {
-            hit("BW-DF-024", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))), {is_yum ? "DL3030" : "DL3038"});
+            hit("BW-DF-024", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))),
+                {is_yum ? "DL3030" : "DL3038"});
           }
           std::vector<std::string> unpinned;
           auto pkgs = packages_after(c, module ? real_sub : sub, with_value);
@@ -688,7 +708,8 @@ class RuleRunner {
                 {is_yum ? "DL3033" : "DL3041"});
           }
         }
-        if (real_sub == "upgrade" || real_sub == "distro-sync" || (real_sub == "update" && packages_after(c, real_sub, with_value).empty())) {
+        if (real_sub == "upgrade" || real_sub == "distro-sync" ||
+            (real_sub == "update" && packages_after(c, real_sub, with_value).empty())) {
           hit("BW-DF-020", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))), {"4.7"});
         }
         if (has_any(c, {"--nogpgcheck", "--setopt=gpgcheck=0", "--setopt=gpgcheck=false", "--setopt=sslverify=0",
@@ -703,8 +724,8 @@ class RuleRunner {
       if (n == "zypper") {
         static const std::set<std::string> with_value{"--root", "-R", "--repo", "-r"};
         const std::string sub = subcommand(c, with_value);
-        if (sub == "install" || sub == "in" || sub == "remove" || sub == "rm" || sub == "source-install" || sub == "si" ||
-            sub == "patch" || sub == "update" || sub == "up") {
+        if (sub == "install" || sub == "in" || sub == "remove" || sub == "rm" || sub == "source-install" ||
+            sub == "si" || sub == "patch" || sub == "update" || sub == "up") {
           zypper_used = true;
           if (!has_any(c, {"-n", "--non-interactive", "-y", "--no-confirm"})) {
             hit("BW-DF-024", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))), {"DL3034"});
@@ -713,21 +734,24 @@ class RuleRunner {
         if (sub == "install" || sub == "in") {
           std::vector<std::string> unpinned;
           for (const auto& p : packages_after(c, sub, with_value)) {
-            if (p.find('=') == std::string::npos && p.find('>') == std::string::npos && p.find('<') == std::string::npos &&
-                !p.ends_with(".rpm")) {
+            if (p.find('=') == std::string::npos && p.find('>') == std::string::npos &&
+                p.find('<') == std::string::npos && !p.ends_with(".rpm")) {
               unpinned.push_back(p);
             }
           }
-          if (!unpinned.empty()) hit("BW-DF-026", ins, fmt::format("zypper install {} (no version)", fmt::join(unpinned, " ")), {"DL3037"});
+          if (!unpinned.empty())
+            hit("BW-DF-026", ins, fmt::format("zypper install {} (no version)", fmt::join(unpinned, " ")), {"DL3037"});
         }
         if (sub == "clean" || sub == "cc") zypper_cleaned = true;
-        if (sub == "dist-upgrade" || sub == "dup") hit("BW-DF-020", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))), {"DL3035", "4.7"});
+        if (sub == "dist-upgrade" || sub == "dup")
+          hit("BW-DF-020", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))), {"DL3035", "4.7"});
         if (has_any(c, {"--no-gpg-checks", "--gpg-auto-import-keys"}) && has_any(c, {"--no-gpg-checks"})) {
           hit("BW-DF-036", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
         }
       }
       // --- language package managers ---
-      if (n == "pip" || n == "pip3" || n.starts_with("pip3.") || (n.starts_with("python") && c.argv.size() > 3 && c.argv[1] == "-m" && c.argv[2].starts_with("pip"))) {
+      if (n == "pip" || n == "pip3" || n.starts_with("pip3.") ||
+          (n.starts_with("python") && c.argv.size() > 3 && c.argv[1] == "-m" && c.argv[2].starts_with("pip"))) {
         pip_rules(ins, c);
       }
       if (n == "npm" && (subcommand(c) == "install" || subcommand(c) == "i" || subcommand(c) == "add")) {
@@ -742,8 +766,10 @@ class RuleRunner {
           }
           if (!has_version) unpinned.push_back(p);
         }
-        if (!unpinned.empty()) hit("BW-DF-028", ins, fmt::format("npm install {} (no version)", fmt::join(unpinned, " ")), {"DL3016"});
-        if (has_any(c, {"--strict-ssl=false"})) hit("BW-DF-035", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
+        if (!unpinned.empty())
+          hit("BW-DF-028", ins, fmt::format("npm install {} (no version)", fmt::join(unpinned, " ")), {"DL3016"});
+        if (has_any(c, {"--strict-ssl=false"}))
+          hit("BW-DF-035", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
       }
       if ((n == "npm" || n == "yarn" || n == "pnpm") && subcommand(c) == "config" && c.argv.size() >= 4) {
         const auto ops = c.operands();
@@ -754,28 +780,36 @@ class RuleRunner {
       if (n == "gem" && subcommand(c) == "install") {
         bool version_flag = has_any(c, {"-v", "--version", "--version="});
         std::vector<std::string> unpinned;
-        static const std::set<std::string> with_value{"-v", "--version", "-i", "--install-dir", "-n", "--bindir", "--source"};
+        static const std::set<std::string> with_value{"-v", "--version", "-i",      "--install-dir",
+                                                      "-n", "--bindir",  "--source"};
         if (!version_flag) {
           for (const auto& p : packages_after(c, "install", with_value)) {
             if (p.find(':') == std::string::npos) unpinned.push_back(p);
           }
         }
-        if (!unpinned.empty()) hit("BW-DF-028", ins, fmt::format("gem install {} (no version)", fmt::join(unpinned, " ")), {"DL3028"});
+        if (!unpinned.empty())
+          hit("BW-DF-028", ins, fmt::format("gem install {} (no version)", fmt::join(unpinned, " ")), {"DL3028"});
       }
       if (n == "go" && subcommand(c) == "install") {
         std::vector<std::string> unpinned;
         for (const auto& p : packages_after(c, "install", {})) {
-          if (p.find('@') == std::string::npos && p.find('.') != std::string::npos && !p.starts_with('.')) unpinned.push_back(p);
+          if (p.find('@') == std::string::npos && p.find('.') != std::string::npos && !p.starts_with('.'))
+            unpinned.push_back(p);
         }
-        if (!unpinned.empty()) hit("BW-DF-028", ins, fmt::format("go install {} (no version)", fmt::join(unpinned, " ")), {"DL3062"});
+        if (!unpinned.empty())
+          hit("BW-DF-028", ins, fmt::format("go install {} (no version)", fmt::join(unpinned, " ")), {"DL3062"});
       }
       // --- downloads ---
       if (n == "curl" || n == "wget") {
-        const bool insecure = n == "curl" ? (has_any(c, {"-k", "--insecure"}) || (has_short_flag(c, 'k') && !has_any(c, {"--keepalive-time"})))
+        const bool insecure = n == "curl" ? (has_any(c, {"-k", "--insecure"}) ||
+                                             (has_short_flag(c, 'k') && !has_any(c, {"--keepalive-time"})))
                                           : has_any(c, {"--no-check-certificate"});
         if (insecure) hit("BW-DF-035", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
         if (raw.pipes_out) pipelines_with_fetch.insert(raw.pipeline);
-        if (n == "curl") used_curl_ = true; else used_wget_ = true;
+        if (n == "curl")
+          used_curl_ = true;
+        else
+          used_wget_ = true;
         if (used_curl_ && used_wget_ && !reported_both_) {
           reported_both_ = true;
           hit("BW-DF-044", ins, "both curl and wget are used");
@@ -788,14 +822,16 @@ class RuleRunner {
       }
       if ((n == "sh" || n == "bash" || n == "zsh") && c.argv.size() >= 3) {
         for (const auto& a : c.argv) {
-          if ((a.starts_with("$(curl") || a.starts_with("$(wget") || a.starts_with("`curl") || a.starts_with("`wget")) &&
+          if ((a.starts_with("$(curl") || a.starts_with("$(wget") || a.starts_with("`curl") ||
+               a.starts_with("`wget")) &&
               !mentions_checksum(v)) {
             hit("BW-DF-008", ins, "a downloaded script is run through " + n + " -c");
           }
         }
       }
       if (n == "pip" || n == "pip3") {
-        if (has_any(c, {"--trusted-host", "--trusted-host="})) hit("BW-DF-035", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
+        if (has_any(c, {"--trusted-host", "--trusted-host="}))
+          hit("BW-DF-035", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
       }
       if (n == "git" && c.argv.size() >= 3) {
         for (std::size_t i = 1; i + 1 < c.argv.size(); ++i) {
@@ -836,7 +872,8 @@ class RuleRunner {
       bool installs_elsewhere = false;
       for (const auto& c : v.commands) {
         const std::string n = c.name();
-        if ((n == "apt-get" || n == "apt") && subcommand(c) != "update" && subcommand(c) != "clean") installs_elsewhere = true;
+        if ((n == "apt-get" || n == "apt") && subcommand(c) != "update" && subcommand(c) != "clean")
+          installs_elsewhere = true;
       }
       if (!installs_elsewhere) hit("BW-DF-021", ins, "apt-get update without an install in the same RUN");
     }
@@ -865,10 +902,28 @@ class RuleRunner {
     ShellCommand c = c0;
     if (c.name().starts_with("python")) c.argv.erase(c.argv.begin(), c.argv.begin() + 2);
     if (subcommand(c) != "install") return;
-    static const std::set<std::string> with_value{"-r", "--requirement", "-c", "--constraint", "-i", "--index-url",
-                                                  "--extra-index-url", "-t", "--target", "--prefix", "--root",
-                                                  "-f", "--find-links", "--trusted-host", "--platform", "--python-version",
-                                                  "--implementation", "--abi", "--src", "-e", "--editable", "--progress-bar"};
+    static const std::set<std::string> with_value{"-r",
+                                                  "--requirement",
+                                                  "-c",
+                                                  "--constraint",
+                                                  "-i",
+                                                  "--index-url",
+                                                  "--extra-index-url",
+                                                  "-t",
+                                                  "--target",
+                                                  "--prefix",
+                                                  "--root",
+                                                  "-f",
+                                                  "--find-links",
+                                                  "--trusted-host",
+                                                  "--platform",
+                                                  "--python-version",
+                                                  "--implementation",
+                                                  "--abi",
+                                                  "--src",
+                                                  "-e",
+                                                  "--editable",
+                                                  "--progress-bar"};
     std::vector<std::string> unpinned;
     for (const auto& p : packages_after(c, "install", with_value)) {
       const std::string l = lower(p);
@@ -883,7 +938,8 @@ class RuleRunner {
       }
       unpinned.push_back(p);
     }
-    if (!unpinned.empty()) hit("BW-DF-028", ins, fmt::format("pip install {} (no version)", fmt::join(unpinned, " ")), {"DL3013"});
+    if (!unpinned.empty())
+      hit("BW-DF-028", ins, fmt::format("pip install {} (no version)", fmt::join(unpinned, " ")), {"DL3013"});
     bool env_no_cache = false;
     for (const auto& [k, val] : ins.env.items()) {
       if (k == "PIP_NO_CACHE_DIR" && !val.empty() && lower(val) != "false" && val != "0") env_no_cache = true;
@@ -906,14 +962,15 @@ class RuleRunner {
       const std::string& m = c.argv[i];
       if (m.starts_with('-')) continue;
       bool bad = false;
-      bool octal = !m.empty() && m.size() <= 4 && std::all_of(m.begin(), m.end(), [](char d) { return d >= '0' && d <= '7'; });
+      bool octal =
+          !m.empty() && m.size() <= 4 && std::all_of(m.begin(), m.end(), [](char d) { return d >= '0' && d <= '7'; });
       if (octal) {
         const int mode = std::stoi(m, nullptr, 8);
         bad = (mode & 02) != 0 || (mode & 04000) != 0 || (mode & 02000) != 0;
       } else {
         // symbolic: o+w, a+w, +w, u+s, g+s
-        for (const auto& part : {std::string("o+w"), std::string("a+w"), std::string("+s"), std::string("o=rwx"),
-                                 std::string("a=rwx")}) {
+        for (const auto& part :
+             {std::string("o+w"), std::string("a+w"), std::string("+s"), std::string("o=rwx"), std::string("a=rwx")}) {
           if (m.find(part) != std::string::npos) bad = true;
         }
         if (m == "+w" || m == "777") bad = true;
@@ -996,7 +1053,8 @@ ImageRef parse_image_ref(std::string_view ref) {
   }
   const auto slash = s.find('/');
   std::string first = slash == std::string::npos ? "" : s.substr(0, slash);
-  if (!first.empty() && (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost")) {
+  if (!first.empty() &&
+      (first.find('.') != std::string::npos || first.find(':') != std::string::npos || first == "localhost")) {
     r.registry = lower(first);
     s = s.substr(slash + 1);
   } else {
@@ -1027,7 +1085,8 @@ bool is_secret_name(std::string_view name) {
       continue;
     }
     if (std::find(kSecretWords.begin(), kSecretWords.end(), t) != kSecretWords.end()) hit = true;
-    if (t.ends_with("password") || t.ends_with("secret") || t.ends_with("token") || t == "apikey" || t == "privatekey") hit = true;
+    if (t.ends_with("password") || t.ends_with("secret") || t.ends_with("token") || t == "apikey" || t == "privatekey")
+      hit = true;
   }
   return hit;
 }
@@ -1038,10 +1097,13 @@ std::vector<RuleHit> run_rules(const Dockerfile& df, const RuleOptions& options)
   if (!options.honour_pragmas) return hits;
   const Pragmas p = collect_pragmas(df);
   std::erase_if(hits, [&](const RuleHit& h) {
-    if (p.global.contains(h.check_id)) return true;
+    std::vector<std::string> ids = h.only_standards;
+    if (ids.empty() && options.standard_ids) ids = options.standard_ids(h.check_id);
+    ids.push_back(h.check_id);
     auto it = p.by_line.find(h.line);
-    if (it == p.by_line.end()) return false;
-    return it->second.contains(h.check_id);
+    return std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
+      return p.global.contains(id) || (it != p.by_line.end() && it->second.contains(id));
+    });
   });
   return hits;
 }

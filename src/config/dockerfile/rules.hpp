@@ -8,7 +8,9 @@
 
 #include "config/dockerfile/model.hpp"
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bulwark::config::dockerfile {
@@ -25,6 +27,8 @@ struct RuleOptions {
   // Registries (host names, "docker.io" for Docker Hub) base images may come from; empty: no policy.
   std::vector<std::string> trusted_registries;
   bool honour_pragmas = true;  // `# hadolint ignore=…` and `# bulwark ignore=…`
+  // The ids of the other tools' controls a check stands for (for `# hadolint ignore=DL3008`).
+  std::function<std::vector<std::string>(std::string_view check_id)> standard_ids;
 };
 
 [[nodiscard]] std::vector<RuleHit> run_rules(const Dockerfile& df, const RuleOptions& options);

@@ -254,7 +254,8 @@ ShellScript parse_shell(std::string_view s, int depth) {
     }
     if (c == '>' || c == '<') {
       // `2>` and `>>`: the digits before belong to the redirection, not the command.
-      if (in_word && std::all_of(word.begin(), word.end(), [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
+      if (in_word &&
+          std::all_of(word.begin(), word.end(), [](char d) { return std::isdigit(static_cast<unsigned char>(d)); })) {
         word.clear();
         in_word = false;
       } else {

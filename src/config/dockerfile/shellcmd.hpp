@@ -11,11 +11,11 @@
 namespace bulwark::config::dockerfile {
 
 struct ShellCommand {
-  std::vector<std::string> argv;  // words, quotes removed; leading VAR=x assignments dropped
+  std::vector<std::string> argv;         // words, quotes removed; leading VAR=x assignments dropped
   std::vector<std::string> assignments;  // the dropped leading VAR=x words
-  int pipeline = 0;        // commands joined by `|` share a pipeline number
-  bool pipes_out = false;  // `cmd |` …
-  bool pipes_in = false;   // … `| cmd`
+  int pipeline = 0;                      // commands joined by `|` share a pipeline number
+  bool pipes_out = false;                // `cmd |` …
+  bool pipes_in = false;                 // … `| cmd`
 
   [[nodiscard]] std::string name() const;  // basename of argv[0], "" when empty
   // The command with wrappers removed (sudo [opts], env [VAR=x], nohup, time, exec…).
