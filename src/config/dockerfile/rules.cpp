@@ -140,6 +140,7 @@ struct Mount {
   std::string type;
   std::string target;
   std::string id;
+  std::string from;
 };
 
 std::vector<Mount> mounts_of(const Instruction& ins) {
@@ -151,13 +152,16 @@ std::vector<Mount> mounts_of(const Instruction& ins) {
     while (start <= v.size()) {
       auto comma = v.find(',', start);
       if (comma == std::string::npos) comma = v.size();
-      const std::string field = v.substr(start, comma - start);
+      std::string field = v.substr(start, comma - start);
+      while (!field.empty() && std::isspace(static_cast<unsigned char>(field.back()))) field.pop_back();
+      while (!field.empty() && std::isspace(static_cast<unsigned char>(field.front()))) field.erase(0, 1);
       const auto eq = field.find('=');
       const std::string key = lower(field.substr(0, eq));
       const std::string val = eq == std::string::npos ? "" : field.substr(eq + 1);
       if (key == "type") m.type = lower(val);
       if (key == "target" || key == "dst" || key == "destination") m.target = val;
       if (key == "id") m.id = val;
+      if (key == "from") m.from = val;
       start = comma + 1;
     }
     while (m.target.size() > 1 && m.target.back() == '/') m.target.pop_back();
@@ -266,6 +270,7 @@ class RuleRunner {
 
   std::vector<RuleHit> run() {
     stage_rules();
+    for (const auto& a : df_.global_args) secret_rules(a);
     for (const auto& st : df_.stages) {
       for (const auto& ins : st.instructions) instruction_rules(st, ins);
     }
@@ -367,16 +372,7 @@ class RuleRunner {
       hit("BW-DF-004", from, fmt::format("FROM {} is not pinned by digest", base));
     }
     if (!opt_.trusted_registries.empty()) {
-      const bool ok =
-          std::any_of(opt_.trusted_registries.begin(), opt_.trusted_registries.end(), [&](const std::string& r) {
-            const std::string lr = lower(r);
-            if (lr == "docker.io" || lr == "hub.docker.com" || lr == "index.docker.io") {
-              return ref.registry == "docker.io";
-            }
-            if (lr.starts_with("*.")) return ref.registry.ends_with(lr.substr(1));
-            return ref.registry == lr;
-          });
-      if (!ok) {
+      if (!registry_trusted(ref)) {
         hit("BW-DF-005", from,
             fmt::format("FROM {}: registry {} is not in the trusted list ({})", base, ref.registry,
                         fmt::join(opt_.trusted_registries, ", ")));
@@ -384,6 +380,33 @@ class RuleRunner {
     }
     if (!st.platform.empty() && !st.platform.starts_with("$")) {
       // pinning a platform is a portability concern, not a security one: no check
+    }
+  }
+
+  [[nodiscard]] bool registry_trusted(const ImageRef& ref) const {
+    return std::any_of(opt_.trusted_registries.begin(), opt_.trusted_registries.end(), [&](const std::string& r) {
+      const std::string lr = lower(r);
+      if (lr == "*") return true;
+      if (lr == "docker.io" || lr == "hub.docker.com" || lr == "index.docker.io") return ref.registry == "docker.io";
+      if (lr.starts_with("*.")) return ref.registry.ends_with(lr.substr(1));
+      return ref.registry == lr;
+    });
+  }
+
+  // An image named outside FROM (COPY --from, RUN --mount from=) under the registry policy.
+  void check_image_registry(const Stage& st, const Instruction& ins, const std::string& ref_text) {
+    if (opt_.trusted_registries.empty() || ref_text.empty() || ref_text.find('$') != std::string::npos) return;
+    if (df_.find_stage(ref_text, st.index) >= 0) return;
+    if (std::all_of(ref_text.begin(), ref_text.end(),
+                    [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+      return;
+    const std::string l = lower(ref_text);
+    if (std::any_of(df_.stages.begin(), df_.stages.end(), [&](const Stage& s) { return s.name == l; })) return;
+    const ImageRef ref = parse_image_ref(ref_text);
+    if (!registry_trusted(ref)) {
+      hit("BW-DF-005", ins,
+          fmt::format("{} uses {}: registry {} is not in the trusted list",
+                      ins.keyword == "copy" ? "COPY --from" : "RUN --mount from=", ref_text, ref.registry));
     }
   }
 
@@ -512,6 +535,7 @@ class RuleRunner {
   void copy_rules(const Stage& st, const Instruction& ins) {
     if (auto from = ins.flag("from")) {
       const std::string ref = ins.expand_word(*from, df_.directives.escape);
+      check_image_registry(st, ins, ref);
       const std::string lref = lower(ref);
       if (!st.name.empty() && lref == st.name) {
         hit("BW-DF-039", ins, fmt::format("COPY --from={} names the stage it is in", *from));
@@ -550,17 +574,20 @@ class RuleRunner {
 
   void run_rules(const Stage& st, const Instruction& ins) {
     const RunView v = view_run(ins);
+    pip_env_no_cache_ = false;
     // RUN flags
     if (auto sec = ins.flag("security"); sec && lower(*sec) == "insecure") {
       hit("BW-DF-011", ins, "RUN --security=insecure");
     }
     if (auto net = ins.flag("network"); net && lower(*net) == "host") hit("BW-DF-012", ins, "RUN --network=host");
+    for (const auto& m : mounts_of(ins)) check_image_registry(st, ins, m.from);
 
     bool apt_update = false, apt_install = false, apt_lists_cleaned = false;
     bool rm_docker_clean = false;
     bool yum_used = false, yum_cleaned = false, dnf_used = false, dnf_cleaned = false, zypper_used = false,
          zypper_cleaned = false, microdnf_used = false, microdnf_cleaned = false;
     bool pipefail_needed = false;
+    bool reported_both_here = false;
     std::set<int> pipelines_with_fetch;
 
     for (std::size_t ci = 0; ci < v.commands.size(); ++ci) {
@@ -632,8 +659,10 @@ class RuleRunner {
         for (std::size_t i = 1; i < c.argv.size(); ++i) {
           if (c.argv[i].starts_with("/var/lib/apt/lists")) apt_lists_cleaned = true;
           if (c.argv[i] == "/etc/apt/apt.conf.d/docker-clean") rm_docker_clean = true;
-          if (c.argv[i].starts_with("/var/cache/yum")) yum_cleaned = true;
-          if (c.argv[i].starts_with("/var/cache/dnf")) dnf_cleaned = true;
+          if (c.argv[i].starts_with("/var/cache/yum")) yum_cleaned = dnf_cleaned = microdnf_cleaned = true;
+          if (c.argv[i].starts_with("/var/cache/dnf") || c.argv[i].starts_with("/var/cache/libdnf5")) {
+            dnf_cleaned = microdnf_cleaned = true;
+          }
           if (c.argv[i].starts_with("/var/cache/zypp")) zypper_cleaned = true;
         }
       }
@@ -678,19 +707,25 @@ class RuleRunner {
         if (sub == "clean" && c.has_arg("all")) {
           (is_yum ? yum_cleaned : is_micro ? microdnf_cleaned : dnf_cleaned) = true;
         }
+        // dnf's short aliases: in, rei, up, up-min.
+        if (real_sub == "in") real_sub = "install";
+        if (real_sub == "rei") real_sub = "reinstall";
+        if (real_sub == "up" || real_sub == "upgrade-minimal" || real_sub == "up-min") real_sub = "upgrade";
         if (real_sub == "install" || real_sub == "groupinstall" || real_sub == "localinstall" ||
             real_sub == "reinstall" || real_sub == "upgrade" || real_sub == "update") {
           (is_yum ? yum_used : is_micro ? microdnf_used : dnf_used) = true;
+          (is_yum ? yum_cleaned : is_micro ? microdnf_cleaned : dnf_cleaned) = false;  // a clean before does not count
         }
         if (real_sub == "install" || real_sub == "groupinstall" || real_sub == "localinstall") {
-          if (!has_short_flag(c, 'y') && !has_any(c, {"--assumeyes"}) && !is_micro) {
+          if (!has_short_flag(c, 'y') && !has_any(c, {"--assumeyes"})) {
             hit("BW-DF-024", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))),
                 {is_yum ? "DL3030" : "DL3038"});
           }
           std::vector<std::string> unpinned;
           auto pkgs = packages_after(c, module ? real_sub : sub, with_value);
           for (const auto& p0 : pkgs) {
-            const std::string p = ins.expand_word(p0);
+            if (p0.find('$') != std::string::npos) continue;  // a version from a variable counts as pinned
+            const std::string p = p0;
             if (p.ends_with(".rpm") || p.find('/') != std::string::npos) continue;
             bool pinned = false;
             if (module) {
@@ -727,6 +762,7 @@ class RuleRunner {
         if (sub == "install" || sub == "in" || sub == "remove" || sub == "rm" || sub == "source-install" ||
             sub == "si" || sub == "patch" || sub == "update" || sub == "up") {
           zypper_used = true;
+          zypper_cleaned = false;
           if (!has_any(c, {"-n", "--non-interactive", "-y", "--no-confirm"})) {
             hit("BW-DF-024", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))), {"DL3034"});
           }
@@ -750,18 +786,23 @@ class RuleRunner {
         }
       }
       // --- language package managers ---
-      if (n == "pip" || n == "pip3" || n.starts_with("pip3.") ||
+      if (n == "pip" || n == "pip2" || n == "pipx" || n.starts_with("pip2.") || n == "pip3" || n.starts_with("pip3.") ||
           (n.starts_with("python") && c.argv.size() > 3 && c.argv[1] == "-m" && c.argv[2].starts_with("pip"))) {
         pip_rules(ins, c);
       }
       if (n == "npm" && (subcommand(c) == "install" || subcommand(c) == "i" || subcommand(c) == "add")) {
         std::vector<std::string> unpinned;
-        for (const auto& p : packages_after(c, subcommand(c), {"--prefix", "--registry"})) {
+        for (const auto& p :
+             packages_after(c, subcommand(c), {"--prefix", "--registry", "--loglevel", "--cache", "--userconfig"})) {
           const auto at = p.rfind('@');
           const bool scoped = p.starts_with('@');
           const bool has_version = at != std::string::npos && at > (scoped ? 0u : 0u) && !(scoped && at == 0);
-          if (p.starts_with('.') || p.starts_with('/') || p.find("://") != std::string::npos || p.starts_with("git") ||
-              p.ends_with(".tgz") || p.ends_with(".tar.gz")) {
+          if (p.starts_with("git") || p.find("://") != std::string::npos) {
+            if (p.find('#') == std::string::npos) unpinned.push_back(p);  // a git URL pins with #<commit>
+            continue;
+          }
+          if (p.starts_with('.') || p.starts_with('/') || p.starts_with('~') || p.ends_with(".tgz") ||
+              p.ends_with(".tar.gz") || p.ends_with(".tar") || p.starts_with('$')) {
             continue;
           }
           if (!has_version) unpinned.push_back(p);
@@ -777,24 +818,29 @@ class RuleRunner {
           hit("BW-DF-035", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
         }
       }
-      if (n == "gem" && subcommand(c) == "install") {
+      if (n == "gem" && (subcommand(c) == "install" || subcommand(c) == "i")) {
         bool version_flag = has_any(c, {"-v", "--version", "--version="});
         std::vector<std::string> unpinned;
         static const std::set<std::string> with_value{"-v", "--version", "-i",      "--install-dir",
                                                       "-n", "--bindir",  "--source"};
         if (!version_flag) {
-          for (const auto& p : packages_after(c, "install", with_value)) {
-            if (p.find(':') == std::string::npos) unpinned.push_back(p);
+          ShellCommand gc = c;
+          const auto dd = std::find(gc.argv.begin(), gc.argv.end(), "--");
+          gc.argv.erase(dd, gc.argv.end());  // after `--`: options for the gem's build
+          for (const auto& p : packages_after(gc, subcommand(c), with_value)) {
+            if (p.find(':') == std::string::npos && p != "true" && p != "false") unpinned.push_back(p);
           }
         }
         if (!unpinned.empty())
           hit("BW-DF-028", ins, fmt::format("gem install {} (no version)", fmt::join(unpinned, " ")), {"DL3028"});
       }
-      if (n == "go" && subcommand(c) == "install") {
+      if (n == "go" && (subcommand(c) == "install" || subcommand(c) == "get" || subcommand(c) == "run")) {
         std::vector<std::string> unpinned;
-        for (const auto& p : packages_after(c, "install", {})) {
-          if (p.find('@') == std::string::npos && p.find('.') != std::string::npos && !p.starts_with('.'))
-            unpinned.push_back(p);
+        for (const auto& p :
+             packages_after(c, subcommand(c), {"-o", "-C", "-modfile", "-ldflags", "-gcflags", "-tags"})) {
+          if (p.starts_with('.') || p.starts_with('/') || p.ends_with(".go")) continue;
+          const auto at = p.find('@');
+          if (at == std::string::npos || p.substr(at + 1) == "latest") unpinned.push_back(p);
         }
         if (!unpinned.empty())
           hit("BW-DF-028", ins, fmt::format("go install {} (no version)", fmt::join(unpinned, " ")), {"DL3062"});
@@ -806,13 +852,11 @@ class RuleRunner {
                                           : has_any(c, {"--no-check-certificate"});
         if (insecure) hit("BW-DF-035", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
         if (raw.pipes_out) pipelines_with_fetch.insert(raw.pipeline);
-        if (n == "curl")
-          used_curl_ = true;
-        else
-          used_wget_ = true;
-        if (used_curl_ && used_wget_ && !reported_both_) {
-          reported_both_ = true;
-          hit("BW-DF-044", ins, "both curl and wget are used");
+        auto& tools = download_tools_[st.index];
+        tools.insert(n);
+        if (tools.size() == 2 && !reported_both_here) {
+          reported_both_here = true;
+          hit("BW-DF-044", ins, "both curl and wget are used in this stage");
         }
       }
       if ((n == "sh" || n == "bash" || n == "zsh" || n == "ash" || n == "dash" || n == "ksh" || n == "python" ||
@@ -843,6 +887,14 @@ class RuleRunner {
         }
       }
       if (n == "chmod") chmod_rules(ins, c);
+      if (n == "export") {
+        for (const auto& a : c.argv) {
+          if (a.starts_with("PIP_NO_CACHE_DIR=")) {
+            const std::string val = lower(a.substr(17));
+            pip_env_no_cache_ = !val.empty() && val != "0" && val != "false" && val != "off" && val != "no";
+          }
+        }
+      }
       if (n == "echo" || n == "printf") {
         for (const auto& a : c.argv) {
           const std::string l = lower(a);
@@ -877,9 +929,14 @@ class RuleRunner {
       }
       if (!installs_elsewhere) hit("BW-DF-021", ins, "apt-get update without an install in the same RUN");
     }
+    if (has_cache_mount(ins, "/var/cache/yum")) yum_cleaned = true;
+    if (has_cache_mount(ins, "/var/cache/dnf") || has_cache_mount(ins, "/var/cache/libdnf5"))
+      dnf_cleaned = microdnf_cleaned = true;
+    if (has_cache_mount(ins, "/var/cache/zypp")) zypper_cleaned = true;
     if (yum_used && !yum_cleaned) hit("BW-DF-025", ins, "yum clean all is missing", {"DL3032", "AVD-DS-0015"});
     if (dnf_used && !dnf_cleaned) hit("BW-DF-025", ins, "dnf clean all is missing", {"DL3040", "AVD-DS-0019"});
-    if (microdnf_used && !microdnf_cleaned) hit("BW-DF-025", ins, "microdnf clean all is missing", {"AVD-DS-0027"});
+    if (microdnf_used && !microdnf_cleaned)
+      hit("BW-DF-025", ins, "microdnf clean all is missing", {"DL3040", "AVD-DS-0027"});
     if (zypper_used && !zypper_cleaned) hit("BW-DF-025", ins, "zypper clean is missing", {"DL3036", "AVD-DS-0020"});
     if (pipefail_needed && !ins.json) {
       const auto& shell = shell_[st.index];
@@ -902,6 +959,7 @@ class RuleRunner {
     ShellCommand c = c0;
     if (c.name().starts_with("python")) c.argv.erase(c.argv.begin(), c.argv.begin() + 2);
     if (subcommand(c) != "install") return;
+    const bool constrained = has_any(c, {"-c", "--constraint", "--constraint="});
     static const std::set<std::string> with_value{"-r",
                                                   "--requirement",
                                                   "-c",
@@ -932,17 +990,31 @@ class RuleRunner {
           l.find('<') != std::string::npos || l.find('>') != std::string::npos || l.find("!=") != std::string::npos) {
         continue;
       }
-      if (l.starts_with('.') || l.starts_with('/') || l.find("://") != std::string::npos || l.ends_with(".whl") ||
-          l.ends_with(".tar.gz") || l.ends_with(".zip") || l.starts_with("git+") || l.starts_with('$')) {
+      if (l.starts_with("git+")) {
+        // a VCS URL is pinned by `@<ref>` after the path
+        const auto scheme = l.find("://");
+        const auto path = scheme == std::string::npos ? 0 : l.find('/', scheme + 3);
+        if (path == std::string::npos || l.find('@', path) == std::string::npos) unpinned.push_back(p);
         continue;
       }
-      unpinned.push_back(p);
+      if (l.starts_with('.') || l.find('/') != std::string::npos || l.ends_with(".whl") || l.ends_with(".tar.gz") ||
+          l.ends_with(".zip") || l.starts_with('$')) {
+        continue;
+      }
+      if (!constrained) unpinned.push_back(p);
     }
     if (!unpinned.empty())
       hit("BW-DF-028", ins, fmt::format("pip install {} (no version)", fmt::join(unpinned, " ")), {"DL3013"});
-    bool env_no_cache = false;
+    bool env_no_cache = pip_env_no_cache_;
+    auto truthy = [](const std::string& val) {
+      const std::string l = lower(val);
+      return !l.empty() && l != "false" && l != "0" && l != "off" && l != "no";
+    };
     for (const auto& [k, val] : ins.env.items()) {
-      if (k == "PIP_NO_CACHE_DIR" && !val.empty() && lower(val) != "false" && val != "0") env_no_cache = true;
+      if (k == "PIP_NO_CACHE_DIR" && truthy(val)) env_no_cache = true;
+    }
+    for (const auto& a : c0.assignments) {
+      if (a.starts_with("PIP_NO_CACHE_DIR=") && truthy(a.substr(17))) env_no_cache = true;
     }
     const bool cache_mount = [&] {
       for (const auto& m : mounts_of(ins)) {
@@ -952,7 +1024,7 @@ class RuleRunner {
       }
       return false;
     }();
-    if (!has_any(c, {"--no-cache-dir", "--no-cache-dir="}) && !env_no_cache && !cache_mount) {
+    if (c0.name() != "pipx" && !has_any(c, {"--no-cache-dir", "--no-cache-dir="}) && !env_no_cache && !cache_mount) {
       hit("BW-DF-029", ins, short_text(fmt::format("{}", fmt::join(c.argv, " "))));
     }
   }
@@ -987,7 +1059,8 @@ class RuleRunner {
   std::vector<RuleHit> hits_;
   std::map<int, int> healthchecks_, cmds_, entrypoints_;
   std::map<int, std::vector<std::string>> shell_;
-  bool used_curl_ = false, used_wget_ = false, reported_both_ = false;
+  std::map<int, std::set<std::string>> download_tools_;
+  bool pip_env_no_cache_ = false;
 };
 
 // hadolint/bulwark pragmas: `# hadolint ignore=DL3008,DL3015` on the line(s) above an
@@ -997,23 +1070,37 @@ struct Pragmas {
   std::set<std::string> global;
 };
 
+// `ignore=DL3008, DL3015 # why`: every name must look like a rule id, or the pragma is void
+// (hadolint ignores a pragma that names an unknown rule).
 void parse_ignore_list(std::string_view text, std::set<std::string>& into) {
   auto eq = text.find('=');
   if (eq == std::string_view::npos) return;
   std::string_view list = text.substr(eq + 1);
   const auto hash = list.find('#');
   if (hash != std::string_view::npos) list = list.substr(0, hash);
+  std::set<std::string> found;
   std::string cur;
+  auto flush = [&]() -> bool {
+    if (cur.empty()) return true;
+    const bool dl = cur.size() > 2 && std::isalpha(static_cast<unsigned char>(cur[0])) &&
+                    std::all_of(cur.begin(), cur.end(),
+                                [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }) &&
+                    std::isdigit(static_cast<unsigned char>(cur.back()));
+    if (!dl) return false;
+    found.insert(cur);
+    cur.clear();
+    return true;
+  };
   for (char c : list) {
-    if (c == ',' || c == ' ' || c == '\t') {
-      if (!cur.empty()) into.insert(cur);
-      cur.clear();
-      if (c == ' ' && !into.empty()) break;
+    if (c == ',') {
+      if (!flush()) return;
       continue;
     }
+    if (c == ' ' || c == '\t') continue;
     cur.push_back(c);
   }
-  if (!cur.empty()) into.insert(cur);
+  if (!flush()) return;
+  into.insert(found.begin(), found.end());
 }
 
 Pragmas collect_pragmas(const Dockerfile& df) {
@@ -1025,9 +1112,9 @@ Pragmas collect_pragmas(const Dockerfile& df) {
         if (!c.starts_with(tool)) continue;
         std::string_view rest = c.substr(tool.size());
         while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-        if (rest.starts_with("global ignore=") || rest.starts_with("global ignore =")) {
+        if (rest.starts_with("global ignore") || rest.starts_with("stage ignore")) {
           parse_ignore_list(rest, p.global);
-        } else if (rest.starts_with("ignore=") || rest.starts_with("ignore =")) {
+        } else if (rest.starts_with("ignore")) {
           parse_ignore_list(rest, p.by_line[ins.line]);
         }
       }
