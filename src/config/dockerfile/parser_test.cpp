@@ -343,3 +343,13 @@ TEST(DockerfileShell, GlobMatch) {
   EXPECT_TRUE(glob_match("a\\*c", "a*c"));
   EXPECT_FALSE(glob_match("a\\*c", "abc"));
 }
+
+TEST(DockerfileParser, FlagsWithEscapedSpace) {
+  // hadolint's DL3009 spec writes `\` + spaces between flags on one line. BuildKit's flag
+  // reader stops at the first word that does not start with `--`, so the second mount is
+  // part of the command (hadolint's own parser reads two mounts; we follow BuildKit).
+  auto r = parse("RUN --mount=type=cache,target=/a \\    --mount=type=cache,target=/b \\    rm x\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->root.children[0].dump(),
+            "run [\"--mount=type=cache,target=/a\"] \"\\\\    --mount=type=cache,target=/b \\\\    rm x\"");
+}
