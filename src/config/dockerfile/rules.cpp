@@ -1068,6 +1068,7 @@ class RuleRunner {
 struct Pragmas {
   std::map<int, std::set<std::string>> by_line;  // instruction line -> ignored ids
   std::set<std::string> global;
+  std::vector<std::pair<std::pair<int, int>, std::set<std::string>>> ranges;  // [first, last] line -> ids
 };
 
 // `ignore=DL3008, DL3015 # why`: every name must look like a rule id, or the pragma is void
@@ -1105,25 +1106,33 @@ void parse_ignore_list(std::string_view text, std::set<std::string>& into) {
 
 Pragmas collect_pragmas(const Dockerfile& df) {
   Pragmas p;
-  auto scan = [&](const Instruction& ins) {
+  auto scan = [&](const Instruction& ins, int first_line, int last_line) {
     for (const auto& comment : ins.comments) {
       std::string_view c = comment;
       for (std::string_view tool : {"hadolint", "bulwark"}) {
         if (!c.starts_with(tool)) continue;
         std::string_view rest = c.substr(tool.size());
         while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-        if (rest.starts_with("global ignore") || rest.starts_with("stage ignore")) {
+        if (rest.starts_with("global ignore")) {
           parse_ignore_list(rest, p.global);
+        } else if (rest.starts_with("stage ignore")) {
+          // the stage the comment is in: the one its instruction belongs to
+          std::set<std::string> ids;
+          parse_ignore_list(rest, ids);
+          p.ranges.push_back({{first_line, last_line}, std::move(ids)});
         } else if (rest.starts_with("ignore")) {
           parse_ignore_list(rest, p.by_line[ins.line]);
         }
       }
     }
   };
-  for (const auto& a : df.global_args) scan(a);
-  for (const auto& st : df.stages) {
-    if (st.from.line) scan(st.from);
-    for (const auto& ins : st.instructions) scan(ins);
+  for (const auto& a : df.global_args) scan(a, a.line, a.end_line);
+  for (std::size_t i = 0; i < df.stages.size(); ++i) {
+    const auto& st = df.stages[i];
+    const int first = st.from.line ? st.from.line : 1;
+    const int last = i + 1 < df.stages.size() && df.stages[i + 1].from.line ? df.stages[i + 1].from.line - 1 : 1 << 30;
+    if (st.from.line) scan(st.from, first, last);
+    for (const auto& ins : st.instructions) scan(ins, first, last);
   }
   return p;
 }
@@ -1189,7 +1198,10 @@ std::vector<RuleHit> run_rules(const Dockerfile& df, const RuleOptions& options)
     ids.push_back(h.check_id);
     auto it = p.by_line.find(h.line);
     return std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
-      return p.global.contains(id) || (it != p.by_line.end() && it->second.contains(id));
+      if (p.global.contains(id) || (it != p.by_line.end() && it->second.contains(id))) return true;
+      return std::any_of(p.ranges.begin(), p.ranges.end(), [&](const auto& range) {
+        return h.line >= range.first.first && h.line <= range.first.second && range.second.contains(id);
+      });
     });
   });
   return hits;
