@@ -1,5 +1,7 @@
 #include "config/k8s/pss.hpp"
 
+#include "config/k8s/workload_yaml.hpp"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -9,53 +11,13 @@
 namespace bulwark::config::k8s::pss {
 namespace {
 
-// ---- reading YAML without throwing ------------------------------------------
-
-// node[key] when node is a mapping, else a null node. yaml-cpp's own operator[]
-// throws on scalars and sequences.
-YAML::Node child(const YAML::Node& node, std::string_view key) {
-  if (!node || !node.IsMap()) return YAML::Node();
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
-  }
-  return YAML::Node();
-}
-
-YAML::Node path(const YAML::Node& node, std::initializer_list<std::string_view> keys) {
-  // Node::reset rebinds; operator= would write through to the document.
-  YAML::Node current(node);
-  for (auto key : keys) current.reset(child(current, key));
-  return current;
-}
-
-// Present and not null (Go's `!= nil` for a pointer field).
-bool present(const YAML::Node& node) {
-  return node && node.IsDefined() && !node.IsNull();
-}
-
-std::string str(const YAML::Node& node) {
-  return node && node.IsScalar() ? node.Scalar() : std::string();
-}
-
-std::optional<bool> boolean(const YAML::Node& node) {
-  if (!node || !node.IsScalar()) return std::nullopt;
-  bool value = false;
-  if (!YAML::convert<bool>::decode(node, value)) return std::nullopt;
-  return value;
-}
-
-std::optional<long long> integer(const YAML::Node& node) {
-  if (!node || !node.IsScalar()) return std::nullopt;
-  const std::string& text = node.Scalar();
-  long long value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-bool is_true(const YAML::Node& node) {
-  return boolean(node).value_or(false);
-}
+using yq::boolean;
+using yq::child;
+using yq::integer;
+using yq::is_true;
+using yq::path;
+using yq::present;
+using yq::str;
 
 std::string quote(std::string_view s) {
   return "\"" + std::string(s) + "\"";
