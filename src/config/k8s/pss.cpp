@@ -90,7 +90,7 @@ struct Offences {
 using CheckFn = std::function<std::optional<Violation>(const Pod&, Version)>;
 
 Violation violation(std::string reason, std::string detail, const YAML::Node& node) {
-  return Violation{nullptr, std::move(reason), std::move(detail), node};
+  return Violation{nullptr, std::move(reason), std::move(detail), node ? node.Mark() : YAML::Mark::null_mark()};
 }
 
 // ---- the checks ----------------------------------------------------------------

@@ -48,7 +48,7 @@ struct Violation {
   const CheckInfo* check = nullptr;
   std::string reason;  // short, as upstream's forbidden reason: "host namespaces"
   std::string detail;  // what was found: `hostNetwork=true`, `container "app" ...`
-  YAML::Node node;     // the first offending node (or the nearest existing parent), for the location
+  YAML::Mark mark;     // where the first offending node (or its nearest parent) is; null when unknown
 };
 
 // The checks in force for `level` at `version` (restricted: baseline's too).

@@ -100,8 +100,8 @@ TEST(PssEvaluate, ReportsTheOffendingNodeAndDoesNotModifyTheDocument) {
   ASSERT_EQ(v.size(), 1U);
   EXPECT_EQ(v[0].check->id, "hostNamespaces");
   EXPECT_EQ(v[0].detail, "hostPID=true");
-  EXPECT_EQ(v[0].node.Mark().line + 1, 2);
-  EXPECT_EQ(v[0].node.Mark().column + 1, 12);
+  EXPECT_EQ(v[0].mark.line + 1, 2);
+  EXPECT_EQ(v[0].mark.column + 1, 12);
   EXPECT_EQ(YAML::Dump(root), before);
 }
 

@@ -104,7 +104,7 @@ struct Checker {
   YAML::Node pod_security_context;
 
   void hit(std::string_view id, std::string evidence, const YAML::Node& node) {
-    hits.push_back({id, std::move(evidence), node});
+    hits.push_back({id, std::move(evidence), node ? node.Mark() : YAML::Mark::null_mark()});
   }
 
   void resources() {

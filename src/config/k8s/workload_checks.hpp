@@ -36,7 +36,9 @@ struct Context {
 struct Hit {
   std::string_view id;   // "BW-K8S-001"
   std::string evidence;  // what was found, for people
-  YAML::Node node;       // where: the offending node, or the container or object lacking a field
+  // Where: the offending node, or the container or object lacking a field. A mark,
+  // not a node: assigning a YAML::Node (as sorting does) writes through to the document.
+  YAML::Mark mark;
 };
 
 // Every check's id, in catalog order.
