@@ -146,11 +146,14 @@ struct Checker {
             where);
       if (!image.empty() && ref.digest.empty())
         hit("BW-K8S-008", who(c) + " image " + quote(image) + " is not pinned by digest", where);
+      // Unset, the API server defaults the policy to Always for untagged and :latest
+      // images without a digest, and to IfNotPresent otherwise.
       YAML::Node policy = child(c.node, "imagePullPolicy");
-      if (str(policy) != "Always")
-        hit("BW-K8S-009",
-            who(c) + (present(policy) ? " sets imagePullPolicy " + quote(str(policy)) : " sets no imagePullPolicy"),
-            present(policy) ? policy : c.node);
+      if (present(policy)) {
+        if (str(policy) != "Always") hit("BW-K8S-009", who(c) + " sets imagePullPolicy " + quote(str(policy)), policy);
+      } else if (!image.empty() && !(ref.digest.empty() && (ref.tag.empty() || ref.tag == "latest"))) {
+        hit("BW-K8S-009", who(c) + " sets no imagePullPolicy, so IfNotPresent applies to " + quote(image), where);
+      }
     }
   }
 
@@ -228,7 +231,7 @@ struct Checker {
     YAML::Node ns = path(in.object, {"metadata", "namespace"});
     if (in.namespace_ == "default")
       hit("BW-K8S-017", "the workload is in the default namespace", ns);
-    else if (in.namespace_ == "kube-system")
+    else if (in.namespace_ == "kube-system" && str(path(in.pod_metadata, {"labels", "tier"})) != "control-plane")
       hit("BW-K8S-025", "the workload is in kube-system", ns);
   }
 
