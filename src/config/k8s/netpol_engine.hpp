@@ -20,6 +20,7 @@
 //   ranges, TCP by default; no ports means every port of every protocol.
 #pragma once
 
+#include "config/k8s/objects.hpp"
 #include "core/diagnostics.hpp"
 #include "core/model.hpp"
 #include "util/error.hpp"
@@ -37,13 +38,7 @@
 namespace bulwark::config::k8s::netpol {
 
 // One manifest object as the engine sees it.
-struct Item {
-  std::string kind;
-  std::string name;
-  std::string namespace_;  // as written; empty when absent
-  YAML::Node node;
-  core::Location location;
-};
+using Item = k8s::Object;
 
 enum class Protocol { sctp = 0, tcp = 1, udp = 2 };  // output order (alphabetical, as netpol-analyzer)
 [[nodiscard]] std::string_view to_string(Protocol p) noexcept;

@@ -19,7 +19,7 @@ namespace {
 
 Model model_of(std::string_view yaml) {
   bulwark::core::Diagnostics diags;
-  auto items = testing_support::items_from_text(yaml, "test.yaml", diags);
+  auto items = bulwark::config::k8s::objects_from_text(yaml, "test.yaml", diags);
   auto m = build_model(items, diags);
   EXPECT_TRUE(m.has_value()) << (m ? "" : m.error().describe());
   return m ? *m : Model{};
@@ -134,7 +134,7 @@ spec:
   - from: [{ipBlock: {cidr: 10.0.0.0/33}}]
 )";
   bulwark::core::Diagnostics diags;
-  auto items = testing_support::items_from_text(yaml, "bad.yaml", diags);
+  auto items = bulwark::config::k8s::objects_from_text(yaml, "bad.yaml", diags);
   auto m = build_model(items, diags);
   ASSERT_FALSE(m.has_value());
   EXPECT_NE(m.error().describe().find("CIDR error"), std::string::npos);
@@ -231,7 +231,8 @@ TEST(NetpolAnalyzerFixtures, ConnlistAgreement) {
     if (c["kind"] != "connlist") continue;
     std::string format = c["format"];
     bulwark::core::Diagnostics diags;
-    auto items = testing_support::items_from_dir(f->root / "tests" / c["dirs"][0].get<std::string>(), diags);
+    auto items = bulwark::config::k8s::testing_support::objects_from_dir(
+        f->root / "tests" / c["dirs"][0].get<std::string>(), diags);
     auto scope = scope_of(items, c);
     if (!scope.empty()) {
       ++out_of_scope[format + ":" + scope];
@@ -285,7 +286,8 @@ TEST(NetpolAnalyzerFixtures, FatalErrorCases) {
   for (const auto& c : f->cases) {
     if (c["kind"] != "connlist_fatal_error") continue;
     bulwark::core::Diagnostics diags;
-    auto items = testing_support::items_from_dir(f->root / "tests" / c["dirs"][0].get<std::string>(), diags);
+    auto items = bulwark::config::k8s::testing_support::objects_from_dir(
+        f->root / "tests" / c["dirs"][0].get<std::string>(), diags);
     if (!scope_of(items, c).empty()) {
       ++out_of_scope;
       continue;
