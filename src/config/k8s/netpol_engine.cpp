@@ -255,12 +255,14 @@ Result<RulePort> parse_port(const YAML::Node& n, const core::Location& at) {
 
 Result<Rule> parse_rule(const YAML::Node& n, const char* peers_key, bool egress, const core::Location& at) {
   Rule rule;
+  rule.location = location_of(n, at);
   auto peers = child(n, peers_key);
   if (present(peers) && peers.IsSequence() && peers.size() > 0) {
     rule.any_peer = false;
     for (const auto& pn : peers) {
       auto ploc = location_of(pn, at);
       Peer peer;
+      peer.location = ploc;
       auto ipb = child(pn, "ipBlock");
       auto ps = child(pn, "podSelector");
       auto ns = child(pn, "namespaceSelector");
@@ -274,6 +276,7 @@ Result<Rule> parse_rule(const YAML::Node& n, const char* peers_key, bool egress,
       if (has_ip) {
         peer.type = Peer::Type::ip_block;
         auto cidr = scalar(child(ipb, "cidr"));
+        peer.cidr = cidr;
         auto base = parse_cidr(cidr, location_of(ipb, at));
         if (!base) return std::unexpected(base.error());
         if (*base) {
@@ -281,6 +284,7 @@ Result<Rule> parse_rule(const YAML::Node& n, const char* peers_key, bool egress,
           auto ex = child(ipb, "except");
           if (ex && ex.IsSequence())
             for (const auto& e : ex) {
+              peer.has_except = true;
               auto cut = parse_cidr(scalar(e), location_of(e, at));
               if (!cut) return std::unexpected(cut.error());
               if (*cut) peer.ranges = subtract(std::move(peer.ranges), **cut);
@@ -526,12 +530,31 @@ std::string to_string(const IpRange& r) {
 
 // ---- model ----
 
-Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& diags) {
+Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& diags, BuildMode mode) {
   Model m;
   // Workloads keyed by (namespace, kind, name); pods of one owner fold into one workload.
   std::map<std::tuple<std::string, std::string, std::string>, int> index;
   std::map<int, std::vector<Labels>> variants;  // workload -> label sets of its pods, when they differ
   std::map<std::pair<std::string, std::string>, core::Location> seen_policies;
+
+  // Strict: the error ends the build. Lenient: it becomes a diagnostic and the policy is left out.
+  auto reject = [&](const Error& e, const Item& item) -> std::optional<Error> {
+    if (mode == BuildMode::strict) return e;
+    core::Diagnostic d;
+    d.level = core::DiagnosticLevel::error;
+    d.code = "invalid-networkpolicy";
+    d.file = item.location.path;
+    d.line = item.location.line;
+    d.column = item.location.column;
+    const auto& ctx = e.context;
+    if (ctx.size() > d.file.size() && ctx.starts_with(d.file))
+      std::sscanf(ctx.c_str() + d.file.size(), ":%d:%d", &d.line, &d.column);
+    d.item = item.kind + " " + (item.namespace_.empty() ? "default" : item.namespace_) + "/" + item.name;
+    d.message = e.message;
+    diags.add(std::move(d));
+    return std::nullopt;
+  };
+  int object_index = -1;
 
   auto add_workload = [&](const std::string& ns, const std::string& kind, const std::string& name, Labels labels,
                           std::vector<ContainerPort> ports, const core::Location& loc) {
@@ -553,11 +576,13 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
     w.labels = std::move(labels);
     w.ports = std::move(ports);
     w.location = loc;
+    w.object = object_index;
     index.emplace(key, static_cast<int>(m.workloads.size()));
     m.workloads.push_back(std::move(w));
   };
 
   for (const auto& item : items) {
+    ++object_index;
     const std::string ns = item.namespace_.empty() ? "default" : item.namespace_;
     try {
       if (item.kind == "Namespace") {
@@ -586,13 +611,19 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
         add_workload(ns, item.kind, item.name, labels_of(child(t.metadata, "labels")), ports_of(t.spec), item.location);
       } else if (item.kind == "NetworkPolicy") {
         auto key = std::make_pair(ns, item.name);
-        if (auto prev = seen_policies.find(key); prev != seen_policies.end())
-          return std::unexpected(
-              invalid(item.location, fmt::format("NetworkPolicy \"{}/{}\" is defined twice (first at {})", ns,
-                                                 item.name, where(prev->second))));
+        if (auto prev = seen_policies.find(key); prev != seen_policies.end()) {
+          auto dup = invalid(item.location, fmt::format("NetworkPolicy \"{}/{}\" is defined twice (first at {})", ns,
+                                                        item.name, where(prev->second)));
+          if (auto e = reject(dup, item)) return std::unexpected(*e);
+          continue;
+        }
         seen_policies.emplace(key, item.location);
         auto pol = parse_policy(item);
-        if (!pol) return std::unexpected(pol.error());
+        if (!pol) {
+          if (auto e = reject(pol.error(), item)) return std::unexpected(*e);
+          continue;
+        }
+        pol->object = object_index;
         m.policies.push_back(std::move(*pol));
       }
     } catch (const YAML::Exception& e) {

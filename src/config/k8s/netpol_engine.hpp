@@ -120,6 +120,9 @@ struct Peer {
   std::optional<Selector> pod_selector;
   std::optional<Selector> namespace_selector;
   std::vector<IpRange> ranges;  // ip_block: cidr minus except (IPv4 only)
+  std::string cidr;             // ip_block: as written
+  bool has_except = false;
+  core::Location location;
 };
 
 struct Rule {
@@ -127,6 +130,7 @@ struct Rule {
   std::vector<Peer> peers;
   bool any_port = true;  // no ports
   std::vector<RulePort> ports;
+  core::Location location;
 };
 
 struct Policy {
@@ -138,6 +142,7 @@ struct Policy {
   std::vector<Rule> ingress;
   std::vector<Rule> egress;
   core::Location location;
+  int object = -1;  // index of the NetworkPolicy in the input objects
   // The policy has no rule in a type it sets: it denies all of that direction.
   [[nodiscard]] bool default_deny_ingress() const noexcept { return ingress_type && ingress.empty(); }
   [[nodiscard]] bool default_deny_egress() const noexcept { return egress_type && egress.empty(); }
@@ -157,7 +162,8 @@ struct Workload {
   Labels labels;
   std::vector<ContainerPort> ports;
   core::Location location;
-  int cls = -1;  // equivalence class index
+  int object = -1;  // index of the first object (Pod or controller) in the input
+  int cls = -1;     // equivalence class index
   [[nodiscard]] std::string display() const { return namespace_ + "/" + name + "[" + kind + "]"; }
 };
 
@@ -171,9 +177,15 @@ struct Model {
   std::vector<int> class_rep;           // class index -> a workload index
 };
 
-// Builds the model. Invalid policies are errors (file:line) in the Result, as netpol-analyzer
-// treats them as fatal: skipping one would report more reachability than the cluster allows.
-[[nodiscard]] Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& diags);
+enum class BuildMode {
+  strict,   // the first invalid policy fails the build (netpol-analyzer treats them as fatal)
+  lenient,  // an invalid policy becomes an error diagnostic (file:line) and is left out
+};
+
+// Builds the model. In strict mode invalid policies are errors (file:line) in the Result:
+// skipping one would report more reachability than the cluster allows.
+[[nodiscard]] Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& diags,
+                                        BuildMode mode = BuildMode::strict);
 
 // Connections allowed between two endpoints. An endpoint is a workload index or an external range.
 struct Endpoint {
