@@ -156,7 +156,7 @@ std::vector<core::Finding> analyze_rbac(const std::vector<Object>& objects, cons
       if (s.kind == "Group" && s.name == "system:masters")
         out.push_back(make_finding(builtin_check("BW-RBAC-022"), target, loc,
                                    fmt::format("{} binds {} to group system:masters", b.display(), role)));
-      if (s.kind == "ServiceAccount" && s.name == "default")
+      if (s.kind == "ServiceAccount" && s.name == "default" && !b.bootstrap_default)
         out.push_back(
             make_finding(builtin_check("BW-RBAC-024"), target, loc,
                          fmt::format("{} grants {} to service account {}/default", b.display(), role, s.namespace_)));

@@ -148,6 +148,8 @@ Model build_model(const std::vector<Object>& objects, core::Diagnostics& diags) 
         b.kind = o.kind;
         b.name = o.name;
         if (o.kind == "RoleBinding") b.namespace_ = o.namespace_.empty() ? "default" : o.namespace_;
+        b.bootstrap_default =
+            scalar(child(child(child(o.node, "metadata"), "labels"), "kubernetes.io/bootstrapping")) == "rbac-defaults";
         auto ref = child(o.node, "roleRef");
         b.role_kind = scalar(child(ref, "kind"));
         b.role_name = scalar(child(ref, "name"));

@@ -74,6 +74,7 @@ struct Binding {
   int role = -1;  // index into Model::roles; -1 when the role is not in the input
   std::vector<Subject> subjects;
   std::vector<core::Location> subject_locations;
+  bool bootstrap_default = false;  // labelled kubernetes.io/bootstrapping: rbac-defaults (made by the API server)
   core::Location location;
   int object = -1;
   [[nodiscard]] std::string display() const {
