@@ -796,12 +796,18 @@ std::vector<Connection> connectivity(const Model& model, const MatrixOptions& op
   if (model.workloads.empty()) return out;
   Evaluator ev(model);
   const std::size_t nc = model.class_rep.size();
+  // Whether each workload is in focus, computed once (the pair loop is quadratic).
+  std::vector<char> focused(model.workloads.size(), options.focus_workloads.empty() ? 1 : 0);
+  if (!options.focus_workloads.empty())
+    for (std::size_t i = 0; i < model.workloads.size(); ++i) {
+      const auto& w = model.workloads[i];
+      const std::string full = w.namespace_ + "/" + w.name;
+      focused[i] = std::any_of(options.focus_workloads.begin(), options.focus_workloads.end(),
+                               [&](const std::string& f) { return f == w.name || f == full; });
+    }
   auto in_focus = [&](const Endpoint& e) {
     if (options.focus_workloads.empty()) return true;
-    if (e.is_ip()) return false;
-    const auto& w = model.workloads[static_cast<std::size_t>(e.workload)];
-    return std::any_of(options.focus_workloads.begin(), options.focus_workloads.end(),
-                       [&](const std::string& f) { return f == w.name || f == w.namespace_ + "/" + w.name; });
+    return !e.is_ip() && focused[static_cast<std::size_t>(e.workload)] != 0;
   };
   auto name_of = [&](const Endpoint& e) {
     return e.is_ip() ? to_string(e.range) + "[External]"
