@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "catalog/gobinary.hpp"
 #include "catalog/internal.hpp"
 #include "catalog/lang.hpp"
 #include "core/purl.hpp"
@@ -164,6 +165,7 @@ std::vector<std::unique_ptr<Cataloger>> os_catalogers() {
 std::vector<std::unique_ptr<Cataloger>> all_catalogers() {
   auto out = os_catalogers();
   for (auto& c : lang_catalogers()) out.push_back(std::move(c));
+  out.push_back(go_binary_cataloger());
   return out;
 }
 
@@ -180,8 +182,9 @@ Result<std::vector<core::Package>> catalog_all(const core::FileTree& tree, const
     }
     for (auto& p : *pkgs) {
       if (p.purl.empty()) fill_purl(p, os);
-      if (const auto* e = find_regular(tree, p.path);
-          e && e->layer >= 0 && static_cast<std::size_t>(e->layer) < layer_diff_ids.size()) {
+      const auto* entry = tree.find(p.path);
+      if (entry == nullptr) entry = find_regular(tree, p.path);
+      if (const auto* e = entry; e && e->layer >= 0 && static_cast<std::size_t>(e->layer) < layer_diff_ids.size()) {
         p.layer = layer_diff_ids[static_cast<std::size_t>(e->layer)];
       }
       all.push_back(std::move(p));

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "catalog/gobinary.hpp"
 #include "core/filetree.hpp"
 #include "image/rootfs.hpp"
 
@@ -69,7 +70,8 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
 
   if (ref.transport == image::Transport::dir) {
     result.target.kind = core::TargetKind::rootfs;
-    if (auto st = image::read_directory(ref.path, wanted, ctx, tree); !st) return std::unexpected(st.error());
+    if (auto st = image::read_directory(ref.path, wanted, ctx, tree, &catalog::go_binary_probe()); !st)
+      return std::unexpected(st.error());
   } else {
     result.target.kind = core::TargetKind::image;
     auto source = image::open_source(ref, options, ctx);
@@ -94,7 +96,7 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
       for (auto& p : *pkgs) snap.keys.insert(package_key(p));
       snapshots.push_back(std::move(snap));
     };
-    if (auto st = image::read_layers(**source, wanted, ctx, tree, after_layer); !st) {
+    if (auto st = image::read_layers(**source, wanted, ctx, tree, after_layer, &catalog::go_binary_probe()); !st) {
       return std::unexpected(st.error().within(ref.str()));
     }
   }

@@ -8,9 +8,9 @@
 #  - a hostile jar (zip bomb entry, corrupt archive): a warning naming it, the rest still listed.
 . "$(dirname "$0")/lib.sh"
 e2e_init sbom_lang
-e2e_require_cmd python3 python3
-e2e_require_cmd npm npm
-e2e_require_cmd jq jq
+e2e_require_cmd python3
+e2e_require_cmd npm
+e2e_require_cmd jq
 
 ROOT="$W/rootfs"
 mkdir -p "$ROOT/usr/lib/python3/dist-packages" "$ROOT/usr/lib/node_modules" "$ROOT/usr/share/java" "$ROOT/etc"
