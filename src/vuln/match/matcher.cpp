@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <numeric>
 #include <set>
 #include <utility>
@@ -38,6 +39,19 @@ struct Hit {
   std::string fixed;  // the version that fixes it, where one exists
   VendorState state = VendorState::fixed;
 };
+
+// ">= 1.2.3" alone is shown as "1.2.3"; several requirements stay as written.
+std::string patched_text(const std::vector<std::string>& patched) {
+  if (patched.size() == 1) {
+    std::string_view p = util::trim(patched.front());
+    if (p.starts_with(">=")) {
+      p.remove_prefix(2);
+      p = util::trim(p);
+      if (p.find_first_of(" <>=,|^~*") == std::string_view::npos) return std::string(p);
+    }
+  }
+  return util::join(patched, " || ");
+}
 
 class Evaluator {
  public:
@@ -184,7 +198,7 @@ class Evaluator {
       }
       if (vulnerable) {
         affected = true;
-        if (hit.fixed.empty() && !req.patched.empty()) hit.fixed = util::join(req.patched, " || ");
+        if (hit.fixed.empty() && !req.patched.empty()) hit.fixed = patched_text(req.patched);
       }
     }
     if (!affected) return std::optional<Hit>();
@@ -252,15 +266,29 @@ core::Finding make_finding(const std::vector<const Hit*>& hits, const core::Pack
     if (other != id) ref.aliases.push_back(other);
   }
   // Fixed version: every advisory's fix must be in, so the highest one.
+  // Requirement texts ("^0.3.4 || >= 0.6.3") count only when no plain version is known.
   std::string fixed;
+  std::string fixed_text;
   for (const auto* h : ordered) {
     if (h->fixed.empty()) continue;
+    const std::string candidate =
+        q.scheme == version::Scheme::go && h->fixed.front() != 'v' ? "v" + h->fixed : h->fixed;
+    if (!version::is_valid(q.scheme, candidate)) {
+      if (fixed_text.empty()) fixed_text = h->fixed;
+      continue;
+    }
     if (fixed.empty()) {
       fixed = h->fixed;
       continue;
     }
-    auto c = version::compare(q.scheme, h->fixed, fixed);
+    const std::string current = q.scheme == version::Scheme::go && fixed.front() != 'v' ? "v" + fixed : fixed;
+    auto c = version::compare(q.scheme, candidate, current);
     if (c && *c > 0) fixed = h->fixed;
+  }
+  if (fixed.empty()) fixed = fixed_text;
+  // Go users pass the fix to `go get`, which wants the "v" the advisories leave out.
+  if (q.scheme == version::Scheme::go && !fixed.empty() && std::isdigit(static_cast<unsigned char>(fixed.front()))) {
+    fixed.insert(0, "v");
   }
   ref.fixed_version = fixed;
   const Hit* state_hit = ordered.front();
