@@ -16,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/pipeline.hpp"
+#include "cli/policy_options.hpp"
 #include "image/reference.hpp"
 #include "report/report.hpp"
 #include "report/vulnerabilities.hpp"
@@ -42,6 +43,7 @@ struct VulnScanOptions {
   std::string platform;
   std::string docker_host;
   ScanOptions scan;
+  PolicyOptions policy;
 };
 
 Result<image::SourceOptions> source_options(const VulnScanOptions& o) {
@@ -130,7 +132,8 @@ int run_scan(const VulnScanOptions& o) {
                    });
 
   std::vector<core::ScanResult> results{std::move(*result)};
-  // Policy (--severity, --ignore-unfixed, ignore files, VEX, --exit-code) applies here.
+  auto outcome = apply_policy_and_warn(results, o.policy);
+  if (!outcome) return report_error(outcome.error());
 
   std::string text;
   if (o.format == "table") {
@@ -139,18 +142,23 @@ int run_scan(const VulnScanOptions& o) {
     report::JsonOptions jo;
     jo.tool_version = BULWARK_VERSION;
     text = report::write_json(results, jo);
+  } else if (o.format == "sarif") {
+    report::SarifOptions so;
+    so.tool_version = BULWARK_VERSION;
+    text = report::write_sarif(results, so);
   } else {
     text = sbom::write_cyclonedx(results.front(), {BULWARK_VERSION, {}});
   }
   if (auto st = write_output(o.scan, text); !st) return report_error(st.error());
-  return kExitOk;
+  return outcome->failing > 0 ? o.policy.exit_code : kExitOk;
 }
 
 void add_common(CLI::App& cmd, VulnScanOptions& o) {
-  cmd.add_option("-f,--format", o.format, "Output: table, json, cyclonedx (with vulnerabilities)")
-      ->check(CLI::IsMember({"table", "json", "cyclonedx"}));
+  cmd.add_option("-f,--format", o.format, "Output: table, json, sarif, cyclonedx (with vulnerabilities)")
+      ->check(CLI::IsMember({"table", "json", "sarif", "cyclonedx"}));
   cmd.add_option("--db", o.db, "Advisory database (default $BULWARK_DB, else <cache dir>/db/bulwark.db)");
   add_scan_options(cmd, o.scan);
+  add_policy_options(cmd, o.policy);
 }
 
 constexpr const char* kDbNote =
@@ -174,6 +182,8 @@ void register_image(CLI::App& app, int& exit_code) {
                   "  bulwark image docker-daemon:debian:11 --format json -o findings.json\n"
                   "  bulwark image oci:./layout:v1 --format cyclonedx\n"
                   "  bulwark image docker://127.0.0.1:5000/app:1 --creds user:pass --db ./bulwark.db\n"
+                  "  bulwark image docker-archive:app.tar --severity high --ignore-unfixed --exit-code 1\n"
+                  "  bulwark image docker-archive:app.tar --format sarif -o bulwark.sarif\n"
                   "\n{}",
                   kDbNote));
   cmd->add_option("TARGET", o->target, "Image reference")->required();

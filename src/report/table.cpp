@@ -174,8 +174,13 @@ namespace bulwark::report {
 std::string vulnerability_table(const core::ScanResult& result, bool color) {
   std::vector<Row> rows;
   std::array<std::size_t, 6> by_severity{};
+  std::size_t suppressed = 0;
   for (const auto& f : result.findings) {
     if (!f.vulnerability) continue;
+    if (f.suppression) {
+      ++suppressed;  // listed in JSON and SARIF only, as in findings_table
+      continue;
+    }
     ++by_severity[static_cast<std::size_t>(f.severity)];
     const auto& v = *f.vulnerability;
     std::string package = f.package ? cell(f.package->name) : std::string(kEmptyCell);
@@ -195,9 +200,13 @@ std::string vulnerability_table(const core::ScanResult& result, bool color) {
   std::string out = fmt::format("Target: {} ({})  OS: {}  Packages: {}  Vulnerabilities: {}{}\n",
                                 cell(result.target.name), core::to_string(result.target.kind), os_label(result.os),
                                 result.packages.size(), rows.size(), counts.empty() ? "" : " (" + counts + ")");
-  if (rows.empty()) return out + "No known vulnerabilities.\n";
+  const std::string note = suppressed == 0
+                               ? std::string()
+                               : fmt::format("{} vulnerabilit{} suppressed by policy (listed in --format json).\n",
+                                             suppressed, suppressed == 1 ? "y" : "ies");
+  if (rows.empty()) return out + "No known vulnerabilities.\n" + note;
   out += "\n";
-  return out + render({"PACKAGE", "INSTALLED", "FIXED", "STATE", "SEVERITY", "ID", "LAYER"}, rows, color);
+  return out + render({"PACKAGE", "INSTALLED", "FIXED", "STATE", "SEVERITY", "ID", "LAYER"}, rows, color) + note;
 }
 
 }  // namespace bulwark::report

@@ -113,6 +113,26 @@ std::string_view cdx_severity(core::Severity s) {
   return s == core::Severity::unknown ? "unknown" : core::to_string(s);
 }
 
+// A finding suppressed by policy keeps its reason as CycloneDX analysis; OpenVEX
+// not_affected / fixed and their justifications map onto CycloneDX's own words.
+Json analysis_of(const core::Suppression& s) {
+  Json a;
+  if (s.kind == "vex") {
+    if (s.reason.starts_with("not_affected")) a["state"] = "not_affected";
+    if (s.reason.starts_with("fixed")) a["state"] = "resolved";
+    static const std::map<std::string, std::string> justifications{
+        {"component_not_present", "requires_dependency"},
+        {"vulnerable_code_not_present", "code_not_present"},
+        {"vulnerable_code_not_in_execute_path", "code_not_reachable"},
+        {"vulnerable_code_cannot_be_controlled_by_adversary", "protected_by_mitigating_control"},
+        {"inline_mitigations_already_exist", "protected_by_mitigating_control"},
+    };
+    if (auto it = justifications.find(s.justification); it != justifications.end()) a["justification"] = it->second;
+  }
+  a["detail"] = fmt::format("suppressed by {} {}: {}", s.kind, s.source, s.reason);
+  return a;
+}
+
 // CycloneDX 1.5 "vulnerabilities": one entry per vulnerability finding, affecting the
 // component of its package. The vendor state and fixed version, which CycloneDX has no
 // field for, are properties; the remediation is the recommendation.
@@ -157,6 +177,7 @@ Json vulnerabilities_of(const core::ScanResult& result, const std::map<std::stri
       affects.push_back(Json{{"ref", it->second}, {"versions", Json::array({version})}});
     }
     if (!affects.empty()) entry["affects"] = std::move(affects);
+    if (f.suppression) entry["analysis"] = analysis_of(*f.suppression);
     Json properties = Json::array();
     add_property(properties, "bulwark:vulnerability:state", v.state);
     add_property(properties, "bulwark:vulnerability:fixed_version", v.fixed_version);

@@ -245,11 +245,39 @@ libssl1.1 DSA-5343-1" "$(pairs "$W/spdx.json")"
 "$BULWARK" sbom-scan "$W/app.cdx.json" --db "$DB" -f cyclonedx -q -o "$W/vex.cdx.json"
 assert_eq "cyclonedx vulnerabilities" "$(pairs "$W/cdx.json" | grep -c .)" "$(jq '.vulnerabilities | length' "$W/vex.cdx.json")"
 SCHEMA_NODE="${BULWARK_SCHEMA_NODE:-$BULWARK_SOURCE_DIR/build/schema-node}"
-if [ -d "$SCHEMA_NODE/node_modules" ] && command -v node >/dev/null; then
+SCHEMA_OK=0
+if [ -d "$SCHEMA_NODE/node_modules" ] && command -v node >/dev/null \
+  && ! BULWARK_SCHEMA_NODE="$SCHEMA_NODE" node "$BULWARK_SOURCE_DIR/tests/schema/validate.mjs" cyclonedx "$W/vex.cdx.json" \
+    2>&1 | grep -q "npm packages missing"; then
   assert_true "cyclonedx output is schema-valid" env BULWARK_SCHEMA_NODE="$SCHEMA_NODE" \
     node "$BULWARK_SOURCE_DIR/tests/schema/validate.mjs" cyclonedx "$W/vex.cdx.json"
+  assert_true "json output is schema-valid" env BULWARK_SCHEMA_NODE="$SCHEMA_NODE" \
+    node "$BULWARK_SOURCE_DIR/tests/schema/validate.mjs" bulwark "$W/deb.json"
+  SCHEMA_OK=1
 else
   echo "  note: schema validator not installed (tests/schema/setup.sh); CycloneDX schema check not run"
+fi
+
+# ---- policy flags and SARIF ----
+echo "-- policy and sarif"
+# py's CVE-2022-42969 has no fix (last_affected): --ignore-unfixed drops exactly it.
+"$BULWARK" sbom-scan "$W/app.cdx.json" --db "$DB" -f json -q --ignore-unfixed -o "$W/fixed-only.json"
+assert_eq "--ignore-unfixed drops the unfixed one" "$(pairs "$W/cdx.json" | grep -v '^py CVE-2022-42969$')" \
+  "$(pairs "$W/fixed-only.json")"
+# lodash's NSWG-ECO-516 is medium by its CVSS 3.0 vector; --severity medium keeps it.
+"$BULWARK" sbom-scan "$W/app.cdx.json" --db "$DB" -f json -q --severity medium -o "$W/medium.json"
+assert_true "--severity medium keeps lodash" grep -q NSWG-ECO-516 "$W/medium.json"
+rc=0
+"$BULWARK" sbom-scan "$W/app.cdx.json" --db "$DB" -q --exit-code 1 >/dev/null || rc=$?
+assert_eq "--exit-code 1 with findings" 1 "$rc"
+rc=0
+"$BULWARK" rootfs "$ALP" --db "$DB" -q --exit-code 1 --severity critical >/dev/null || rc=$?
+assert_eq "--exit-code 1, nothing critical in the alpine rootfs (no severity data)" 0 "$rc"
+"$BULWARK" rootfs "$DEB" --db "$DB" -q -f sarif -o "$W/deb.sarif"
+assert_eq "sarif results" "$(pairs "$W/deb.json" | grep -c .)" "$(jq '[.runs[0].results[]] | length' "$W/deb.sarif")"
+if [ "$SCHEMA_OK" = 1 ]; then
+  assert_true "sarif output is schema-valid" env BULWARK_SCHEMA_NODE="$SCHEMA_NODE" \
+    node "$BULWARK_SOURCE_DIR/tests/schema/validate.mjs" sarif "$W/deb.sarif"
 fi
 
 # ---- bad input: clear errors, exit 3, nothing written ----
