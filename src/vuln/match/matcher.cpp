@@ -161,15 +161,15 @@ class Evaluator {
       if (af.state == VendorState::fixed) return std::optional<Hit>();
       return std::optional<Hit>(hit);
     }
-    bool affected = false;
-    for (const auto& v : af.versions) {
-      if (v == q_.version) {
-        affected = true;
-        break;
-      }
-      if (auto c = cmp(v); c && *c == 0) {
-        affected = true;
-        break;
+    // The versions list: an exact string first (cheap: PyPI records list hundreds); the
+    // comparator's equality ("1.0" == "1.0.0" in PEP 440) only when no range decides.
+    bool affected = std::find(af.versions.begin(), af.versions.end(), q_.version) != af.versions.end();
+    if (!affected && af.ranges.empty()) {
+      for (const auto& v : af.versions) {
+        if (auto c = cmp(v); c && *c == 0) {
+          affected = true;
+          break;
+        }
       }
     }
     for (const auto& r : af.ranges) {
