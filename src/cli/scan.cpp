@@ -119,9 +119,7 @@ int run_scan(const VulnScanOptions& o) {
   auto stats = matcher.match_all(*result, diags);
   session.progress->end();
   if (!stats) return report_error(stats.error());
-  if (!o.scan.quiet) {
-    for (const auto& d : diags.items()) std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
-  }
+  for (const auto& d : diags.items()) std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
   std::stable_sort(result->findings.begin(), result->findings.end(),
                    [](const core::Finding& a, const core::Finding& b) {
                      const auto& pa = a.package ? a.package->name : std::string();

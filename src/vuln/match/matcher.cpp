@@ -396,7 +396,11 @@ Coverage query_for(const core::Package& p, const core::OsInfo& os) {
     q.ecosystem = std::move(ecosystem);
     q.package = p.name;
     q.version = p.version;
-    if (q.scheme == version::Scheme::go && !q.version.empty() && q.version.front() != 'v') q.version.insert(0, "v");
+    if (q.scheme == version::Scheme::go) {
+      // Toolchain versions ("go1.21.3", as some SBOMs write stdlib) compare as v1.21.3.
+      if (q.version.starts_with("go")) q.version.erase(0, 2);
+      if (!q.version.empty() && q.version.front() != 'v') q.version.insert(0, "v");
+    }
     c.query = std::move(q);
     return c;
   };

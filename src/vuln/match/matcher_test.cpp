@@ -255,6 +255,7 @@ TEST(MatcherQuery, EcosystemsForOsPackages) {
   EXPECT_EQ(query_for(deb("x", "1", "x"), {"debian", "", "", "bookworm"}).query->ecosystem, "Debian:12");
   EXPECT_FALSE(query_for(lang(core::Ecosystem::rpm, "openssl", "1"), {"rhel", "9", "", ""}).query);
   EXPECT_EQ(query_for(lang(core::Ecosystem::golang, "m", "1.2.3"), {}).query->version, "v1.2.3");
+  EXPECT_EQ(query_for(lang(core::Ecosystem::golang, "stdlib", "go1.21.3"), {}).query->version, "v1.21.3");
   EXPECT_EQ(severity_from_word("MODERATE"), core::Severity::medium);
   EXPECT_EQ(severity_from_word("unimportant"), core::Severity::low);
   EXPECT_FALSE(severity_from_word("unsound"));
