@@ -1,8 +1,10 @@
 #include "host/audit.hpp"
 
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <map>
 
@@ -64,6 +66,23 @@ HostFacts gather_host(const HostFs& fs) {
     h.sysctls_configured_only = true;
   }
   return h;
+}
+
+// A unix socket that cannot be opened: say why (missing, or permission denied) rather than
+// leaving the user with libcurl's "Couldn't connect".
+Error explain_socket(const std::string& docker_host, Error error) {
+  if (!docker_host.starts_with("unix://")) return error;
+  std::string path = docker_host.substr(7);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    error.message = fmt::format("cannot reach the Docker engine: {} does not exist (is dockerd running?)", path);
+  } else if (::access(path.c_str(), R_OK | W_OK) != 0 && errno == EACCES) {
+    error.message = fmt::format(
+        "cannot reach the Docker engine: permission denied on {} (mode {:04o}, uid {}, gid {}): run as root or as a "
+        "member of the socket's group",
+        path, st.st_mode & 07777U, st.st_uid, st.st_gid);
+  }
+  return error;
 }
 
 ImageFiles read_image_files(const std::string& id, const std::string& docker_host, const core::Context& ctx) {
@@ -130,7 +149,7 @@ AuditReport run_audit(const AuditOptions& options, const core::Context& ctx) {
       client = std::move(*c);
       auto version = client->version();
       if (!version) {
-        report.problems.push_back({ProblemKind::daemon, version.error()});
+        report.problems.push_back({ProblemKind::daemon, explain_socket(host_url, version.error())});
         client.reset();
       } else {
         daemon.version = version->version;
