@@ -121,6 +121,15 @@ struct StandardRef {
   std::string control;
 };
 
+// Why a finding is suppressed by policy (report/policy.hpp): it stays in the JSON
+// and SARIF reports with this reason, and leaves tables and the exit code alone.
+struct Suppression {
+  std::string kind;           // "ignore-file" or "vex"
+  std::string reason;         // the ignore entry's reason, or the VEX statement's status and impact
+  std::string justification;  // VEX justification (e.g. vulnerable_code_not_present); may be empty
+  std::string source;         // the file the rule came from
+};
+
 struct Finding {
   std::string id;
   std::string title;
@@ -135,6 +144,7 @@ struct Finding {
   std::string evidence;
   std::string remediation;
   std::vector<std::string> references;
+  std::optional<Suppression> suppression;
 };
 
 // Everything one scan of one target produced.

@@ -133,6 +133,14 @@ Json finding_json(const core::Finding& f, const core::Target& scanned) {
   put(out, "evidence", f.evidence);
   put(out, "remediation", f.remediation);
   if (!f.references.empty()) out["references"] = f.references;
+  if (f.suppression) {
+    Json s;
+    s["kind"] = f.suppression->kind;
+    put(s, "reason", f.suppression->reason);
+    put(s, "justification", f.suppression->justification);
+    put(s, "source", f.suppression->source);
+    out["suppression"] = std::move(s);
+  }
   return out;
 }
 

@@ -135,10 +135,21 @@ std::string package_table(const core::ScanResult& result, bool color) {
 }
 
 std::string findings_table(const std::vector<core::Finding>& findings, bool color) {
-  if (findings.empty()) return "No findings.\n";
+  // Findings suppressed by policy (ignore file, VEX) stay in JSON and SARIF only.
   std::vector<const core::Finding*> sorted;
   sorted.reserve(findings.size());
-  for (const auto& f : findings) sorted.push_back(&f);
+  std::size_t suppressed = 0;
+  for (const auto& f : findings) {
+    if (f.suppression) {
+      ++suppressed;
+    } else {
+      sorted.push_back(&f);
+    }
+  }
+  std::string note = suppressed == 0 ? std::string()
+                                     : std::to_string(suppressed) + (suppressed == 1 ? " finding" : " findings") +
+                                           " suppressed by policy (listed in --format json).\n";
+  if (sorted.empty()) return "No findings.\n" + note;
   // Most severe first; within a severity, by id, so the output is stable.
   std::stable_sort(sorted.begin(), sorted.end(), [](const core::Finding* a, const core::Finding* b) {
     if (a->severity != b->severity) return a->severity > b->severity;
@@ -151,7 +162,7 @@ std::string findings_table(const std::vector<core::Finding>& findings, bool colo
                        severity_color(f->severity),
                        1});
   }
-  return render({"ID", "SEVERITY", "PACKAGE/LOCATION", "TITLE"}, rows, color);
+  return render({"ID", "SEVERITY", "PACKAGE/LOCATION", "TITLE"}, rows, color) + note;
 }
 
 }  // namespace bulwark::report
