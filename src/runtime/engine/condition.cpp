@@ -8,13 +8,21 @@ namespace bulwark::runtime::engine {
 namespace {
 
 constexpr std::array<std::string_view, 16> kWordOps = {
-    "contains", "icontains", "bcontains", "startswith", "bstartswith", "endswith", "glob",   "iglob",
-    "pmatch",   "in",        "intersects", "regex",     "exists",      "",         "",       ""};
+    "contains", "icontains", "bcontains",  "startswith", "bstartswith", "endswith", "glob", "iglob",
+    "pmatch",   "in",        "intersects", "regex",      "exists",      "",         "",     ""};
 
-bool is_ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool is_ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool is_bare_char(char c) { return !is_space(c) && c != '(' && c != ')' && c != '"' && c != '\'' && c != '=' && c != ','; }
+bool is_ident_start(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool is_ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+}
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool is_bare_char(char c) {
+  return !is_space(c) && c != '(' && c != ')' && c != '"' && c != '\'' && c != '=' && c != ',';
+}
 
 class Parser {
  public:
@@ -213,7 +221,7 @@ class Parser {
     return false;
   }
 
-  bool read_string(std::string& out, bool& quoted) {
+  bool read_string(std::string& out, bool& quoted, bool in_list = false) {
     skip_ws();
     if (pos_ >= s_.size()) return false;
     char q = s_[pos_];
@@ -239,6 +247,14 @@ class Parser {
     std::size_t b = pos_;
     while (pos_ < s_.size() && is_bare_char(s_[pos_])) ++pos_;
     if (pos_ == b) return false;
+    if (in_list) {
+      // Inside a list, a bare item runs to the next ',' or ')' and may hold spaces ("test list").
+      std::size_t e = pos_;
+      while (e < s_.size() && s_[e] != ',' && s_[e] != ')' && s_[e] != '(' && s_[e] != '"' && s_[e] != '\'') ++e;
+      std::size_t t = e;
+      while (t > pos_ && is_space(s_[t - 1])) --t;
+      if (e < s_.size() && (s_[e] == ',' || s_[e] == ')')) pos_ = t;
+    }
     out = std::string(s_.substr(b, pos_ - b));
     quoted = false;
     return true;
@@ -303,7 +319,8 @@ class Parser {
       while (true) {
         std::string v;
         bool quoted = false;
-        if (!read_string(v, quoted)) return error("unexpected token after '" + last_ + "', expecting a value", pos_);
+        if (!read_string(v, quoted, true))
+          return error("unexpected token after '" + last_ + "', expecting a value", pos_);
         n->list.push_back(std::move(v));
         n->list_quoted.push_back(quoted);
         last_ = n->list.back();
@@ -385,7 +402,9 @@ std::unique_ptr<Node> Node::clone() const {
   return n;
 }
 
-ParseResult parse_condition(std::string_view text) { return Parser(text).run(); }
+ParseResult parse_condition(std::string_view text) {
+  return Parser(text).run();
+}
 
 bool is_transformer_name(std::string_view n) {
   return n == "tolower" || n == "toupper" || n == "basename" || n == "len" || n == "b64";
@@ -421,7 +440,9 @@ bool is_operator(std::string_view op) {
   return false;
 }
 
-bool is_list_operator(std::string_view op) { return op == "in" || op == "intersects" || op == "pmatch"; }
+bool is_list_operator(std::string_view op) {
+  return op == "in" || op == "intersects" || op == "pmatch";
+}
 
 std::string quote_if_needed(std::string_view v) {
   bool need = v.empty();

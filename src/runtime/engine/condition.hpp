@@ -44,12 +44,12 @@ struct Node {
   std::string op;  // canonical ("=" for "=="); "exists" has no rhs
   ListModifier modifier = ListModifier::none;
   enum class Rhs { none, value, list, field } rhs_kind = Rhs::none;
-  std::string value;                // Rhs::value
-  bool value_quoted = false;        // written in quotes (a quoted value is never a list name)
-  std::vector<std::string> list;    // Rhs::list (after list expansion)
-  std::vector<bool> list_quoted;    // parallel to list
-  FieldExpr rhs_field;              // Rhs::field
-  bool rhs_val_wrapper = false;     // written as val(field)
+  std::string value;              // Rhs::value
+  bool value_quoted = false;      // written in quotes (a quoted value is never a list name)
+  std::vector<std::string> list;  // Rhs::list (after list expansion)
+  std::vector<bool> list_quoted;  // parallel to list
+  FieldExpr rhs_field;            // Rhs::field
+  bool rhs_val_wrapper = false;   // written as val(field)
   // macro
   std::string macro;
   std::size_t offset = 0;  // where the term starts in the source text

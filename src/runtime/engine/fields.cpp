@@ -16,34 +16,163 @@ namespace {
 
 enum F : int {
   // evt
-  evt_type, evt_num, evt_time, evt_time_s, evt_time_iso8601, evt_datetime, evt_rawtime, evt_dir, evt_res, evt_rawres,
-  evt_failed, evt_is_open_read, evt_is_open_write, evt_is_open_exec, evt_is_open_create, evt_args, evt_arg,
-  evt_hostname, evt_cpu, evt_source, evt_category, syscall_type, evt_pluginname,
+  evt_type,
+  evt_num,
+  evt_time,
+  evt_time_s,
+  evt_time_iso8601,
+  evt_datetime,
+  evt_rawtime,
+  evt_dir,
+  evt_res,
+  evt_rawres,
+  evt_failed,
+  evt_is_open_read,
+  evt_is_open_write,
+  evt_is_open_exec,
+  evt_is_open_create,
+  evt_args,
+  evt_arg,
+  evt_hostname,
+  evt_cpu,
+  evt_source,
+  evt_category,
+  syscall_type,
+  evt_pluginname,
   // proc
-  proc_name, proc_exe, proc_exepath, proc_cmdline, proc_args, proc_cmdnargs, proc_cmdlenargs, proc_pid, proc_ppid,
-  proc_vpid, proc_pname, proc_pcmdline, proc_pexe, proc_pexepath, proc_aname, proc_apid, proc_aexe, proc_aexepath,
-  proc_acmdline, proc_sid, proc_sname, proc_tty, proc_cwd, proc_duration, proc_start_ts, proc_env,
-  proc_is_exe_upper_layer, proc_is_exe_from_memfd, proc_is_exe_writable, proc_is_exe_lower_layer, proc_exe_ino,
-  proc_exe_ino_ctime, proc_exe_ino_mtime, proc_exe_ino_ctime_duration_proc_start, proc_is_sid_leader,
-  proc_is_vpgid_leader, proc_vpgid, proc_vpgid_name, proc_vpgid_exe, proc_ppid_duration, proc_pvpid, proc_sid_exe,
-  proc_sid_exepath, proc_pgid, proc_is_container_healthcheck, proc_is_container_liveness_probe,
-  proc_is_container_readiness_probe, proc_loginshellid,
+  proc_name,
+  proc_exe,
+  proc_exepath,
+  proc_cmdline,
+  proc_args,
+  proc_cmdnargs,
+  proc_cmdlenargs,
+  proc_pid,
+  proc_ppid,
+  proc_vpid,
+  proc_pname,
+  proc_pcmdline,
+  proc_pexe,
+  proc_pexepath,
+  proc_aname,
+  proc_apid,
+  proc_aexe,
+  proc_aexepath,
+  proc_acmdline,
+  proc_sid,
+  proc_sname,
+  proc_tty,
+  proc_cwd,
+  proc_duration,
+  proc_start_ts,
+  proc_env,
+  proc_is_exe_upper_layer,
+  proc_is_exe_from_memfd,
+  proc_is_exe_writable,
+  proc_is_exe_lower_layer,
+  proc_exe_ino,
+  proc_exe_ino_ctime,
+  proc_exe_ino_mtime,
+  proc_exe_ino_ctime_duration_proc_start,
+  proc_is_sid_leader,
+  proc_is_vpgid_leader,
+  proc_vpgid,
+  proc_vpgid_name,
+  proc_vpgid_exe,
+  proc_ppid_duration,
+  proc_pvpid,
+  proc_sid_exe,
+  proc_sid_exepath,
+  proc_pgid,
+  proc_is_container_healthcheck,
+  proc_is_container_liveness_probe,
+  proc_is_container_readiness_probe,
+  proc_loginshellid,
   // thread
-  thread_tid, thread_vtid, thread_cap_effective, thread_cap_permitted, thread_cap_inheritable, thread_ismain,
+  thread_tid,
+  thread_vtid,
+  thread_cap_effective,
+  thread_cap_permitted,
+  thread_cap_inheritable,
+  thread_ismain,
   // user / group
-  user_uid, user_name, user_loginuid, user_loginname, user_homedir, user_shell, group_gid, group_name,
+  user_uid,
+  user_name,
+  user_loginuid,
+  user_loginname,
+  user_homedir,
+  user_shell,
+  group_gid,
+  group_name,
   // fd
-  fd_num, fd_type, fd_typechar, fd_name, fd_nameraw, fd_directory, fd_filename, fd_ip, fd_cip, fd_sip, fd_lip,
-  fd_rip, fd_port, fd_cport, fd_sport, fd_lport, fd_rport, fd_l4proto, fd_sockfamily, fd_is_server, fd_net,
-  fd_cnet, fd_snet, fd_lnet, fd_rnet, fd_connected, fd_name_changed, fd_sip_name, fd_cip_name, fd_lip_name,
-  fd_rip_name, fd_types, fd_ino, fd_dev,
+  fd_num,
+  fd_type,
+  fd_typechar,
+  fd_name,
+  fd_nameraw,
+  fd_directory,
+  fd_filename,
+  fd_ip,
+  fd_cip,
+  fd_sip,
+  fd_lip,
+  fd_rip,
+  fd_port,
+  fd_cport,
+  fd_sport,
+  fd_lport,
+  fd_rport,
+  fd_l4proto,
+  fd_sockfamily,
+  fd_is_server,
+  fd_net,
+  fd_cnet,
+  fd_snet,
+  fd_lnet,
+  fd_rnet,
+  fd_connected,
+  fd_name_changed,
+  fd_sip_name,
+  fd_cip_name,
+  fd_lip_name,
+  fd_rip_name,
+  fd_types,
+  fd_ino,
+  fd_dev,
   // fs.path
-  fs_path_name, fs_path_nameraw, fs_path_source, fs_path_sourceraw, fs_path_target, fs_path_targetraw,
+  fs_path_name,
+  fs_path_nameraw,
+  fs_path_source,
+  fs_path_sourceraw,
+  fs_path_target,
+  fs_path_targetraw,
   // container
-  container_id, container_full_id, container_name, container_image, container_image_id, container_image_repository,
-  container_image_tag, container_image_digest, container_type, container_privileged, container_start_ts,
-  container_duration, container_mounts, container_mount, container_healthcheck, container_liveness_probe,
-  container_readiness_probe, container_ip, container_cni_json,
+  container_id,
+  container_full_id,
+  container_name,
+  container_image,
+  container_image_id,
+  container_image_repository,
+  container_image_tag,
+  container_image_digest,
+  container_type,
+  container_privileged,
+  container_start_ts,
+  container_duration,
+  container_mounts,
+  container_mount,
+  container_healthcheck,
+  container_liveness_probe,
+  container_readiness_probe,
+  container_ip,
+  container_cni_json,
+  container_label,
+  // k8s (from CRI labels) and buffers
+  k8s_ns_name,
+  k8s_pod_name,
+  k8s_pod_uid,
+  k8s_pod_label,
+  evt_buffer,
 };
 
 using T = FieldType;
@@ -196,17 +325,55 @@ constexpr FieldDef kFields[] = {
     {"container.readiness_probe", T::string, A::none, container_readiness_probe, "readiness probe (not known)"},
     {"container.ip", T::ipaddr, A::none, container_ip, "container IP (not known)"},
     {"container.cni.json", T::string, A::none, container_cni_json, "CNI result (not known)"},
+    {"container.label", T::string, A::key, container_label, "one container label ([name])"},
+    {"k8s.ns.name", T::string, A::none, k8s_ns_name, "pod namespace (CRI label io.kubernetes.pod.namespace)"},
+    {"k8s.pod.name", T::string, A::none, k8s_pod_name, "pod name (CRI label io.kubernetes.pod.name)"},
+    {"k8s.pod.uid", T::string, A::none, k8s_pod_uid, "pod uid (CRI label io.kubernetes.pod.uid)"},
+    {"k8s.pod.label", T::string, A::key, k8s_pod_label, "a pod label ([name]) from the container's labels"},
+    {"evt.buffer", T::string, A::none, evt_buffer, "I/O buffer (not captured: <NA>)"},
 };
 
 const std::array<std::string_view, 41> kCapNames = {
-    "CAP_CHOWN",        "CAP_DAC_OVERRIDE",  "CAP_DAC_READ_SEARCH", "CAP_FOWNER",          "CAP_FSETID",
-    "CAP_KILL",         "CAP_SETGID",        "CAP_SETUID",          "CAP_SETPCAP",         "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",   "CAP_NET_RAW",         "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",    "CAP_SYS_MODULE",    "CAP_SYS_RAWIO",       "CAP_SYS_CHROOT",      "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",    "CAP_SYS_ADMIN",     "CAP_SYS_BOOT",        "CAP_SYS_NICE",        "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",     "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",          "CAP_LEASE",           "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL", "CAP_SETFCAP",      "CAP_MAC_OVERRIDE",    "CAP_MAC_ADMIN",       "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",   "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",      "CAP_PERFMON",         "CAP_BPF",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
 
@@ -349,7 +516,9 @@ const ContainerInfo* container_of(const EvalContext& ctx) {
   return ctx.state->container(ctx.proc->container_id);
 }
 
-bool local_is_client(const FdEntry& f) { return !f.server_side; }
+bool local_is_client(const FdEntry& f) {
+  return !f.server_side;
+}
 
 // The "arguments" of an event by Falco's parameter names.
 bool event_arg(const EvalContext& ctx, std::string_view key, FieldValues& out) {
@@ -374,8 +543,8 @@ bool event_arg(const EvalContext& ctx, std::string_view key, FieldValues& out) {
     return num(static_cast<std::int64_t>(a.flags));
   }
   if (key == "mode") return num(a.mode);
-  if (key == "fd") return num(e.type == EventType::dup || e.type == EventType::dup2 || e.type == EventType::dup3 ? e.ret
-                                                                                                                  : a.fd);
+  if (key == "fd")
+    return num(e.type == EventType::dup || e.type == EventType::dup2 || e.type == EventType::dup3 ? e.ret : a.fd);
   if (key == "oldfd") return num(a.fd);
   if (key == "newfd") return num(e.ret);
   if (key == "dirfd") return num(a.dirfd);
@@ -501,13 +670,16 @@ bool parse_cidr(std::string_view text, std::uint32_t& family, std::array<std::ui
 
 }  // namespace
 
-std::span<const FieldDef> all_fields() { return kFields; }
+std::span<const FieldDef> all_fields() {
+  return kFields;
+}
 
 const FieldDef* find_field(std::string_view name, std::string* key_out) {
   for (const auto& f : kFields) {
     if (f.name == name) return &f;
   }
-  for (std::string_view prefix : {"evt.arg.", "evt.rawarg.", "proc.env.", "container.mount."}) {
+  for (std::string_view prefix :
+       {"evt.arg.", "evt.rawarg.", "proc.env.", "container.mount.", "container.label.", "k8s.pod.label."}) {
     if (name.starts_with(prefix) && name.size() > prefix.size()) {
       if (key_out) *key_out = std::string(name.substr(prefix.size()));
       return find_field(prefix.substr(0, prefix.size() - 1));
@@ -612,14 +784,13 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
     case evt_res: return str(e.ret >= 0 ? std::string("SUCCESS") : errno_name(-e.ret));
     case evt_rawres: return num(e.ret);
     case evt_failed: return boolean(e.ret < 0);
-    case evt_is_open_read:
-      return boolean(is_open_type(e.type) && ((e.args.flags & 3) == 0 || (e.args.flags & 3) == 2));
+    case evt_is_open_read: return boolean(is_open_type(e.type) && ((e.args.flags & 3) == 0 || (e.args.flags & 3) == 2));
     case evt_is_open_write:
-      return boolean(is_open_type(e.type) && ((e.args.flags & 3) == 1 || (e.args.flags & 3) == 2 ||
-                                              e.type == EventType::creat));
-    case evt_is_open_exec:
-      return boolean(is_open_type(e.type) && (e.args.flags & 0100) && (e.args.mode & 0111));
-    case evt_is_open_create: return boolean(is_open_type(e.type) && ((e.args.flags & 0100) || e.type == EventType::creat));
+      return boolean(is_open_type(e.type) &&
+                     ((e.args.flags & 3) == 1 || (e.args.flags & 3) == 2 || e.type == EventType::creat));
+    case evt_is_open_exec: return boolean(is_open_type(e.type) && (e.args.flags & 0100) && (e.args.mode & 0111));
+    case evt_is_open_create:
+      return boolean(is_open_type(e.type) && ((e.args.flags & 0100) || e.type == EventType::creat));
     case evt_args: return str(event_args_text(ctx));
     case evt_arg: {
       if (f.index >= 0) return false;
@@ -629,7 +800,8 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
     case evt_cpu: return num(e.cpu);
     case evt_source: return str("syscall");
     case evt_category: return str("unknown");
-    case evt_pluginname: return false;
+    case evt_pluginname:
+    case evt_buffer: return false;
     default: break;
   }
   switch (f.def->id) {
@@ -648,8 +820,7 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
     case user_homedir: return ctx.names ? str(ctx.names->home(e.uid)) : false;
     case user_shell: return ctx.names ? str(ctx.names->shell(e.uid)) : false;
     case group_gid: return num(e.gid);
-    case group_name:
-      return ctx.names ? str(ctx.names->group(e.gid)) : str(e.gid == 0 ? "root" : std::to_string(e.gid));
+    case group_name: return ctx.names ? str(ctx.names->group(e.gid)) : str(e.gid == 0 ? "root" : std::to_string(e.gid));
     case proc_pid: return num(e.pid);
     default: break;
   }
@@ -703,6 +874,17 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
       return str(normalize_path((p ? p->cwd : std::string("/")) + "/" + std::string(v)));
     }
     default: break;
+  }
+  if (f.def->name.starts_with("k8s.") || f.def->id == container_label) {
+    const ContainerInfo* c = (!p || p->container_id.empty()) ? nullptr : container_of(ctx);
+    if (!c) return false;
+    std::string_view want = f.def->id == k8s_ns_name    ? "io.kubernetes.pod.namespace"
+                            : f.def->id == k8s_pod_name ? "io.kubernetes.pod.name"
+                            : f.def->id == k8s_pod_uid  ? "io.kubernetes.pod.uid"
+                                                        : std::string_view(f.key);
+    for (const auto& [k, v] : c->labels)
+      if (k == want) return str(v);
+    return false;
   }
   if (f.def->name.starts_with("container.")) {
     bool host = !p || p->container_id.empty();
@@ -1031,9 +1213,9 @@ std::string open_flags_string(std::uint64_t flags) {
     default: break;
   }
   constexpr std::pair<std::uint64_t, std::string_view> bits[] = {
-      {0100, "O_CREAT"},       {0200, "O_EXCL"},       {0400, "O_NOCTTY"},     {01000, "O_TRUNC"},
-      {02000, "O_APPEND"},     {04000, "O_NONBLOCK"},  {010000, "O_DSYNC"},    {040000, "O_DIRECT"},
-      {0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"}, {01000000, "O_NOATIME"}, {02000000, "O_CLOEXEC"},
+      {0100, "O_CREAT"},        {0200, "O_EXCL"},         {0400, "O_NOCTTY"},      {01000, "O_TRUNC"},
+      {02000, "O_APPEND"},      {04000, "O_NONBLOCK"},    {010000, "O_DSYNC"},     {040000, "O_DIRECT"},
+      {0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"},  {01000000, "O_NOATIME"}, {02000000, "O_CLOEXEC"},
       {010000000, "O_PATH"},    {020000000, "O_TMPFILE"},
   };
   for (auto [bit, name] : bits) {

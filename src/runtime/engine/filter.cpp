@@ -15,17 +15,48 @@ bool ipnet_contains(std::string_view cidr, std::string_view ip);
 namespace {
 
 enum class Op {
-  eq, ne, lt, le, gt, ge, contains, icontains, bcontains, startswith, bstartswith, endswith, glob, iglob, pmatch, in,
-  intersects, regex, exists
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  contains,
+  icontains,
+  bcontains,
+  startswith,
+  bstartswith,
+  endswith,
+  glob,
+  iglob,
+  pmatch,
+  in,
+  intersects,
+  regex,
+  exists
 };
 
 std::optional<Op> op_from(std::string_view s) {
   static constexpr std::pair<std::string_view, Op> ops[] = {
-      {"=", Op::eq},          {"!=", Op::ne},           {"<", Op::lt},          {"<=", Op::le},
-      {">", Op::gt},          {">=", Op::ge},           {"contains", Op::contains}, {"icontains", Op::icontains},
-      {"bcontains", Op::bcontains}, {"startswith", Op::startswith}, {"bstartswith", Op::bstartswith},
-      {"endswith", Op::endswith}, {"glob", Op::glob},   {"iglob", Op::iglob},   {"pmatch", Op::pmatch},
-      {"in", Op::in},         {"intersects", Op::intersects}, {"regex", Op::regex}, {"exists", Op::exists},
+      {"=", Op::eq},
+      {"!=", Op::ne},
+      {"<", Op::lt},
+      {"<=", Op::le},
+      {">", Op::gt},
+      {">=", Op::ge},
+      {"contains", Op::contains},
+      {"icontains", Op::icontains},
+      {"bcontains", Op::bcontains},
+      {"startswith", Op::startswith},
+      {"bstartswith", Op::bstartswith},
+      {"endswith", Op::endswith},
+      {"glob", Op::glob},
+      {"iglob", Op::iglob},
+      {"pmatch", Op::pmatch},
+      {"in", Op::in},
+      {"intersects", Op::intersects},
+      {"regex", Op::regex},
+      {"exists", Op::exists},
   };
   for (auto [n, o] : ops)
     if (n == s) return o;
@@ -339,6 +370,8 @@ std::unique_ptr<Filter> Filter::compile(const Node& root, std::string& error) {
   return f;
 }
 
-bool Filter::evaluate(EvalContext& ctx) const { return impl_->root->eval(ctx); }
+bool Filter::evaluate(EvalContext& ctx) const {
+  return impl_->root->eval(ctx);
+}
 
 }  // namespace bulwark::runtime::engine

@@ -78,7 +78,8 @@ struct MacroDef {
 
 bool valid_name(std::string_view n) {
   if (n.empty() || !(std::isalpha(static_cast<unsigned char>(n[0])) || n[0] == '_')) return false;
-  return std::all_of(n.begin(), n.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  return std::all_of(n.begin(), n.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 std::string trim(std::string_view s) {
@@ -172,10 +173,12 @@ class Loader {
   }
 
   // Scalar as string; false (with a diagnostic) when it is not a scalar.
-  bool scalar(const YAML::Node& n, std::string& out, const char* key, const std::string& type, const std::string& name) {
+  bool scalar(const YAML::Node& n, std::string& out, const char* key, const std::string& type,
+              const std::string& name) {
     if (!charge()) return false;
     if (!n.IsScalar()) {
-      error("LOAD_ERR_YAML_VALIDATE", pos_of(n), type, name, std::string("Value for key '") + key + "' must be a string");
+      error("LOAD_ERR_YAML_VALIDATE", pos_of(n), type, name,
+            std::string("Value for key '") + key + "' must be a string");
       schema_fail();
       return false;
     }
@@ -189,7 +192,8 @@ class Loader {
       out = s == "true" || s == "True";
       return true;
     }
-    warning("LOAD_ERR_YAML_VALIDATE", pos_of(n), type, name, std::string("Value for key '") + key + "' must be a boolean");
+    warning("LOAD_ERR_YAML_VALIDATE", pos_of(n), type, name,
+            std::string("Value for key '") + key + "' must be a boolean");
     schema_fail();
     return false;
   }
@@ -221,8 +225,7 @@ class Loader {
         return false;
       }
       if (out.size() >= opts_.max_list_items) {
-        error("LOAD_ERR_LIMIT", pos_of(n), type, name,
-              fmt_limit(key, opts_.max_list_items));
+        error("LOAD_ERR_LIMIT", pos_of(n), type, name, fmt_limit(key, opts_.max_list_items));
         return false;
       }
       out.push_back(item.Scalar());
@@ -243,8 +246,8 @@ class Loader {
   void read_list(const YAML::Node& item);
   void read_macro(const YAML::Node& item);
   void read_rule(const YAML::Node& item);
-  void check_unknown_keys(const YAML::Node& item, std::initializer_list<std::string_view> known, const std::string& type,
-                          const std::string& name);
+  void check_unknown_keys(const YAML::Node& item, std::initializer_list<std::string_view> known,
+                          const std::string& type, const std::string& name);
   bool check_engine_version(const YAML::Node& v);
 
   // compile helpers
@@ -263,7 +266,26 @@ void Loader::check_unknown_keys(const YAML::Node& item, std::initializer_list<st
     std::string k = kv.first.IsScalar() ? kv.first.Scalar() : "";
     if (std::find(known.begin(), known.end(), k) == known.end()) {
       warning("LOAD_UNKNOWN_KEY", pos_of(kv.first), type, name, "Unknown key '" + k + "'. The key will be ignored.");
-      schema_fail();
+      // Falco's schema is the union of all item kinds: a rule key on a list is ignored, not invalid.
+      static const std::set<std::string_view> any_item = {"rule",
+                                                          "desc",
+                                                          "condition",
+                                                          "output",
+                                                          "priority",
+                                                          "enabled",
+                                                          "tags",
+                                                          "exceptions",
+                                                          "source",
+                                                          "append",
+                                                          "override",
+                                                          "warn_evttypes",
+                                                          "skip-if-unknown-filter",
+                                                          "capture",
+                                                          "capture_duration",
+                                                          "list",
+                                                          "items",
+                                                          "macro"};
+      if (type == "exception" || !any_item.contains(k)) schema_fail();
     }
   }
 }
@@ -294,12 +316,15 @@ bool Loader::check_engine_version(const YAML::Node& v) {
   int a = 0, b = 0, c = 0;
   if (!parse_semver(s, a, b, c)) {
     // The old form: a bare number means 0.N.0.
-    bool digits = !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+    bool digits = !s.empty() &&
+                  std::all_of(s.begin(), s.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
     if (!digits || s.size() > 9) {
       error("LOAD_ERR_YAML_VALIDATE", pos_of(v), "required_engine_version", "",
             "Unable to parse engine version '" + s + "' as a semver string.Expected \"x.y.z\" semver format.");
       return false;
     }
+    a = 0;
+    c = 0;
     b = std::stoi(s);
   }
   int ea = 0, eb = 0, ec = 0;
@@ -378,8 +403,7 @@ void Loader::read(const RulesFile& f) {
   for (const auto& doc : docs) {
     if (doc.IsNull()) continue;
     if (!doc.IsSequence()) {
-      error("LOAD_ERR_YAML_VALIDATE", pos_of(doc), "rules content", "",
-            "Rules content is not yaml array of objects");
+      error("LOAD_ERR_YAML_VALIDATE", pos_of(doc), "rules content", "", "Rules content is not yaml array of objects");
       schema_fail();
       continue;
     }
@@ -423,7 +447,8 @@ void Loader::read_item(const YAML::Node& item) {
   } else if (item["rule"]) {
     read_rule(item);
   } else {
-    std::string first = item.begin() != item.end() && item.begin()->first.IsScalar() ? item.begin()->first.Scalar() : "";
+    std::string first =
+        item.begin() != item.end() && item.begin()->first.IsScalar() ? item.begin()->first.Scalar() : "";
     warning("LOAD_UNKNOWN_ITEM", pos_of(item), "rules content", "", "Unknown top level item '" + first + "'");
     schema_fail();
   }
@@ -442,6 +467,10 @@ bool read_override(const YAML::Node& n, std::map<std::string, std::string>& out)
 void Loader::read_list(const YAML::Node& item) {
   Pos p = pos_of(item);
   std::string name;
+  if (item["list"].IsNull()) {
+    error("LOAD_ERR_YAML_VALIDATE", p, "list", "", "Mapping for key 'list' is empty");
+    return;
+  }
   if (!scalar(item["list"], name, "list", "list", "")) return;
   if (name.empty()) {
     error("LOAD_ERR_YAML_VALIDATE", p, "list", "", "Mapping for key 'list' is empty");
@@ -519,6 +548,10 @@ void Loader::read_list(const YAML::Node& item) {
 void Loader::read_macro(const YAML::Node& item) {
   Pos p = pos_of(item);
   std::string name;
+  if (item["macro"].IsNull()) {
+    error("LOAD_ERR_YAML_VALIDATE", p, "macro", "", "Mapping for key 'macro' is empty");
+    return;
+  }
   if (!scalar(item["macro"], name, "macro", "macro", "")) return;
   if (name.empty()) {
     error("LOAD_ERR_YAML_VALIDATE", p, "macro", "", "Mapping for key 'macro' is empty");
@@ -547,7 +580,8 @@ void Loader::read_macro(const YAML::Node& item) {
   if (item["override"]) {
     std::map<std::string, std::string> ov;
     if (!read_override(item["override"], ov)) {
-      error("LOAD_ERR_YAML_VALIDATE", pos_of(item["override"]), "macro", name, "Value for key 'override' must be a map");
+      error("LOAD_ERR_YAML_VALIDATE", pos_of(item["override"]), "macro", name,
+            "Value for key 'override' must be a map");
       return;
     }
     if (append) {
@@ -666,6 +700,10 @@ void Loader::read_rule(const YAML::Node& item) {
   RuleDef r;
   r.file = file_;
   r.pos = p;
+  if (item["rule"].IsNull()) {
+    error("LOAD_ERR_YAML_VALIDATE", p, "rule", "", "Mapping for key 'rule' is empty");
+    return;
+  }
   if (!scalar(item["rule"], r.name, "rule", "rule", "")) return;
   const std::string& name = r.name;
   if (name.empty()) {
@@ -772,9 +810,17 @@ void Loader::read_rule(const YAML::Node& item) {
       return;
     }
     static const std::set<std::string> appendable = {"condition", "output", "desc", "tags", "exceptions"};
-    static const std::set<std::string> replaceable = {"condition", "output", "desc",    "priority", "tags",
-                                                      "exceptions", "enabled", "warn_evttypes", "skip-if-unknown-filter",
-                                                      "capture",   "capture_duration"};
+    static const std::set<std::string> replaceable = {"condition",
+                                                      "output",
+                                                      "desc",
+                                                      "priority",
+                                                      "tags",
+                                                      "exceptions",
+                                                      "enabled",
+                                                      "warn_evttypes",
+                                                      "skip-if-unknown-filter",
+                                                      "capture",
+                                                      "capture_duration"};
     bool has_append = false, has_replace = false;
     for (const auto& [k, v] : ov) {
       if (v == "append") {
@@ -955,7 +1001,8 @@ std::string Loader::exception_text(const RuleDef& r) {
     }
     const std::string& v = el.scalar;
     std::string t = trim(v);
-    bool has_space = std::any_of(v.begin(), v.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+    bool has_space =
+        std::any_of(v.begin(), v.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
     if (looks_like_transformer(t)) {
       FieldExpr fe;
       if (!has_space && parse_field_expr(v, fe)) return v;
@@ -1147,7 +1194,8 @@ void collect_evttypes(const Node& n, bool negated, EventTypeSet& out, std::vecto
 bool uses_field(const Node& n, std::string_view field) {
   bool found = false;
   visit(n, [&](const Node& x) {
-    if (x.kind == NodeKind::compare && (x.lhs.name == field || (x.rhs_kind == Node::Rhs::field && x.rhs_field.name == field)))
+    if (x.kind == NodeKind::compare &&
+        (x.lhs.name == field || (x.rhs_kind == Node::Rhs::field && x.rhs_field.name == field)))
       found = true;
   });
   return found;
@@ -1187,8 +1235,8 @@ bool compile_output(const std::string& fmt, CompiledOutput& out, std::string& ba
       text = fmt.substr(j + 1, close - j - 1);
       j = close + 1;
     } else {
-      while (j < fmt.size() && (std::isalnum(static_cast<unsigned char>(fmt[j])) || fmt[j] == '_' || fmt[j] == '.' ||
-                                fmt[j] == '-')) {
+      while (j < fmt.size() &&
+             (std::isalnum(static_cast<unsigned char>(fmt[j])) || fmt[j] == '_' || fmt[j] == '.' || fmt[j] == '-')) {
         ++j;
       }
       if (j < fmt.size() && fmt[j] == '[') {
@@ -1367,7 +1415,8 @@ void Loader::compile() {
   for (std::size_t i = 0; i < lists_.size(); ++i) {
     if (!out_.lists_[i].used) {
       file_ = lists_[i].file;
-      warning("LOAD_UNUSED_LIST", lists_[i].pos, "list", lists_[i].name, "List not referred to by any other rule/macro");
+      warning("LOAD_UNUSED_LIST", lists_[i].pos, "list", lists_[i].name,
+              "List not referred to by any other rule/macro");
     }
   }
   // Index enabled rules by event type.
@@ -1422,15 +1471,19 @@ std::optional<Priority> parse_priority(std::string_view s) {
 }
 
 std::size_t Ruleset::error_count() const {
-  return static_cast<std::size_t>(std::count_if(diags_.begin(), diags_.end(), [](const LoadDiagnostic& d) {
-    return d.level == core::DiagnosticLevel::error;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      diags_.begin(), diags_.end(), [](const LoadDiagnostic& d) { return d.level == core::DiagnosticLevel::error; }));
 }
-std::size_t Ruleset::warning_count() const { return diags_.size() - error_count(); }
+std::size_t Ruleset::warning_count() const {
+  return diags_.size() - error_count();
+}
 std::size_t Ruleset::disabled_rules() const {
-  return static_cast<std::size_t>(std::count_if(rules_.begin(), rules_.end(), [](const auto& r) { return !r.enabled; }));
+  return static_cast<std::size_t>(
+      std::count_if(rules_.begin(), rules_.end(), [](const auto& r) { return !r.enabled; }));
 }
-std::size_t Ruleset::enabled_rules() const { return rules_.size() - disabled_rules(); }
+std::size_t Ruleset::enabled_rules() const {
+  return rules_.size() - disabled_rules();
+}
 
 const CompiledRule* Ruleset::find(std::string_view name) const {
   for (const auto& r : rules_)

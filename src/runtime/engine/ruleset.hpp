@@ -30,7 +30,7 @@ namespace bulwark::runtime::engine {
 inline constexpr std::string_view kEngineVersion = "0.57.0";
 
 enum class Priority { emergency, alert, critical, error, warning, notice, informational, debug };
-[[nodiscard]] std::string_view to_string(Priority p);            // "Warning" (Falco's JSON spelling)
+[[nodiscard]] std::string_view to_string(Priority p);  // "Warning" (Falco's JSON spelling)
 [[nodiscard]] std::optional<Priority> parse_priority(std::string_view s);
 
 // A load diagnostic. `code` follows Falco's (LOAD_ERR_YAML_PARSE, LOAD_ERR_VALIDATE,
@@ -39,8 +39,8 @@ struct LoadDiagnostic {
   core::DiagnosticLevel level = core::DiagnosticLevel::error;
   std::string code;
   std::string file;
-  int line = 0;    // 1-based; 0 = unknown
-  int column = 0;  // 1-based
+  int line = 0;           // 1-based; 0 = unknown
+  int column = 0;         // 1-based
   std::string item_type;  // rule, macro, list, exception, required_engine_version, rules content
   std::string item_name;
   std::string message;
@@ -96,9 +96,9 @@ struct MacroInfo {
 
 struct LoadOptions {
   std::size_t max_file_bytes = 16u << 20;
-  std::size_t max_items = 100000;        // items per file
-  std::size_t max_yaml_nodes = 5000000;  // nodes visited per file (alias bombs)
-  std::size_t max_list_items = 100000;   // items per expanded list
+  std::size_t max_items = 100000;             // items per file
+  std::size_t max_yaml_nodes = 5000000;       // nodes visited per file (alias bombs)
+  std::size_t max_list_items = 100000;        // items per expanded list
   std::size_t max_expanded_bytes = 4u << 20;  // compiled condition text per rule
   int max_yaml_depth = 64;
 };

@@ -79,7 +79,9 @@ ProcessTable::ProcessTable(StateLimits limits, ContainerResolver* resolver) : li
   if (limits_.max_processes == 0) limits_.max_processes = 1;
 }
 
-void ProcessTable::touch(Slot& s) { lru_.splice(lru_.begin(), lru_, s.lru); }
+void ProcessTable::touch(Slot& s) {
+  lru_.splice(lru_.begin(), lru_, s.lru);
+}
 
 Process& ProcessTable::create(std::int64_t pid) {
   if (auto it = procs_.find(pid); it != procs_.end()) {
@@ -194,7 +196,8 @@ void ProcessTable::apply(const Event& e) {
       p.exepath = clip(x.exe);
       p.exe = clip(x.exe_arg0.empty() ? (x.argv.empty() ? x.exe : x.argv[0]) : x.exe_arg0);
       p.args.clear();
-      for (std::size_t i = 1; i < x.argv.size() && p.args.size() < limits_.max_args; ++i) p.args.push_back(clip(x.argv[i]));
+      for (std::size_t i = 1; i < x.argv.size() && p.args.size() < limits_.max_args; ++i)
+        p.args.push_back(clip(x.argv[i]));
       p.env.clear();
       for (std::size_t i = 0; i < x.env.size() && p.env.size() < limits_.max_args; ++i) p.env.push_back(clip(x.env[i]));
       if (!x.cwd.empty()) p.cwd = clip(x.cwd);

@@ -55,9 +55,9 @@ struct Process {
   std::int64_t vpid = 0;
   std::int64_t sid = 0;
   std::int64_t pgid = 0;
-  std::string comm;  // proc.name
-  std::string exe;   // argv[0] as run (proc.exe)
-  std::string exepath;  // resolved executable path (proc.exepath)
+  std::string comm;               // proc.name
+  std::string exe;                // argv[0] as run (proc.exe)
+  std::string exepath;            // resolved executable path (proc.exepath)
   std::vector<std::string> args;  // argv[1..]
   std::vector<std::string> env;
   std::string cwd;
@@ -80,8 +80,8 @@ struct StateLimits {
   std::size_t max_processes = 32768;
   std::size_t max_fds_per_process = 1024;
   std::size_t max_containers = 4096;
-  std::size_t max_args = 256;        // argv entries kept per process
-  std::size_t max_string = 4096;     // bytes kept per path / argument
+  std::size_t max_args = 256;     // argv entries kept per process
+  std::size_t max_string = 4096;  // bytes kept per path / argument
 };
 
 struct StateStats {
