@@ -5,12 +5,14 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/policy_options.hpp"
 #include "config/analyze.hpp"
 #include "config/checks.hpp"
 #include "report/report.hpp"
@@ -24,7 +26,7 @@ struct ConfigOptions {
   std::string format = "table";
   bool list_checks = false;
   bool include_passed = false;
-  int exit_code = 0;
+  PolicyOptions policy;
   std::string pss_version = "latest";
   std::string pss_level = "restricted";
   std::string trusted_registries;
@@ -80,20 +82,29 @@ int run_config(const ConfigOptions& o) {
   core::ScanResult result;
   result.target.kind = core::TargetKind::file;
   result.target.name = o.paths.size() == 1 ? o.paths[0] : fmt::format("{} paths", o.paths.size());
-  std::size_t failing = 0;
   for (auto& f : findings) {
-    if (f.status == core::FindingStatus::fail) ++failing;
     if (f.status != core::FindingStatus::pass || o.include_passed) result.findings.push_back(std::move(f));
   }
+  std::vector<core::ScanResult> results{std::move(result)};
+  auto outcome = apply_policy_and_warn(results, o.policy);
+  if (!outcome) return report_error(outcome.error());
+  const auto failing = outcome->failing;
 
   std::string text;
   if (o.format == "json") {
     report::JsonOptions jo;
     jo.tool_version = BULWARK_VERSION;
     jo.include_passed = o.include_passed;
-    text = report::write_json({result}, jo);
+    text = report::write_json(results, jo);
+  } else if (o.format == "sarif") {
+    report::SarifOptions so;
+    so.tool_version = BULWARK_VERSION;
+    so.include_passed = o.include_passed;
+    std::error_code ec;
+    so.source_root = std::filesystem::current_path(ec).string();
+    text = report::write_sarif(results, so);
   } else {
-    text = report::findings_table(result.findings, ::isatty(STDOUT_FILENO) && o.output.empty());
+    text = report::findings_table(results[0].findings, ::isatty(STDOUT_FILENO) && o.output.empty());
     if (!o.quiet) {
       std::fprintf(stderr, "bulwark: %zu files checked, %zu failing findings, %zu diagnostics\n", docs->size(), failing,
                    diags.items().size());
@@ -101,7 +112,7 @@ int run_config(const ConfigOptions& o) {
   }
   if (auto st = write_output(out_opts, text); !st) return report_error(st.error());
   if (diags.error_count() > 0 && docs->empty()) return kExitInput;
-  return failing > 0 ? o.exit_code : kExitOk;
+  return failing > 0 ? o.policy.exit_code : kExitOk;
 }
 
 }  // namespace
@@ -116,15 +127,16 @@ void register_config(CLI::App& app, int& exit_code) {
       "  bulwark config Dockerfile\n"
       "  bulwark config k8s/ --format json -o findings.json\n"
       "  helm template ./chart | bulwark config - --pss-level baseline\n"
-      "  bulwark config deploy/ --exit-code 1          fail CI when a check fails\n"
+      "  bulwark config deploy/ --exit-code 1 --fail-on high   fail CI on high or critical findings\n"
+      "  bulwark config . --format sarif -o bulwark.sarif       for GitHub code scanning\n"
       "  bulwark config --list-checks                  every check, its severity and practice\n");
   cmd->add_option("PATH", opts->paths, "Files or folders; - reads stdin");
-  cmd->add_option("-f,--format", opts->format, "Output: table, json (markdown with --list-checks)")
-      ->check(CLI::IsMember({"table", "json", "markdown"}));
+  cmd->add_option("-f,--format", opts->format, "Output: table, json, sarif (markdown with --list-checks)")
+      ->check(CLI::IsMember({"table", "json", "sarif", "markdown"}));
   cmd->add_option("-o,--output", opts->output, "Write the report to this file (atomically)");
   cmd->add_flag("--list-checks", opts->list_checks, "List the check catalogue and exit");
   cmd->add_flag("--include-passed", opts->include_passed, "Also report checks that passed");
-  cmd->add_option("--exit-code", opts->exit_code, "Exit code when a check fails (default 0)");
+  add_policy_options(*cmd, opts->policy);
   cmd->add_option("--pss-version", opts->pss_version, "Pod Security Standards version, e.g. v1.30 (default latest)");
   cmd->add_option("--pss-level", opts->pss_level, "Pod Security level: baseline or restricted")
       ->check(CLI::IsMember({"baseline", "restricted"}));
