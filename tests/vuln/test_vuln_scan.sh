@@ -18,7 +18,8 @@ ADV="$BULWARK_SHARED_DIR/data/advisories"
 DB="$W/advisories.db"
 SOURCES=("$ADV/debian-security-tracker/DSA.list" "$ADV/debian-security-tracker/CVE.list.sample"
   "$ADV/alpine-secdb-json.tar.zst" "$ADV/go-vulndb-osv.tar.zst" "$ADV/pypa-advisory-db.tar.zst"
-  "$ADV/rustsec-osv.tar.zst" "$ADV/rustsec-advisory-db.tar.zst" "$ADV/nodejs-security-wg.tar.zst")
+  "$ADV/rustsec-osv.tar.zst" "$ADV/rustsec-advisory-db.tar.zst" "$ADV/nodejs-security-wg.tar.zst"
+  "$ADV/wolfi-advisories.tar.zst")
 if "$BULWARK" db import --help >/dev/null 2>&1; then
   "$BULWARK" db import --db "$DB" "${SOURCES[@]}" >/dev/null
 else
@@ -257,6 +258,24 @@ if [ -d "$SCHEMA_NODE/node_modules" ] && command -v node >/dev/null \
 else
   echo "  note: schema validator not installed (tests/schema/setup.sh); CycloneDX schema check not run"
 fi
+
+# ---- Wolfi: aactl.advisories.yaml, state = the latest event of each advisory ----
+cat >"$W/wolfi.cdx.json" <<'CDX'
+{"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": [
+  {"type": "operating-system", "name": "wolfi", "version": "20230201"},
+  {"type": "library", "name": "aactl", "version": "0.4.12-r21",
+   "purl": "pkg:apk/wolfi/aactl@0.4.12-r21?arch=x86_64&distro=wolfi-20230201"}]}
+CDX
+# fixed after r21: r22 CVE-2024-45341 CVE-2024-45336, r23 CVE-2025-22866, r25 CVE-2025-27144, r27 CVE-2025-22869,
+# r28 CVE-2025-22868 CVE-2025-22870, r29 CVE-2025-30204, r30 CVE-2025-22871, r31 CVE-2025-22872;
+# pending-upstream-fix: CVE-2024-47534 (unfixed). r21 itself fixed CVE-2024-45338; two false-positive-determination.
+WOLFI_EXPECTED=""
+for c in CVE-2024-45341 CVE-2024-45336 CVE-2025-22866 CVE-2025-27144 CVE-2025-22869 CVE-2025-22868 CVE-2025-22870 \
+  CVE-2025-30204 CVE-2025-22871 CVE-2025-22872 CVE-2024-47534; do WOLFI_EXPECTED+="aactl $c"$'\n'; done
+"$BULWARK" sbom-scan "$W/wolfi.cdx.json" --db "$DB" -f json -q -o "$W/wolfi.json"
+agree "wolfi sbom" "${WOLFI_EXPECTED%$'\n'}" "$(pairs "$W/wolfi.json")"
+assert_eq "pending-upstream-fix is unfixed" "unfixed" \
+  "$(jq -r '[.findings[] | select(.id=="CVE-2024-47534")][0].vulnerability.state' "$W/wolfi.json")"
 
 # ---- policy flags and SARIF ----
 echo "-- policy and sarif"

@@ -425,7 +425,11 @@ INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
     std::string error;
     Stmt version(impl->db, "SELECT value FROM meta WHERE key = 'schema_version'", error);
     if (!error.empty() || version.step() != SQLITE_ROW) {
-      return fail(ErrorCode::parse, "not a bulwark advisory database (no schema version)", path.string());
+      // SQLite's own words say whether the file is damaged or simply something else.
+      return fail(
+          ErrorCode::parse,
+          fmt::format("not a bulwark advisory database (no schema version; sqlite: {})", sqlite3_errmsg(impl->db)),
+          path.string());
     }
     if (version.text(0) != kSchemaVersion) {
       return fail(ErrorCode::unsupported,
