@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/policy_options.hpp"
 #include "host/audit.hpp"
 #include "host/catalogue.hpp"
 #include "report/report.hpp"
@@ -33,7 +34,7 @@ struct HostOptions {
   std::string format = "table";
   bool include_passed = false;
   int level = 2;
-  int exit_code = 0;
+  PolicyOptions policy;
   bool image_files = false;
   bool stats = false;
   ScanOptions scan;
@@ -168,7 +169,10 @@ int run_host(const HostOptions& o) {
       });
     }
   }
+  // The score is the host's, over every check, before the policy narrows what is shown.
   auto score = host::score(report.results);
+  auto outcome = apply_policy_and_warn(report.results, o.policy);
+  if (!outcome) return report_error(outcome.error());
 
   for (const auto& p : report.problems) {
     std::fprintf(stderr, "bulwark: %s: %s\n", p.kind == host::ProblemKind::daemon ? "warning" : "error",
@@ -187,6 +191,18 @@ int run_host(const HostOptions& o) {
     jo.score = report::ScoreSummary{"cis-docker-1.6.0", score.passed,  score.failed, score.warned,
                                     score.manual,       score.skipped, score.info,   score.percent()};
     text = report::write_json(report.results, jo);
+  } else if (o.format == "sarif") {
+    report::SarifOptions so;
+    so.tool_version = BULWARK_VERSION;
+    so.include_passed = o.include_passed;
+    so.category = "bulwark/host";
+    // info findings state facts (kernel version, sprawl counts); SARIF has no result kind
+    // for them that code scanning shows usefully, so they stay in the table and JSON only.
+    auto results = report.results;
+    for (auto& r : results) {
+      std::erase_if(r.findings, [](const core::Finding& f) { return f.status == core::FindingStatus::info; });
+    }
+    text = report::write_sarif(results, so);
   } else {
     text =
         render_table(report, report.results, score, o.include_passed, ::isatty(STDOUT_FILENO) && o.scan.output.empty());
@@ -204,8 +220,7 @@ int run_host(const HostOptions& o) {
   for (const auto& p : report.problems) {
     if (p.kind == host::ProblemKind::daemon) return kExitNetwork;
   }
-  if (o.exit_code != 0 && score.failed > 0) return o.exit_code;
-  return kExitOk;
+  return outcome->failing > 0 ? o.policy.exit_code : kExitOk;
 }
 
 }  // namespace
@@ -223,12 +238,14 @@ void register_host(CLI::App& app, int& exit_code) {
       "Examples:\n"
       "  bulwark host\n"
       "  bulwark host --format json --include-passed -o host.json\n"
+      "  bulwark host --format sarif -o host.sarif\n"
       "  bulwark host --level 1 --exit-code 1\n"
       "  bulwark host --root /mnt/image-of-a-host\n"
       "  bulwark host --docker-host tcp://10.0.0.5:2376 --tlsverify --tlscacert ca.pem --tlscert cert.pem "
       "--tlskey key.pem\n"
       "\n"
-      "Exit codes: 0 done (and no failure, or no --exit-code); N from --exit-code when a check failed;\n"
+      "Exit codes: 0 done (and no failure, or no --exit-code); N from --exit-code when a check failed or\n"
+      "warned (at or above --fail-on);\n"
       "3 a configuration file is malformed (the report is still written); 4 the daemon could not be\n"
       "reached (the checks that need it are skipped, the others run).");
   cmd->add_option("--root", opts->root, "Audit an offline root filesystem instead of this host (files only)");
@@ -239,11 +256,12 @@ void register_host(CLI::App& app, int& exit_code) {
   cmd->add_option("--tlscacert", opts->tlscacert, "CA certificate (PEM) to verify the engine with");
   cmd->add_option("--tlscert", opts->tlscert, "Client certificate (PEM)");
   cmd->add_option("--tlskey", opts->tlskey, "Client key (PEM)");
-  cmd->add_option("-f,--format", opts->format, "Output: table, json")->check(CLI::IsMember({"table", "json"}));
+  cmd->add_option("-f,--format", opts->format, "Output: table, json, sarif")
+      ->check(CLI::IsMember({"table", "json", "sarif"}));
   cmd->add_flag("--include-passed", opts->include_passed, "Show passed checks too");
   cmd->add_option("--level", opts->level, "CIS profile level: 1 (level-1 checks only) or 2 (all; default)")
       ->check(CLI::IsMember({1, 2}));
-  cmd->add_option("--exit-code", opts->exit_code, "Exit with this code when an automated check failed (default 0)");
+  add_policy_options(*cmd, opts->policy);
   cmd->add_flag("--image-files", opts->image_files,
                 "Read every image's files for setuid/setgid binaries (CIS 4.8; exports each image: slower)");
   cmd->add_flag("--stats", opts->stats, "Print the audit's wall time and Engine API request count on stderr");
