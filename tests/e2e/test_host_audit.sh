@@ -142,6 +142,11 @@ assert_grep "table: section 5" "$OUT" '^5 Container runtime'
 assert_grep "table: score" "$OUT" '^Score: [0-9.]+%'
 assert_grep "table names a failing container" "$OUT" "container $P-sock"
 
+run_bulwark sarif host --format sarif
+assert_rc "sarif" 0
+assert_json "sarif: a run with host rules and a failing 5.32 result for the socket container" "$OUT" \
+  '.version == "2.1.0" and ([.runs[0].results[] | select(.ruleId == "BLWK-CIS-5.32")] | length >= 1)'
+
 run_bulwark level1 host --level 1 --format json --include-passed
 assert_json "--level 1 drops level-2 checks" "$OUT" '[.findings[] | select(.id == "BLWK-CIS-5.30" or .id == "BLWK-CIS-2.9")] | length == 0'
 
@@ -153,6 +158,10 @@ run_bulwark unreachable host --docker-host unix:///nonexistent/docker.sock --for
 assert_rc "unreachable daemon" 4
 assert_grep "unreachable: message" "$ERR" 'cannot reach the Docker engine: /nonexistent/docker.sock does not exist'
 assert_json "unreachable: host checks still ran" "$OUT" '[.findings[] | select(.id == "BLWK-CIS-1.1.1")] | length == 1'
+# /proc still shows every containerised process, daemon or not (named by container id).
+SOCK_ID="$(docker inspect -f '{{.Id}}' "$P-sock")"
+assert_json "unreachable: /proc posture of the running containers still reported" "$OUT" \
+  "[.findings[] | select(.target.id == \"$SOCK_ID\" and .id == \"BLWK-PROC-005\") | .status] == [\"fail\"]"
 
 # Permission denied on the socket (an unprivileged user): the same, with the reason.
 cp "$BULWARK" "$W/bulwark-copy" && chmod 755 "$W/bulwark-copy"
