@@ -127,6 +127,11 @@ AuditReport run_audit(const AuditOptions& options, const core::Context& ctx) {
   DaemonFacts daemon;
   if (!report.offline) load_dockerd_cmdline(daemon);
   load_daemon_json(fs, daemon);
+  for (const char* p :
+       {"/usr/bin/dockerd", "/usr/sbin/dockerd", "/usr/local/bin/dockerd", "/lib/systemd/system/docker.service",
+        "/usr/lib/systemd/system/docker.service", "/etc/systemd/system/docker.service"}) {
+    if (fs.stat(p)) daemon.installed = true;
+  }
   if (daemon.config_error) report.problems.push_back({ProblemKind::input, *daemon.config_error});
 
   // The Engine API (live only).

@@ -349,6 +349,18 @@ TEST(OfflineRoot, WeakRootFailsSections1To3) {
   EXPECT_LT(s.percent(), 50.0);
 }
 
+TEST(OfflineRoot, DefaultsApplyWhenDockerIsInstalledWithoutDaemonJson) {
+  Root r;
+  r.write("/usr/bin/dockerd", "", 0755);
+  auto f = all_findings(audit_root(r));
+  EXPECT_EQ(status_of(f, "BLWK-CIS-2.2"), FindingStatus::fail);   // icc is on by default
+  EXPECT_EQ(status_of(f, "BLWK-CIS-2.4"), FindingStatus::pass);   // iptables on by default
+  EXPECT_EQ(status_of(f, "BLWK-CIS-2.16"), FindingStatus::fail);  // userland proxy on by default
+  Root empty;
+  auto g = all_findings(audit_root(empty));
+  EXPECT_EQ(status_of(g, "BLWK-CIS-2.2"), FindingStatus::skipped);
+}
+
 TEST(OfflineRoot, SymlinksStayInsideTheRoot) {
   Root r;
   build_good_root(r);
