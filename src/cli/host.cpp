@@ -64,7 +64,7 @@ const char* status_color(core::FindingStatus s) {
 std::string target_label(const core::Target& t) {
   switch (t.kind) {
     case core::TargetKind::container:
-      return fmt::format("container {} ({})", util::printable(t.name), t.id.substr(0, 12));
+      return fmt::format("container {} {}", util::printable(t.name), t.id.substr(0, 12));
     case core::TargetKind::image: return fmt::format("image {}", util::printable(t.name));
     default: return fmt::format("{} {}", core::to_string(t.kind), util::printable(t.name));
   }
@@ -101,6 +101,8 @@ std::string render_table(const host::AuditReport& report, const std::vector<core
   const char* bold = color ? "\033[1m" : "";
   const char* reset = color ? "\033[0m" : "";
   std::size_t hidden = 0;
+  std::size_t width = 10;
+  for (const auto& r : results) width = std::max(width, std::min<std::size_t>(target_label(r.target).size(), 64));
   for (auto& [section, rows] : sections) {
     std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
       return cat_index(a.def) != cat_index(b.def) ? cat_index(a.def) < cat_index(b.def) : a.order < b.order;
@@ -108,15 +110,18 @@ std::string render_table(const host::AuditReport& report, const std::vector<core
     std::string body;
     for (const auto& row : rows) {
       const auto& f = *row.finding;
-      if (f.status == core::FindingStatus::pass && !include_passed) {
+      // Passed, manual and skipped results repeat per container; the table shows them on request.
+      bool quiet_status = f.status == core::FindingStatus::pass || f.status == core::FindingStatus::manual ||
+                          f.status == core::FindingStatus::skipped;
+      if (quiet_status && !include_passed) {
         ++hidden;
         continue;
       }
       std::string id = row.def->cis.empty() ? std::string(row.def->id) : std::string(row.def->cis);
       if (!row.def->cis_1_8.empty()) id += fmt::format(" ({})", row.def->cis_1_8);
-      body += fmt::format("  {}{:<6}{} {:<13} L{} {:<40} {}\n", color ? status_color(f.status) : "",
+      body += fmt::format("  {}{:<6}{} {:<13} L{} {:<{}} {}\n", color ? status_color(f.status) : "",
                           status_label(f.status), color ? reset : "", id, row.def->level,
-                          util::printable(target_label(f.target)).substr(0, 40), row.def->title);
+                          target_label(f.target).substr(0, width), width, row.def->title);
       if (!f.evidence.empty()) body += fmt::format("  {:<6} {}\n", "", util::printable(f.evidence));
     }
     if (body.empty()) continue;
@@ -127,7 +132,7 @@ std::string render_table(const host::AuditReport& report, const std::vector<core
       "\n{}Score: {:.1f}%{} ({} passed, {} failed of automated checks; {} warn, {} manual, {} skipped, {} info)\n",
       bold, score.percent(), reset, score.passed, score.failed, score.warned, score.manual, score.skipped, score.info);
   if (hidden > 0 && !include_passed)
-    out += fmt::format("{} passed checks not shown (--include-passed shows them)\n", hidden);
+    out += fmt::format("{} passed, manual and skipped results not shown (--include-passed shows them)\n", hidden);
   if (!report.offline) {
     out += fmt::format("Engine API requests: {}\n", report.api_requests);
   }
@@ -258,7 +263,8 @@ void register_host(CLI::App& app, int& exit_code) {
   cmd->add_option("--tlskey", opts->tlskey, "Client key (PEM)");
   cmd->add_option("-f,--format", opts->format, "Output: table, json, sarif")
       ->check(CLI::IsMember({"table", "json", "sarif"}));
-  cmd->add_flag("--include-passed", opts->include_passed, "Show passed checks too");
+  cmd->add_flag("--include-passed", opts->include_passed,
+                "Show passed checks too (and, in the table, manual and skipped results)");
   cmd->add_option("--level", opts->level, "CIS profile level: 1 (level-1 checks only) or 2 (all; default)")
       ->check(CLI::IsMember({1, 2}));
   add_policy_options(*cmd, opts->policy);
