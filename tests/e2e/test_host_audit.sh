@@ -134,6 +134,13 @@ assert_json "every CIS finding has a cis-docker standard" "$J" \
 assert_json "container targets carry the 64-hex id" "$J" \
   '[.findings[] | select(.target.kind == "container") | .target.id | test("^[0-9a-f]{64}$")] | all'
 assert_grep "stats on stderr" "$ERR" 'Engine API requests'
+SCHEMA_NODE="${BULWARK_SCHEMA_NODE:-$BULWARK_SOURCE_DIR/build/schema-node}"
+if command -v node >/dev/null && [ -d "$SCHEMA_NODE/node_modules" ]; then
+  assert_true "JSON validates against bulwark-v1.schema.json" \
+    env BULWARK_SCHEMA_NODE="$SCHEMA_NODE" node "$BULWARK_SOURCE_DIR/tests/schema/validate.mjs" bulwark "$J"
+else
+  echo "   note: schema packages not installed ($SCHEMA_NODE; tests/schema/setup.sh); schema check not run"
+fi
 
 # The table: grouped by section, with a score line.
 run_bulwark table host
