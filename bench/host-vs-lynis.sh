@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): the whole `bulwark host` audit with 10 running containers, side by side
-# with the peer in one run. Measures wall time (median of RUNS, default 5) and, for bulwark, the
-# Engine API requests it made (--stats). Writes bench/results/host-<date>.md.
+# with the peer in one run. Measures wall time (median of RUNS, default 5; Lynis's full audit takes
+# minutes, so it runs FULL_RUNS times, default 1) and, for bulwark, the Engine API requests it made
+# (--stats). Writes bench/results/host-<date>.md.
 #
 # The peer: docker-bench-security (the shell reference implementation of the CIS Docker Benchmark)
 # is not packaged for Debian 12 (`apt-cache search docker-bench` finds nothing) and there is no
@@ -18,6 +19,7 @@ cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 BULWARK="${BULWARK:-$ROOT/build/bulwark}"
 RUNS="${RUNS:-5}"
+FULL_RUNS="${FULL_RUNS:-1}"
 N="${CONTAINERS:-10}"
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
 log() { echo "bench: [$(date -u +%H:%M:%S)] $*" >&2; }
@@ -46,9 +48,9 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : int((a[NR/
 
 # time_runs NAME CMD...: RUNS wall times in ms, one per line, in $WORK/NAME.times
 time_runs() {
-  local name="$1"; shift
+  local name="$1" runs="$2"; shift 2
   : >"$WORK/$name.times"
-  for _ in $(seq 1 "$RUNS"); do
+  for _ in $(seq 1 "$runs"); do
     local t0; t0="$(now_ms)"
     "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || true
     echo $(( $(now_ms) - t0 )) >>"$WORK/$name.times"
@@ -56,7 +58,7 @@ time_runs() {
 }
 
 log "bulwark host ($RUNS runs)"
-time_runs bulwark "$BULWARK" host --format json --include-passed --stats --quiet
+time_runs bulwark "$RUNS" "$BULWARK" host --format json --include-passed --stats --quiet
 b_ms="$(median <"$WORK/bulwark.times")"
 b_req="$(grep -oE '[0-9]+ Engine API requests' "$WORK/bulwark.err" | grep -oE '^[0-9]+' || echo '?')"
 b_findings="$(jq '.findings | length' "$WORK/bulwark.out")"
@@ -65,10 +67,10 @@ b_score="$(jq '.score.percent' "$WORK/bulwark.out")"
 
 LY=(--no-colors --quiet --no-log --skip-plugins)
 log "lynis containers group ($RUNS runs)"
-time_runs lynis-containers lynis audit system --tests-from-group containers "${LY[@]}"
+time_runs lynis-containers "$RUNS" lynis audit system --tests-from-group containers "${LY[@]}"
 lc_ms="$(median <"$WORK/lynis-containers.times")"
-log "lynis full audit ($RUNS runs)"
-time_runs lynis-full lynis audit system "${LY[@]}"
+log "lynis full audit ($FULL_RUNS runs)"
+time_runs lynis-full "$FULL_RUNS" lynis audit system "${LY[@]}"
 lf_ms="$(median <"$WORK/lynis-full.times")"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "n/a" }'; }
@@ -77,7 +79,8 @@ OUT="$ROOT/bench/results/host-$(date -u +%Y-%m-%d).md"
   echo "# bulwark host vs Lynis ($(date -u +%Y-%m-%d), $N containers of ours, $running running in all)"
   echo
   echo "Machine: $(nproc) CPUs, $(uname -r), Docker $(docker version --format '{{.Server.Version}}'), lynis $(lynis show version 2>/dev/null)."
-  echo "Median of $RUNS runs, wall time. docker-bench-security could not be run: Debian does not"
+  echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared by 8 builds)."
+  echo "Median of $RUNS runs (Lynis full audit: $FULL_RUNS), wall time. docker-bench-security could not be run: Debian does not"
   echo "package it and there is no internet here (its reference time on this machine: ~40 s for 7 containers)."
   echo
   echo "| tool | what it does | wall time | ratio to bulwark | Engine API requests |"

@@ -461,6 +461,7 @@ TEST(Image, UserHealthcheckAddSecretsAndLoneUpdate) {
   nlohmann::json history =
       nlohmann::json::array({{{"CreatedBy", "/bin/sh -c #(nop) ADD https://example.com/x.tgz /opt/"}},
                              {{"CreatedBy", "|1 API_KEY=abc /bin/sh -c apt-get update"}},
+                             {{"CreatedBy", "/bin/sh -c #(nop) ADD file:feed in /opt/app.tar "}},
                              {{"CreatedBy", "/bin/sh -c #(nop) ADD file:0123 in / "}}});
   std::vector<core::Finding> f;
   check_image(inspect, history, {}, image_target(inspect), f);
@@ -468,6 +469,9 @@ TEST(Image, UserHealthcheckAddSecretsAndLoneUpdate) {
   EXPECT_EQ(status_of(f, "BLWK-CIS-4.6"), FindingStatus::fail);
   EXPECT_EQ(status_of(f, "BLWK-CIS-4.7"), FindingStatus::fail);
   EXPECT_EQ(status_of(f, "BLWK-CIS-4.9"), FindingStatus::fail);
+  // A local file ADDed below / is the user's ADD, not the base image's root filesystem.
+  EXPECT_NE(finding(f, "BLWK-CIS-4.9")->evidence.find("/opt/app.tar"), std::string::npos);
+  EXPECT_EQ(finding(f, "BLWK-CIS-4.9")->evidence.find("in / "), std::string::npos);
   EXPECT_EQ(status_of(f, "BLWK-CIS-4.8"), FindingStatus::manual);
   auto* secrets = finding(f, "BLWK-CIS-4.10");
   ASSERT_NE(secrets, nullptr);
