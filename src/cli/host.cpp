@@ -13,6 +13,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/policy_options.hpp"
 #include "host/audit.hpp"
 #include "host/catalogue.hpp"
 #include "report/report.hpp"
@@ -33,7 +34,7 @@ struct HostOptions {
   std::string format = "table";
   bool include_passed = false;
   int level = 2;
-  int exit_code = 0;
+  PolicyOptions policy;
   bool image_files = false;
   bool stats = false;
   ScanOptions scan;
@@ -63,7 +64,7 @@ const char* status_color(core::FindingStatus s) {
 std::string target_label(const core::Target& t) {
   switch (t.kind) {
     case core::TargetKind::container:
-      return fmt::format("container {} ({})", util::printable(t.name), t.id.substr(0, 12));
+      return fmt::format("container {} {}", util::printable(t.name), t.id.substr(0, 12));
     case core::TargetKind::image: return fmt::format("image {}", util::printable(t.name));
     default: return fmt::format("{} {}", core::to_string(t.kind), util::printable(t.name));
   }
@@ -100,6 +101,8 @@ std::string render_table(const host::AuditReport& report, const std::vector<core
   const char* bold = color ? "\033[1m" : "";
   const char* reset = color ? "\033[0m" : "";
   std::size_t hidden = 0;
+  std::size_t width = 10;
+  for (const auto& r : results) width = std::max(width, std::min<std::size_t>(target_label(r.target).size(), 64));
   for (auto& [section, rows] : sections) {
     std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
       return cat_index(a.def) != cat_index(b.def) ? cat_index(a.def) < cat_index(b.def) : a.order < b.order;
@@ -107,15 +110,18 @@ std::string render_table(const host::AuditReport& report, const std::vector<core
     std::string body;
     for (const auto& row : rows) {
       const auto& f = *row.finding;
-      if (f.status == core::FindingStatus::pass && !include_passed) {
+      // Passed, manual and skipped results repeat per container; the table shows them on request.
+      bool quiet_status = f.status == core::FindingStatus::pass || f.status == core::FindingStatus::manual ||
+                          f.status == core::FindingStatus::skipped;
+      if (quiet_status && !include_passed) {
         ++hidden;
         continue;
       }
       std::string id = row.def->cis.empty() ? std::string(row.def->id) : std::string(row.def->cis);
       if (!row.def->cis_1_8.empty()) id += fmt::format(" ({})", row.def->cis_1_8);
-      body += fmt::format("  {}{:<6}{} {:<13} L{} {:<40} {}\n", color ? status_color(f.status) : "",
+      body += fmt::format("  {}{:<6}{} {:<13} L{} {:<{}} {}\n", color ? status_color(f.status) : "",
                           status_label(f.status), color ? reset : "", id, row.def->level,
-                          util::printable(target_label(f.target)).substr(0, 40), row.def->title);
+                          target_label(f.target).substr(0, width), width, row.def->title);
       if (!f.evidence.empty()) body += fmt::format("  {:<6} {}\n", "", util::printable(f.evidence));
     }
     if (body.empty()) continue;
@@ -126,7 +132,7 @@ std::string render_table(const host::AuditReport& report, const std::vector<core
       "\n{}Score: {:.1f}%{} ({} passed, {} failed of automated checks; {} warn, {} manual, {} skipped, {} info)\n",
       bold, score.percent(), reset, score.passed, score.failed, score.warned, score.manual, score.skipped, score.info);
   if (hidden > 0 && !include_passed)
-    out += fmt::format("{} passed checks not shown (--include-passed shows them)\n", hidden);
+    out += fmt::format("{} passed, manual and skipped results not shown (--include-passed shows them)\n", hidden);
   if (!report.offline) {
     out += fmt::format("Engine API requests: {}\n", report.api_requests);
   }
@@ -168,7 +174,10 @@ int run_host(const HostOptions& o) {
       });
     }
   }
+  // The score is the host's, over every check, before the policy narrows what is shown.
   auto score = host::score(report.results);
+  auto outcome = apply_policy_and_warn(report.results, o.policy);
+  if (!outcome) return report_error(outcome.error());
 
   for (const auto& p : report.problems) {
     std::fprintf(stderr, "bulwark: %s: %s\n", p.kind == host::ProblemKind::daemon ? "warning" : "error",
@@ -187,6 +196,18 @@ int run_host(const HostOptions& o) {
     jo.score = report::ScoreSummary{"cis-docker-1.6.0", score.passed,  score.failed, score.warned,
                                     score.manual,       score.skipped, score.info,   score.percent()};
     text = report::write_json(report.results, jo);
+  } else if (o.format == "sarif") {
+    report::SarifOptions so;
+    so.tool_version = BULWARK_VERSION;
+    so.include_passed = o.include_passed;
+    so.category = "bulwark/host";
+    // info findings state facts (kernel version, sprawl counts); SARIF has no result kind
+    // for them that code scanning shows usefully, so they stay in the table and JSON only.
+    auto results = report.results;
+    for (auto& r : results) {
+      std::erase_if(r.findings, [](const core::Finding& f) { return f.status == core::FindingStatus::info; });
+    }
+    text = report::write_sarif(results, so);
   } else {
     text =
         render_table(report, report.results, score, o.include_passed, ::isatty(STDOUT_FILENO) && o.scan.output.empty());
@@ -204,8 +225,7 @@ int run_host(const HostOptions& o) {
   for (const auto& p : report.problems) {
     if (p.kind == host::ProblemKind::daemon) return kExitNetwork;
   }
-  if (o.exit_code != 0 && score.failed > 0) return o.exit_code;
-  return kExitOk;
+  return outcome->failing > 0 ? o.policy.exit_code : kExitOk;
 }
 
 }  // namespace
@@ -223,12 +243,14 @@ void register_host(CLI::App& app, int& exit_code) {
       "Examples:\n"
       "  bulwark host\n"
       "  bulwark host --format json --include-passed -o host.json\n"
+      "  bulwark host --format sarif -o host.sarif\n"
       "  bulwark host --level 1 --exit-code 1\n"
       "  bulwark host --root /mnt/image-of-a-host\n"
       "  bulwark host --docker-host tcp://10.0.0.5:2376 --tlsverify --tlscacert ca.pem --tlscert cert.pem "
       "--tlskey key.pem\n"
       "\n"
-      "Exit codes: 0 done (and no failure, or no --exit-code); N from --exit-code when a check failed;\n"
+      "Exit codes: 0 done (and no failure, or no --exit-code); N from --exit-code when a check failed or\n"
+      "warned (at or above --fail-on);\n"
       "3 a configuration file is malformed (the report is still written); 4 the daemon could not be\n"
       "reached (the checks that need it are skipped, the others run).");
   cmd->add_option("--root", opts->root, "Audit an offline root filesystem instead of this host (files only)");
@@ -239,11 +261,13 @@ void register_host(CLI::App& app, int& exit_code) {
   cmd->add_option("--tlscacert", opts->tlscacert, "CA certificate (PEM) to verify the engine with");
   cmd->add_option("--tlscert", opts->tlscert, "Client certificate (PEM)");
   cmd->add_option("--tlskey", opts->tlskey, "Client key (PEM)");
-  cmd->add_option("-f,--format", opts->format, "Output: table, json")->check(CLI::IsMember({"table", "json"}));
-  cmd->add_flag("--include-passed", opts->include_passed, "Show passed checks too");
+  cmd->add_option("-f,--format", opts->format, "Output: table, json, sarif")
+      ->check(CLI::IsMember({"table", "json", "sarif"}));
+  cmd->add_flag("--include-passed", opts->include_passed,
+                "Show passed checks too (and, in the table, manual and skipped results)");
   cmd->add_option("--level", opts->level, "CIS profile level: 1 (level-1 checks only) or 2 (all; default)")
       ->check(CLI::IsMember({1, 2}));
-  cmd->add_option("--exit-code", opts->exit_code, "Exit with this code when an automated check failed (default 0)");
+  add_policy_options(*cmd, opts->policy);
   cmd->add_flag("--image-files", opts->image_files,
                 "Read every image's files for setuid/setgid binaries (CIS 4.8; exports each image: slower)");
   cmd->add_flag("--stats", opts->stats, "Print the audit's wall time and Engine API request count on stderr");

@@ -127,6 +127,11 @@ AuditReport run_audit(const AuditOptions& options, const core::Context& ctx) {
   DaemonFacts daemon;
   if (!report.offline) load_dockerd_cmdline(daemon);
   load_daemon_json(fs, daemon);
+  for (const char* p :
+       {"/usr/bin/dockerd", "/usr/sbin/dockerd", "/usr/local/bin/dockerd", "/lib/systemd/system/docker.service",
+        "/usr/lib/systemd/system/docker.service", "/etc/systemd/system/docker.service"}) {
+    if (fs.stat(p)) daemon.installed = true;
+  }
   if (daemon.config_error) report.problems.push_back({ProblemKind::input, *daemon.config_error});
 
   // The Engine API (live only).
@@ -178,6 +183,13 @@ AuditReport run_audit(const AuditOptions& options, const core::Context& ctx) {
 
   std::vector<core::ScanResult> image_results;
   std::vector<core::ScanResult> container_results;
+  // Every containerised process on this machine, whatever runtime started it (and whether or
+  // not the Docker daemon answers). With a remote daemon, /proc here says nothing about its containers.
+  std::vector<ProcessPosture> procs;
+  const bool remote = daemon.docker_host.starts_with("tcp://");
+  if (!report.offline && !remote) procs = scan_container_processes();
+  std::map<std::string, std::vector<const ProcessPosture*>> by_container;
+  for (const auto& p : procs) by_container[p.container_id].push_back(&p);
   if (client) {
     // Containers: the running ones, each inspected.
     auto all = client->list_containers(docker::ContainerSet::all);
@@ -196,10 +208,6 @@ AuditReport run_audit(const AuditOptions& options, const core::Context& ctx) {
       check_operations(images, containers_all, daemon_result.target, daemon_result.findings);
 
     const bool local = daemon.docker_host.starts_with("unix://");
-    std::vector<ProcessPosture> procs;
-    if (local) procs = scan_container_processes();
-    std::map<std::string, std::vector<const ProcessPosture*>> by_container;
-    for (const auto& p : procs) by_container[p.container_id].push_back(&p);
 
     ContainerEnv env;
     env.apparmor_enabled = daemon.security_option("apparmor").has_value();
@@ -255,16 +263,6 @@ AuditReport run_audit(const AuditOptions& options, const core::Context& ctx) {
         container_results.push_back(std::move(r));
       }
     }
-    // Containers of other runtimes (containerd, CRI-O, podman) seen only in /proc.
-    for (const auto& [id, list] : by_container) {
-      bool known = std::any_of(inspected.begin(), inspected.end(),
-                               [&](const nlohmann::json& d) { return d.value("Id", std::string()) == id; });
-      if (known) continue;
-      core::ScanResult r;
-      r.target = {core::TargetKind::container, id.substr(0, 12), id};
-      check_processes(list, r.target, r.findings);
-      container_results.push_back(std::move(r));
-    }
 
     // Images: every top-level image.
     if (images.is_array()) {
@@ -301,6 +299,17 @@ AuditReport run_audit(const AuditOptions& options, const core::Context& ctx) {
                                                       "offline root: containers and images need a running daemon"));
       }
     }
+  }
+
+  // Containers of other runtimes (containerd, CRI-O, podman), or of an unreachable daemon, seen only in /proc.
+  for (const auto& [id, list] : by_container) {
+    bool known = std::any_of(inspected.begin(), inspected.end(),
+                             [&](const nlohmann::json& d) { return d.value("Id", std::string()) == id; });
+    if (known) continue;
+    core::ScanResult r;
+    r.target = {core::TargetKind::container, id.substr(0, 12), id};
+    check_processes(list, r.target, r.findings);
+    container_results.push_back(std::move(r));
   }
 
   report.results.push_back(std::move(host_result));

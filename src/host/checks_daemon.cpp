@@ -55,7 +55,7 @@ bool swarm_active(const DaemonFacts& d) {
 
 void check_daemon(const DaemonFacts& d, const core::Target& target, std::vector<core::Finding>& out) {
   Findings f(out);
-  const bool known = d.has_info() || d.config_present || d.cmdline_known;
+  const bool known = d.has_info() || d.config_present || d.cmdline_known || d.installed;
 
   // A boolean setting: pass when it has the wanted value (or the default does).
   auto boolean = [&](const char* id, const char* key, bool want, bool default_value, std::string_view what) {
@@ -74,7 +74,7 @@ void check_daemon(const DaemonFacts& d, const core::Target& target, std::vector<
     for (const auto& c : catalogue()) {
       if (c.section == Section::daemon) {
         f.add(c.id, target, FindingStatus::skipped,
-              "no daemon configuration found (no daemon.json, no dockerd, no API)");
+              "Docker is not installed here (no daemon.json, dockerd, docker.service or API)");
       }
     }
     return;

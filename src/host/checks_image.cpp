@@ -5,6 +5,7 @@
 
 #include "host/catalogue.hpp"
 #include "host/checks.hpp"
+#include "host/daemon_config.hpp"
 #include "util/strings.hpp"
 
 namespace bulwark::host {
@@ -109,12 +110,15 @@ void check_image(const nlohmann::json& inspect, const nlohmann::json& history, c
                     lower.find("yum makecache") != std::string::npos;
       bool install = lower.find("install") != std::string::npos || lower.find("upgrade") != std::string::npos ||
                      lower.find("apk add") != std::string::npos;
-      if (update && !install) lone_updates.push_back(util::printable(created.substr(0, 120)));
-      bool is_base = i + 1 == history.size() || lower.find(" add file:") != std::string::npos;
+      if (update && !install) lone_updates.push_back(util::printable(redact(created.substr(0, 120))));
+      // The base image's root filesystem: the oldest entry, or "ADD file:<hash> in / ".
+      auto trimmed = util::trim(lower);
+      bool is_base =
+          i + 1 == history.size() || (lower.find(" add file:") != std::string::npos && trimmed.ends_with(" in /"));
       auto add_pos = created.find("#(nop) ADD ");
       bool buildkit_add = created.starts_with("ADD ");
       if ((add_pos != std::string::npos || buildkit_add) && !is_base) {
-        adds.push_back(util::printable(created.substr(0, 120)));
+        adds.push_back(util::printable(redact(created.substr(0, 120))));
       }
       for (auto& name : secret_assignments(created)) {
         if (std::find(history_secrets.begin(), history_secrets.end(), name) == history_secrets.end()) {

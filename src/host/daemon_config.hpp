@@ -40,6 +40,7 @@ struct DaemonFacts {
   std::optional<Error> config_error;  // unreadable or malformed daemon.json
   nlohmann::json config = nlohmann::json::object();
 
+  bool installed = false;      // dockerd or docker.service exists (then unset settings mean the defaults)
   bool cmdline_known = false;  // dockerd was found in /proc
   int pid = 0;
   std::string exe;  // /proc/PID/exe target

@@ -349,6 +349,18 @@ TEST(OfflineRoot, WeakRootFailsSections1To3) {
   EXPECT_LT(s.percent(), 50.0);
 }
 
+TEST(OfflineRoot, DefaultsApplyWhenDockerIsInstalledWithoutDaemonJson) {
+  Root r;
+  r.write("/usr/bin/dockerd", "", 0755);
+  auto f = all_findings(audit_root(r));
+  EXPECT_EQ(status_of(f, "BLWK-CIS-2.2"), FindingStatus::fail);   // icc is on by default
+  EXPECT_EQ(status_of(f, "BLWK-CIS-2.4"), FindingStatus::pass);   // iptables on by default
+  EXPECT_EQ(status_of(f, "BLWK-CIS-2.16"), FindingStatus::fail);  // userland proxy on by default
+  Root empty;
+  auto g = all_findings(audit_root(empty));
+  EXPECT_EQ(status_of(g, "BLWK-CIS-2.2"), FindingStatus::skipped);
+}
+
 TEST(OfflineRoot, SymlinksStayInsideTheRoot) {
   Root r;
   build_good_root(r);
@@ -449,6 +461,7 @@ TEST(Image, UserHealthcheckAddSecretsAndLoneUpdate) {
   nlohmann::json history =
       nlohmann::json::array({{{"CreatedBy", "/bin/sh -c #(nop) ADD https://example.com/x.tgz /opt/"}},
                              {{"CreatedBy", "|1 API_KEY=abc /bin/sh -c apt-get update"}},
+                             {{"CreatedBy", "/bin/sh -c #(nop) ADD file:feed in /opt/app.tar "}},
                              {{"CreatedBy", "/bin/sh -c #(nop) ADD file:0123 in / "}}});
   std::vector<core::Finding> f;
   check_image(inspect, history, {}, image_target(inspect), f);
@@ -456,6 +469,9 @@ TEST(Image, UserHealthcheckAddSecretsAndLoneUpdate) {
   EXPECT_EQ(status_of(f, "BLWK-CIS-4.6"), FindingStatus::fail);
   EXPECT_EQ(status_of(f, "BLWK-CIS-4.7"), FindingStatus::fail);
   EXPECT_EQ(status_of(f, "BLWK-CIS-4.9"), FindingStatus::fail);
+  // A local file ADDed below / is the user's ADD, not the base image's root filesystem.
+  EXPECT_NE(finding(f, "BLWK-CIS-4.9")->evidence.find("/opt/app.tar"), std::string::npos);
+  EXPECT_EQ(finding(f, "BLWK-CIS-4.9")->evidence.find("in / "), std::string::npos);
   EXPECT_EQ(status_of(f, "BLWK-CIS-4.8"), FindingStatus::manual);
   auto* secrets = finding(f, "BLWK-CIS-4.10");
   ASSERT_NE(secrets, nullptr);

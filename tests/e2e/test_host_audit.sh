@@ -134,6 +134,13 @@ assert_json "every CIS finding has a cis-docker standard" "$J" \
 assert_json "container targets carry the 64-hex id" "$J" \
   '[.findings[] | select(.target.kind == "container") | .target.id | test("^[0-9a-f]{64}$")] | all'
 assert_grep "stats on stderr" "$ERR" 'Engine API requests'
+SCHEMA_NODE="${BULWARK_SCHEMA_NODE:-$BULWARK_SOURCE_DIR/build/schema-node}"
+if command -v node >/dev/null && [ -d "$SCHEMA_NODE/node_modules" ]; then
+  assert_true "JSON validates against bulwark-v1.schema.json" \
+    env BULWARK_SCHEMA_NODE="$SCHEMA_NODE" node "$BULWARK_SOURCE_DIR/tests/schema/validate.mjs" bulwark "$J"
+else
+  echo "   note: schema packages not installed ($SCHEMA_NODE; tests/schema/setup.sh); schema check not run"
+fi
 
 # The table: grouped by section, with a score line.
 run_bulwark table host
@@ -141,6 +148,11 @@ assert_rc "table" 0
 assert_grep "table: section 5" "$OUT" '^5 Container runtime'
 assert_grep "table: score" "$OUT" '^Score: [0-9.]+%'
 assert_grep "table names a failing container" "$OUT" "container $P-sock"
+
+run_bulwark sarif host --format sarif
+assert_rc "sarif" 0
+assert_json "sarif: a run with host rules and a failing 5.32 result for the socket container" "$OUT" \
+  '.version == "2.1.0" and ([.runs[0].results[] | select(.ruleId == "BLWK-CIS-5.32")] | length >= 1)'
 
 run_bulwark level1 host --level 1 --format json --include-passed
 assert_json "--level 1 drops level-2 checks" "$OUT" '[.findings[] | select(.id == "BLWK-CIS-5.30" or .id == "BLWK-CIS-2.9")] | length == 0'
@@ -153,6 +165,10 @@ run_bulwark unreachable host --docker-host unix:///nonexistent/docker.sock --for
 assert_rc "unreachable daemon" 4
 assert_grep "unreachable: message" "$ERR" 'cannot reach the Docker engine: /nonexistent/docker.sock does not exist'
 assert_json "unreachable: host checks still ran" "$OUT" '[.findings[] | select(.id == "BLWK-CIS-1.1.1")] | length == 1'
+# /proc still shows every containerised process, daemon or not (named by container id).
+SOCK_ID="$(docker inspect -f '{{.Id}}' "$P-sock")"
+assert_json "unreachable: /proc posture of the running containers still reported" "$OUT" \
+  "[.findings[] | select(.target.id == \"$SOCK_ID\" and .id == \"BLWK-PROC-005\") | .status] == [\"fail\"]"
 
 # Permission denied on the socket (an unprivileged user): the same, with the reason.
 cp "$BULWARK" "$W/bulwark-copy" && chmod 755 "$W/bulwark-copy"
