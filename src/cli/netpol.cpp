@@ -90,7 +90,8 @@ void register_netpol(CLI::App& app, int& exit_code) {
   matrix->footer(
       "Reads Pods, workload controllers (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ...),\n"
       "Namespaces and NetworkPolicies; folders are read recursively. Pods of one controller form one workload.\n"
-      "External peers are the address ranges the policies' ipBlocks cut 0.0.0.0/0 into.\n"
+      "External peers are the address ranges the policies' ipBlocks cut 0.0.0.0/0 into; with Ingress or Route\n"
+      "objects, {ingress-controller} reaches the workloads their Services select.\n"
       "An invalid NetworkPolicy stops the analysis (exit 3) with its file and line: leaving it out would\n"
       "report more reachability than the cluster allows.\n"
       "\n"

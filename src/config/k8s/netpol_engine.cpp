@@ -555,6 +555,7 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
     return std::nullopt;
   };
   int object_index = -1;
+  std::vector<const Item*> services, exposures;  // Services; Ingresses and Routes
 
   auto add_workload = [&](const std::string& ns, const std::string& kind, const std::string& name, Labels labels,
                           std::vector<ContainerPort> ports, const core::Location& loc) {
@@ -609,6 +610,10 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
       } else if (kWorkloadKinds.contains(item.kind)) {
         auto t = template_of(item);
         add_workload(ns, item.kind, item.name, labels_of(child(t.metadata, "labels")), ports_of(t.spec), item.location);
+      } else if (item.kind == "Service") {
+        services.push_back(&item);
+      } else if (item.kind == "Ingress" || item.kind == "Route") {
+        exposures.push_back(&item);
       } else if (item.kind == "NetworkPolicy") {
         auto key = std::make_pair(ns, item.name);
         if (auto prev = seen_policies.find(key); prev != seen_policies.end()) {
@@ -672,6 +677,84 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
   m.ingress_blocks = disjoint_blocks(in_ranges);
   m.egress_blocks = disjoint_blocks(out_ranges);
 
+  // Ingress and Route exposure: backend Service -> its ports -> target ports on the selected workloads.
+  try {
+    std::map<int, ConnSet> exposed;
+    auto expose = [&](const std::string& ns, const std::string& svc_name, const YAML::Node& port_ref) {
+      for (const Item* svc : services) {
+        if ((svc->namespace_.empty() ? "default" : svc->namespace_) != ns || svc->name != svc_name) continue;
+        auto sel = labels_of(child(child(svc->node, "spec"), "selector"));
+        if (sel.empty()) continue;
+        auto ports = child(child(svc->node, "spec"), "ports");
+        if (!ports || !ports.IsSequence()) continue;
+        for (const auto& sp : ports) {
+          if (parse_protocol(scalar(child(sp, "protocol"), "TCP")).value_or(Protocol::tcp) != Protocol::tcp) continue;
+          if (present(port_ref)) {
+            auto want = scalar(port_ref);
+            if (want != scalar(child(sp, "port")) && want != scalar(child(sp, "name"))) continue;
+          }
+          auto target = child(sp, "targetPort");
+          for (std::size_t wi = 0; wi < m.workloads.size(); ++wi) {
+            const auto& w = m.workloads[wi];
+            if (w.namespace_ != ns) continue;
+            bool match = std::all_of(sel.begin(), sel.end(), [&](const auto& kv) {
+              auto it = w.labels.find(kv.first);
+              return it != w.labels.end() && it->second == kv.second;
+            });
+            if (!match) continue;
+            int port = 0;
+            if (!present(target)) {
+              port = static_cast<int>(integer(child(sp, "port")).value_or(0));
+            } else if (auto n = integer(target)) {
+              port = static_cast<int>(*n);
+            } else {
+              for (const auto& cp : w.ports)
+                if (cp.name == scalar(target) && cp.protocol == Protocol::tcp) port = cp.port;
+            }
+            if (port > 0) exposed[static_cast<int>(wi)].add(Protocol::tcp, port, port);
+          }
+        }
+      }
+    };
+    for (const Item* e : exposures) {
+      const std::string ns = e->namespace_.empty() ? "default" : e->namespace_;
+      auto spec = child(e->node, "spec");
+      if (e->kind == "Route") {
+        auto port = child(child(spec, "port"), "targetPort");
+        auto to = child(spec, "to");
+        if (scalar(child(to, "kind"), "Service") == "Service") expose(ns, scalar(child(to, "name")), port);
+        auto alt = child(spec, "alternateBackends");
+        if (alt && alt.IsSequence())
+          for (const auto& b : alt)
+            if (scalar(child(b, "kind"), "Service") == "Service") expose(ns, scalar(child(b, "name")), port);
+        continue;
+      }
+      auto backend = [&](const YAML::Node& b) {
+        if (!present(b)) return;
+        auto svc = child(b, "service");
+        if (present(svc)) {
+          auto port = child(svc, "port");
+          auto ref = present(child(port, "number")) ? child(port, "number") : child(port, "name");
+          expose(ns, scalar(child(svc, "name")), ref);
+        } else if (present(child(b, "serviceName"))) {  // extensions/v1beta1
+          expose(ns, scalar(child(b, "serviceName")), child(b, "servicePort"));
+        }
+      };
+      backend(child(spec, "defaultBackend"));
+      backend(child(spec, "backend"));
+      auto rules = child(spec, "rules");
+      if (rules && rules.IsSequence())
+        for (const auto& r : rules) {
+          auto paths = child(child(r, "http"), "paths");
+          if (paths && paths.IsSequence())
+            for (const auto& pth : paths) backend(child(pth, "backend"));
+        }
+    }
+    for (auto& [wi, conns] : exposed) m.ingress_exposed.emplace_back(wi, std::move(conns));
+  } catch (const YAML::Exception& e) {
+    diags.add({core::DiagnosticLevel::error, "netpol-ingress", "", 0, 0, {}, e.what()});
+  }
+
   // Equivalence classes: same namespace, labels and container ports behave identically.
   std::map<std::string, int> classes;
   for (std::size_t i = 0; i < m.workloads.size(); ++i) {
@@ -718,6 +801,16 @@ bool Evaluator::peer_matches(const Policy& policy, const Peer& peer, const Endpo
                        [&](const IpRange& r) { return other.range.lo >= r.lo && other.range.hi <= r.hi; });
   }
   if (other.is_ip()) return false;
+  if (other.is_ingress_controller()) {
+    static const Labels no_labels;
+    static const Labels ns_labels{{"kubernetes.io/metadata.name", std::string(kIngressControllerNamespace)}};
+    if (peer.namespace_selector) {
+      if (!peer.namespace_selector->matches(ns_labels)) return false;
+    } else if (policy.namespace_ != kIngressControllerNamespace) {
+      return false;
+    }
+    return !peer.pod_selector || peer.pod_selector->matches(no_labels);
+  }
   const auto& w = model_.workloads[static_cast<std::size_t>(other.workload)];
   if (peer.namespace_selector) {
     auto it = model_.namespaces.find(w.namespace_);
@@ -785,7 +878,7 @@ ConnSet Evaluator::ingress_allowed(const Endpoint& src, int dst) const {
 
 ConnSet Evaluator::allowed(const Endpoint& src, const Endpoint& dst) const {
   if (src.is_ip() && dst.is_ip()) return ConnSet{};
-  ConnSet out = src.is_ip() ? ConnSet::all() : egress_allowed(src.workload, dst);
+  ConnSet out = src.is_ip() || src.is_ingress_controller() ? ConnSet::all() : egress_allowed(src.workload, dst);
   if (out.empty()) return out;
   if (!dst.is_ip()) out = out.intersect(ingress_allowed(src, dst.workload));
   return out;
@@ -851,6 +944,15 @@ std::vector<Connection> connectivity(const Model& model, const MatrixOptions& op
     }
   }
   (void)nin;
+  for (const auto& [wi, ports] : model.ingress_exposed) {
+    Endpoint d{wi, {}};
+    if (!in_focus(d) && !options.focus_workloads.empty() &&
+        std::find(options.focus_workloads.begin(), options.focus_workloads.end(),
+                  std::string(kIngressControllerName)) == options.focus_workloads.end())
+      continue;
+    auto conns = ports.intersect(ev.allowed({kIngressController, {}}, d));
+    if (!conns.empty()) out.push_back({std::string(kIngressControllerName), name_of(d), conns});
+  }
   std::sort(out.begin(), out.end(),
             [](const Connection& a, const Connection& b) { return std::tie(a.src, a.dst) < std::tie(b.src, b.dst); });
   return out;

@@ -175,7 +175,15 @@ struct Model {
   std::vector<IpRange> ingress_blocks;  // disjoint external ranges as sources
   std::vector<IpRange> egress_blocks;   // disjoint external ranges as destinations
   std::vector<int> class_rep;           // class index -> a workload index
+  // Workloads exposed through a k8s Ingress or an OpenShift Route (via their Services), with the TCP
+  // ports the ingress controller would connect to.
+  std::vector<std::pair<int, ConnSet>> ingress_exposed;
 };
+
+// The ingress controller as a peer, as netpol-analyzer models it: a pod with no labels in its own namespace.
+constexpr int kIngressController = -2;
+constexpr std::string_view kIngressControllerNamespace = "ingress-controller-ns";
+constexpr std::string_view kIngressControllerName = "{ingress-controller}";
 
 enum class BuildMode {
   strict,   // the first invalid policy fails the build (netpol-analyzer treats them as fatal)
@@ -189,9 +197,10 @@ enum class BuildMode {
 
 // Connections allowed between two endpoints. An endpoint is a workload index or an external range.
 struct Endpoint {
-  int workload = -1;  // >= 0: a workload
-  IpRange range;      // otherwise an external range (an element of the model's blocks)
-  [[nodiscard]] bool is_ip() const noexcept { return workload < 0; }
+  int workload = -1;  // >= 0: a workload; kIngressController: the ingress controller
+  IpRange range;      // -1: an external range (an element of the model's blocks)
+  [[nodiscard]] bool is_ip() const noexcept { return workload == -1; }
+  [[nodiscard]] bool is_ingress_controller() const noexcept { return workload == kIngressController; }
 };
 
 class Evaluator {
