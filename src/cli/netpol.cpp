@@ -84,13 +84,16 @@ int run_matrix(const NetpolOptions& o) {
 
 void register_netpol(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("netpol", "NetworkPolicy reachability between workloads");
+  cmd->footer("Subcommands: matrix. Run `bulwark netpol matrix --help` for formats and examples.");
   cmd->require_subcommand(1);
   auto opts = std::make_shared<NetpolOptions>();
   auto* matrix = cmd->add_subcommand("matrix", "List the allowed connections between workloads and external ranges");
   matrix->footer(
       "Reads Pods, workload controllers (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, ...),\n"
-      "Namespaces and NetworkPolicies; folders are read recursively. Pods of one controller form one workload.\n"
-      "External peers are the address ranges the policies' ipBlocks cut 0.0.0.0/0 into.\n"
+      "Namespaces, NetworkPolicies, AdminNetworkPolicies and the BaselineAdminNetworkPolicy; folders are read\n"
+      "recursively. Pods of one controller form one workload.\n"
+      "External peers are the address ranges the policies' ipBlocks cut 0.0.0.0/0 into; with Ingress or Route\n"
+      "objects, {ingress-controller} reaches the workloads their Services select.\n"
       "An invalid NetworkPolicy stops the analysis (exit 3) with its file and line: leaving it out would\n"
       "report more reachability than the cluster allows.\n"
       "\n"

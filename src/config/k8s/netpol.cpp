@@ -62,14 +62,18 @@ std::vector<core::Finding> analyze_netpol(const std::vector<Object>& objects, co
     const int wi = static_cast<int>(i);
     const bool in = ev.ingress_isolated(wi), eg = ev.egress_isolated(wi);
     if (!in && !eg) {
-      out.push_back(make_finding(
-          unselected, target_for(w.object, w.location), w.location,
-          fmt::format("{}: no NetworkPolicy in namespace {} selects labels {{{}}}; all ingress and egress is allowed",
-                      w.display(), w.namespace_, [&] {
-                        std::string s;
-                        for (const auto& [k, v] : w.labels) s += (s.empty() ? "" : ", ") + k + ": " + v;
-                        return s;
-                      }())));
+      out.push_back(
+          make_finding(unselected, target_for(w.object, w.location), w.location,
+                       fmt::format(
+                           "{}: no NetworkPolicy in namespace {} selects labels {{{}}}; {}", w.display(), w.namespace_,
+                           [&] {
+                             std::string s;
+                             for (const auto& [k, v] : w.labels) s += (s.empty() ? "" : ", ") + k + ": " + v;
+                             return s;
+                           }(),
+                           m.admin_policies.empty() && !m.baseline
+                               ? "all ingress and egress is allowed"
+                               : "only cluster-wide (Baseline)AdminNetworkPolicies restrict its traffic")));
     }
     if (eg) {
       bool ok = false;

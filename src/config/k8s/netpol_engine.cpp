@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 #include <tuple>
@@ -179,7 +180,13 @@ Result<std::optional<IpRange>> parse_cidr(std::string_view cidr, const core::Loc
   auto [p, ec] = std::from_chars(bits_s.data(), bits_s.data() + bits_s.size(), bits);
   if (ec != std::errc{} || p != bits_s.data() + bits_s.size() || bits_s.empty()) return bad();
   if (addr.find(':') != std::string_view::npos) {
-    if (bits > 128) return bad();
+    // IPv6 is not modelled, but it must be well-formed: hex groups, colons, at most one "::".
+    bool ok = bits <= 128 && std::all_of(addr.begin(), addr.end(), [](char c) {
+                return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+              });
+    auto dbl = addr.find("::");
+    if (dbl != std::string_view::npos && addr.find("::", dbl + 1) != std::string_view::npos) ok = false;
+    if (!ok) return bad();
     return std::optional<IpRange>{};
   }
   auto ip = parse_ipv4(addr);
@@ -367,6 +374,136 @@ Result<Policy> parse_policy(const Item& item) {
   return pol;
 }
 
+// ---- admin network policies ----
+
+// Exactly one of the keys set; returns its name, "" when none, or "!" when several.
+std::string one_of(const YAML::Node& n, std::initializer_list<const char*> keys) {
+  std::string found;
+  for (const char* k : keys)
+    if (present(child(n, k))) {
+      if (!found.empty()) return "!";
+      found = k;
+    }
+  return found;
+}
+
+Result<AdminPolicy> parse_admin_policy(const Item& item, bool baseline) {
+  AdminPolicy p;
+  p.name = item.name;
+  p.location = item.location;
+  auto spec = child(item.node, "spec");
+  if (!baseline) {
+    auto pr = integer(child(spec, "priority"));
+    if (!pr || *pr < 0 || *pr > 1000)
+      return std::unexpected(
+          invalid(item.location, fmt::format("Invalid Priority Value: {} in Admin Network Policy: \"{}\"; "
+                                             "Priority value must be between 0-1000",
+                                             scalar(child(spec, "priority")), item.name)));
+    p.priority = static_cast<int>(*pr);
+  }
+  auto subject = child(spec, "subject");
+  auto which = one_of(subject, {"namespaces", "pods"});
+  if (which.empty() || which == "!")
+    return std::unexpected(invalid(location_of(subject, item.location), "exactly one field must be set in a subject"));
+  if (which == "namespaces") {
+    auto sel = parse_selector(child(subject, "namespaces"), item.location);
+    if (!sel) return std::unexpected(sel.error());
+    p.subject_namespaces = std::move(*sel);
+  } else {
+    p.subject_pods = true;
+    auto pods = child(subject, "pods");
+    auto ns = parse_selector(child(pods, "namespaceSelector"), item.location);
+    if (!ns) return std::unexpected(ns.error());
+    auto ps = parse_selector(child(pods, "podSelector"), item.location);
+    if (!ps) return std::unexpected(ps.error());
+    p.subject_namespaces = std::move(*ns);
+    p.subject_pod_selector = std::move(*ps);
+  }
+  for (bool ingress : {true, false}) {
+    auto rules = child(spec, ingress ? "ingress" : "egress");
+    if (!rules || !rules.IsSequence()) continue;
+    for (const auto& r : rules) {
+      auto rloc = location_of(r, item.location);
+      AdminRule rule;
+      auto action = scalar(child(r, "action"));
+      if (action == "Allow")
+        rule.action = AdminAction::allow;
+      else if (action == "Deny")
+        rule.action = AdminAction::deny;
+      else if (action == "Pass" && !baseline)
+        rule.action = AdminAction::pass;
+      else
+        return std::unexpected(invalid(rloc, fmt::format("unrecognized action \"{}\"", action)));
+      auto peers = child(r, ingress ? "from" : "to");
+      if (!peers || !peers.IsSequence() || peers.size() == 0)
+        return std::unexpected(invalid(
+            rloc, fmt::format("{} field must be defined and contain at least one item", ingress ? "from" : "to")));
+      for (const auto& pn : peers) {
+        AdminPeer peer;
+        auto kind = one_of(pn, {"namespaces", "pods", "networks", "nodes"});
+        if (kind.empty() || kind == "!" || (ingress && (kind == "networks" || kind == "nodes")))
+          return std::unexpected(
+              invalid(location_of(pn, item.location), "exactly one field must be set in a rule peer"));
+        if (kind == "namespaces") {
+          auto sel = parse_selector(child(pn, "namespaces"), item.location);
+          if (!sel) return std::unexpected(sel.error());
+          peer.namespace_selector = std::move(*sel);
+        } else if (kind == "pods") {
+          peer.type = AdminPeer::Type::pods;
+          auto ns = parse_selector(child(child(pn, "pods"), "namespaceSelector"), item.location);
+          if (!ns) return std::unexpected(ns.error());
+          auto ps = parse_selector(child(child(pn, "pods"), "podSelector"), item.location);
+          if (!ps) return std::unexpected(ps.error());
+          peer.namespace_selector = std::move(*ns);
+          peer.pod_selector = std::move(*ps);
+        } else if (kind == "networks") {
+          peer.type = AdminPeer::Type::networks;
+          auto nets = child(pn, "networks");
+          if (nets && nets.IsSequence())
+            for (const auto& c : nets) {
+              auto r2 = parse_cidr(scalar(c), location_of(c, item.location));
+              if (!r2) return std::unexpected(r2.error());
+              if (*r2) peer.ranges.push_back(**r2);
+            }
+        } else {
+          peer.type = AdminPeer::Type::nodes;
+        }
+        rule.peers.push_back(std::move(peer));
+      }
+      auto ports = child(r, "ports");
+      if (ports && ports.IsSequence() && ports.size() > 0) {
+        rule.any_port = false;
+        for (const auto& pt : ports) {
+          auto ploc = location_of(pt, item.location);
+          auto kind = one_of(pt, {"portNumber", "portRange", "namedPort"});
+          if (kind.empty() || kind == "!")
+            return std::unexpected(invalid(ploc, "exactly one field must be set in an AdminNetworkPolicyPort"));
+          AdminPort ap;
+          if (kind == "namedPort") {
+            ap.named = scalar(child(pt, "namedPort"));
+          } else {
+            auto body = child(pt, kind.c_str());
+            auto proto = parse_protocol(scalar(child(body, "protocol"), "TCP"));
+            if (!proto) return std::unexpected(invalid(ploc, "invalid protocol"));
+            ap.protocol = *proto;
+            if (kind == "portNumber") {
+              ap.start = ap.end = static_cast<int>(integer(child(body, "port")).value_or(0));
+            } else {
+              ap.start = static_cast<int>(integer(child(body, "start")).value_or(0));
+              ap.end = static_cast<int>(integer(child(body, "end")).value_or(0));
+            }
+            if (ap.start < kMinPort || ap.end > kMaxPort || ap.end < ap.start)
+              return std::unexpected(invalid(ploc, fmt::format("port range {}-{} is not legal", ap.start, ap.end)));
+          }
+          rule.ports.push_back(std::move(ap));
+        }
+      }
+      (ingress ? p.ingress : p.egress).push_back(std::move(rule));
+    }
+  }
+  return p;
+}
+
 // ---- workloads ----
 
 const std::set<std::string, std::less<>> kWorkloadKinds{
@@ -456,6 +593,21 @@ PortSet PortSet::intersect(const PortSet& other) const {
   return out;
 }
 
+PortSet PortSet::subtract(const PortSet& other) const {
+  PortSet out;
+  for (const auto& a : ranges_) {
+    int lo = a.first;
+    for (const auto& b : other.ranges_) {
+      if (b.second < lo || b.first > a.second) continue;
+      if (b.first > lo) out.ranges_.emplace_back(lo, b.first - 1);
+      lo = std::max(lo, b.second + 1);
+      if (lo > a.second) break;
+    }
+    if (lo <= a.second) out.ranges_.emplace_back(lo, a.second);
+  }
+  return out;
+}
+
 bool PortSet::is_all() const noexcept {
   return ranges_.size() == 1 && ranges_[0].first == kMinPort && ranges_[0].second == kMaxPort;
 }
@@ -481,6 +633,12 @@ void ConnSet::add(const ConnSet& o) {
 ConnSet ConnSet::intersect(const ConnSet& o) const {
   ConnSet out;
   for (std::size_t i = 0; i < ports.size(); ++i) out.ports[i] = ports[i].intersect(o.ports[i]);
+  return out;
+}
+
+ConnSet ConnSet::subtract(const ConnSet& o) const {
+  ConnSet out;
+  for (std::size_t i = 0; i < ports.size(); ++i) out.ports[i] = ports[i].subtract(o.ports[i]);
   return out;
 }
 
@@ -555,6 +713,7 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
     return std::nullopt;
   };
   int object_index = -1;
+  std::vector<const Item*> services, exposures;  // Services; Ingresses and Routes
 
   auto add_workload = [&](const std::string& ns, const std::string& kind, const std::string& name, Labels labels,
                           std::vector<ContainerPort> ports, const core::Location& loc) {
@@ -609,6 +768,42 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
       } else if (kWorkloadKinds.contains(item.kind)) {
         auto t = template_of(item);
         add_workload(ns, item.kind, item.name, labels_of(child(t.metadata, "labels")), ports_of(t.spec), item.location);
+      } else if (item.kind == "AdminNetworkPolicy" || item.kind == "BaselineAdminNetworkPolicy") {
+        const bool baseline = item.kind == "BaselineAdminNetworkPolicy";
+        std::optional<Error> problem;
+        if (baseline && m.baseline)
+          problem = invalid(item.location,
+                            "only one baseline admin network policy may be provided in input resources; "
+                            "one already exists");
+        else if (baseline && item.name != "default")
+          problem = invalid(item.location,
+                            "only one baseline admin network policy with metadata.name=default can be "
+                            "created in the cluster");
+        else if (!baseline && std::any_of(m.admin_policies.begin(), m.admin_policies.end(),
+                                          [&](const AdminPolicy& a) { return a.name == item.name; }))
+          problem = invalid(item.location, fmt::format("an AdminNetworkPolicy \"{}\" is already exists", item.name));
+        if (!problem) {
+          auto ap = parse_admin_policy(item, baseline);
+          if (!ap) {
+            problem = ap.error();
+          } else if (!baseline && std::any_of(m.admin_policies.begin(), m.admin_policies.end(),
+                                              [&](const AdminPolicy& a) { return a.priority == ap->priority; })) {
+            problem = invalid(item.location, fmt::format("AdminNetworkPolicy \"{}\": Two policies are considered to be "
+                                                         "conflicting if they are assigned the same priority ({})",
+                                                         item.name, ap->priority));
+          } else if (baseline) {
+            m.baseline = std::move(*ap);
+          } else {
+            m.admin_policies.push_back(std::move(*ap));
+          }
+        }
+        if (problem) {
+          if (auto e = reject(*problem, item)) return std::unexpected(*e);
+        }
+      } else if (item.kind == "Service") {
+        services.push_back(&item);
+      } else if (item.kind == "Ingress" || item.kind == "Route") {
+        exposures.push_back(&item);
       } else if (item.kind == "NetworkPolicy") {
         auto key = std::make_pair(ns, item.name);
         if (auto prev = seen_policies.find(key); prev != seen_policies.end()) {
@@ -661,6 +856,34 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
     }
   }
 
+  // The same gap through AdminNetworkPolicy or BaselineAdminNetworkPolicy pod selectors.
+  for (const auto& [wi, vs] : variants) {
+    const auto& w = m.workloads[static_cast<std::size_t>(wi)];
+    auto splits = [&](const Selector& sel) {
+      bool first = sel.matches(vs.front());
+      return std::any_of(vs.begin(), vs.end(), [&](const Labels& l) { return sel.matches(l) != first; });
+    };
+    std::vector<const AdminPolicy*> aps;
+    for (const auto& a : m.admin_policies) aps.push_back(&a);
+    if (m.baseline) aps.push_back(&*m.baseline);
+    for (const auto* a : aps) {
+      bool hit = a->subject_pods && splits(a->subject_pod_selector);
+      for (const auto* rules : {&a->ingress, &a->egress})
+        for (const auto& r : *rules)
+          for (const auto& peer : r.peers)
+            if (peer.type == AdminPeer::Type::pods && splits(peer.pod_selector)) hit = true;
+      if (!hit) continue;
+      auto e = invalid(
+          w.location, fmt::format("Found Pods of the same owner workload `{}/{}` and with differences in their labels, "
+                                  "while a network policy contains selectors impacted by this gap (policy {})",
+                                  w.namespace_, w.name, a->name));
+      if (mode == BuildMode::strict) return std::unexpected(e);
+      diags.add({core::DiagnosticLevel::warning, "workload-label-gap", w.location.path, w.location.line,
+                 w.location.column, w.display(), e.message});
+      break;
+    }
+  }
+
   // External ranges referenced by rules.
   std::vector<IpRange> in_ranges, out_ranges;
   for (const auto& p : m.policies) {
@@ -669,8 +892,96 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
     for (const auto& r : p.egress)
       for (const auto& peer : r.peers) out_ranges.insert(out_ranges.end(), peer.ranges.begin(), peer.ranges.end());
   }
+  std::sort(m.admin_policies.begin(), m.admin_policies.end(),
+            [](const AdminPolicy& a, const AdminPolicy& b) { return a.priority < b.priority; });
+  for (const auto* ap : [&] {
+         std::vector<const AdminPolicy*> v;
+         for (const auto& a : m.admin_policies) v.push_back(&a);
+         if (m.baseline) v.push_back(&*m.baseline);
+         return v;
+       }())
+    for (const auto& r : ap->egress)
+      for (const auto& peer : r.peers) out_ranges.insert(out_ranges.end(), peer.ranges.begin(), peer.ranges.end());
   m.ingress_blocks = disjoint_blocks(in_ranges);
   m.egress_blocks = disjoint_blocks(out_ranges);
+
+  // Ingress and Route exposure: backend Service -> its ports -> target ports on the selected workloads.
+  try {
+    std::map<int, ConnSet> exposed;
+    auto expose = [&](const std::string& ns, const std::string& svc_name, const YAML::Node& port_ref) {
+      for (const Item* svc : services) {
+        if ((svc->namespace_.empty() ? "default" : svc->namespace_) != ns || svc->name != svc_name) continue;
+        auto sel = labels_of(child(child(svc->node, "spec"), "selector"));
+        if (sel.empty()) continue;
+        auto ports = child(child(svc->node, "spec"), "ports");
+        if (!ports || !ports.IsSequence()) continue;
+        for (const auto& sp : ports) {
+          if (parse_protocol(scalar(child(sp, "protocol"), "TCP")).value_or(Protocol::tcp) != Protocol::tcp) continue;
+          if (present(port_ref)) {
+            auto want = scalar(port_ref);
+            if (want != scalar(child(sp, "port")) && want != scalar(child(sp, "name"))) continue;
+          }
+          auto target = child(sp, "targetPort");
+          for (std::size_t wi = 0; wi < m.workloads.size(); ++wi) {
+            const auto& w = m.workloads[wi];
+            if (w.namespace_ != ns) continue;
+            bool match = std::all_of(sel.begin(), sel.end(), [&](const auto& kv) {
+              auto it = w.labels.find(kv.first);
+              return it != w.labels.end() && it->second == kv.second;
+            });
+            if (!match) continue;
+            int port = 0;
+            if (!present(target)) {
+              port = static_cast<int>(integer(child(sp, "port")).value_or(0));
+            } else if (auto n = integer(target)) {
+              port = static_cast<int>(*n);
+            } else {
+              for (const auto& cp : w.ports)
+                if (cp.name == scalar(target) && cp.protocol == Protocol::tcp) port = cp.port;
+            }
+            if (port > 0) exposed[static_cast<int>(wi)].add(Protocol::tcp, port, port);
+          }
+        }
+      }
+    };
+    for (const Item* e : exposures) {
+      const std::string ns = e->namespace_.empty() ? "default" : e->namespace_;
+      auto spec = child(e->node, "spec");
+      if (e->kind == "Route") {
+        auto port = child(child(spec, "port"), "targetPort");
+        auto to = child(spec, "to");
+        if (scalar(child(to, "kind"), "Service") == "Service") expose(ns, scalar(child(to, "name")), port);
+        auto alt = child(spec, "alternateBackends");
+        if (alt && alt.IsSequence())
+          for (const auto& b : alt)
+            if (scalar(child(b, "kind"), "Service") == "Service") expose(ns, scalar(child(b, "name")), port);
+        continue;
+      }
+      auto backend = [&](const YAML::Node& b) {
+        if (!present(b)) return;
+        auto svc = child(b, "service");
+        if (present(svc)) {
+          auto port = child(svc, "port");
+          auto ref = present(child(port, "number")) ? child(port, "number") : child(port, "name");
+          expose(ns, scalar(child(svc, "name")), ref);
+        } else if (present(child(b, "serviceName"))) {  // extensions/v1beta1
+          expose(ns, scalar(child(b, "serviceName")), child(b, "servicePort"));
+        }
+      };
+      backend(child(spec, "defaultBackend"));
+      backend(child(spec, "backend"));
+      auto rules = child(spec, "rules");
+      if (rules && rules.IsSequence())
+        for (const auto& r : rules) {
+          auto paths = child(child(r, "http"), "paths");
+          if (paths && paths.IsSequence())
+            for (const auto& pth : paths) backend(child(pth, "backend"));
+        }
+    }
+    for (auto& [wi, conns] : exposed) m.ingress_exposed.emplace_back(wi, std::move(conns));
+  } catch (const YAML::Exception& e) {
+    diags.add({core::DiagnosticLevel::error, "netpol-ingress", "", 0, 0, {}, e.what()});
+  }
 
   // Equivalence classes: same namespace, labels and container ports behave identically.
   std::map<std::string, int> classes;
@@ -718,6 +1029,16 @@ bool Evaluator::peer_matches(const Policy& policy, const Peer& peer, const Endpo
                        [&](const IpRange& r) { return other.range.lo >= r.lo && other.range.hi <= r.hi; });
   }
   if (other.is_ip()) return false;
+  if (other.is_ingress_controller()) {
+    static const Labels no_labels;
+    static const Labels ns_labels{{"kubernetes.io/metadata.name", std::string(kIngressControllerNamespace)}};
+    if (peer.namespace_selector) {
+      if (!peer.namespace_selector->matches(ns_labels)) return false;
+    } else if (policy.namespace_ != kIngressControllerNamespace) {
+      return false;
+    }
+    return !peer.pod_selector || peer.pod_selector->matches(no_labels);
+  }
   const auto& w = model_.workloads[static_cast<std::size_t>(other.workload)];
   if (peer.namespace_selector) {
     auto it = model_.namespaces.find(w.namespace_);
@@ -750,8 +1071,103 @@ ConnSet Evaluator::rule_ports(const Rule& rule, const Endpoint& dst) const {
   return out;
 }
 
+std::pair<const Labels*, const Labels*> Evaluator::labels_of(const Endpoint& e) const {
+  static const Labels no_labels;
+  static const Labels controller_ns{{"kubernetes.io/metadata.name", std::string(kIngressControllerNamespace)}};
+  if (e.is_ingress_controller()) return {&controller_ns, &no_labels};
+  const auto& w = model_.workloads[static_cast<std::size_t>(e.workload)];
+  auto it = model_.namespaces.find(w.namespace_);
+  return {it == model_.namespaces.end() ? &no_labels : &it->second, &w.labels};
+}
+
+bool Evaluator::admin_selects(const AdminPolicy& p, const Endpoint& e) const {
+  if (e.is_ip()) return false;
+  auto [ns, pod] = labels_of(e);
+  if (!p.subject_namespaces.matches(*ns)) return false;
+  return !p.subject_pods || p.subject_pod_selector.matches(*pod);
+}
+
+bool Evaluator::admin_peer_matches(const AdminPeer& peer, const Endpoint& other) const {
+  if (peer.type == AdminPeer::Type::nodes) return false;
+  if (peer.type == AdminPeer::Type::networks) {
+    if (!other.is_ip()) return false;
+    return std::any_of(peer.ranges.begin(), peer.ranges.end(),
+                       [&](const IpRange& r) { return other.range.lo >= r.lo && other.range.hi <= r.hi; });
+  }
+  if (other.is_ip()) return false;
+  auto [ns, pod] = labels_of(other);
+  if (!peer.namespace_selector.matches(*ns)) return false;
+  return peer.type == AdminPeer::Type::namespaces || peer.pod_selector.matches(*pod);
+}
+
+ConnSet Evaluator::admin_rule_ports(const AdminRule& rule, const Endpoint& dst) const {
+  if (rule.any_port) return ConnSet::all();
+  ConnSet out;
+  for (const auto& p : rule.ports) {
+    if (p.named.empty()) {
+      out.add(p.protocol, p.start, p.end);
+    } else if (dst.workload >= 0) {
+      for (const auto& cp : model_.workloads[static_cast<std::size_t>(dst.workload)].ports)
+        if (cp.name == p.named) {
+          out.add(cp.protocol, cp.port, cp.port);
+          break;
+        }
+    }
+  }
+  return out;
+}
+
+// AdminNetworkPolicies by priority (Allow, Deny, Pass), then NetworkPolicies for what is passed or left
+// (when they isolate the pod), else the BaselineAdminNetworkPolicy, else allowed.
+ConnSet Evaluator::admin_layers(bool ingress, const Endpoint& subject, const Endpoint& peer, const ConnSet& np,
+                                bool np_isolated) const {
+  const Endpoint& dst = ingress ? subject : peer;
+  ConnSet remaining = ConnSet::all(), allowed, passed;
+  for (const auto& ap : model_.admin_policies) {
+    if (!admin_selects(ap, subject)) continue;
+    for (const auto& rule : ingress ? ap.ingress : ap.egress) {
+      if (!std::any_of(rule.peers.begin(), rule.peers.end(),
+                       [&](const AdminPeer& p) { return admin_peer_matches(p, peer); }))
+        continue;
+      auto part = admin_rule_ports(rule, dst).intersect(remaining);
+      if (rule.action == AdminAction::allow) allowed.add(part);
+      if (rule.action == AdminAction::pass) passed.add(part);
+      remaining = remaining.subtract(part);
+    }
+  }
+  ConnSet rest = remaining;
+  rest.add(passed);
+  if (np_isolated) {
+    allowed.add(np.intersect(rest));
+    return allowed;
+  }
+  if (model_.baseline && admin_selects(*model_.baseline, subject)) {
+    for (const auto& rule : ingress ? model_.baseline->ingress : model_.baseline->egress) {
+      if (!std::any_of(rule.peers.begin(), rule.peers.end(),
+                       [&](const AdminPeer& p) { return admin_peer_matches(p, peer); }))
+        continue;
+      auto part = admin_rule_ports(rule, dst).intersect(rest);
+      if (rule.action == AdminAction::allow) allowed.add(part);
+      rest = rest.subtract(part);
+    }
+  }
+  allowed.add(rest);
+  return allowed;
+}
+
 ConnSet Evaluator::egress_allowed(int src, const Endpoint& dst) const {
   const auto& pols = egress_policies_[static_cast<std::size_t>(model_.workloads[static_cast<std::size_t>(src)].cls)];
+  if (!model_.admin_policies.empty() || model_.baseline) {
+    ConnSet np;
+    for (int pi : pols) {
+      const auto& pol = model_.policies[static_cast<std::size_t>(pi)];
+      for (const auto& rule : pol.egress)
+        if (rule.any_peer || std::any_of(rule.peers.begin(), rule.peers.end(),
+                                         [&](const Peer& peer) { return peer_matches(pol, peer, dst); }))
+          np.add(rule_ports(rule, dst));
+    }
+    return admin_layers(false, Endpoint{src, {}}, dst, np, !pols.empty());
+  }
   if (pols.empty()) return ConnSet::all();
   ConnSet out;
   for (int pi : pols) {
@@ -768,9 +1184,20 @@ ConnSet Evaluator::egress_allowed(int src, const Endpoint& dst) const {
 
 ConnSet Evaluator::ingress_allowed(const Endpoint& src, int dst) const {
   const auto& pols = ingress_policies_[static_cast<std::size_t>(model_.workloads[static_cast<std::size_t>(dst)].cls)];
+  Endpoint dst_ep{dst, {}};
+  if (!model_.admin_policies.empty() || model_.baseline) {
+    ConnSet np;
+    for (int pi : pols) {
+      const auto& pol = model_.policies[static_cast<std::size_t>(pi)];
+      for (const auto& rule : pol.ingress)
+        if (rule.any_peer || std::any_of(rule.peers.begin(), rule.peers.end(),
+                                         [&](const Peer& peer) { return peer_matches(pol, peer, src); }))
+          np.add(rule_ports(rule, dst_ep));
+    }
+    return admin_layers(true, dst_ep, src, np, !pols.empty());
+  }
   if (pols.empty()) return ConnSet::all();
   ConnSet out;
-  Endpoint dst_ep{dst, {}};
   for (int pi : pols) {
     const auto& pol = model_.policies[static_cast<std::size_t>(pi)];
     for (const auto& rule : pol.ingress) {
@@ -785,7 +1212,7 @@ ConnSet Evaluator::ingress_allowed(const Endpoint& src, int dst) const {
 
 ConnSet Evaluator::allowed(const Endpoint& src, const Endpoint& dst) const {
   if (src.is_ip() && dst.is_ip()) return ConnSet{};
-  ConnSet out = src.is_ip() ? ConnSet::all() : egress_allowed(src.workload, dst);
+  ConnSet out = src.is_ip() || src.is_ingress_controller() ? ConnSet::all() : egress_allowed(src.workload, dst);
   if (out.empty()) return out;
   if (!dst.is_ip()) out = out.intersect(ingress_allowed(src, dst.workload));
   return out;
@@ -851,6 +1278,15 @@ std::vector<Connection> connectivity(const Model& model, const MatrixOptions& op
     }
   }
   (void)nin;
+  for (const auto& [wi, ports] : model.ingress_exposed) {
+    Endpoint d{wi, {}};
+    if (!in_focus(d) && !options.focus_workloads.empty() &&
+        std::find(options.focus_workloads.begin(), options.focus_workloads.end(),
+                  std::string(kIngressControllerName)) == options.focus_workloads.end())
+      continue;
+    auto conns = ports.intersect(ev.allowed({kIngressController, {}}, d));
+    if (!conns.empty()) out.push_back({std::string(kIngressControllerName), name_of(d), conns});
+  }
   std::sort(out.begin(), out.end(),
             [](const Connection& a, const Connection& b) { return std::tie(a.src, a.dst) < std::tie(b.src, b.dst); });
   return out;

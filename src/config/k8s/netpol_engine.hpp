@@ -58,6 +58,7 @@ class PortSet {
   void add(int lo, int hi);
   void add(const PortSet& other);
   [[nodiscard]] PortSet intersect(const PortSet& other) const;
+  [[nodiscard]] PortSet subtract(const PortSet& other) const;
   [[nodiscard]] bool empty() const noexcept { return ranges_.empty(); }
   [[nodiscard]] bool is_all() const noexcept;
   [[nodiscard]] bool contains(int port) const noexcept;
@@ -76,6 +77,7 @@ struct ConnSet {
   void add(const ConnSet& o);
   void add(Protocol p, int lo, int hi) { ports[static_cast<int>(p)].add(lo, hi); }
   [[nodiscard]] ConnSet intersect(const ConnSet& o) const;
+  [[nodiscard]] ConnSet subtract(const ConnSet& o) const;
   [[nodiscard]] bool empty() const noexcept;
   [[nodiscard]] bool is_all() const noexcept;
   [[nodiscard]] bool allows(Protocol p, int port) const noexcept { return ports[static_cast<int>(p)].contains(port); }
@@ -148,6 +150,42 @@ struct Policy {
   [[nodiscard]] bool default_deny_egress() const noexcept { return egress_type && egress.empty(); }
 };
 
+// AdminNetworkPolicy / BaselineAdminNetworkPolicy (policy.networking.k8s.io/v1alpha1): cluster-scoped,
+// evaluated before (ANP, by priority) and after (BANP) the NetworkPolicies of a pod.
+enum class AdminAction { allow, deny, pass };
+
+struct AdminPeer {
+  enum class Type { namespaces, pods, networks, nodes } type = Type::namespaces;
+  Selector namespace_selector;
+  Selector pod_selector;
+  std::vector<IpRange> ranges;  // networks (IPv4)
+};
+
+struct AdminPort {
+  Protocol protocol = Protocol::tcp;
+  int start = 0;
+  int end = 0;
+  std::string named;  // namedPort: resolved on the destination, any protocol
+};
+
+struct AdminRule {
+  AdminAction action = AdminAction::deny;
+  std::vector<AdminPeer> peers;
+  bool any_port = true;
+  std::vector<AdminPort> ports;
+};
+
+struct AdminPolicy {
+  std::string name;
+  int priority = 0;
+  bool subject_pods = false;  // subject.pods (else subject.namespaces)
+  Selector subject_namespaces;
+  Selector subject_pod_selector;
+  std::vector<AdminRule> ingress;
+  std::vector<AdminRule> egress;
+  core::Location location;
+};
+
 struct ContainerPort {
   std::string name;
   int port = 0;
@@ -172,10 +210,20 @@ struct Model {
   std::map<std::string, Labels> namespaces;                   // every namespace mentioned, with its labels
   std::map<std::string, core::Location> namespace_locations;  // Namespace objects in the input
   std::vector<Policy> policies;
+  std::vector<AdminPolicy> admin_policies;  // sorted by priority
+  std::optional<AdminPolicy> baseline;
   std::vector<IpRange> ingress_blocks;  // disjoint external ranges as sources
   std::vector<IpRange> egress_blocks;   // disjoint external ranges as destinations
   std::vector<int> class_rep;           // class index -> a workload index
+  // Workloads exposed through a k8s Ingress or an OpenShift Route (via their Services), with the TCP
+  // ports the ingress controller would connect to.
+  std::vector<std::pair<int, ConnSet>> ingress_exposed;
 };
+
+// The ingress controller as a peer, as netpol-analyzer models it: a pod with no labels in its own namespace.
+constexpr int kIngressController = -2;
+constexpr std::string_view kIngressControllerNamespace = "ingress-controller-ns";
+constexpr std::string_view kIngressControllerName = "{ingress-controller}";
 
 enum class BuildMode {
   strict,   // the first invalid policy fails the build (netpol-analyzer treats them as fatal)
@@ -189,9 +237,10 @@ enum class BuildMode {
 
 // Connections allowed between two endpoints. An endpoint is a workload index or an external range.
 struct Endpoint {
-  int workload = -1;  // >= 0: a workload
-  IpRange range;      // otherwise an external range (an element of the model's blocks)
-  [[nodiscard]] bool is_ip() const noexcept { return workload < 0; }
+  int workload = -1;  // >= 0: a workload; kIngressController: the ingress controller
+  IpRange range;      // -1: an external range (an element of the model's blocks)
+  [[nodiscard]] bool is_ip() const noexcept { return workload == -1; }
+  [[nodiscard]] bool is_ingress_controller() const noexcept { return workload == kIngressController; }
 };
 
 class Evaluator {
@@ -208,6 +257,13 @@ class Evaluator {
   [[nodiscard]] ConnSet ingress_allowed(const Endpoint& src, int dst) const;
   [[nodiscard]] bool peer_matches(const Policy& policy, const Peer& peer, const Endpoint& other) const;
   [[nodiscard]] ConnSet rule_ports(const Rule& rule, const Endpoint& dst) const;
+  [[nodiscard]] ConnSet admin_layers(bool ingress, const Endpoint& subject, const Endpoint& peer, const ConnSet& np,
+                                     bool np_isolated) const;
+  [[nodiscard]] bool admin_peer_matches(const AdminPeer& peer, const Endpoint& other) const;
+  [[nodiscard]] bool admin_selects(const AdminPolicy& p, const Endpoint& e) const;
+  [[nodiscard]] ConnSet admin_rule_ports(const AdminRule& rule, const Endpoint& dst) const;
+  // Namespace labels and pod labels of a pod endpoint (a workload or the ingress controller).
+  [[nodiscard]] std::pair<const Labels*, const Labels*> labels_of(const Endpoint& e) const;
 
   const Model& model_;
   std::vector<std::vector<int>> ingress_policies_;  // per class: policies selecting it for ingress
