@@ -41,10 +41,40 @@ void attribute_layers(std::vector<core::Package>& packages, const std::vector<Sn
   }
 }
 
+// Facts about the files of the final tree for the image-config checks: setuid and
+// setgid files, world-writable files and folders (without the sticky bit), and the
+// package managers and shells left in it.
+config::image::FileFacts file_facts(const core::FileTree& tree) {
+  static constexpr std::string_view kPackageManagers[] = {
+      "usr/bin/apt-get",  "usr/bin/apt", "usr/bin/dpkg",   "sbin/apk",    "usr/bin/yum",  "usr/bin/dnf",
+      "usr/bin/microdnf", "usr/bin/rpm", "usr/bin/zypper", "usr/bin/pip", "usr/bin/pip3", "usr/bin/npm"};
+  static constexpr std::string_view kShells[] = {"bin/sh",  "bin/bash",     "bin/dash",   "bin/ash",
+                                                 "bin/zsh", "usr/bin/bash", "usr/bin/sh", "bin/busybox"};
+  config::image::FileFacts facts;
+  tree.for_each([&](const core::FileEntry& e) {
+    const auto shown = "/" + e.path;
+    if (e.type == core::FileType::regular || e.type == core::FileType::hardlink) {
+      if ((e.mode & 04000U) != 0) facts.setuid.push_back(shown);
+      if ((e.mode & 02000U) != 0) facts.setgid.push_back(shown);
+    }
+    const bool writable = (e.mode & 0002U) != 0 && (e.mode & 01000U) == 0;
+    if (writable && (e.type == core::FileType::regular || e.type == core::FileType::directory)) {
+      facts.world_writable.push_back(shown);
+    }
+  });
+  for (auto path : kPackageManagers) {
+    if (tree.find(path) != nullptr) facts.package_managers.push_back("/" + std::string(path));
+  }
+  for (auto path : kShells) {
+    if (tree.find(path) != nullptr) facts.shells.push_back("/" + std::string(path));
+  }
+  return facts;
+}
+
 }  // namespace
 
 Result<core::ScanResult> inventory(const image::Reference& ref, const image::SourceOptions& options,
-                                   const core::Context& ctx, core::Diagnostics& diags) {
+                                   const core::Context& ctx, core::Diagnostics& diags, InventoryExtras* extras) {
   // Every cataloger's files are kept; only the OS package databases trigger the
   // per-layer snapshots (a language package's layer is the layer of its own file).
   auto catalogers = catalog::all_catalogers();
@@ -77,6 +107,7 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
     auto source = image::open_source(ref, options, ctx);
     if (!source) return std::unexpected(source.error().within(ref.str()));
     result.image = (*source)->info();
+    if (extras != nullptr) extras->config_json = (*source)->config_json();
     result.target.id = result.image->config_digest;
     image::LayerObserver after_layer = [&](std::size_t layer, const core::FileTree& t,
                                            const std::vector<std::string>& kept) {
@@ -110,6 +141,7 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
   if (!packages) return std::unexpected(packages.error().within(ref.str()));
   result.packages = std::move(*packages);
   if (result.image) attribute_layers(result.packages, snapshots, *result.image);
+  if (extras != nullptr) extras->facts = file_facts(tree);
   return result;
 }
 

@@ -14,6 +14,7 @@
 #include "cli/common.hpp"
 #include "cli/pipeline.hpp"
 #include "image/reference.hpp"
+#include "report/policy.hpp"
 #include "report/report.hpp"
 #include "sbom/sbom.hpp"
 #include "util/strings.hpp"
@@ -31,15 +32,6 @@ struct SbomOptions {
   std::string docker_host;
   ScanOptions scan;
 };
-
-std::string today_utc() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
 
 Result<image::SourceOptions> source_options(const SbomOptions& o) {
   image::SourceOptions so;
@@ -73,7 +65,7 @@ int run_sbom(const SbomOptions& o) {
   session.progress->end();
   if (!result) return report_error(result.error());
   for (auto& d : diags.items()) std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
-  if (auto eol = catalog::eol_finding(result->os, today_utc())) {
+  if (auto eol = catalog::eol_finding(result->os, report::today_utc())) {
     eol->target = result->target;
     result->findings.push_back(std::move(*eol));
   }

@@ -10,14 +10,18 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 
+#include "catalog/catalog.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/pipeline.hpp"
 #include "cli/policy_options.hpp"
+#include "config/image/image_config.hpp"
 #include "image/reference.hpp"
+#include "report/policy.hpp"
 #include "report/report.hpp"
 #include "report/vulnerabilities.hpp"
 #include "sbom/reader.hpp"
@@ -44,6 +48,7 @@ struct VulnScanOptions {
   std::string docker_host;
   ScanOptions scan;
   PolicyOptions policy;
+  std::vector<std::string> scanners{"vuln", "config"};
 };
 
 Result<image::SourceOptions> source_options(const VulnScanOptions& o) {
@@ -86,7 +91,8 @@ Result<vuln::db::Store> open_database(const VulnScanOptions& o, const core::Cont
   return store;
 }
 
-Result<core::ScanResult> inventory_of(const VulnScanOptions& o, const core::Context& ctx, core::Diagnostics& diags) {
+Result<core::ScanResult> inventory_of(const VulnScanOptions& o, const core::Context& ctx, core::Diagnostics& diags,
+                                      InventoryExtras* extras) {
   if (o.input == Input::sbom) return sbom::read_sbom(o.target, ctx.limits, diags);
   std::string text = o.target;
   if (o.input == Input::rootfs) {
@@ -100,7 +106,11 @@ Result<core::ScanResult> inventory_of(const VulnScanOptions& o, const core::Cont
   if (!ref) return std::unexpected(ref.error());
   auto so = source_options(o);
   if (!so) return std::unexpected(so.error());
-  return inventory(*ref, *so, ctx, diags);
+  return inventory(*ref, *so, ctx, diags, extras);
+}
+
+bool wants_scanner(const VulnScanOptions& o, std::string_view name) {
+  return std::find(o.scanners.begin(), o.scanners.end(), name) != o.scanners.end();
 }
 
 int run_scan(const VulnScanOptions& o) {
@@ -109,16 +119,34 @@ int run_scan(const VulnScanOptions& o) {
   if (!store) return report_error(store.error());
 
   core::Diagnostics diags;
-  auto result = inventory_of(o, session.context, diags);
+  InventoryExtras extras;
+  auto result = inventory_of(o, session.context, diags, &extras);
   if (!result) {
     session.progress->end();
     return report_error(result.error());
   }
   session.progress->note("matching packages against the advisory database");
   vuln::match::Matcher matcher(*store);
-  auto stats = matcher.match_all(*result, diags);
+  if (wants_scanner(o, "vuln")) {
+    auto stats = matcher.match_all(*result, diags);
+    if (!stats) {
+      session.progress->end();
+      return report_error(stats.error());
+    }
+  }
   session.progress->end();
-  if (!stats) return report_error(stats.error());
+  if (o.input != Input::sbom) {
+    // End of life of the distribution (practice up-to-date), as `bulwark sbom` reports it.
+    if (auto eol = catalog::eol_finding(result->os, report::today_utc())) {
+      eol->target = result->target;
+      result->findings.push_back(std::move(*eol));
+    }
+  }
+  if (o.input == Input::image && wants_scanner(o, "config") && !extras.config_json.empty()) {
+    auto checks = config::image::check_image_config_text(extras.config_json, result->target, extras.facts);
+    if (!checks) return report_error(checks.error());
+    for (auto& f : *checks) result->findings.push_back(std::move(f));
+  }
   for (const auto& d : diags.items()) std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
   std::stable_sort(result->findings.begin(), result->findings.end(),
                    [](const core::Finding& a, const core::Finding& b) {
@@ -135,7 +163,13 @@ int run_scan(const VulnScanOptions& o) {
 
   std::string text;
   if (o.format == "table") {
-    text = report::vulnerability_table(results.front(), ::isatty(STDOUT_FILENO) && o.scan.output.empty());
+    const bool color = ::isatty(STDOUT_FILENO) && o.scan.output.empty();
+    text = report::vulnerability_table(results.front(), color);
+    std::vector<core::Finding> other;
+    for (const auto& f : results.front().findings) {
+      if (!f.vulnerability && !f.suppression && f.status != core::FindingStatus::pass) other.push_back(f);
+    }
+    if (!other.empty()) text += "\nConfiguration and end of life:\n" + report::findings_table(other, color);
   } else if (o.format == "json") {
     report::JsonOptions jo;
     jo.tool_version = BULWARK_VERSION;
@@ -157,6 +191,13 @@ void add_common(CLI::App& cmd, VulnScanOptions& o) {
   cmd.add_option("--db", o.db, "Advisory database (default $BULWARK_DB, else <cache dir>/db/bulwark.db)");
   add_scan_options(cmd, o.scan);
   add_policy_options(cmd, o.policy);
+  if (o.input == Input::image) {
+    cmd.add_option("--scanners", o.scanners,
+                   "What to look for: vuln (known vulnerabilities), config (the image config's USER, HEALTHCHECK, "
+                   "secrets in ENV and history, setuid files, ...); default both")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"vuln", "config"}));
+  }
 }
 
 constexpr const char* kDbNote =

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "config/analyzers.hpp"
+#include "config/k8s/netpol_load.hpp"
 #include "util/files.hpp"
 
 namespace bulwark::config {
@@ -130,6 +131,7 @@ std::vector<core::Finding> analyze(const std::vector<Document>& docs, const Anal
           add_error(diags, yaml.error(), doc.path);
           break;
         }
+        k8s::infer_list_item_kinds(*yaml);  // kubectl's <Kind>List output leaves the items' kind out
         auto more = k8s::collect_objects(*yaml, doc.path, diags);
         objects.insert(objects.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
         break;
