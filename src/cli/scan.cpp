@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "catalog/catalog.hpp"
 #include "cli/commands.hpp"
@@ -115,8 +116,13 @@ bool wants_scanner(const VulnScanOptions& o, std::string_view name) {
 
 int run_scan(const VulnScanOptions& o) {
   auto session = make_session(o.scan);
-  auto store = open_database(o, session.context);
-  if (!store) return report_error(store.error());
+  const bool vulns = wants_scanner(o, "vuln");
+  std::optional<vuln::db::Store> store;
+  if (vulns) {
+    auto opened = open_database(o, session.context);
+    if (!opened) return report_error(opened.error());
+    store = std::move(*opened);
+  }
 
   core::Diagnostics diags;
   InventoryExtras extras;
@@ -125,9 +131,9 @@ int run_scan(const VulnScanOptions& o) {
     session.progress->end();
     return report_error(result.error());
   }
-  session.progress->note("matching packages against the advisory database");
-  vuln::match::Matcher matcher(*store);
-  if (wants_scanner(o, "vuln")) {
+  if (vulns) {
+    session.progress->note("matching packages against the advisory database");
+    vuln::match::Matcher matcher(*store);
     auto stats = matcher.match_all(*result, diags);
     if (!stats) {
       session.progress->end();
@@ -164,7 +170,12 @@ int run_scan(const VulnScanOptions& o) {
   std::string text;
   if (o.format == "table") {
     const bool color = ::isatty(STDOUT_FILENO) && o.scan.output.empty();
-    text = report::vulnerability_table(results.front(), color);
+    if (vulns) {
+      text = report::vulnerability_table(results.front(), color);
+    } else {
+      text = fmt::format("Target: {} (vulnerability scan not requested: --scanners)\n",
+                         util::printable(results.front().target.name));
+    }
     std::vector<core::Finding> other;
     for (const auto& f : results.front().findings) {
       if (!f.vulnerability && !f.suppression && f.status != core::FindingStatus::pass) other.push_back(f);
