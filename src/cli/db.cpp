@@ -78,7 +78,7 @@ Result<vuln::db::Store> open_existing(const fs::path& path, vuln::db::OpenMode m
   auto store = vuln::db::Store::open(path, mode);
   if (!store) {
     return fail(store.error().code,
-                fmt::format("not a usable advisory database ({}); remove it and run `bulwark db update`",
+                fmt::format("cannot use this advisory database: {}; remove it and run `bulwark db update`",
                             store.error().message),
                 path.string());
   }

@@ -130,7 +130,9 @@ Result<util::HttpResponse> download(util::HttpClient& client, const Feed& feed, 
   if (!response) return response;
   if (response->status == 304) return response;
   if (response->status != 200) {
-    std::string body = util::printable(response->body.substr(0, 200));
+    // A short plain-text reason helps; an HTML error page does not.
+    std::string body = util::printable(util::trim(response->body.substr(0, 160)));
+    if (body.starts_with('<') || body.find("\\x0a") != std::string::npos) body.clear();
     return fail(ErrorCode::network,
                 fmt::format("HTTP {}{}", response->status, body.empty() ? std::string() : ": " + body));
   }
