@@ -124,7 +124,7 @@ class Store {
   [[nodiscard]] Status compact();
 
   // Small key/value facts about the database itself, kept in its meta table: `db update`
-  // keeps each feed's ETag/Last-Modified there ("feed:<path>") and when it last ran.
+  // keeps each feed's ETag/Last-Modified there ("feed:<url>") and when data last changed ("last_update").
   [[nodiscard]] Result<std::optional<std::string>> get_meta(std::string_view key) const;
   [[nodiscard]] Status set_meta(std::string_view key, std::string_view value);
 
