@@ -65,4 +65,8 @@ struct SarifOptions {
 // are left out, with one closing line counting them.
 [[nodiscard]] std::string findings_table(const std::vector<core::Finding>& findings, bool color);
 
+// Any table in the same style (bold headers when `color`); cells pass through util::printable.
+[[nodiscard]] std::string plain_table(const std::vector<std::string>& header,
+                                      const std::vector<std::vector<std::string>>& rows, bool color);
+
 }  // namespace bulwark::report

@@ -167,6 +167,18 @@ std::string findings_table(const std::vector<core::Finding>& findings, bool colo
   return render({"ID", "SEVERITY", "PACKAGE/LOCATION", "TITLE"}, rows, color) + note;
 }
 
+std::string plain_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                        bool color) {
+  std::vector<Row> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) {
+    Row row;
+    for (const auto& c : r) row.cells.push_back(cell(c));
+    out.push_back(std::move(row));
+  }
+  return render(header, out, color);
+}
+
 }  // namespace bulwark::report
 
 namespace bulwark::report {

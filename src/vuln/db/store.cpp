@@ -676,4 +676,44 @@ Status Store::compact() {
   return impl_->exec("VACUUM");
 }
 
+Result<std::optional<std::string>> Store::get_meta(std::string_view key) const {
+  std::string error;
+  Stmt s(impl_->db, "SELECT value FROM meta WHERE key = ?1", error);
+  if (!error.empty()) return fail(ErrorCode::io, "sqlite: " + error, impl_->path.string());
+  s.bind(1, key);
+  int rc = s.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(s.text(0));
+  if (rc != SQLITE_DONE) return std::unexpected(impl_->db_error("read meta"));
+  return std::optional<std::string>();
+}
+
+Status Store::set_meta(std::string_view key, std::string_view value) {
+  std::string error;
+  Stmt s(impl_->db, "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2", error);
+  if (!error.empty()) return fail(ErrorCode::io, "sqlite: " + error, impl_->path.string());
+  if (s.bind(1, key).bind(2, value).step() != SQLITE_DONE) return std::unexpected(impl_->db_error("write meta"));
+  return {};
+}
+
+Status Store::check_integrity() const {
+  std::string error;
+  Stmt s(impl_->db, "PRAGMA quick_check", error);
+  if (!error.empty()) return fail(ErrorCode::parse, "damaged advisory database: " + error, impl_->path.string());
+  std::string problems;
+  int rc = 0;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    auto line = s.text(0);
+    if (line == "ok") continue;
+    if (!problems.empty()) problems += "; ";
+    problems += line;
+    if (problems.size() > 400) break;
+  }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    return fail(ErrorCode::parse, fmt::format("damaged advisory database: {}", sqlite3_errmsg(impl_->db)),
+                impl_->path.string());
+  }
+  if (!problems.empty()) return fail(ErrorCode::parse, "damaged advisory database: " + problems, impl_->path.string());
+  return {};
+}
+
 }  // namespace bulwark::vuln::db

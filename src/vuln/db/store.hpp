@@ -123,6 +123,14 @@ class Store {
   // Rebuilds the file without free pages (after large updates).
   [[nodiscard]] Status compact();
 
+  // Small key/value facts about the database itself, kept in its meta table: `db update`
+  // keeps each feed's ETag/Last-Modified there ("feed:<url>") and when data last changed ("last_update").
+  [[nodiscard]] Result<std::optional<std::string>> get_meta(std::string_view key) const;
+  [[nodiscard]] Status set_meta(std::string_view key, std::string_view value);
+
+  // SQLite's quick_check: a damaged file fails here with the reason, before any use.
+  [[nodiscard]] Status check_integrity() const;
+
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
