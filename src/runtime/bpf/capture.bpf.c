@@ -34,6 +34,8 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 self_tgid = 0;
 const volatile __u64 wakeup_bytes = 64 * 1024;
 const volatile __u8 drop_failed = 0;
+/* --learn: every syscall a cgroup makes is recorded in `learned`, filter or not. */
+const volatile __u8 learn_mode = 0;
 
 struct scratch {
   __u8 ev[EV_SIZE];
@@ -60,6 +62,13 @@ struct {
   __type(key, __u32);
   __type(value, struct bw_counters);
 } counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u64); /* cgroup id */
+  __type(value, struct bw_syscall_set);
+} learned SEC(".maps");
 
 struct ring {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -316,6 +325,27 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
   __u32 nr = (__u32)BPF_CORE_READ(regs, orig_ax);
   if (nr >= BW_MAX_SYSCALLS) return 0;
+  if (learn_mode) {
+    struct task_struct* lt = (struct task_struct*)bpf_get_current_task();
+    __u64 cg = BPF_CORE_READ(container_cgroup(lt), kn, id);
+    struct bw_syscall_set* set = bpf_map_lookup_elem(&learned, &cg);
+    if (!set) {
+      struct bw_syscall_set fresh = {};
+      bpf_map_update_elem(&learned, &cg, &fresh, BPF_NOEXIST);
+      set = bpf_map_lookup_elem(&learned, &cg);
+    }
+    /* runc's init ("runc:[2:INIT]") sets the container up (mount, pivot_root, ...)
+     * before it installs the seccomp filter: those calls never run under the
+     * profile and are left out; what it calls after the filter is in place must
+     * be allowed, but is not the workload's. */
+    char comm[6] = {};
+    bpf_get_current_comm(comm, sizeof(comm));
+    bool runtime_init = comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && comm[4] == ':';
+    bool filtered = BPF_CORE_READ(lt, seccomp.mode) != 0;
+    __u32 word = (nr / 64) & (BW_MAX_SYSCALLS / 64 - 1);
+    if (set && (filtered || !runtime_init)) __sync_fetch_and_or(&set->bits[word], 1ULL << (nr % 64));
+    if (set && !runtime_init) __sync_fetch_and_or(&set->workload[word], 1ULL << (nr % 64));
+  }
   __u8* on = bpf_map_lookup_elem(&enabled, &nr);
   if (!on || !*on) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();

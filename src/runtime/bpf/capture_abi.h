@@ -99,4 +99,13 @@ struct bw_counters {
   __u64 filtered; /* syscall exits dropped by the in-kernel filter */
 };
 
+/* --learn: the syscalls one cgroup made, one bit per syscall number. `bits`:
+ * every syscall made under a seccomp filter or by the workload (what a seccomp
+ * profile must allow); `workload`: those of the workload itself, not of the
+ * runtime's init setting the container up (what capabilities are inferred from). */
+struct bw_syscall_set {
+  __u64 bits[BW_MAX_SYSCALLS / 64];
+  __u64 workload[BW_MAX_SYSCALLS / 64];
+};
+
 #endif

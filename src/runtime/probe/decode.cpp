@@ -415,9 +415,14 @@ Status decode_record(std::span<const std::uint8_t> record, const DecodeContext& 
       break;
     }
     case BW_KIND_FORK:
-      // The child's view: a new process, its parent in ppid.
+      // Told from the parent's side, as a clone exit in the parent: the process
+      // table copies the parent (exe, fds) into the child. The kernel sent the
+      // child's identity with the parent's tgid in ppid.
       out.type = EventType::clone;
-      out.ret = 0;
+      out.pid = h.ppid;
+      out.tid = h.ppid;
+      out.ppid = 0;  // the parent's parent: unknown here, the table keeps it
+      out.ret = h.pid;
       out.args.child_pid = h.pid;
       out.args.child_tid = h.tid;
       break;

@@ -24,7 +24,12 @@ LiveSource::LiveSource(std::unique_ptr<Probe> probe, DecodeContext context)
     : probe_(std::move(probe)), context_(context), cgroups_(CgroupPaths::host_roots()) {}
 
 Result<std::unique_ptr<LiveSource>> LiveSource::open(const LiveSourceOptions& options) {
+  return open(options, false);
+}
+
+Result<std::unique_ptr<LiveSource>> LiveSource::open(const LiveSourceOptions& options, bool learn) {
   ProbeOptions popts;
+  popts.learn = learn;
   popts.syscalls = syscall_filter(options.event_types);
   popts.ring_buffer_bytes = options.ring_buffer_bytes;
   popts.drop_failed = options.drop_failed;

@@ -18,12 +18,15 @@ class LiveSource final : public EventSource {
   static constexpr std::size_t kMaxBatch = 1024;
 
   [[nodiscard]] static Result<std::unique_ptr<LiveSource>> open(const LiveSourceOptions& options);
+  // With capture options beyond the shared LiveSourceOptions (--learn).
+  [[nodiscard]] static Result<std::unique_ptr<LiveSource>> open(const LiveSourceOptions& options, bool learn);
 
   [[nodiscard]] Result<NextStatus> next(Event& out, std::chrono::milliseconds timeout) override;
   [[nodiscard]] SourceStats stats() const override;
   [[nodiscard]] std::string name() const override { return "ebpf"; }
 
   [[nodiscard]] std::size_t ring_bytes_per_cpu() const noexcept { return probe_->ring_bytes_per_cpu(); }
+  [[nodiscard]] const Probe& probe() const noexcept { return *probe_; }
 
  private:
   LiveSource(std::unique_ptr<Probe> probe, DecodeContext context);

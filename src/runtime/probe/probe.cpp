@@ -119,6 +119,7 @@ Result<std::unique_ptr<Probe>> Probe::open(const ProbeOptions& options) {
   impl->skel->rodata->self_tgid = static_cast<__u32>(::getpid());
   impl->skel->rodata->wakeup_bytes = per_cpu / 8;
   impl->skel->rodata->drop_failed = options.drop_failed ? 1 : 0;
+  impl->skel->rodata->learn_mode = options.learn ? 1 : 0;
   // The outer map's inner template must have the size of the rings put into it.
   int template_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "bw_ring_tmpl", 0, 0, static_cast<__u32>(per_cpu), nullptr);
   if (template_fd < 0) {
@@ -227,6 +228,27 @@ std::vector<ProbeCounters> Probe::counters() const {
   __u32 zero = 0;
   if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.counters), &zero, values.data()) != 0) return out;
   for (const auto& v : values) out.push_back({v.events, v.drops});
+  return out;
+}
+
+std::map<std::uint64_t, Probe::Learned> Probe::learned_syscalls() const {
+  std::map<std::uint64_t, Learned> out;
+  int fd = bpf_map__fd(impl_->skel->maps.learned);
+  __u64 key = 0;
+  __u64 next = 0;
+  const void* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    bw_syscall_set set{};
+    if (bpf_map_lookup_elem(fd, &next, &set) == 0) {
+      auto& l = out[next];
+      for (std::uint32_t nr = 0; nr < BW_MAX_SYSCALLS; ++nr) {
+        if ((set.bits[nr / 64] >> (nr % 64)) & 1u) l.allowed.push_back(nr);
+        if ((set.workload[nr / 64] >> (nr % 64)) & 1u) l.workload.push_back(nr);
+      }
+    }
+    key = next;
+    prev = &key;
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <span>
@@ -21,6 +22,8 @@ struct ProbeOptions {
   std::set<std::uint32_t> syscalls;          // syscall numbers to send; exec, fork and exit always flow
   std::size_t ring_buffer_bytes = 8u << 20;  // total over all CPUs
   bool drop_failed = false;
+  // --learn: record, per cgroup, every syscall made (not only the filtered ones).
+  bool learn = false;
 };
 
 struct ProbeCounters {
@@ -47,6 +50,12 @@ class Probe {
   // Per-CPU counters from the kernel.
   [[nodiscard]] std::vector<ProbeCounters> counters() const;
   [[nodiscard]] std::size_t ring_bytes_per_cpu() const noexcept { return ring_bytes_per_cpu_; }
+  // --learn: the syscall numbers each cgroup (by id) made so far.
+  struct Learned {
+    std::vector<std::uint32_t> allowed;   // for the seccomp profile
+    std::vector<std::uint32_t> workload;  // made by the workload (not the runtime's init)
+  };
+  [[nodiscard]] std::map<std::uint64_t, Learned> learned_syscalls() const;
 
   struct Impl;
 
