@@ -25,6 +25,8 @@ struct ContainerInfo {
   bool privileged = false;
   std::vector<std::string> mounts;  // "source:dest:mode" (mode = rw|ro)
   std::uint64_t start_ns = 0;
+  // Container labels; Kubernetes fields come from the CRI ones (io.kubernetes.pod.name, ...namespace, ...uid).
+  std::vector<std::pair<std::string, std::string>> labels;
 };
 
 // Looks up a container by id (full or 12-char). Implementations may block on
