@@ -53,7 +53,8 @@ int run_monitor_learn(const LearnOptions& options) {
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
   if (!options.quiet) {
-    fmt::print(stderr, "bulwark: learning container {} ({}); start or exercise it now\n", options.container,
+    fmt::print(stderr, "bulwark: capture ready, learning container {} ({}); start or exercise it now\n",
+               options.container,
                options.duration.count() > 0 ? fmt::format("for {}s", duration_cast<seconds>(options.duration).count())
                                             : std::string("until Ctrl-C"));
   }
