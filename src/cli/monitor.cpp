@@ -48,6 +48,7 @@ struct MonitorOptions {
   std::string duration;   // live: stop after this long (empty = until SIGINT/SIGTERM)
   std::string learn;      // live: learn this container's least privilege instead of alerting
   std::string learn_out;  // --learn output folder
+  std::size_t buffer_mib = 8;  // live: ring buffer memory over all CPUs
 };
 
 std::atomic<bool> g_stop{false};
@@ -244,6 +245,7 @@ int run_monitor(const MonitorOptions& o) {
     for (std::size_t t = 1; t < rt::kEventTypeCount; ++t)
       if (needed.test(t)) lo.event_types.insert(static_cast<rt::EventType>(t));
     lo.docker_host = o.docker_host;
+    lo.ring_buffer_bytes = o.buffer_mib << 20;
     auto src = rt::make_live_source(lo);
     if (!src) {
       std::fprintf(stderr, "bulwark: error: %s\n", util::printable(src.error().describe()).c_str());
@@ -354,6 +356,11 @@ void register_monitor(CLI::App& app, int& exit_code) {
   cmd->add_option("--learn", opts->learn,
                   "Live: record the syscalls, capabilities and connections of this container (name or id) and "
                   "write a seccomp profile, a capability list and a draft NetworkPolicy");
+  cmd->add_option("--buffer-size", opts->buffer_mib,
+                  "Live: MiB of ring buffer shared by all CPUs (each CPU gets a power of two, at least 256 KiB); "
+                  "a bigger buffer absorbs bursts, a smaller one bounds memory")
+      ->default_str("8")
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--learn-out", opts->learn_out, "Folder for --learn's files (default ./bulwark-learn-CONTAINER)");
   cmd->callback([opts, &exit_code] {
     if (opts->list_fields) {
