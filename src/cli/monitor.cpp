@@ -45,9 +45,9 @@ struct MonitorOptions {
   std::string docker_host;
   bool list_fields = false;
   bool quiet = false;
-  std::string duration;   // live: stop after this long (empty = until SIGINT/SIGTERM)
-  std::string learn;      // live: learn this container's least privilege instead of alerting
-  std::string learn_out;  // --learn output folder
+  std::string duration;        // live: stop after this long (empty = until SIGINT/SIGTERM)
+  std::string learn;           // live: learn this container's least privilege instead of alerting
+  std::string learn_out;       // --learn output folder
   std::size_t buffer_mib = 8;  // live: ring buffer memory over all CPUs
 };
 

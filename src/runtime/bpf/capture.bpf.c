@@ -109,22 +109,18 @@ static __always_inline void submit(struct scratch* s, __u32 size) {
   }
 }
 
-static __always_inline __u64 read_cap(const kernel_cap_t* cap) {
-  __u64 v = 0;
-  bpf_probe_read_kernel(&v, sizeof(v), cap);
-  return v;
-}
-
+/* Hot path: the task, its creds, cgroups and namespaces are read by direct loads
+ * through BTF pointers (tp_btf programs may walk them; a NULL pointer reads as 0),
+ * which costs a fraction of a bpf_probe_read_kernel per hop. */
 static __always_inline struct cgroup* container_cgroup(struct task_struct* t) {
-  struct css_set* cs = BPF_CORE_READ(t, cgroups);
-  struct cgroup* dfl = BPF_CORE_READ(cs, dfl_cgrp);
-  if (BPF_CORE_READ(dfl, level) > 0) return dfl;
+  struct css_set* cs = t->cgroups;
+  struct cgroup* dfl = cs->dfl_cgrp;
+  if (dfl->level > 0) return dfl;
   /* cgroup v1 (or hybrid with an empty unified tree): the memory controller's
    * hierarchy is the one container runtimes always populate. */
   int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
   if (id < 0 || id >= 16) return dfl;
-  struct cgroup_subsys_state* css = BPF_CORE_READ(cs, subsys[id]);
-  struct cgroup* cg = BPF_CORE_READ(css, cgroup);
+  struct cgroup* cg = cs->subsys[id]->cgroup;
   return cg ? cg : dfl;
 }
 
@@ -133,32 +129,35 @@ static __always_inline void fill_header(struct bw_header* h, struct task_struct*
   h->ts_ns = bpf_ktime_get_boot_ns();
   h->kind = kind;
   h->cpu = bpf_get_smp_processor_id();
-  h->pid = BPF_CORE_READ(t, tgid);
-  h->tid = BPF_CORE_READ(t, pid);
-  h->ppid = BPF_CORE_READ(t, real_parent, tgid);
-  const struct cred* cred = BPF_CORE_READ(t, cred);
-  h->uid = BPF_CORE_READ(cred, uid.val);
-  h->gid = BPF_CORE_READ(cred, gid.val);
-  h->euid = BPF_CORE_READ(cred, euid.val);
-  h->egid = BPF_CORE_READ(cred, egid.val);
-  h->cap_effective = read_cap(__builtin_preserve_access_index(&cred->cap_effective));
-  h->cap_permitted = read_cap(__builtin_preserve_access_index(&cred->cap_permitted));
-  h->cap_inheritable = read_cap(__builtin_preserve_access_index(&cred->cap_inheritable));
+  h->pid = t->tgid;
+  h->tid = t->pid;
+  h->ppid = t->real_parent->tgid;
+  const struct cred* cred = t->cred;
+  h->uid = cred->uid.val;
+  h->gid = cred->gid.val;
+  h->euid = cred->euid.val;
+  h->egid = cred->egid.val;
+  /* cap_inheritable, cap_permitted, cap_effective are adjacent 64-bit sets in
+   * every layout since 2.6 (u32[2] before 6.3, u64 since): one copy. */
+  __u64 caps[3] = {};
+  bpf_probe_read_kernel(caps, sizeof(caps), __builtin_preserve_access_index(&cred->cap_inheritable));
+  h->cap_inheritable = caps[0];
+  h->cap_permitted = caps[1];
+  h->cap_effective = caps[2];
   if (bpf_core_field_exists(t->loginuid))
-    h->loginuid = BPF_CORE_READ(t, loginuid.val);
+    h->loginuid = t->loginuid.val;
   else
     h->loginuid = (__u32)-1;
-  struct cgroup* cg = container_cgroup(t);
-  h->cgroup_id = BPF_CORE_READ(cg, kn, id);
-  h->mntns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
-  struct pid* p = BPF_CORE_READ(t, thread_pid);
-  unsigned int level = BPF_CORE_READ(p, level);
+  h->cgroup_id = container_cgroup(t)->kn->id;
+  h->mntns = t->nsproxy->mnt_ns->ns.inum;
+  struct pid* p = t->thread_pid;
+  unsigned int level = p->level;
   struct upid up = {};
   bpf_probe_read_kernel(&up, sizeof(up), __builtin_preserve_access_index(&p->numbers[level & 31]));
   h->vpid = up.nr;
   h->pidns = BPF_CORE_READ(up.ns, ns.inum);
-  h->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
-  bpf_probe_read_kernel_str(h->comm, sizeof(h->comm), __builtin_preserve_access_index(&t->comm));
+  h->start_ns = t->group_leader->start_boottime;
+  bpf_probe_read_kernel(h->comm, sizeof(h->comm), __builtin_preserve_access_index(&t->comm));
 }
 
 /* The next field goes at `off`; returns the offset after it. Offsets are masked
@@ -312,22 +311,22 @@ static __always_inline __u32 put_tuple(struct scratch* s, __u32 off, struct file
 
 static __always_inline long arg(struct pt_regs* regs, int i) {
   switch (i) {
-    case 0: return BPF_CORE_READ(regs, di);
-    case 1: return BPF_CORE_READ(regs, si);
-    case 2: return BPF_CORE_READ(regs, dx);
-    case 3: return BPF_CORE_READ(regs, r10);
-    case 4: return BPF_CORE_READ(regs, r8);
-    default: return BPF_CORE_READ(regs, r9);
+    case 0: return regs->di;
+    case 1: return regs->si;
+    case 2: return regs->dx;
+    case 3: return regs->r10;
+    case 4: return regs->r8;
+    default: return regs->r9;
   }
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
-  __u32 nr = (__u32)BPF_CORE_READ(regs, orig_ax);
+  __u32 nr = (__u32)regs->orig_ax;
   if (nr >= BW_MAX_SYSCALLS) return 0;
   if (learn_mode) {
-    struct task_struct* lt = (struct task_struct*)bpf_get_current_task();
-    __u64 cg = BPF_CORE_READ(container_cgroup(lt), kn, id);
+    struct task_struct* lt = bpf_get_current_task_btf();
+    __u64 cg = container_cgroup(lt)->kn->id;
     struct bw_syscall_set* set = bpf_map_lookup_elem(&learned, &cg);
     if (!set) {
       struct bw_syscall_set fresh = {};
@@ -341,7 +340,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
     char comm[6] = {};
     bpf_get_current_comm(comm, sizeof(comm));
     bool runtime_init = comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && comm[4] == ':';
-    bool filtered = BPF_CORE_READ(lt, seccomp.mode) != 0;
+    bool filtered = lt->seccomp.mode != 0;
     __u32 word = (nr / 64) & (BW_MAX_SYSCALLS / 64 - 1);
     if (set && (filtered || !runtime_init)) __sync_fetch_and_or(&set->bits[word], 1ULL << (nr % 64));
     if (set && !runtime_init) __sync_fetch_and_or(&set->workload[word], 1ULL << (nr % 64));
@@ -355,7 +354,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
     return 0;
   struct scratch* s = get_scratch();
   if (!s) return 0;
-  struct task_struct* t = (struct task_struct*)bpf_get_current_task();
+  struct task_struct* t = bpf_get_current_task_btf();
   struct bw_header* h = (struct bw_header*)s->ev;
   fill_header(h, t, BW_KIND_SYSCALL);
   h->syscall_nr = nr;
@@ -447,7 +446,7 @@ int BPF_PROG(on_exec, struct task_struct* p, pid_t old_pid, struct linux_binprm*
   if (BPF_CORE_READ(p, tgid) == self_tgid) return 0;
   struct scratch* s = get_scratch();
   if (!s) return 0;
-  struct task_struct* t = (struct task_struct*)bpf_get_current_task();
+  struct task_struct* t = bpf_get_current_task_btf();
   struct bw_header* h = (struct bw_header*)s->ev;
   fill_header(h, t, BW_KIND_EXEC);
   h->syscall_nr = __NR_execve;
