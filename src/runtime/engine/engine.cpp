@@ -5,7 +5,7 @@
 namespace bulwark::runtime::engine {
 
 Engine::Engine(const Ruleset& rules, ProcessTable& state, EngineOptions options)
-    : rules_(rules), state_(state), opts_(std::move(options)) {
+    : rules_(rules), state_(state), opts_(std::move(options)), names_(opts_.names_root) {
   stats_.per_rule.assign(rules_.rules().size(), 0);
   ctx_.names = &names_;
 }

@@ -28,6 +28,8 @@ struct Alert {
   std::string output;  // the formatted output line
   std::vector<OutputField> fields;
   std::string hostname;
+  // Where user and group names come from: ROOT/etc/passwd and ROOT/etc/group.
+  std::string names_root = "/";
 };
 
 struct EngineOptions {
@@ -35,6 +37,8 @@ struct EngineOptions {
   std::uint64_t dedup_window_ns = 0;
   std::size_t dedup_capacity = 65536;
   std::string hostname;
+  // Where user and group names come from: ROOT/etc/passwd and ROOT/etc/group.
+  std::string names_root = "/";
 };
 
 struct EngineStats {

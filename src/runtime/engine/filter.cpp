@@ -252,13 +252,19 @@ struct ENode {
     if (lv.count == 0) return false;
     if (op == Op::ne) {
       // Multi-valued fields: != holds when no value equals.
+      if (type == FieldType::ipnet) {
+        for (std::size_t i = 0; i < lv.count; ++i)
+          if (ipnet_contains(vals[0], lv.at(i))) return false;
+        return true;
+      }
       for (std::size_t i = 0; i < lv.count; ++i) {
         bool numeric = lv.numeric && i == 0;
         if (type == FieldType::number && numeric ? lv.num == nums[0] : lv.at(i) == vals[0]) return false;
       }
       return true;
     }
-    if (op == Op::in && lv.count > 1) {
+    // A list field (fd.types) is `in` a set when all its values are; ancestor fields (proc.aname) match on any.
+    if (op == Op::in && lv.count > 1 && lhs.def->name == "fd.types" && lhs.index < 0) {
       for (std::size_t i = 0; i < lv.count; ++i)
         if (!match_value(lv.at(i), 0, false)) return false;
       return true;

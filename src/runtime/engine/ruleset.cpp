@@ -136,6 +136,7 @@ class Loader {
   const LoadOptions& opts_;
   Ruleset& out_;
   std::size_t nodes_ = 0;
+  std::size_t bytes_ = 0;
   bool budget_blown_ = false;
   std::string file_;
 
@@ -222,6 +223,13 @@ class Loader {
         error("LOAD_ERR_YAML_VALIDATE", pos_of(item), type, name,
               std::string("Items of '") + key + "' must be strings");
         schema_fail();
+        return false;
+      }
+      bytes_ += item.Scalar().size();
+      if (bytes_ > 4 * opts_.max_file_bytes) {
+        // Aliases can repeat one large string many times: bound what the file expands to.
+        error("LOAD_ERR_LIMIT", pos_of(n), type, name, "the YAML expands to more text than the limit (aliases?)");
+        budget_blown_ = true;
         return false;
       }
       if (out.size() >= opts_.max_list_items) {
@@ -340,6 +348,7 @@ bool Loader::check_engine_version(const YAML::Node& v) {
 void Loader::read(const RulesFile& f) {
   file_ = f.name;
   nodes_ = 0;
+  bytes_ = 0;
   budget_blown_ = false;
   if (f.content.size() > opts_.max_file_bytes) {
     error("LOAD_ERR_LIMIT", {}, "rules content", "",
