@@ -96,18 +96,3 @@ expect_alert() {
   fi
 }
 RT_RULES_OK=()
-
-# expect_alert_or_gap WHY WHAT RULE JQ-CONDITION: as expect_alert, but a missing alert is reported
-# as a known gap (WHY names it) instead of a failure. For behaviour the capture delivers correctly
-# that the rule engine does not match yet; the rule then does not count as covered.
-expect_alert_or_gap() {
-  local why="$1" what="$2" rule="$3" cond="$4" alerts="${5:-$W/alerts.jsonl}"
-  local n
-  n="$(jq -c --arg r "$rule" "select(.rule == \$r) | select($cond)" "$alerts" 2>/dev/null | wc -l)"
-  if [ "$n" -gt 0 ]; then
-    _pass "$what: \"$rule\""
-    RT_RULES_OK+=("$rule")
-  else
-    echo "  KNOWN GAP: $what: no \"$rule\" alert ($why)"
-  fi
-}
