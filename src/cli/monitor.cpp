@@ -22,6 +22,7 @@
 #include "runtime/events/live.hpp"
 #include "runtime/events/replay.hpp"
 #include "runtime/outputs/outputs.hpp"
+#include "runtime/probe/dns_names.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 
@@ -254,6 +255,12 @@ int run_monitor(const MonitorOptions& o) {
     source = std::move(*src);
     resolver = rt::make_live_container_resolver(lo);
     state = std::make_unique<rt::ProcessTable>(limits, resolver.get());
+    // fd.sip.name: resolve the host names the rules compare it with, as Falco does.
+    std::vector<std::string> sip_names;
+    for (const auto& f : *files) {
+      for (auto& n : rt::probe::sip_names_in_rules(f.content)) sip_names.push_back(std::move(n));
+    }
+    for (const auto& [ip, name] : rt::probe::resolve_names(sip_names)) state->add_dns_name(ip, name);
     if (!o.quiet) {
       std::fprintf(stderr, "bulwark: capture ready (%s, %zu event types in the kernel filter)\n",
                    source->name().c_str(), lo.event_types.size());

@@ -10,8 +10,17 @@ rt_require
 [ -r "$FALCO_RULES" ] || e2e_missing "Falco rules fixture not found: $FALCO_RULES"
 rt_image
 
+# "Contact K8S API Server From Container" matches fd.sip.name, which the monitor resolves from the
+# rules' host names at start (as Falco does). There is no cluster here: map the API server's name to
+# a cluster-IP-like address in /etc/hosts for the suite's duration (removed on exit).
+K8S_IP="10.96.0.1"
+HOSTS_MARK="# bulwark-e2e runtime_falco_stable $$"
+echo "$K8S_IP kubernetes.default.svc.cluster.local $HOSTS_MARK" >>/etc/hosts
+trap 'sed -i "/$HOSTS_MARK/d" /etc/hosts' EXIT
+
 ALERTS="$W/alerts.jsonl"
-rt_monitor_start monitor --rules "$FALCO_RULES" --format json -o "$ALERTS" --duration 10m
+# A large buffer: the machine may be busy (parallel builds), and a lost exec would mislabel processes.
+rt_monitor_start monitor --rules "$FALCO_RULES" --format json -o "$ALERTS" --buffer-size 64 --duration 10m
 I="$RT_IMAGE"
 
 # --- processes ---------------------------------------------------------------
@@ -49,6 +58,11 @@ os.dup2(s.fileno(), 1)"'
 rt_run module --cap-add SYS_MODULE "$I" sh -c 'head -c 64 /dev/zero > /tmp/bwm.ko; insmod /tmp/bwm.ko'
 rt_run ptrace "$I" strace -o /dev/null /bin/true
 rt_run traceme "$I" python3 -c "import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)  # bwm-traceme"
+rt_run k8s "$I" python3 -c "
+import socket  # bwm-k8s
+s = socket.socket()
+s.settimeout(2)
+s.connect_ex(('$K8S_IP', 443))"
 SSH_OK=0
 if timeout 4 bash -c 'exec 3<>/dev/tcp/1.1.1.1/443' 2>/dev/null; then
   SSH_OK=1
@@ -94,6 +108,8 @@ expect_alert "stdout dup'ed onto a TCP socket" "Redirect STDOUT/STDIN to Network
 expect_alert "insmod with CAP_SYS_MODULE" "Linux Kernel Module Injection Detected" "$(f proc.name) == \"insmod\""
 expect_alert "strace attaches" "PTRACE attached to process" "$(f proc.name) == \"strace\""
 expect_alert "PTRACE_TRACEME" "PTRACE anti-debug attempt" "($(f proc.cmdline) | contains(\"bwm-traceme\"))"
+expect_alert "connect to the API server's address" "Contact K8S API Server From Container" \
+  "($(f proc.cmdline) | contains(\"bwm-k8s\")) and $(f fd.rport) == 443"
 if [ "$SSH_OK" = 1 ]; then
   expect_alert "ssh to port 443" "Disallowed SSH Connection Non Standard Port" "$(f proc.name) == \"ssh\""
 else

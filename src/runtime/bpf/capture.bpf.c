@@ -33,6 +33,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Userspace sets these before load. */
 const volatile __u32 self_tgid = 0;
 const volatile __u64 wakeup_bytes = 64 * 1024;
+const volatile __u64 reserve_above = (1 << 22) / 8 * 7;
 const volatile __u8 drop_failed = 0;
 /* --learn: every syscall a cgroup makes is recorded in `learned`, filter or not. */
 const volatile __u8 learn_mode = 0;
@@ -101,7 +102,14 @@ static __always_inline void submit(struct scratch* s, __u32 size) {
     return;
   }
   __u64 flags = BPF_RB_NO_WAKEUP;
-  if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) >= wakeup_bytes) flags = BPF_RB_FORCE_WAKEUP;
+  __u64 pending = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
+  if (pending >= wakeup_bytes) flags = BPF_RB_FORCE_WAKEUP;
+  /* The last eighth of a ring is kept for exec, fork and exit: losing a syscall
+   * event costs one event, losing an exec corrupts the process table. */
+  if (((struct bw_header*)s->ev)->kind == BW_KIND_SYSCALL && pending + size > reserve_above) {
+    if (c) c->drops++;
+    return;
+  }
   if (bpf_ringbuf_output(rb, s->ev, size, flags) != 0) {
     if (c) c->drops++;
   } else if (c) {

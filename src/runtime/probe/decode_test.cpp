@@ -163,3 +163,28 @@ TEST(Syscalls, FilterFollowsEventTypes) {
 
 }  // namespace
 }  // namespace bulwark::runtime::probe
+
+#include "runtime/probe/dns_names.hpp"
+
+namespace bulwark::runtime::probe {
+namespace {
+
+TEST(DnsNames, FoundInRuleText) {
+  auto names = sip_names_in_rules(
+      "- macro: k8s_api_server\n  condition: (fd.sip.name=\"kubernetes.default.svc.cluster.local\")\n"
+      "- rule: x\n  condition: fd.sip.name in (a.example.com, 'b.example.org', nodots) and fd.sip.name = "
+      "c.example.net\n");
+  EXPECT_EQ(names, (std::vector<std::string>{"kubernetes.default.svc.cluster.local", "a.example.com", "b.example.org",
+                                             "c.example.net"}));
+  EXPECT_TRUE(sip_names_in_rules("fd.sip = 1.2.3.4").empty());
+}
+
+TEST(DnsNames, ResolvesLocalhost) {
+  auto r = resolve_names({"localhost"});
+  bool v4 = std::any_of(r.begin(), r.end(), [](const auto& p) { return p.first == "127.0.0.1"; });
+  EXPECT_TRUE(v4);
+  EXPECT_TRUE(resolve_names({"no-such-host.invalid"}).empty());
+}
+
+}  // namespace
+}  // namespace bulwark::runtime::probe

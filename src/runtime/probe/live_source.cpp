@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <algorithm>
+
 #include "runtime/events/live.hpp"
 #include "runtime/probe/docker_resolver.hpp"
 #include "runtime/probe/syscalls.hpp"
@@ -55,6 +57,10 @@ Result<NextStatus> LiveSource::next(Event& out, std::chrono::milliseconds timeou
     auto n = probe_->poll(timeout, sink, kMaxBatch);
     if (!n) return std::unexpected(n.error());
     if (pending_.empty()) return NextStatus::timeout;
+    // Each CPU's ring is in order, the CPUs are not: a process that execs on one CPU
+    // and connects on another must reach the state in that order.
+    std::stable_sort(pending_.begin(), pending_.end(),
+                     [](const Event& a, const Event& b) { return a.ts_ns < b.ts_ns; });
   }
   out = std::move(pending_.front());
   pending_.pop_front();

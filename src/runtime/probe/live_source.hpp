@@ -1,6 +1,7 @@
 // The live EventSource: the eBPF probe's records decoded into Events, with the
-// cgroup path filled from the cgroup id. Memory is bounded by the ring buffers
-// (fixed at load) and a batch of at most kMaxBatch decoded events.
+// cgroup path filled from the cgroup id, merged across CPUs in time order per
+// batch. Memory is bounded by the ring buffers (fixed at load) and a batch of at
+// most kMaxBatch decoded events per CPU.
 #pragma once
 
 #include <deque>

@@ -118,6 +118,7 @@ Result<std::unique_ptr<Probe>> Probe::open(const ProbeOptions& options) {
       floor_pow2(std::max<std::size_t>(options.ring_buffer_bytes / static_cast<std::size_t>(ncpu), 256u * 1024u));
   impl->skel->rodata->self_tgid = static_cast<__u32>(::getpid());
   impl->skel->rodata->wakeup_bytes = per_cpu / 8;
+  impl->skel->rodata->reserve_above = per_cpu / 8 * 7;
   impl->skel->rodata->drop_failed = options.drop_failed ? 1 : 0;
   impl->skel->rodata->learn_mode = options.learn ? 1 : 0;
   // The outer map's inner template must have the size of the rings put into it.
@@ -193,12 +194,14 @@ Result<std::unique_ptr<Probe>> Probe::open(const ProbeOptions& options) {
 Result<std::size_t> Probe::poll(std::chrono::milliseconds timeout, const RecordSink& sink, std::size_t max_records) {
   Impl& im = *impl_;
   im.sink = &sink;
-  im.budget = std::max<std::size_t>(max_records, 1);
   im.given = 0;
   auto drain = [&]() -> Status {
-    // Round-robin so one busy CPU cannot starve the others within a batch.
-    for (std::size_t i = 0; i < im.rings.size() && im.given < im.budget; ++i) {
+    // Every ring gets its own budget, so a batch holds each CPU's events up to about
+    // the same moment and the caller can merge them in time order.
+    std::size_t per_ring = std::max<std::size_t>(max_records, 1);
+    for (std::size_t i = 0; i < im.rings.size(); ++i) {
       Ring& r = im.rings[(im.next_ring + i) % im.rings.size()];
+      im.budget = im.given + per_ring;
       int n = ring_buffer__consume(r.rb);
       if (n < 0 && n != -EAGAIN)
         return fail(ErrorCode::io, fmt::format("reading a ring buffer: {}", std::strerror(-n)));

@@ -44,7 +44,7 @@ class Probe {
   Probe& operator=(const Probe&) = delete;
 
   // Waits up to `timeout` for data, then drains every CPU's ring in turn, giving
-  // at most `max_records` records to `sink`. Returns how many it gave.
+  // at most `max_records` records per CPU to `sink`. Returns how many it gave.
   [[nodiscard]] Result<std::size_t> poll(std::chrono::milliseconds timeout, const RecordSink& sink,
                                          std::size_t max_records);
   // Per-CPU counters from the kernel.
