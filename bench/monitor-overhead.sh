@@ -27,6 +27,9 @@ trap 'rm -rf "$T"' EXIT
 gcc -O2 -Wall -o "$T/openloop" bench/monitor/openloop.c
 head -c 4096 /dev/urandom >"$T/data"
 
+BUILD_TYPE="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$(dirname "$BULWARK")/CMakeCache.txt" 2>/dev/null || true)"
+: "${BUILD_TYPE:=unknown}"
+
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 off=() on=() evs=() drops=() rss=()
@@ -65,7 +68,8 @@ ratio="$(awk -v a="$m_off" -v b="$m_on" 'BEGIN {printf "%.3f", a / b}')"
 {
   echo "# bulwark monitor overhead ($(date -u +%Y-%m-%d))"
   echo
-  echo "Machine: $(nproc) CPUs, kernel $(uname -r), shared with other jobs (medians of $ROUNDS alternating rounds)."
+  echo "Machine: $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (shared with"
+  echo "other jobs); medians of $ROUNDS alternating rounds. bulwark build type: $BUILD_TYPE."
   echo "Workload: \`bench/monitor/openloop.c\`, $PROCS process(es), open/read/close of a 4 KiB file for ${SECS}s"
   echo "(pause ${PAUSE_US} us per 1000 loops). Monitor: live eBPF capture + Falco stable rules, JSON alerts to /dev/null."
   echo

@@ -21,6 +21,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 #define AT_FDCWD -100
+#define TS_COMPAT 0x0002
 #define OVERLAYFS_SUPER_MAGIC 0x794c7630
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
@@ -332,6 +333,9 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
   __u32 nr = (__u32)regs->orig_ax;
   if (nr >= BW_MAX_SYSCALLS) return 0;
+  /* 32-bit (ia32) syscalls number differently; decoding them with the x86_64 table
+   * would mislabel them, so they are not captured (docs/runtime-monitor.md). */
+  if (bpf_get_current_task_btf()->thread_info.status & TS_COMPAT) return 0;
   if (learn_mode) {
     struct task_struct* lt = bpf_get_current_task_btf();
     __u64 cg = container_cgroup(lt)->kn->id;
