@@ -5,7 +5,9 @@
 
 #include <algorithm>
 
+#include "catalog/gobinary.hpp"
 #include "catalog/internal.hpp"
+#include "catalog/lang.hpp"
 #include "core/purl.hpp"
 #include "util/strings.hpp"
 
@@ -160,10 +162,18 @@ std::vector<std::unique_ptr<Cataloger>> os_catalogers() {
   return out;
 }
 
+std::vector<std::unique_ptr<Cataloger>> all_catalogers() {
+  auto out = os_catalogers();
+  for (auto& c : lang_catalogers()) out.push_back(std::move(c));
+  out.push_back(go_binary_cataloger());
+  return out;
+}
+
 Result<std::vector<core::Package>> catalog_all(const core::FileTree& tree, const core::OsInfo& os,
-                                               core::Diagnostics& diags, std::span<const std::string> layer_diff_ids) {
+                                               core::Diagnostics& diags, std::span<const std::string> layer_diff_ids,
+                                               CatalogScope scope) {
   std::vector<core::Package> all;
-  for (const auto& c : os_catalogers()) {
+  for (const auto& c : scope == CatalogScope::all ? all_catalogers() : os_catalogers()) {
     auto pkgs = c->catalog(tree, os, diags);
     if (!pkgs) {
       // One unreadable database does not hide the others; the caller sees it in diags.
@@ -171,9 +181,10 @@ Result<std::vector<core::Package>> catalog_all(const core::FileTree& tree, const
       continue;
     }
     for (auto& p : *pkgs) {
-      fill_purl(p, os);
-      if (const auto* e = find_regular(tree, p.path);
-          e && e->layer >= 0 && static_cast<std::size_t>(e->layer) < layer_diff_ids.size()) {
+      if (p.purl.empty()) fill_purl(p, os);
+      const auto* entry = tree.find(p.path);
+      if (entry == nullptr) entry = find_regular(tree, p.path);
+      if (const auto* e = entry; e && e->layer >= 0 && static_cast<std::size_t>(e->layer) < layer_diff_ids.size()) {
         p.layer = layer_diff_ids[static_cast<std::size_t>(e->layer)];
       }
       all.push_back(std::move(p));

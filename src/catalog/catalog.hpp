@@ -39,6 +39,10 @@ class Cataloger {
 
 // The OS package catalogers (dpkg, apk, rpm).
 [[nodiscard]] std::vector<std::unique_ptr<Cataloger>> os_catalogers();
+// The OS catalogers and the language catalogers (lang.hpp: Python, Node.js, Ruby, Java).
+[[nodiscard]] std::vector<std::unique_ptr<Cataloger>> all_catalogers();
+
+enum class CatalogScope { all, os_only };
 
 // The files OS detection reads.
 [[nodiscard]] bool os_release_wanted(std::string_view path);
@@ -54,6 +58,7 @@ class Cataloger {
 // that is the layer that last wrote the database file.
 [[nodiscard]] Result<std::vector<core::Package>> catalog_all(const core::FileTree& tree, const core::OsInfo& os,
                                                              core::Diagnostics& diags,
-                                                             std::span<const std::string> layer_diff_ids = {});
+                                                             std::span<const std::string> layer_diff_ids = {},
+                                                             CatalogScope scope = CatalogScope::all);
 
 }  // namespace bulwark::catalog

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "catalog/gobinary.hpp"
 #include "core/filetree.hpp"
 #include "image/rootfs.hpp"
 
@@ -44,15 +45,22 @@ void attribute_layers(std::vector<core::Package>& packages, const std::vector<Sn
 
 Result<core::ScanResult> inventory(const image::Reference& ref, const image::SourceOptions& options,
                                    const core::Context& ctx, core::Diagnostics& diags) {
-  auto catalogers = catalog::os_catalogers();
-  auto cataloger_wants = [&](std::string_view path) {
-    for (auto& c : catalogers) {
+  // Every cataloger's files are kept; only the OS package databases trigger the
+  // per-layer snapshots (a language package's layer is the layer of its own file).
+  auto catalogers = catalog::all_catalogers();
+  auto os_catalogers = catalog::os_catalogers();
+  auto os_db_changed = [&](std::string_view path) {
+    for (auto& c : os_catalogers) {
       if (c->wants(path)) return true;
     }
     return false;
   };
   core::FileWanted wanted = [&](std::string_view path) {
-    return catalog::os_release_wanted(path) || cataloger_wants(path);
+    if (catalog::os_release_wanted(path)) return true;
+    for (auto& c : catalogers) {
+      if (c->wants(path)) return true;
+    }
+    return false;
   };
 
   core::ScanResult result;
@@ -62,7 +70,8 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
 
   if (ref.transport == image::Transport::dir) {
     result.target.kind = core::TargetKind::rootfs;
-    if (auto st = image::read_directory(ref.path, wanted, ctx, tree); !st) return std::unexpected(st.error());
+    if (auto st = image::read_directory(ref.path, wanted, ctx, tree, &catalog::go_binary_probe()); !st)
+      return std::unexpected(st.error());
   } else {
     result.target.kind = core::TargetKind::image;
     auto source = image::open_source(ref, options, ctx);
@@ -73,27 +82,31 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
                                            const std::vector<std::string>& kept) {
       bool db_changed = false;
       for (auto& path : kept) {
-        if (cataloger_wants(path)) {
+        if (os_db_changed(path)) {
           db_changed = true;
           break;
         }
       }
       if (!db_changed) return;
       core::Diagnostics scratch;  // problems are reported once, from the final tree
-      auto pkgs = catalog::catalog_all(t, catalog::detect_os(t), scratch);
+      auto pkgs = catalog::catalog_all(t, catalog::detect_os(t), scratch, {}, catalog::CatalogScope::os_only);
       if (!pkgs) return;
       Snapshot snap;
       snap.layer = layer;
       for (auto& p : *pkgs) snap.keys.insert(package_key(p));
       snapshots.push_back(std::move(snap));
     };
-    if (auto st = image::read_layers(**source, wanted, ctx, tree, after_layer); !st) {
+    if (auto st = image::read_layers(**source, wanted, ctx, tree, after_layer, &catalog::go_binary_probe()); !st) {
       return std::unexpected(st.error().within(ref.str()));
     }
   }
 
   result.os = catalog::detect_os(tree);
-  auto packages = catalog::catalog_all(tree, result.os, diags);
+  std::vector<std::string> diff_ids;
+  if (result.image) {
+    for (const auto& layer : result.image->layers) diff_ids.push_back(layer.diff_id);
+  }
+  auto packages = catalog::catalog_all(tree, result.os, diags, diff_ids);
   if (!packages) return std::unexpected(packages.error().within(ref.str()));
   result.packages = std::move(*packages);
   if (result.image) attribute_layers(result.packages, snapshots, *result.image);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,28 @@ struct FileEntry {
   std::string link_target;             // symlink target as stored, or hard-link target (normalised path)
   int layer = -1;                      // index of the layer that added this entry; -1 for a directory source
   std::optional<std::string> content;  // kept only when wanted
+  std::optional<std::string> probed;   // what a ContentProbe captured while the file streamed past
+};
+
+// Captures a small piece of files that are not kept whole, while their bytes stream
+// past (Go's build information inside an executable, for example), so that finding
+// it costs no memory beyond the piece.
+class ProbeScan {
+ public:
+  virtual ~ProbeScan() = default;
+  virtual void feed(std::string_view chunk) = 0;
+  // True once the scan needs no more bytes (the reader may stop reading the file).
+  [[nodiscard]] virtual bool done() const { return false; }
+  // The captured piece, if the file had one.
+  [[nodiscard]] virtual std::optional<std::string> finish() = 0;
+};
+
+class ContentProbe {
+ public:
+  virtual ~ContentProbe() = default;
+  // Decides from the entry's metadata (path, mode, size) whether to scan it.
+  [[nodiscard]] virtual bool wants(const FileEntry& entry) const = 0;
+  [[nodiscard]] virtual std::unique_ptr<ProbeScan> start() const = 0;
 };
 
 // Decides which regular files' content is kept while reading a tree.

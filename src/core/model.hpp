@@ -34,7 +34,8 @@ enum class Practice {
 [[nodiscard]] std::string_view to_string(Practice p) noexcept;
 [[nodiscard]] std::optional<Practice> parse_practice(std::string_view s) noexcept;
 
-enum class FindingStatus { fail, warn, pass, manual, skipped };
+// info: a fact worth stating that is neither a pass nor a failure (kernel version, swarm inactive).
+enum class FindingStatus { fail, warn, pass, manual, skipped, info };
 [[nodiscard]] std::string_view to_string(FindingStatus s) noexcept;
 
 enum class TargetKind { image, rootfs, sbom, file, host, daemon, container, cluster };
@@ -120,6 +121,15 @@ struct StandardRef {
   std::string control;
 };
 
+// Why a finding is suppressed by policy (report/policy.hpp): it stays in the JSON
+// and SARIF reports with this reason, and leaves tables and the exit code alone.
+struct Suppression {
+  std::string kind;           // "ignore-file" or "vex"
+  std::string reason;         // the ignore entry's reason, or the VEX statement's status and impact
+  std::string justification;  // VEX justification (e.g. vulnerable_code_not_present); may be empty
+  std::string source;         // the file the rule came from
+};
+
 struct Finding {
   std::string id;
   std::string title;
@@ -134,6 +144,7 @@ struct Finding {
   std::string evidence;
   std::string remediation;
   std::vector<std::string> references;
+  std::optional<Suppression> suppression;
 };
 
 // Everything one scan of one target produced.

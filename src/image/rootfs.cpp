@@ -164,7 +164,8 @@ struct Counters {
 };
 
 Status read_entries(struct archive* a, LayerFeed& feed, int layer, const core::FileWanted& wanted,
-                    const core::Limits& limits, Counters& counters, const core::FileTree& tree, LayerChanges& changes) {
+                    const core::Limits& limits, Counters& counters, const core::FileTree& tree, LayerChanges& changes,
+                    const core::ContentProbe* probe) {
   const std::string& what = feed.what;
   auto archive_error = [&](std::string_view doing) -> Status {
     if (feed.error) return std::unexpected(*feed.error);
@@ -285,6 +286,16 @@ Status read_entries(struct archive* a, LayerFeed& feed, int layer, const core::F
         return fail(ErrorCode::parse, fmt::format("entry '{}' is shorter than its header says", shown), what);
       }
       e.content = std::move(content);
+    } else if (e.type == core::FileType::regular && probe != nullptr && probe->wants(e)) {
+      auto scan = probe->start();
+      char buf[65536];
+      while (true) {
+        la_ssize_t n = archive_read_data(a, buf, sizeof buf);
+        if (n < 0) return archive_error("reading '" + shown + "'");
+        if (n == 0) break;
+        if (!scan->done()) scan->feed(std::string_view(buf, static_cast<std::size_t>(n)));
+      }
+      e.probed = scan->finish();
     } else if (archive_read_data_skip(a) < ARCHIVE_WARN) {
       return archive_error("skipping '" + shown + "'");
     }
@@ -293,7 +304,8 @@ Status read_entries(struct archive* a, LayerFeed& feed, int layer, const core::F
 }
 
 Status read_layer(ImageSource& source, std::size_t index, const core::FileWanted& wanted, const core::Context& ctx,
-                  Counters& counters, core::FileTree& tree, const LayerObserver& after_layer) {
+                  Counters& counters, core::FileTree& tree, const LayerObserver& after_layer,
+                  const core::ContentProbe* probe) {
   const auto& info = source.info();
   const auto& layer = info.layers[index];
   const std::string what = fmt::format("{}: layer {} ({})", info.reference, index, layer.digest);
@@ -331,7 +343,8 @@ Status read_layer(ImageSource& source, std::size_t index, const core::FileWanted
     return fail(ErrorCode::parse, fmt::format("layer is not a tar archive: {}", msg ? msg : "unknown"), what);
   }
   LayerChanges changes;
-  if (auto s = read_entries(a.get(), feed, static_cast<int>(index), wanted, ctx.limits, counters, tree, changes); !s) {
+  if (auto s = read_entries(a.get(), feed, static_cast<int>(index), wanted, ctx.limits, counters, tree, changes, probe);
+      !s) {
     return s;
   }
   // The diffID covers the whole tar (padding after the end blocks too), and the
@@ -384,6 +397,7 @@ constexpr int kMaxDirDepth = 256;
 
 struct DirWalk {
   const core::FileWanted& wanted;
+  const core::ContentProbe* probe;
   const core::Limits& limits;
   core::FileTree& tree;
   bool host_root;
@@ -456,6 +470,21 @@ Status walk(DirWalk& w, int dirfd, const std::string& prefix, int depth) {
         }
         ::close(fd);
       }
+    } else if (S_ISREG(st.st_mode) && w.probe != nullptr && w.probe->wants(e)) {
+      int fd = ::openat(dirfd, n.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+      if (fd >= 0) {
+        struct stat fst {};
+        if (::fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_ino == st.st_ino) {
+          auto scan = w.probe->start();
+          std::vector<char> buf(1U << 20);
+          ssize_t got = 0;
+          while (!scan->done() && (got = ::read(fd, buf.data(), buf.size())) > 0) {
+            scan->feed(std::string_view(buf.data(), static_cast<std::size_t>(got)));
+          }
+          e.probed = scan->finish();
+        }
+        ::close(fd);
+      }
     }
     const bool is_dir = S_ISDIR(st.st_mode);
     w.tree.put(std::move(e));
@@ -477,23 +506,23 @@ Status walk(DirWalk& w, int dirfd, const std::string& prefix, int depth) {
 }  // namespace
 
 Status read_layers(ImageSource& source, const core::FileWanted& wanted, const core::Context& ctx, core::FileTree& tree,
-                   const LayerObserver& after_layer) {
+                   const LayerObserver& after_layer, const core::ContentProbe* probe) {
   Counters counters;
   for (std::size_t i = 0; i < source.info().layers.size(); ++i) {
-    if (auto s = read_layer(source, i, wanted, ctx, counters, tree, after_layer); !s) return s;
+    if (auto s = read_layer(source, i, wanted, ctx, counters, tree, after_layer, probe); !s) return s;
   }
   return {};
 }
 
 Status read_directory(const std::filesystem::path& root, const core::FileWanted& wanted, const core::Context& ctx,
-                      core::FileTree& tree) {
+                      core::FileTree& tree, const core::ContentProbe* probe) {
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
     return fail(errno == ENOENT ? ErrorCode::not_found : ErrorCode::io, std::strerror(errno), root.string());
   }
   std::error_code ec;
   auto canonical = std::filesystem::canonical(root, ec);
-  DirWalk w{wanted, ctx.limits, tree, !ec && canonical == "/", 0, root.string()};
+  DirWalk w{wanted, probe, ctx.limits, tree, !ec && canonical == "/", 0, root.string()};
   auto s = walk(w, fd, "", 0);
   ::close(fd);
   return s;

@@ -22,10 +22,12 @@ using LayerObserver =
 // Reads every layer of the source in order into tree. Each layer's uncompressed
 // diffID is checked against the config's rootfs.diff_ids.
 [[nodiscard]] Status read_layers(ImageSource& source, const core::FileWanted& wanted, const core::Context& ctx,
-                                 core::FileTree& tree, const LayerObserver& after_layer = {});
+                                 core::FileTree& tree, const LayerObserver& after_layer = {},
+                                 const core::ContentProbe* probe = nullptr);
 
 // Reads a root filesystem folder (never following links out of it).
 [[nodiscard]] Status read_directory(const std::filesystem::path& root, const core::FileWanted& wanted,
-                                    const core::Context& ctx, core::FileTree& tree);
+                                    const core::Context& ctx, core::FileTree& tree,
+                                    const core::ContentProbe* probe = nullptr);
 
 }  // namespace bulwark::image

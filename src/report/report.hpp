@@ -1,7 +1,9 @@
-// Reports in bulwark's own formats: the one JSON shape (docs/formats/json.md)
-// and readable tables. SARIF comes with the scanners that produce findings.
+// Reports: bulwark's own JSON shape (docs/formats/json.md), readable tables, and
+// SARIF 2.1.0 for code-scanning services. All of them take any scanner's findings.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,13 +11,49 @@
 
 namespace bulwark::report {
 
+// A benchmark score (`bulwark host`): counts of findings by status, and
+// percent = passed / (passed + failed) of automated checks.
+struct ScoreSummary {
+  std::string benchmark;  // "cis-docker-1.6.0"
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t warned = 0;
+  std::uint64_t manual = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t info = 0;
+  double percent = 0;
+};
+
 struct JsonOptions {
   std::string tool_version;
   bool include_packages = false;  // `sbom --format json` lists packages too
   bool include_passed = false;
+  std::optional<ScoreSummary> score;  // written as "score" when set
 };
 
 [[nodiscard]] std::string write_json(const std::vector<core::ScanResult>& results, const JsonOptions& options);
+
+struct SarifOptions {
+  std::string tool_version;
+  bool include_passed = false;  // passed checks become results of kind "pass"
+  // Absolute finding paths under this folder are written relative to it (code
+  // scanning wants paths relative to the repository root). Other absolute paths
+  // lose their leading '/': they name a file in the scanned image or host.
+  std::string source_root;
+  // runs[0].automationDetails.id, the "category" GitHub keeps separate analyses by
+  // ("bulwark/image/app"); left out when empty.
+  std::string category;
+};
+
+// One SARIF 2.1.0 run for all results: tool.driver.rules holds one rule per distinct
+// finding id (shortDescription, help = remediation, tags = "security" + practice,
+// properties."security-severity" as GitHub grades it); each finding is a result
+// with ruleId/ruleIndex, level (critical/high: error, medium: warning, others:
+// note), a message, one physical location (a file and line where the finding has
+// one; else the package's database or manifest path, else the target) plus a
+// logical location naming the package, and partialFingerprints for de-duplication
+// across runs. Suppressed findings (policy: ignore file, VEX) carry "suppressions".
+[[nodiscard]] std::string write_sarif(const std::vector<core::ScanResult>& results, const SarifOptions& options);
 
 // A package table: NAME VERSION SOURCE ARCH TYPE LAYER, with a first line naming
 // target, OS and package count. Strings from the scanned target are passed
@@ -23,7 +61,8 @@ struct JsonOptions {
 [[nodiscard]] std::string package_table(const core::ScanResult& result, bool color);
 
 // A findings table: ID SEVERITY PACKAGE/LOCATION TITLE, most severe first.
-// Severities are coloured only when `color` is true.
+// Severities are coloured only when `color` is true. Findings suppressed by policy
+// are left out, with one closing line counting them.
 [[nodiscard]] std::string findings_table(const std::vector<core::Finding>& findings, bool color);
 
 }  // namespace bulwark::report

@@ -7,7 +7,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 prefix="${1:-$here/../../build/schema-node}"
-packages=(@cyclonedx/cyclonedx-library ajv ajv-formats spdx-expression-parse)
+packages=(@cyclonedx/cyclonedx-library ajv ajv-formats spdx-expression-parse
+  ajv-draft-04 @microsoft/jest-sarif)  # the last two: the official SARIF 2.1.0 schema (draft-04)
 
 skip() {
   echo "schema setup: $*" >&2

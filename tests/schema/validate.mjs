@@ -4,6 +4,7 @@
 //   node tests/schema/validate.mjs cyclonedx FILE...
 //   node tests/schema/validate.mjs spdx FILE...
 //   node tests/schema/validate.mjs bulwark FILE...     (bulwark's own --format json)
+//   node tests/schema/validate.mjs sarif FILE...       (--format sarif)
 //
 // Exit 0 when every file is valid; 1 with the errors printed; 2 on bad usage or
 // when the validator's npm packages are missing (run tests/schema/setup.sh).
@@ -19,6 +20,10 @@
 // (required fields, allowed fields, id syntax, licence expressions via
 // spdx-expression-parse, relationship types and targets).
 // bulwark: docs/formats/bulwark-v1.schema.json, bulwark's own JSON shape.
+// SARIF: the official SARIF 2.1.0 JSON schema (sarif-2.1.0-rtm.5, draft-04) as
+// shipped by @microsoft/jest-sarif, checked with ajv-draft-04; plus the rules
+// GitHub code scanning adds (at least one location per result, relative artifact
+// URIs, startLine >= 1, ruleId/ruleIndex naming a rule, security-severity 0-10).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -29,7 +34,7 @@ const nodePrefix = path.resolve(process.env.BULWARK_SCHEMA_NODE || path.join(her
 
 function usage(message) {
   if (message) console.error(`validate.mjs: ${message}`);
-  console.error("usage: node validate.mjs cyclonedx|spdx|bulwark FILE...");
+  console.error("usage: node validate.mjs cyclonedx|spdx|bulwark|sarif FILE...");
   process.exit(2);
 }
 
@@ -40,7 +45,12 @@ function loadModules() {
     const addFormats = require("ajv-formats");
     const spdxParse = require("spdx-expression-parse");
     const cdxRoot = path.dirname(require.resolve("@cyclonedx/cyclonedx-library/package.json"));
-    return { Ajv: Ajv.default || Ajv, addFormats: addFormats.default || addFormats, spdxParse, cdxRoot };
+    const AjvDraft04 = require("ajv-draft-04");
+    const sarifRoot = path.dirname(require.resolve("@microsoft/jest-sarif/package.json"));
+    return {
+      Ajv: Ajv.default || Ajv, addFormats: addFormats.default || addFormats, spdxParse, cdxRoot,
+      AjvDraft04: AjvDraft04.default || AjvDraft04, sarifRoot,
+    };
   } catch (error) {
     console.error(`validate.mjs: npm packages missing under ${nodePrefix} (run tests/schema/setup.sh): ${error.message}`);
     process.exit(2);
@@ -245,10 +255,56 @@ function bulwarkValidator(modules) {
   };
 }
 
+// ---------------------------------------------------------------- SARIF 2.1.0
+
+function sarifValidator(modules) {
+  const schema = JSON.parse(readFileSync(path.join(modules.sarifRoot, "lib", "schemas", "sarif-2.1.0-rtm.5.json"), "utf8"));
+  // unicodeRegExp off: the official schema's "language" pattern has a stray ']' that
+  // JavaScript rejects in /u mode but reads as a literal otherwise (as other validators do).
+  const ajv = new modules.AjvDraft04({ strict: false, allErrors: true, validateFormats: true, unicodeRegExp: false });
+  modules.addFormats(ajv);
+  const validate = ajv.compile(schema);
+  return (doc) => {
+    const errors = [];
+    if (!validate(doc)) {
+      for (const e of validate.errors) errors.push(`schema: ${e.instancePath || "/"} ${e.message} ${JSON.stringify(e.params)}`);
+    }
+    if (doc.version !== "2.1.0") errors.push(`version is ${JSON.stringify(doc.version)}, not "2.1.0"`);
+    for (const [ri, run] of (doc.runs || []).entries()) {
+      const rules = run.tool?.driver?.rules || [];
+      const ids = rules.map((r) => r.id);
+      if (new Set(ids).size !== ids.length) errors.push(`/runs/${ri}: rule ids are not unique`);
+      for (const [i, rule] of rules.entries()) {
+        const score = rule.properties?.["security-severity"];
+        if (score !== undefined && !(typeof score === "string" && /^\d+(\.\d+)?$/.test(score) && +score <= 10)) {
+          errors.push(`/runs/${ri}/tool/driver/rules/${i}: security-severity ${JSON.stringify(score)} is not a number 0-10 as a string`);
+        }
+        if ((rule.properties?.tags || []).length > 20) errors.push(`/runs/${ri}/tool/driver/rules/${i}: more than 20 tags`);
+      }
+      for (const [i, result] of (run.results || []).entries()) {
+        const where = `/runs/${ri}/results/${i}`;
+        if (!ids.includes(result.ruleId)) errors.push(`${where}: ruleId ${JSON.stringify(result.ruleId)} names no rule`);
+        if (result.ruleIndex !== undefined && ids[result.ruleIndex] !== result.ruleId) errors.push(`${where}: ruleIndex does not point at ruleId`);
+        if (!result.message?.text) errors.push(`${where}: message.text is required`);
+        if (!Array.isArray(result.locations) || result.locations.length === 0) errors.push(`${where}: code scanning needs at least one location`);
+        for (const [j, loc] of (result.locations || []).entries()) {
+          const phys = loc.physicalLocation;
+          if (!phys) { errors.push(`${where}/locations/${j}: no physicalLocation`); continue; }
+          const uri = phys.artifactLocation?.uri;
+          if (typeof uri !== "string" || uri === "") errors.push(`${where}/locations/${j}: artifactLocation.uri is required`);
+          else if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(uri) || uri.startsWith("/")) errors.push(`${where}/locations/${j}: uri ${JSON.stringify(uri)} is not relative`);
+          if (!(phys.region?.startLine >= 1)) errors.push(`${where}/locations/${j}: region.startLine must be >= 1`);
+        }
+      }
+    }
+    return errors;
+  };
+}
+
 // ---------------------------------------------------------------- main
 
 const [format, ...files] = process.argv.slice(2);
-const validators = { cyclonedx: cyclonedxValidator, spdx: spdxValidator, bulwark: bulwarkValidator };
+const validators = { cyclonedx: cyclonedxValidator, spdx: spdxValidator, bulwark: bulwarkValidator, sarif: sarifValidator };
 if (!(format in validators)) usage(format ? `unknown format ${format}` : "no format given");
 if (files.length === 0) usage("no file given");
 const modules = loadModules();

@@ -101,5 +101,27 @@ int main(int argc, char** argv) {
   failures += write(out / "image.bulwark.json", report::write_json({image}, {"0.1.0", true, true}));
   failures += write(out / "findings.bulwark.json", report::write_json({image, rootfs}, {"0.1.0", false, false}));
   failures += write(out / "rootfs.bulwark.json", report::write_json({rootfs}, {"", true, false}));
+  // SARIF: the image with findings (one suppressed by policy), passed checks included,
+  // and a host-like target whose findings have absolute paths and no package.
+  auto suppressed = image;
+  suppressed.findings[0].suppression =
+      core::Suppression{"vex", "not_affected", "vulnerable_code_not_present", "/work/app.openvex.json"};
+  core::ScanResult host;
+  host.target = {core::TargetKind::host, "localhost", ""};
+  core::Finding daemon;
+  daemon.id = "BLWK-HOST-001";
+  daemon.title = "Docker daemon listens on TCP without TLS";
+  daemon.severity = core::Severity::critical;
+  daemon.practice = core::Practice::host_hardening;
+  daemon.location = {"/etc/docker/daemon.json", 4, 3, ""};
+  daemon.evidence = "\"hosts\": [\"tcp://0.0.0.0:2375\"]";
+  host.findings.push_back(daemon);
+  core::Finding bare;  // nothing but an id: the writer must still produce a valid result
+  bare.id = "BLWK-HOST-002";
+  host.findings.push_back(bare);
+  failures += write(out / "image.sarif", report::write_sarif({suppressed}, {"0.1.0", true, "", "bulwark/image"}));
+  failures += write(out / "several.sarif", report::write_sarif({image, rootfs, host}, {"0.1.0", false, "/work", ""}));
+  failures += write(out / "suppressed.bulwark.json", report::write_json({suppressed}, {"0.1.0", false, false}));
+  failures += write(out / "empty.sarif", report::write_sarif({rootfs}, {"0.1.0", false, "", ""}));
   return failures == 0 ? 0 : 1;
 }

@@ -477,19 +477,23 @@ bool is_open_type(EventType t) {
   return t == EventType::open || t == EventType::openat || t == EventType::openat2 || t == EventType::creat;
 }
 
+// Appends "name arg1 arg2" (or just the arguments) as one value, reusing the value's buffer.
+bool add_cmdline(FieldValues& out, const Process& p, bool with_name) {
+  out.add(with_name ? std::string_view(p.comm) : std::string_view());
+  std::string& s = out.strs[out.count - 1];
+  bool first = !with_name;
+  for (const auto& a : p.args) {
+    if (!first) s.push_back(' ');
+    s += a;
+    first = false;
+  }
+  return true;
+}
+
 std::string cmdline(const Process& p) {
   std::string s = p.comm;
   for (const auto& a : p.args) {
     s.push_back(' ');
-    s += a;
-  }
-  return s;
-}
-
-std::string join_args(const Process& p) {
-  std::string s;
-  for (const auto& a : p.args) {
-    if (!s.empty()) s.push_back(' ');
     s += a;
   }
   return s;
@@ -875,7 +879,8 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
     }
     default: break;
   }
-  if (f.def->name.starts_with("k8s.") || f.def->id == container_label) {
+  const int id = f.def->id;
+  if ((id >= k8s_ns_name && id <= k8s_pod_label) || id == container_label) {
     const ContainerInfo* c = (!p || p->container_id.empty()) ? nullptr : container_of(ctx);
     if (!c) return false;
     std::string_view want = f.def->id == k8s_ns_name    ? "io.kubernetes.pod.namespace"
@@ -886,7 +891,7 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
       if (k == want) return str(v);
     return false;
   }
-  if (f.def->name.starts_with("container.")) {
+  if (id >= container_id && id <= container_cni_json) {
     bool host = !p || p->container_id.empty();
     const ContainerInfo* c = host ? nullptr : container_of(ctx);
     switch (f.def->id) {
@@ -925,7 +930,7 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
       default: return false;
     }
   }
-  if (f.def->name.starts_with("fd.")) {
+  if (id >= fd_num && id <= fd_dev) {
     if (f.def->id == fd_types) {
       if (!p) return false;
       if (f.index >= 0) {
@@ -1028,8 +1033,8 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
     case proc_name: return str(p->comm);
     case proc_exe: return str(p->exe);
     case proc_exepath: return str(p->exepath);
-    case proc_cmdline: return str(cmdline(*p));
-    case proc_args: return str(join_args(*p));
+    case proc_cmdline: return add_cmdline(out, *p, true);
+    case proc_args: return add_cmdline(out, *p, false);
     case proc_cmdnargs: return num(static_cast<std::int64_t>(p->args.size()));
     case proc_cmdlenargs: {
       std::int64_t n = 0;
@@ -1039,7 +1044,7 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
     case proc_ppid: return num(p->ppid);
     case proc_vpid: return num(p->vpid ? p->vpid : p->pid);
     case proc_pname: return parent ? str(parent->comm) : false;
-    case proc_pcmdline: return parent ? str(cmdline(*parent)) : false;
+    case proc_pcmdline: return parent ? add_cmdline(out, *parent, true) : false;
     case proc_pexe: return parent ? str(parent->exe) : false;
     case proc_pexepath: return parent ? str(parent->exepath) : false;
     case proc_pvpid: return parent ? num(parent->vpid ? parent->vpid : parent->pid) : false;
@@ -1060,7 +1065,7 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
           default: return str(cmdline(*p));
         }
       }
-      int id = f.def->id;
+      // (id is the field id)
       for_ancestors(ctx, f.index, [&](const Process& a) {
         switch (id) {
           case proc_aname: out.add(a.comm); break;
@@ -1126,13 +1131,13 @@ bool extract_raw(const BoundField& f, EvalContext& ctx, FieldValues& out) {
     case proc_is_container_liveness_probe:
     case proc_is_container_readiness_probe: return boolean(false);
     case proc_loginshellid: {
-      std::int64_t id = -1;
+      std::int64_t shell_pid = -1;
       const Process* cur = p;
       for (int i = 0; i < 64 && cur; ++i) {
-        if (cur->comm.ends_with("sh")) id = cur->pid;
+        if (cur->comm.ends_with("sh")) shell_pid = cur->pid;
         cur = ctx.state ? ctx.state->ancestor(*cur, 1) : nullptr;
       }
-      return id < 0 ? false : num(id);
+      return shell_pid < 0 ? false : num(shell_pid);
     }
     default: return false;
   }

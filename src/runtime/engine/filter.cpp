@@ -145,6 +145,7 @@ struct ENode {
   std::unordered_set<std::string, StrHash, std::equal_to<>> set;
   std::vector<std::unique_ptr<RE2>> res;
   std::optional<BoundField> rhs_field;
+  bool list_field = false;  // a real list (fd.types): `in` means subset
   mutable FieldValues lv, rv;
 
   bool match_one(std::string_view v, std::int64_t n, bool numeric, std::size_t i) const {
@@ -264,7 +265,7 @@ struct ENode {
       return true;
     }
     // A list field (fd.types) is `in` a set when all its values are; ancestor fields (proc.aname) match on any.
-    if (op == Op::in && lv.count > 1 && lhs.def->name == "fd.types" && lhs.index < 0) {
+    if (op == Op::in && lv.count > 1 && list_field) {
       for (std::size_t i = 0; i < lv.count; ++i)
         if (!match_value(lv.at(i), 0, false)) return false;
       return true;
@@ -311,6 +312,7 @@ std::unique_ptr<ENode> build(const Node& n, std::string& error) {
   e->op = *op;
   e->mod = n.modifier;
   e->type = e->lhs.result_type();
+  e->list_field = e->lhs.def->name == "fd.types" && e->lhs.index < 0;
   if (e->op == Op::exists) return e;
   if (n.rhs_kind == Node::Rhs::field) {
     BoundField rf;

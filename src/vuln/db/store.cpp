@@ -632,6 +632,16 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::find_alias(std::
   return out;
 }
 
+Result<bool> Store::has_ecosystem(std::string_view ecosystem) const {
+  std::string error;
+  Stmt s(impl_->db, "SELECT 1 FROM affected WHERE ecosystem = ?1 LIMIT 1", error);
+  if (!error.empty()) return fail(ErrorCode::io, error, impl_->path.string());
+  const int rc = s.bind(1, ecosystem).step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return std::unexpected(impl_->db_error("has_ecosystem"));
+}
+
 Result<std::vector<SourceStats>> Store::stats() const {
   std::string error;
   Stmt s(impl_->db,

@@ -1,0 +1,151 @@
+// `bulwark config PATH…`: checks Dockerfiles, Compose files and Kubernetes manifests
+// (workloads and Pod Security, RBAC, NetworkPolicy) and lists the check catalogue.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/policy_options.hpp"
+#include "config/analyze.hpp"
+#include "config/checks.hpp"
+#include "report/report.hpp"
+#include "util/strings.hpp"
+
+namespace bulwark::cli {
+namespace {
+
+struct ConfigOptions {
+  std::vector<std::string> paths;
+  std::string format = "table";
+  bool list_checks = false;
+  bool include_passed = false;
+  PolicyOptions policy;
+  std::string pss_version = "latest";
+  std::string pss_level = "restricted";
+  std::string trusted_registries;
+  std::string output;
+  bool quiet = false;
+};
+
+std::string checks_table(const config::CheckCatalog& catalog) {
+  std::string out = fmt::format("{:<16} {:<9} {:<19} {}\n", "ID", "SEVERITY", "PRACTICE", "TITLE");
+  for (const auto& c : catalog.all()) {
+    out += fmt::format("{:<16} {:<9} {:<19} {}\n", c.id, core::to_string(c.severity), core::to_string(c.practice),
+                       c.title);
+  }
+  out += fmt::format("{} checks\n", catalog.all().size());
+  return out;
+}
+
+int run_config(const ConfigOptions& o) {
+  ScanOptions out_opts;
+  out_opts.output = o.output;
+  if (o.list_checks) {
+    const auto& catalog = config::CheckCatalog::builtin();
+    std::string text;
+    if (o.format == "markdown") {
+      text = config::checks_markdown(catalog);
+    } else if (o.format == "table") {
+      text = checks_table(catalog);
+    } else {
+      return report_error(Error{ErrorCode::invalid_argument, "--list-checks prints table or markdown", "--format"});
+    }
+    if (auto st = write_output(out_opts, text); !st) return report_error(st.error());
+    return kExitOk;
+  }
+  if (o.paths.empty()) {
+    return report_error(Error{ErrorCode::invalid_argument, "name at least one file or folder (or - for stdin)", {}});
+  }
+  if (o.format == "markdown") {
+    return report_error(Error{ErrorCode::invalid_argument, "markdown is only for --list-checks", "--format"});
+  }
+  core::Diagnostics diags;
+  auto docs = config::load_documents(o.paths, diags);
+  if (!docs) return report_error(docs.error());
+  config::AnalyzeOptions options;
+  options.pss_version = o.pss_version;
+  options.pss_level = o.pss_level;
+  options.trusted_registries_file = o.trusted_registries;
+  options.include_passed = o.include_passed;
+  auto findings = config::analyze(*docs, options, diags);
+  for (const auto& d : diags.items()) {
+    std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
+  }
+
+  core::ScanResult result;
+  result.target.kind = core::TargetKind::file;
+  result.target.name = o.paths.size() == 1 ? o.paths[0] : fmt::format("{} paths", o.paths.size());
+  for (auto& f : findings) {
+    if (f.status != core::FindingStatus::pass || o.include_passed) result.findings.push_back(std::move(f));
+  }
+  std::vector<core::ScanResult> results{std::move(result)};
+  auto outcome = apply_policy_and_warn(results, o.policy);
+  if (!outcome) return report_error(outcome.error());
+  const auto failing = outcome->failing;
+
+  std::string text;
+  if (o.format == "json") {
+    report::JsonOptions jo;
+    jo.tool_version = BULWARK_VERSION;
+    jo.include_passed = o.include_passed;
+    text = report::write_json(results, jo);
+  } else if (o.format == "sarif") {
+    report::SarifOptions so;
+    so.tool_version = BULWARK_VERSION;
+    so.include_passed = o.include_passed;
+    std::error_code ec;
+    so.source_root = std::filesystem::current_path(ec).string();
+    text = report::write_sarif(results, so);
+  } else {
+    text = report::findings_table(results[0].findings, ::isatty(STDOUT_FILENO) && o.output.empty());
+    if (!o.quiet) {
+      std::fprintf(stderr, "bulwark: %zu files checked, %zu failing findings, %zu diagnostics\n", docs->size(), failing,
+                   diags.items().size());
+    }
+  }
+  if (auto st = write_output(out_opts, text); !st) return report_error(st.error());
+  if (diags.error_count() > 0 && docs->empty()) return kExitInput;
+  return failing > 0 ? o.policy.exit_code : kExitOk;
+}
+
+}  // namespace
+
+void register_config(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<ConfigOptions>();
+  auto* cmd = app.add_subcommand("config", "Check Dockerfiles, Compose files and Kubernetes manifests");
+  cmd->footer(
+      "Each file's kind is detected from its content (then its name); folders are read recursively.\n"
+      "\n"
+      "Examples:\n"
+      "  bulwark config Dockerfile\n"
+      "  bulwark config k8s/ --format json -o findings.json\n"
+      "  helm template ./chart | bulwark config - --pss-level baseline\n"
+      "  bulwark config deploy/ --exit-code 1 --fail-on high   fail CI on high or critical findings\n"
+      "  bulwark config . --format sarif -o bulwark.sarif       for GitHub code scanning\n"
+      "  bulwark config --list-checks                  every check, its severity and practice\n");
+  cmd->add_option("PATH", opts->paths, "Files or folders; - reads stdin");
+  cmd->add_option("-f,--format", opts->format, "Output: table, json, sarif (markdown with --list-checks)")
+      ->check(CLI::IsMember({"table", "json", "sarif", "markdown"}));
+  cmd->add_option("-o,--output", opts->output, "Write the report to this file (atomically)");
+  cmd->add_flag("--list-checks", opts->list_checks, "List the check catalogue and exit");
+  cmd->add_flag("--include-passed", opts->include_passed, "Also report checks that passed");
+  add_policy_options(*cmd, opts->policy);
+  cmd->add_option("--pss-version", opts->pss_version, "Pod Security Standards version, e.g. v1.30 (default latest)");
+  cmd->add_option("--pss-level", opts->pss_level, "Pod Security level: baseline or restricted")
+      ->check(CLI::IsMember({"baseline", "restricted"}));
+  cmd->add_option("--trusted-registries", opts->trusted_registries,
+                  "YAML file listing the registries FROM images may come from");
+  cmd->add_flag("-q,--quiet", opts->quiet, "No summary on stderr");
+  cmd->callback([opts, &exit_code] { exit_code = run_config(*opts); });
+}
+
+BULWARK_COMMAND(config, 30, register_config);
+
+}  // namespace bulwark::cli

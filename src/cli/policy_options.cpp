@@ -1,0 +1,72 @@
+#include "cli/policy_options.hpp"
+
+#include <cstdio>
+
+#include "util/strings.hpp"
+
+namespace bulwark::cli {
+
+std::string parse_severity_option(const std::string& text, PolicyOptions& opts) {
+  std::vector<core::Severity> list;
+  for (auto part : util::split(text, ',')) {
+    auto name = util::to_lower(util::trim(part));
+    if (name.empty()) continue;
+    auto severity = core::parse_severity(name);
+    if (!severity) {
+      return "unknown severity \"" + name + "\" (expected critical, high, medium, low, info or unknown)";
+    }
+    list.push_back(*severity);
+  }
+  if (list.empty()) return "--severity needs a severity or a comma-separated list";
+  if (list.size() == 1 && text.find(',') == std::string::npos) {
+    opts.min_severity = list.front();
+    opts.severities.clear();
+  } else {
+    opts.severities = std::move(list);
+  }
+  return {};
+}
+
+void add_policy_options(CLI::App& cmd, PolicyOptions& opts) {
+  cmd.add_option_function<std::string>(
+         "--severity",
+         [&opts](const std::string& text) {
+           if (auto message = parse_severity_option(text, opts); !message.empty()) {
+             throw CLI::ValidationError("--severity", message);
+           }
+         },
+         "Report only these severities: one name is a minimum (high = high and critical), a comma list is the "
+         "exact set (critical,low)")
+      ->type_name("LIST|MIN");
+  cmd.add_option_function<std::string>(
+         "--fail-on",
+         [&opts](const std::string& text) {
+           auto severity = core::parse_severity(util::to_lower(text));
+           if (!severity) throw CLI::ValidationError("--fail-on", "unknown severity \"" + text + "\"");
+           opts.fail_on = *severity;
+         },
+         "Only findings at or above this severity trigger --exit-code (default: every reported finding)")
+      ->type_name("SEVERITY");
+  cmd.add_option("--exit-code", opts.exit_code,
+                 "Exit with this code when reported findings remain after the policy (default 0)")
+      ->check(CLI::Range(0, 125));
+  cmd.add_flag("--ignore-unfixed", opts.ignore_unfixed, "Leave out vulnerabilities that have no fixed version yet");
+  cmd.add_option("--ignorefile", opts.ignore_files,
+                 "YAML ignore file (entries: id, package, reason, expires); repeatable")
+      ->type_name("PATH")
+      ->allow_extra_args(false);
+  cmd.add_option("--vex", opts.vex_files, "OpenVEX document: not_affected and fixed statements suppress; repeatable")
+      ->type_name("PATH")
+      ->allow_extra_args(false);
+}
+
+Result<report::PolicyOutcome> apply_policy_and_warn(std::vector<core::ScanResult>& results, const PolicyOptions& opts) {
+  auto outcome = report::apply_policy(results, opts, report::today_utc());
+  if (!outcome) return outcome;
+  for (const auto& w : outcome->warnings) {
+    std::fprintf(stderr, "bulwark: warning: %s\n", util::printable(w).c_str());
+  }
+  return outcome;
+}
+
+}  // namespace bulwark::cli

@@ -1,0 +1,32 @@
+// The policy flags every command that reports findings takes (report/policy.hpp):
+//   --severity LIST|MIN   --fail-on SEVERITY   --exit-code N   --ignore-unfixed
+//   --ignorefile PATH (repeatable)   --vex PATH (repeatable)
+// A command adds them with add_policy_options, runs apply_policy_and_warn on its
+// results before writing the report, and sets
+//   exit_code = outcome.failing > 0 ? opts.exit_code : 0;
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <vector>
+
+#include "core/model.hpp"
+#include "report/policy.hpp"
+
+namespace bulwark::cli {
+
+using PolicyOptions = report::PolicyOptions;
+
+void add_policy_options(CLI::App& cmd, PolicyOptions& opts);
+
+// Parses "--severity": one name is a minimum ("high": high and critical); a comma
+// list is the exact set ("critical,low"). Names are case-insensitive.
+// Returns an error message, or empty when the text was valid.
+[[nodiscard]] std::string parse_severity_option(const std::string& text, PolicyOptions& opts);
+
+// Applies the policy and prints its warnings (expired ignore entries, unusable VEX
+// statements) on stderr as "bulwark: warning: ...".
+[[nodiscard]] Result<report::PolicyOutcome> apply_policy_and_warn(std::vector<core::ScanResult>& results,
+                                                                  const PolicyOptions& opts);
+
+}  // namespace bulwark::cli

@@ -1,0 +1,445 @@
+// Policy: severity filter, --ignore-unfixed, ignore files and OpenVEX (policy.hpp).
+#include "report/policy.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <ctime>
+#include <optional>
+
+#include "core/purl.hpp"
+#include "util/files.hpp"
+#include "util/json_depth.hpp"
+#include "util/strings.hpp"
+
+namespace bulwark::report {
+
+namespace {
+
+constexpr std::uint64_t kMaxPolicyFileBytes = 64ULL << 20;
+constexpr std::uint32_t kMaxJsonDepth = 64;
+
+// ---------------------------------------------------------------- matching helpers
+
+bool names_vulnerability(const core::Finding& f, std::string_view name) {
+  if (name.empty()) return false;
+  if (util::iequals(f.id, name)) return true;
+  if (!f.vulnerability) return false;
+  if (util::iequals(f.vulnerability->id, name)) return true;
+  return std::any_of(f.vulnerability->aliases.begin(), f.vulnerability->aliases.end(),
+                     [&](const std::string& a) { return util::iequals(a, name); });
+}
+
+// A purl pattern matches a purl when type, namespace and name agree and every part
+// the pattern states (version, qualifiers, subpath) agrees too: "pkg:deb/debian/libc6"
+// matches every libc6, "pkg:deb/debian/libc6@2.36-9?arch=amd64" only that build.
+bool purl_matches(std::string_view pattern, std::string_view candidate) {
+  if (pattern.empty() || candidate.empty()) return false;
+  auto p = core::parse_purl(pattern);
+  auto c = core::parse_purl(candidate);
+  if (!p || !c) return pattern == candidate;
+  if (!util::iequals(p->type, c->type) || p->namespace_ != c->namespace_) return false;
+  bool case_blind = p->type == "pypi" || p->type == "npm" || p->type == "deb" || p->type == "apk";
+  if (case_blind ? !util::iequals(p->name, c->name) : p->name != c->name) return false;
+  if (!p->version.empty() && p->version != c->version) return false;
+  for (const auto& [key, value] : p->qualifiers) {
+    auto it = c->qualifiers.find(key);
+    if (it == c->qualifiers.end() || it->second != value) return false;
+  }
+  return p->subpath.empty() || p->subpath == c->subpath;
+}
+
+std::string digest_part(std::string_view s) {
+  auto at = s.rfind('@');
+  return std::string(at == std::string_view::npos ? s : s.substr(at + 1));
+}
+
+// "registry:5000/team/app:1.0" -> "app"
+std::string repository_basename(std::string_view ref) {
+  if (auto at = ref.find('@'); at != std::string_view::npos) ref = ref.substr(0, at);
+  auto slash = ref.rfind('/');
+  auto colon = ref.rfind(':');
+  if (colon != std::string_view::npos && (slash == std::string_view::npos || colon > slash)) ref = ref.substr(0, colon);
+  if (slash != std::string_view::npos) ref = ref.substr(slash + 1);
+  return std::string(ref);
+}
+
+// Does a VEX product identifier name the scanned image? By the name the user gave,
+// the image id, a tag or digest reference, a bare digest, or a pkg:oci purl.
+bool names_image(std::string_view id, const core::ScanResult& result) {
+  if (id.empty()) return false;
+  if (id == result.target.name || (!result.target.id.empty() && id == result.target.id)) return true;
+  if (!result.image) return false;
+  const auto& image = *result.image;
+  std::vector<std::string> digests;
+  for (const auto& d : {image.config_digest, image.manifest_digest}) {
+    if (!d.empty()) digests.push_back(d);
+  }
+  for (const auto& rd : image.repo_digests) digests.push_back(digest_part(rd));
+  if (id == image.reference) return true;
+  if (std::find(image.repo_tags.begin(), image.repo_tags.end(), id) != image.repo_tags.end()) return true;
+  if (std::find(image.repo_digests.begin(), image.repo_digests.end(), id) != image.repo_digests.end()) return true;
+  if (id.starts_with("pkg:oci/")) {
+    auto purl = core::parse_purl(id);
+    if (!purl) return false;
+    if (!purl->version.empty()) {
+      return std::find(digests.begin(), digests.end(), purl->version) != digests.end();
+    }
+    for (const auto& tag : image.repo_tags) {
+      if (repository_basename(tag) != purl->name) continue;
+      auto t = purl->qualifiers.find("tag");
+      if (t == purl->qualifiers.end() || tag.ends_with(":" + t->second)) return true;
+    }
+    return false;
+  }
+  // "sha256:..." alone or "repo@sha256:..."
+  std::string d = digest_part(id);
+  return d.find(':') != std::string::npos && std::find(digests.begin(), digests.end(), d) != digests.end();
+}
+
+bool names_package(std::string_view id, const core::Finding& f) {
+  return f.package && !f.package->purl.empty() && purl_matches(id, f.package->purl);
+}
+
+// ---------------------------------------------------------------- ignore files
+
+struct IgnoreEntry {
+  std::string id;
+  std::string package;  // a name or a purl
+  std::string reason;
+  std::string expires;  // YYYY-MM-DD or empty
+  std::string file;
+  int line = 0;
+};
+
+bool valid_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  int month = (s[5] - '0') * 10 + (s[6] - '0');
+  int day = (s[8] - '0') * 10 + (s[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+Result<std::vector<IgnoreEntry>> load_ignore_file(const std::string& path) {
+  auto text = util::read_file(path, kMaxPolicyFileBytes);
+  if (!text) return fail(text.error().code, text.error().message, "ignore file " + path);
+  std::vector<IgnoreEntry> entries;
+  auto where = [&](const YAML::Node& n) { return fmt::format("{}:{}", path, n.Mark().line + 1); };
+  try {
+    YAML::Node doc = YAML::Load(*text);
+    YAML::Node list;
+    if (doc.IsNull()) return entries;  // an empty file ignores nothing
+    if (doc.IsSequence()) {
+      list = doc;
+    } else if (doc.IsMap()) {
+      for (const auto& kv : doc) {
+        auto key = kv.first.as<std::string>();
+        if (key != "ignore") {
+          return fail(ErrorCode::parse, fmt::format("unknown key \"{}\" (expected \"ignore\")", key), where(kv.first));
+        }
+        list = kv.second;
+      }
+      if (!list || list.IsNull()) return entries;
+      if (!list.IsSequence()) return fail(ErrorCode::parse, "\"ignore\" must be a list of entries", where(list));
+    } else {
+      return fail(ErrorCode::parse, "expected a mapping with an \"ignore\" list", path);
+    }
+    for (const auto& item : list) {
+      if (!item.IsMap())
+        return fail(ErrorCode::parse, "an ignore entry must be a mapping with at least \"id\"", where(item));
+      IgnoreEntry e;
+      e.file = path;
+      e.line = item.Mark().line + 1;
+      for (const auto& kv : item) {
+        auto key = kv.first.as<std::string>();
+        if (!kv.second.IsScalar())
+          return fail(ErrorCode::parse, fmt::format("\"{}\" must be a single value", key), where(kv.second));
+        auto value = kv.second.as<std::string>();
+        if (key == "id") {
+          e.id = value;
+        } else if (key == "package" || key == "purl") {
+          e.package = value;
+        } else if (key == "reason" || key == "statement") {
+          e.reason = value;
+        } else if (key == "expires" || key == "expired_at") {
+          if (!valid_date(value)) {
+            return fail(ErrorCode::parse, fmt::format("expires \"{}\" is not a date YYYY-MM-DD", value),
+                        where(kv.second));
+          }
+          e.expires = value;
+        } else {
+          return fail(
+              ErrorCode::parse,
+              fmt::format("unknown key \"{}\" in an ignore entry (known: id, package, purl, reason, expires)", key),
+              where(kv.first));
+        }
+      }
+      if (e.id.empty()) return fail(ErrorCode::parse, "an ignore entry needs an \"id\"", where(item));
+      entries.push_back(std::move(e));
+    }
+  } catch (const YAML::Exception& ex) {
+    return fail(ErrorCode::parse, ex.what(), "ignore file " + path);
+  }
+  return entries;
+}
+
+bool ignore_matches(const IgnoreEntry& e, const core::Finding& f) {
+  if (!names_vulnerability(f, e.id)) return false;
+  if (e.package.empty()) return true;
+  if (!f.package) return false;
+  if (e.package.starts_with("pkg:")) return names_package(e.package, f);
+  return e.package == f.package->name || e.package == f.package->source_name;
+}
+
+// ---------------------------------------------------------------- OpenVEX
+
+enum class VexStatus { not_affected, affected, fixed, under_investigation };
+
+struct VexProduct {
+  std::vector<std::string> ids;            // @id and every identifiers value
+  std::vector<std::string> subcomponents;  // ditto, flattened
+};
+
+struct VexStatement {
+  std::vector<std::string> vulnerabilities;  // name, @id and aliases
+  std::vector<VexProduct> products;
+  VexStatus status = VexStatus::under_investigation;
+  std::string status_text;
+  std::string justification;
+  std::string impact;
+  std::string timestamp;
+  std::string file;
+  std::size_t order = 0;  // file order, then position: ties on timestamp keep document order
+  bool usable = true;
+};
+
+using Json = nlohmann::json;
+
+std::string string_at(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<std::string> component_ids(const Json& j) {
+  std::vector<std::string> ids;
+  if (j.is_string()) {
+    ids.push_back(j.get<std::string>());
+    return ids;
+  }
+  if (!j.is_object()) return ids;
+  if (auto id = string_at(j, "@id"); !id.empty()) ids.push_back(id);
+  if (auto it = j.find("identifiers"); it != j.end() && it->is_object()) {
+    for (const auto& [k, v] : it->items()) {
+      if (v.is_string()) ids.push_back(v.get<std::string>());
+    }
+  }
+  return ids;
+}
+
+Result<std::vector<VexStatement>> load_vex(const std::string& path, std::size_t& order,
+                                           std::vector<std::string>& warnings) {
+  auto text = util::read_file(path, kMaxPolicyFileBytes);
+  if (!text) return fail(text.error().code, text.error().message, "VEX document " + path);
+  if (util::json_depth(*text, kMaxJsonDepth + 1) > kMaxJsonDepth) {
+    return fail(ErrorCode::limit, fmt::format("nested deeper than {} levels", kMaxJsonDepth), "VEX document " + path);
+  }
+  Json doc = Json::parse(*text, nullptr, false);
+  if (doc.is_discarded()) return fail(ErrorCode::parse, "not valid JSON", "VEX document " + path);
+  if (!doc.is_object() || !string_at(doc, "@context").starts_with("https://openvex.dev/ns")) {
+    return fail(ErrorCode::parse, "not an OpenVEX document (no \"@context\": \"https://openvex.dev/ns/...\")",
+                "VEX document " + path);
+  }
+  auto statements = doc.find("statements");
+  if (statements == doc.end() || !statements->is_array()) {
+    return fail(ErrorCode::parse, "\"statements\" must be an array", "VEX document " + path);
+  }
+  std::string doc_time = string_at(doc, "timestamp");
+  std::vector<VexStatement> out;
+  std::size_t index = 0;
+  for (const auto& s : *statements) {
+    auto where = fmt::format("VEX document {}: statements[{}]", path, index++);
+    if (!s.is_object()) return fail(ErrorCode::parse, "a statement must be an object", where);
+    VexStatement st;
+    st.file = path;
+    st.order = order++;
+    auto v = s.find("vulnerability");
+    if (v == s.end()) return fail(ErrorCode::parse, "no \"vulnerability\"", where);
+    if (v->is_string()) {  // OpenVEX before v0.2.0
+      st.vulnerabilities.push_back(v->get<std::string>());
+    } else if (v->is_object()) {
+      for (const char* key : {"name", "@id"}) {
+        if (auto name = string_at(*v, key); !name.empty()) st.vulnerabilities.push_back(name);
+      }
+      if (auto a = v->find("aliases"); a != v->end() && a->is_array()) {
+        for (const auto& alias : *a) {
+          if (alias.is_string()) st.vulnerabilities.push_back(alias.get<std::string>());
+        }
+      }
+    }
+    if (st.vulnerabilities.empty()) return fail(ErrorCode::parse, "the vulnerability has no name", where);
+    auto products = s.find("products");
+    if (products == s.end() || !products->is_array())
+      return fail(ErrorCode::parse, "\"products\" must be an array", where);
+    for (const auto& p : *products) {
+      VexProduct product;
+      product.ids = component_ids(p);
+      if (p.is_object()) {
+        if (auto subs = p.find("subcomponents"); subs != p.end() && subs->is_array()) {
+          for (const auto& sub : *subs) {
+            auto ids = component_ids(sub);
+            product.subcomponents.insert(product.subcomponents.end(), ids.begin(), ids.end());
+          }
+        }
+      }
+      if (!product.ids.empty()) st.products.push_back(std::move(product));
+    }
+    st.status_text = string_at(s, "status");
+    if (st.status_text == "not_affected") {
+      st.status = VexStatus::not_affected;
+    } else if (st.status_text == "affected") {
+      st.status = VexStatus::affected;
+    } else if (st.status_text == "fixed") {
+      st.status = VexStatus::fixed;
+    } else if (st.status_text == "under_investigation") {
+      st.status = VexStatus::under_investigation;
+    } else {
+      return fail(
+          ErrorCode::parse,
+          fmt::format("status \"{}\" is not one of not_affected, affected, fixed, under_investigation", st.status_text),
+          where);
+    }
+    st.justification = string_at(s, "justification");
+    st.impact = string_at(s, "impact_statement");
+    st.timestamp = string_at(s, "timestamp");
+    if (st.timestamp.empty()) st.timestamp = doc_time;
+    if (st.status == VexStatus::not_affected && st.justification.empty() && st.impact.empty()) {
+      // The spec requires one of them; a bare claim is not taken as a reason to hide a finding.
+      warnings.push_back(fmt::format("{} ({}): not_affected without justification or impact_statement; not applied",
+                                     where, st.vulnerabilities.front()));
+      st.usable = false;
+    }
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+bool vex_applies(const VexStatement& st, const core::Finding& f, const core::ScanResult& result) {
+  if (!std::any_of(st.vulnerabilities.begin(), st.vulnerabilities.end(),
+                   [&](const std::string& v) { return names_vulnerability(f, v); })) {
+    return false;
+  }
+  for (const auto& product : st.products) {
+    for (const auto& id : product.ids) {
+      if (names_package(id, f)) return true;
+      if (names_image(id, result)) {
+        if (product.subcomponents.empty()) return true;
+        for (const auto& sub : product.subcomponents) {
+          if (names_package(sub, f)) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+bool kept_by_severity(const core::Finding& f, const PolicyOptions& options) {
+  if (!options.severities.empty()) {
+    return std::find(options.severities.begin(), options.severities.end(), f.severity) != options.severities.end();
+  }
+  return f.severity >= options.min_severity;
+}
+
+bool unfixed(const core::Finding& f) {
+  return f.vulnerability && f.vulnerability->fixed_version.empty();
+}
+
+}  // namespace
+
+std::string today_utc() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+Result<PolicyOutcome> apply_policy(std::vector<core::ScanResult>& results, const PolicyOptions& options,
+                                   const std::string& today) {
+  PolicyOutcome outcome;
+
+  // Read everything first: a bad file changes nothing.
+  std::vector<IgnoreEntry> ignores;
+  for (const auto& path : options.ignore_files) {
+    auto entries = load_ignore_file(path);
+    if (!entries) return std::unexpected(entries.error());
+    for (auto& e : *entries) {
+      if (!e.expires.empty() && e.expires < today) {
+        outcome.warnings.push_back(fmt::format("{}:{}: the ignore entry for {} expired on {}; it no longer suppresses",
+                                               e.file, e.line, e.id, e.expires));
+        continue;
+      }
+      ignores.push_back(std::move(e));
+    }
+  }
+  std::vector<VexStatement> statements;
+  std::size_t order = 0;
+  for (const auto& path : options.vex_files) {
+    auto loaded = load_vex(path, order, outcome.warnings);
+    if (!loaded) return std::unexpected(loaded.error());
+    for (auto& st : *loaded) statements.push_back(std::move(st));
+  }
+  // Later statements supersede earlier ones (by timestamp, then document order).
+  std::stable_sort(statements.begin(), statements.end(), [](const VexStatement& a, const VexStatement& b) {
+    if (a.timestamp != b.timestamp) return a.timestamp < b.timestamp;
+    return a.order < b.order;
+  });
+
+  for (auto& result : results) {
+    auto& findings = result.findings;
+    auto before = findings.size();
+    std::erase_if(findings, [&](const core::Finding& f) {
+      return !kept_by_severity(f, options) || (options.ignore_unfixed && unfixed(f));
+    });
+    outcome.dropped += before - findings.size();
+
+    for (auto& f : findings) {
+      if (!f.suppression) {
+        for (const auto& e : ignores) {
+          if (!ignore_matches(e, f)) continue;
+          std::string reason = e.reason.empty() ? "listed in the ignore file" : e.reason;
+          if (!e.expires.empty()) reason += " (until " + e.expires + ")";
+          f.suppression = core::Suppression{"ignore-file", reason, "", e.file};
+          break;
+        }
+      }
+      if (!f.suppression) {
+        const VexStatement* last = nullptr;
+        for (const auto& st : statements) {
+          if (st.usable && vex_applies(st, f, result)) last = &st;
+        }
+        if (last && (last->status == VexStatus::not_affected || last->status == VexStatus::fixed)) {
+          std::string reason = last->status_text;
+          if (!last->impact.empty()) reason += ": " + last->impact;
+          f.suppression = core::Suppression{"vex", reason, last->justification, last->file};
+        }
+      }
+      if (f.suppression) {
+        ++outcome.suppressed;
+        continue;
+      }
+      if (f.status == core::FindingStatus::pass) continue;
+      ++outcome.reported;
+      bool fails = f.status == core::FindingStatus::fail || f.status == core::FindingStatus::warn;
+      if (fails && f.severity >= options.fail_on) ++outcome.failing;
+    }
+  }
+  return outcome;
+}
+
+}  // namespace bulwark::report

@@ -1,0 +1,57 @@
+// Policy: what a user decided about findings, applied to any scanner's results
+// before they are reported (docs/policy.md).
+//
+//   - severity: findings below a minimum (or outside a chosen set) are dropped;
+//   - --ignore-unfixed: vulnerabilities without a fixed version are dropped;
+//   - ignore files (YAML): an entry names a finding id or alias, optionally a
+//     package (name or purl), with a reason and an optional expiry date; an
+//     expired entry no longer suppresses and is reported as a warning;
+//   - OpenVEX documents (v0.2.0, and the older string forms): a statement whose
+//     vulnerability (name or alias) and product (package purl, with or without
+//     version and qualifiers; or the image by reference, digest or pkg:oci purl,
+//     narrowed by subcomponents) match; not_affected and fixed suppress,
+//     affected and under_investigation keep; the latest statement wins.
+//
+// Dropped findings are removed. Suppressed findings stay in the results with
+// Finding::suppression set (JSON and SARIF keep them with the reason; tables and
+// the exit code leave them out). A command then does
+//   exit_code = outcome.failing > 0 ? options.exit_code : 0;
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/model.hpp"
+#include "util/error.hpp"
+
+namespace bulwark::report {
+
+struct PolicyOptions {
+  core::Severity min_severity = core::Severity::unknown;  // drop findings below this
+  std::vector<core::Severity> severities;                 // when not empty: keep exactly these (overrides min)
+  int exit_code = 0;                                      // the exit code when findings fail the policy
+  core::Severity fail_on = core::Severity::unknown;       // only findings at or above this fail
+  bool ignore_unfixed = false;
+  std::vector<std::string> ignore_files;
+  std::vector<std::string> vex_files;
+};
+
+struct PolicyOutcome {
+  std::size_t reported = 0;           // findings left to show (neither dropped nor suppressed; passed checks excluded)
+  std::size_t failing = 0;            // of those, status fail or warn at or above fail_on
+  std::size_t dropped = 0;            // removed by severity or --ignore-unfixed
+  std::size_t suppressed = 0;         // kept with a Suppression (ignore file or VEX)
+  std::vector<std::string> warnings;  // expired ignore entries, unusable VEX statements
+};
+
+// today: "YYYY-MM-DD" (UTC), against which ignore entries expire.
+// Fails (ErrorCode::parse / io / limit, naming the file and line) when an ignore
+// file or VEX document cannot be read or is malformed; results are then unchanged.
+[[nodiscard]] Result<PolicyOutcome> apply_policy(std::vector<core::ScanResult>& results, const PolicyOptions& options,
+                                                 const std::string& today);
+
+// "YYYY-MM-DD" for the current UTC date.
+[[nodiscard]] std::string today_utc();
+
+}  // namespace bulwark::report

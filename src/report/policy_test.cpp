@@ -1,0 +1,402 @@
+#include "report/policy.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../../tests/schema/sample_scan.hpp"
+#include "report/report.hpp"
+
+using namespace bulwark;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kToday = "2026-06-15";
+
+class Policy : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        fs::path(BULWARK_BINARY_DIR) / "policy-test" / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  std::string file(const std::string& name, const std::string& text) {
+    auto path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+  fs::path dir_;
+};
+
+core::Finding vuln(std::string id, core::Severity severity, const core::Package& package, std::string fixed,
+                   std::vector<std::string> aliases = {}) {
+  core::Finding f;
+  f.id = id;
+  f.title = "title of " + id;
+  f.severity = severity;
+  f.package = package;
+  f.vulnerability = core::VulnerabilityRef{id, std::move(aliases), std::move(fixed), "", {}};
+  return f;
+}
+
+core::Package deb(std::string name, std::string version) {
+  return fixtures::deb_package(std::move(name), std::move(version), "", "", "");
+}
+
+// The sample image (config digest sha256:5b8e...) with five findings.
+core::ScanResult image_scan() {
+  auto r = fixtures::sample_scan_result();
+  auto libc = r.packages[0];
+  auto ssl = deb("libssl3", "3.0.11-1~deb12u2");
+  auto zlib = deb("zlib1g", "1:1.2.13.dfsg-1");
+  r.findings = {
+      vuln("CVE-2023-4911", core::Severity::high, libc, "2.36-9+deb12u3", {"DSA-5514-1"}),
+      vuln("CVE-2024-0727", core::Severity::medium, ssl, "3.0.13-1~deb12u1"),
+      vuln("CVE-2023-5678", core::Severity::low, ssl, ""),
+      vuln("CVE-2022-0001", core::Severity::critical, zlib, ""),
+      fixtures::check_finding(),  // BLWK-DF-001, medium, warn
+  };
+  return r;
+}
+
+const core::Finding* find(const std::vector<core::ScanResult>& results, const std::string& id) {
+  for (const auto& r : results) {
+    for (const auto& f : r.findings) {
+      if (f.id == id) return &f;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_F(Policy, NoPolicyKeepsEverythingAndEveryFindingFails) {
+  std::vector<core::ScanResult> results{image_scan()};
+  auto outcome = report::apply_policy(results, {}, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_EQ(results[0].findings.size(), 5u);
+  EXPECT_EQ(outcome->reported, 5u);
+  EXPECT_EQ(outcome->failing, 5u);
+  EXPECT_EQ(outcome->dropped, 0u);
+  EXPECT_EQ(outcome->suppressed, 0u);
+}
+
+TEST_F(Policy, SeverityMinimumDropsFindingsBelowIt) {
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.min_severity = core::Severity::high;
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome);
+  ASSERT_EQ(results[0].findings.size(), 2u);
+  EXPECT_EQ(results[0].findings[0].id, "CVE-2023-4911");
+  EXPECT_EQ(results[0].findings[1].id, "CVE-2022-0001");
+  EXPECT_EQ(outcome->dropped, 3u);
+  EXPECT_EQ(outcome->failing, 2u);
+}
+
+TEST_F(Policy, SeverityListKeepsExactlyTheNamedOnes) {
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.severities = {core::Severity::critical, core::Severity::low};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome);
+  ASSERT_EQ(results[0].findings.size(), 2u);
+  EXPECT_EQ(results[0].findings[0].id, "CVE-2023-5678");
+  EXPECT_EQ(results[0].findings[1].id, "CVE-2022-0001");
+}
+
+TEST_F(Policy, IgnoreUnfixedDropsOnlyVulnerabilitiesWithoutAFix) {
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.ignore_unfixed = true;
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(outcome->dropped, 2u);
+  EXPECT_EQ(find(results, "CVE-2023-5678"), nullptr);
+  EXPECT_EQ(find(results, "CVE-2022-0001"), nullptr);
+  EXPECT_NE(find(results, "BLWK-DF-001"), nullptr) << "checks have no fixed version and are kept";
+}
+
+TEST_F(Policy, FailOnCountsOnlyFailingStatusesAtOrAboveTheThreshold) {
+  auto scan = image_scan();
+  scan.findings.push_back(fixtures::passed_finding());
+  auto manual = fixtures::check_finding();
+  manual.id = "BLWK-DF-009";
+  manual.severity = core::Severity::critical;
+  manual.status = core::FindingStatus::manual;
+  scan.findings.push_back(manual);
+  std::vector<core::ScanResult> results{scan};
+  report::PolicyOptions options;
+  options.fail_on = core::Severity::medium;
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome);
+  // high, medium, critical vulnerabilities and the medium warn check; not the low one,
+  // not the passed check, not the manual one.
+  EXPECT_EQ(outcome->failing, 4u);
+  EXPECT_EQ(outcome->reported, 6u);
+}
+
+TEST_F(Policy, IgnoreFileByIdAliasPackageNameAndPurl) {
+  auto path = file("ignore.yaml", R"(ignore:
+  - id: DSA-5514-1              # an alias of CVE-2023-4911
+    reason: not setuid here
+  - id: CVE-2024-0727
+    purl: pkg:deb/debian/libssl3   # any version
+    reason: no PKCS12
+    expires: 2026-06-15          # still valid today
+  - id: CVE-2023-5678
+    purl: pkg:deb/debian/libssl3@9.9.9   # another version: does not match
+  - id: CVE-2022-0001
+    package: libc6               # another package: does not match
+  - id: BLWK-DF-001
+    reason: build stage only
+)");
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.ignore_files = {path};
+  options.exit_code = 1;
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_EQ(outcome->suppressed, 3u);
+  EXPECT_EQ(outcome->reported, 2u);
+  EXPECT_EQ(outcome->failing, 2u);
+  EXPECT_TRUE(outcome->warnings.empty());
+  const auto* glibc = find(results, "CVE-2023-4911");
+  ASSERT_TRUE(glibc->suppression);
+  EXPECT_EQ(glibc->suppression->kind, "ignore-file");
+  EXPECT_EQ(glibc->suppression->reason, "not setuid here");
+  EXPECT_EQ(glibc->suppression->source, path);
+  EXPECT_EQ(find(results, "CVE-2024-0727")->suppression->reason, "no PKCS12 (until 2026-06-15)");
+  EXPECT_FALSE(find(results, "CVE-2023-5678")->suppression);
+  EXPECT_FALSE(find(results, "CVE-2022-0001")->suppression);
+  EXPECT_TRUE(find(results, "BLWK-DF-001")->suppression);
+}
+
+TEST_F(Policy, ExpiredIgnoreEntryNoLongerSuppressesAndWarns) {
+  auto path = file("ignore.yaml", "- id: CVE-2023-4911\n  reason: old\n  expires: 2026-06-14\n");
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.ignore_files = {path};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_FALSE(find(results, "CVE-2023-4911")->suppression);
+  ASSERT_EQ(outcome->warnings.size(), 1u);
+  EXPECT_EQ(outcome->warnings[0],
+            path + ":1: the ignore entry for CVE-2023-4911 expired on 2026-06-14; it no longer suppresses");
+}
+
+TEST_F(Policy, MalformedIgnoreFilesFailNamingFileAndLineAndChangeNothing) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"ignore:\n  - id: CVE-1\n    expire: 2026-01-01\n", ":3: unknown key \"expire\""},
+      {"ignore:\n  - id: CVE-1\n    expires: 31.12.2026\n", ":3: expires \"31.12.2026\" is not a date"},
+      {"ignore:\n  - reason: no id\n", ":2: an ignore entry needs an \"id\""},
+      {"ignores:\n  - id: CVE-1\n", ":1: unknown key \"ignores\""},
+      {"ignore: [id: CVE-1\n", "ignore file"},
+      {"ignore: CVE-1\n", "must be a list"},
+  };
+  int n = 0;
+  for (const auto& [text, expected] : cases) {
+    auto path = file("bad" + std::to_string(n++) + ".yaml", text);
+    std::vector<core::ScanResult> results{image_scan()};
+    report::PolicyOptions options;
+    options.ignore_files = {path};
+    options.min_severity = core::Severity::critical;
+    auto outcome = report::apply_policy(results, options, kToday);
+    ASSERT_FALSE(outcome) << text;
+    EXPECT_EQ(outcome.error().code, ErrorCode::parse) << text;
+    EXPECT_NE(outcome.error().describe().find(path), std::string::npos) << outcome.error().describe();
+    EXPECT_NE(outcome.error().describe().find(expected), std::string::npos) << outcome.error().describe();
+    EXPECT_EQ(results[0].findings.size(), 5u) << "a bad file changes nothing";
+  }
+  report::PolicyOptions missing;
+  missing.ignore_files = {(dir_ / "absent.yaml").string()};
+  std::vector<core::ScanResult> results{image_scan()};
+  auto outcome = report::apply_policy(results, missing, kToday);
+  ASSERT_FALSE(outcome);
+  EXPECT_NE(outcome.error().describe().find("absent.yaml"), std::string::npos);
+}
+
+TEST_F(Policy, EmptyIgnoreFileIgnoresNothing) {
+  auto path = file("empty.yaml", "# nothing yet\n");
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.ignore_files = {path};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_EQ(outcome->suppressed, 0u);
+}
+
+TEST_F(Policy, VexNotAffectedAndFixedSuppressAffectedAndInvestigationKeep) {
+  auto path = file("app.openvex.json", R"({
+  "@context": "https://openvex.dev/ns/v0.2.0",
+  "@id": "https://example.com/vex/1",
+  "author": "test",
+  "timestamp": "2024-01-01T00:00:00Z",
+  "version": 1,
+  "statements": [
+    {"vulnerability": {"name": "CVE-2024-0727"},
+     "products": [{"@id": "pkg:oci/app@sha256%3A5b8e3c1f2a7d9e0b4c6a8f1d3e5b7c9a0f2d4e6b8c1a3f5d7e9b0c2a4f6d8e1b",
+                   "subcomponents": [{"@id": "pkg:deb/debian/libssl3"}]}],
+     "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path",
+     "impact_statement": "no PKCS12"},
+    {"vulnerability": {"name": "CVE-2023-5678"},
+     "products": [{"@id": "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64"}],
+     "status": "fixed"},
+    {"vulnerability": {"name": "CVE-2023-4911"},
+     "products": [{"@id": "pkg:deb/debian/libc6"}],
+     "status": "affected", "action_statement": "upgrade"},
+    {"vulnerability": {"name": "CVE-2022-0001"},
+     "products": [{"@id": "pkg:oci/app@sha256%3A0000000000000000000000000000000000000000000000000000000000000000"}],
+     "status": "not_affected", "justification": "component_not_present"}
+  ]
+})");
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.vex_files = {path};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_EQ(outcome->suppressed, 2u);
+  const auto* ssl = find(results, "CVE-2024-0727");
+  ASSERT_TRUE(ssl->suppression);
+  EXPECT_EQ(ssl->suppression->kind, "vex");
+  EXPECT_EQ(ssl->suppression->reason, "not_affected: no PKCS12");
+  EXPECT_EQ(ssl->suppression->justification, "vulnerable_code_not_in_execute_path");
+  EXPECT_EQ(ssl->suppression->source, path);
+  EXPECT_EQ(find(results, "CVE-2023-5678")->suppression->reason, "fixed");
+  EXPECT_FALSE(find(results, "CVE-2023-4911")->suppression) << "affected keeps the finding";
+  EXPECT_FALSE(find(results, "CVE-2022-0001")->suppression) << "another image's digest";
+}
+
+TEST_F(Policy, VexMatchesImageByTagOrDigestAndVulnerabilityByAlias) {
+  auto path = file("tags.openvex.json", R"({
+  "@context": "https://openvex.dev/ns/v0.2.0", "@id": "x", "author": "t", "timestamp": "2024-01-01T00:00:00Z",
+  "version": 1,
+  "statements": [
+    {"vulnerability": {"name": "GHSA-xxxx", "aliases": ["DSA-5514-1"]},
+     "products": [{"@id": "registry.example:5000/team/app:1.0.3"}],
+     "status": "not_affected", "justification": "inline_mitigations_already_exist"},
+    {"vulnerability": {"name": "CVE-2022-0001"},
+     "products": [{"@id": "sha256:5b8e3c1f2a7d9e0b4c6a8f1d3e5b7c9a0f2d4e6b8c1a3f5d7e9b0c2a4f6d8e1b",
+                   "subcomponents": [{"@id": "pkg:deb/debian/zlib1g"}]}],
+     "status": "not_affected", "impact_statement": "compression is not used"}
+  ]
+})");
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.vex_files = {path};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_TRUE(find(results, "CVE-2023-4911")->suppression);
+  EXPECT_TRUE(find(results, "CVE-2022-0001")->suppression);
+  EXPECT_FALSE(find(results, "CVE-2024-0727")->suppression);
+}
+
+TEST_F(Policy, LaterVexStatementSupersedesEarlierAcrossDocuments) {
+  auto first = file("first.json", R"({"@context": "https://openvex.dev/ns/v0.2.0", "@id": "a", "version": 1,
+  "timestamp": "2024-01-01T00:00:00Z",
+  "statements": [{"vulnerability": {"name": "CVE-2023-4911"}, "products": [{"@id": "pkg:deb/debian/libc6"}],
+                  "status": "not_affected", "justification": "vulnerable_code_not_present"}]})");
+  auto second = file("second.json", R"({"@context": "https://openvex.dev/ns/v0.2.0", "@id": "b", "version": 1,
+  "timestamp": "2024-03-01T00:00:00Z",
+  "statements": [{"vulnerability": {"name": "CVE-2023-4911"}, "products": [{"@id": "pkg:deb/debian/libc6"}],
+                  "status": "affected"}]})");
+  for (auto order : {std::vector<std::string>{first, second}, std::vector<std::string>{second, first}}) {
+    std::vector<core::ScanResult> results{image_scan()};
+    report::PolicyOptions options;
+    options.vex_files = order;
+    auto outcome = report::apply_policy(results, options, kToday);
+    ASSERT_TRUE(outcome) << outcome.error().describe();
+    EXPECT_FALSE(find(results, "CVE-2023-4911")->suppression) << "the March 'affected' wins, whatever the order";
+  }
+}
+
+TEST_F(Policy, VexOlderStringFormsAreRead) {
+  auto path =
+      file("old.json", R"({"@context": "https://openvex.dev/ns", "@id": "a", "timestamp": "2023-01-01T00:00:00Z",
+  "statements": [{"vulnerability": "CVE-2023-4911", "products": ["pkg:deb/debian/libc6@2.36-9%2Bdeb12u4"],
+                  "status": "not_affected", "justification": "vulnerable_code_cannot_be_controlled_by_adversary"}]})");
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.vex_files = {path};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_TRUE(find(results, "CVE-2023-4911")->suppression);
+}
+
+TEST_F(Policy, VexNotAffectedWithoutJustificationIsNotApplied) {
+  auto path = file("bare.json", R"({"@context": "https://openvex.dev/ns/v0.2.0", "@id": "a", "version": 1,
+  "statements": [{"vulnerability": {"name": "CVE-2023-4911"}, "products": [{"@id": "pkg:deb/debian/libc6"}],
+                  "status": "not_affected"}]})");
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.vex_files = {path};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_FALSE(find(results, "CVE-2023-4911")->suppression);
+  ASSERT_EQ(outcome->warnings.size(), 1u);
+  EXPECT_NE(outcome->warnings[0].find("not_affected without justification"), std::string::npos);
+  EXPECT_NE(outcome->warnings[0].find(path), std::string::npos);
+}
+
+TEST_F(Policy, MalformedVexDocumentsFailNamingTheFile) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"{not json", "not valid JSON"},
+      {R"({"statements": []})", "not an OpenVEX document"},
+      {R"({"@context": "https://openvex.dev/ns/v0.2.0", "statements": {}})", "\"statements\" must be an array"},
+      {R"({"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"vulnerability": {"name": "CVE-1"},
+          "products": [], "status": "maybe"}]})",
+       "statements[0]: status \"maybe\""},
+      {R"({"@context": "https://openvex.dev/ns/v0.2.0", "statements": [{"products": [], "status": "fixed"}]})",
+       "no \"vulnerability\""},
+      {std::string(200, '[') + std::string(200, ']'), "nested deeper"},
+  };
+  int n = 0;
+  for (const auto& [text, expected] : cases) {
+    auto path = file("bad" + std::to_string(n++) + ".json", text);
+    std::vector<core::ScanResult> results{image_scan()};
+    report::PolicyOptions options;
+    options.vex_files = {path};
+    auto outcome = report::apply_policy(results, options, kToday);
+    ASSERT_FALSE(outcome) << text;
+    EXPECT_NE(outcome.error().describe().find(path), std::string::npos) << outcome.error().describe();
+    EXPECT_NE(outcome.error().describe().find(expected), std::string::npos) << outcome.error().describe();
+  }
+}
+
+TEST_F(Policy, CheckedInExamplesFromTheDocs) {
+  std::string dir = std::string(BULWARK_SOURCE_DIR) + "/tests/policy/";
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.ignore_files = {dir + "example.ignore.yaml"};
+  options.vex_files = {dir + "example.openvex.json"};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_EQ(find(results, "CVE-2023-4911")->suppression->kind, "ignore-file");  // listed, expires 2099
+  EXPECT_EQ(find(results, "CVE-2024-0727")->suppression->kind, "vex");          // not_affected via image + subcomponent
+  EXPECT_EQ(find(results, "CVE-2023-5678")->suppression->reason, "fixed");      // purl with version and qualifiers
+  EXPECT_FALSE(find(results, "CVE-2022-0001")->suppression);                    // its entry expired in 2020
+  ASSERT_EQ(outcome->warnings.size(), 1u);
+  EXPECT_NE(outcome->warnings[0].find("CVE-2022-0001 expired on 2020-01-31"), std::string::npos);
+  EXPECT_EQ(outcome->reported, 2u);
+}
+
+TEST_F(Policy, SuppressedFindingsStayInJsonAndLeaveTheTable) {
+  auto path = file("ignore.yaml", "ignore:\n  - id: CVE-2023-4911\n    reason: accepted risk\n");
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.ignore_files = {path};
+  ASSERT_TRUE(report::apply_policy(results, options, kToday));
+  auto doc = nlohmann::json::parse(report::write_json(results, {"0.1.0", false, false}));
+  ASSERT_EQ(doc["findings"].size(), 5u);
+  EXPECT_EQ(doc["findings"][0]["suppression"],
+            (nlohmann::json{{"kind", "ignore-file"}, {"reason", "accepted risk"}, {"source", path}}));
+  EXPECT_FALSE(doc["findings"][1].contains("suppression"));
+  auto table = report::findings_table(results[0].findings, false);
+  EXPECT_EQ(table.find("CVE-2023-4911"), std::string::npos) << table;
+  EXPECT_NE(table.find("CVE-2024-0727"), std::string::npos) << table;
+  EXPECT_NE(table.find("1 finding suppressed by policy"), std::string::npos) << table;
+}
