@@ -11,6 +11,7 @@ BUILD_PKGS=(
   libfmt-dev libcli11-dev nlohmann-json3-dev libsimdjson-dev libyaml-cpp-dev
   libarchive-dev libisal-dev libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev
   libsqlite3-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libbpf-dev bpftool clang llvm
 )
 TEST_PKGS=(
   docker.io docker-registry skopeo debootstrap apache2-utils

@@ -15,12 +15,14 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/monitor_learn.hpp"
 #include "runtime/engine/default_rules.hpp"
 #include "runtime/engine/engine.hpp"
 #include "runtime/engine/ruleset.hpp"
 #include "runtime/events/live.hpp"
 #include "runtime/events/replay.hpp"
 #include "runtime/outputs/outputs.hpp"
+#include "runtime/probe/dns_names.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 
@@ -44,6 +46,10 @@ struct MonitorOptions {
   std::string docker_host;
   bool list_fields = false;
   bool quiet = false;
+  std::string duration;        // live: stop after this long (empty = until SIGINT/SIGTERM)
+  std::string learn;           // live: learn this container's least privilege instead of alerting
+  std::string learn_out;       // --learn output folder
+  std::size_t buffer_mib = 8;  // live: ring buffer memory over all CPUs
 };
 
 std::atomic<bool> g_stop{false};
@@ -188,6 +194,12 @@ void print_stats(const eng::Engine& engine, const rt::EventSource& src, const en
 int run_monitor(const MonitorOptions& o) {
   auto window = parse_duration(o.dedup_window);
   if (!window) return report_error(window.error());
+  std::uint64_t run_for_ns = 0;
+  if (!o.duration.empty()) {
+    auto d = parse_duration(o.duration);
+    if (!d) return report_error(d.error().within("--duration"));
+    run_for_ns = *d;
+  }
   auto files = read_rules(o.rules);
   if (!files) return report_error(files.error());
   auto rs = eng::load_rules(*files);
@@ -234,6 +246,7 @@ int run_monitor(const MonitorOptions& o) {
     for (std::size_t t = 1; t < rt::kEventTypeCount; ++t)
       if (needed.test(t)) lo.event_types.insert(static_cast<rt::EventType>(t));
     lo.docker_host = o.docker_host;
+    lo.ring_buffer_bytes = o.buffer_mib << 20;
     auto src = rt::make_live_source(lo);
     if (!src) {
       std::fprintf(stderr, "bulwark: error: %s\n", util::printable(src.error().describe()).c_str());
@@ -242,6 +255,16 @@ int run_monitor(const MonitorOptions& o) {
     source = std::move(*src);
     resolver = rt::make_live_container_resolver(lo);
     state = std::make_unique<rt::ProcessTable>(limits, resolver.get());
+    // fd.sip.name: resolve the host names the rules compare it with, as Falco does.
+    std::vector<std::string> sip_names;
+    for (const auto& f : *files) {
+      for (auto& n : rt::probe::sip_names_in_rules(f.content)) sip_names.push_back(std::move(n));
+    }
+    for (const auto& [ip, name] : rt::probe::resolve_names(sip_names)) state->add_dns_name(ip, name);
+    if (!o.quiet) {
+      std::fprintf(stderr, "bulwark: capture ready (%s, %zu event types in the kernel filter)\n",
+                   source->name().c_str(), lo.event_types.size());
+    }
   }
 
   char host[256] = {};
@@ -266,6 +289,7 @@ int run_monitor(const MonitorOptions& o) {
   int rc = kExitOk;
   auto sink = [&](const eng::Alert& a) { outs.write(a); };
   while (!g_stop.load()) {
+    if (run_for_ns > 0 && std::chrono::steady_clock::now() - start >= std::chrono::nanoseconds(run_for_ns)) break;
     auto r = source->next(ev, std::chrono::milliseconds(200));
     if (!r) {
       std::fprintf(stderr, "bulwark: error: %s\n", util::printable(r.error().describe()).c_str());
@@ -309,6 +333,12 @@ void register_monitor(CLI::App& app, int& exit_code) {
       "  bulwark monitor --replay events.jsonl --rules falco_rules.yaml --format json\n"
       "  bulwark monitor --rules falco_rules.yaml --webhook https://hooks.example/alerts --dedup-window 30s\n"
       "  bulwark monitor --list-fields\n"
+      "  sudo bulwark monitor --rules falco_rules.yaml --format json -o alerts.jsonl --duration 10m\n"
+      "  sudo bulwark monitor --learn web --duration 2m --learn-out web-profile/   (then: docker run\n"
+      "       --security-opt seccomp=web-profile/seccomp.json --cap-drop ALL --cap-add ... web-image)\n"
+      "\n"
+      "Live capture (no --replay) loads eBPF programs and needs root and a kernel with BTF\n"
+      "(/sys/kernel/btf/vmlinux); docs/runtime-monitor.md describes it and --learn.\n"
       "\n"
       "Exit codes: 0 ok; 2 usage (or live capture unavailable); 3 rules that do not load (--validate),\n"
       "unreadable files. docs/runtime-rules.md describes the rule syntax, fields and the replay format.");
@@ -329,11 +359,36 @@ void register_monitor(CLI::App& app, int& exit_code) {
   cmd->add_option("--docker-host", opts->docker_host, "Docker engine socket for container names and images (live)");
   cmd->add_flag("--list-fields", opts->list_fields, "List the fields rules and outputs can use, and exit");
   cmd->add_flag("-q,--quiet", opts->quiet, "No summary or statistics on stderr");
+  cmd->add_option("--duration", opts->duration, "Live: stop after this long, e.g. 30s or 10m (default: until SIGINT)");
+  cmd->add_option("--learn", opts->learn,
+                  "Live: record the syscalls, capabilities and connections of this container (name or id) and "
+                  "write a seccomp profile, a capability list and a draft NetworkPolicy");
+  cmd->add_option("--buffer-size", opts->buffer_mib,
+                  "Live: MiB of ring buffer shared by all CPUs (each CPU gets a power of two, at least 256 KiB); "
+                  "a bigger buffer absorbs bursts, a smaller one bounds memory")
+      ->default_str("8")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--learn-out", opts->learn_out, "Folder for --learn's files (default ./bulwark-learn-CONTAINER)");
   cmd->callback([opts, &exit_code] {
     if (opts->list_fields) {
       exit_code = run_list_fields();
     } else if (!opts->validate.empty()) {
       exit_code = run_validate(*opts);
+    } else if (!opts->learn.empty()) {
+      LearnOptions lo;
+      lo.container = opts->learn;
+      lo.out_dir = opts->learn_out;
+      lo.docker_host = opts->docker_host;
+      lo.quiet = opts->quiet;
+      if (!opts->duration.empty()) {
+        auto d = parse_duration(opts->duration);
+        if (!d) {
+          exit_code = report_error(d.error().within("--duration"));
+          return;
+        }
+        lo.duration = std::chrono::milliseconds(*d / 1'000'000);
+      }
+      exit_code = run_monitor_learn(lo);
     } else {
       exit_code = run_monitor(*opts);
     }
