@@ -27,7 +27,8 @@ FROM bulwark-e2e/debian:12
 RUN find / -xdev -perm /6000 -type f -exec chmod ug-s {} + \
  && useradd --uid 10001 --no-create-home app
 LABEL org.opencontainers.image.source="https://example.org/app" \
-      org.opencontainers.image.revision="0123456789abcdef"
+      org.opencontainers.image.revision="0123456789abcdef" \
+      org.opencontainers.image.created="2026-11-27T00:00:00Z"
 HEALTHCHECK --interval=30s CMD ["/bin/true"]
 EXPOSE 8080
 USER 10001
