@@ -17,6 +17,7 @@ TEST_PKGS=(
   dpkg-dev sqlite3 zstd curl ca-certificates jq python3 iproute2 procps time util-linux
   python3-packaging python3-rpm ruby
   libcommons-lang3-java golang-go
+  lynis
 )
 
 missing=()

@@ -81,6 +81,7 @@ std::string_view to_string(FindingStatus s) noexcept {
     case FindingStatus::pass: return "pass";
     case FindingStatus::manual: return "manual";
     case FindingStatus::skipped: return "skipped";
+    case FindingStatus::info: return "info";
   }
   return "fail";
 }

@@ -34,7 +34,8 @@ enum class Practice {
 [[nodiscard]] std::string_view to_string(Practice p) noexcept;
 [[nodiscard]] std::optional<Practice> parse_practice(std::string_view s) noexcept;
 
-enum class FindingStatus { fail, warn, pass, manual, skipped };
+// info: a fact worth stating that is neither a pass nor a failure (kernel version, swarm inactive).
+enum class FindingStatus { fail, warn, pass, manual, skipped, info };
 [[nodiscard]] std::string_view to_string(FindingStatus s) noexcept;
 
 enum class TargetKind { image, rootfs, sbom, file, host, daemon, container, cluster };

@@ -55,6 +55,10 @@ class FileWriter {
 }  // namespace
 
 Result<Client> Client::connect(std::string_view docker_host) {
+  return connect(docker_host, TlsConfig{});
+}
+
+Result<Client> Client::connect(std::string_view docker_host, const TlsConfig& tls) {
   std::string host(docker_host.empty() ? kDefaultHost : docker_host);
   util::HttpOptions options;
   options.connect_timeout = std::chrono::seconds(10);
@@ -71,7 +75,15 @@ Result<Client> Client::connect(std::string_view docker_host) {
     if (hostport.empty() || hostport.find('/') != std::string::npos) {
       return fail(ErrorCode::invalid_argument, "expected tcp://HOST:PORT", host);
     }
-    base = "http://" + hostport;
+    if (tls.enabled) {
+      options.tls = tls.verify ? util::TlsCheck::verify : util::TlsCheck::skip;
+      options.ca_file = tls.ca_file;
+      options.cert_file = tls.cert_file;
+      options.key_file = tls.key_file;
+      base = "https://" + hostport;
+    } else {
+      base = "http://" + hostport;
+    }
   } else {
     return fail(ErrorCode::invalid_argument, "unsupported Docker host (use unix:///path or tcp://host:port)", host);
   }
@@ -104,6 +116,7 @@ Error Client::engine_error(const util::HttpResponse& response, std::string_view 
 }
 
 Result<nlohmann::json> Client::get_json(const std::string& path, std::string_view what) {
+  ++requests_;
   auto res = http_.fetch({.url = base_url_ + path, .headers = {{"Accept", "application/json"}}}, kMaxJsonBytes);
   if (!res) return std::unexpected(unreachable(res.error()));
   if (res->status != 200) return std::unexpected(engine_error(*res, what));
@@ -115,6 +128,7 @@ Result<nlohmann::json> Client::get_json(const std::string& path, std::string_vie
 }
 
 Status Client::ping() {
+  ++requests_;
   auto res = http_.fetch({.url = base_url_ + "/_ping"}, 4096);
   if (!res) return std::unexpected(unreachable(res.error()));
   if (res->status != 200) return std::unexpected(engine_error(*res, "ping"));
@@ -146,6 +160,33 @@ Result<nlohmann::json> Client::inspect_container(std::string_view id) {
   return get_json("/containers/" + path_segment(id) + "/json", fmt::format("container {}", id));
 }
 
+Result<nlohmann::json> Client::info() {
+  return get_json("/info", "info");
+}
+
+Result<nlohmann::json> Client::list_images() {
+  return get_json("/images/json", "images");
+}
+
+Result<nlohmann::json> Client::image_history(std::string_view name) {
+  if (name.empty()) return fail(ErrorCode::invalid_argument, "empty image name", docker_host_);
+  return get_json("/images/" + path_segment(name) + "/history", fmt::format("image {} history", name));
+}
+
+Result<nlohmann::json> Client::container_top(std::string_view id) {
+  if (id.empty()) return fail(ErrorCode::invalid_argument, "empty container id", docker_host_);
+  return get_json("/containers/" + path_segment(id) + "/top", fmt::format("container {} processes", id));
+}
+
+Result<nlohmann::json> Client::inspect_network(std::string_view name) {
+  if (name.empty()) return fail(ErrorCode::invalid_argument, "empty network name", docker_host_);
+  return get_json("/networks/" + path_segment(name), fmt::format("network {}", name));
+}
+
+Result<nlohmann::json> Client::inspect_swarm() {
+  return get_json("/swarm", "swarm");
+}
+
 Status Client::export_image(std::string_view name, const std::filesystem::path& path, const ExportProgress& progress) {
   if (name.empty()) return fail(ErrorCode::invalid_argument, "empty image name", docker_host_);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -159,6 +200,7 @@ Status Client::export_image(std::string_view name, const std::filesystem::path& 
     return {};
   };
   auto what = fmt::format("image {}", name);
+  ++requests_;
   auto res = http_.fetch_to({.url = base_url_ + "/images/" + path_segment(name) + "/get"}, sink);
   Status status;
   if (!res) {

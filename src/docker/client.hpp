@@ -30,6 +30,15 @@ struct VersionInfo {
 
 enum class ContainerSet { running, all };
 
+// TLS for a tcp:// engine (dockerd --tlsverify): PEM paths; the engine is then reached over https.
+struct TlsConfig {
+  bool enabled = false;
+  bool verify = true;  // verify the engine's certificate against ca_file (or the system store)
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
 // Called with the bytes received so far while an image is exported.
 using ExportProgress = std::function<void(std::uint64_t bytes)>;
 
@@ -37,6 +46,8 @@ class Client {
  public:
   // docker_host: "unix:///path/to/docker.sock" or "tcp://host:port"; empty = the default socket.
   [[nodiscard]] static Result<Client> connect(std::string_view docker_host = {});
+  // As above; for tcp:// hosts with tls.enabled, speaks https with the given client certificate.
+  [[nodiscard]] static Result<Client> connect(std::string_view docker_host, const TlsConfig& tls);
 
   [[nodiscard]] const std::string& docker_host() const noexcept { return docker_host_; }
 
@@ -52,6 +63,21 @@ class Client {
   [[nodiscard]] Result<nlohmann::json> list_containers(ContainerSet which = ContainerSet::running);
   // GET /containers/{id}/json.
   [[nodiscard]] Result<nlohmann::json> inspect_container(std::string_view id);
+  // GET /info: the daemon's configuration as it runs (drivers, security options, swarm...).
+  [[nodiscard]] Result<nlohmann::json> info();
+  // GET /images/json (top-level images, one object each).
+  [[nodiscard]] Result<nlohmann::json> list_images();
+  // GET /images/{name}/history (newest layer first).
+  [[nodiscard]] Result<nlohmann::json> image_history(std::string_view name);
+  // GET /containers/{id}/top: {"Titles": [...], "Processes": [[...], ...]}.
+  [[nodiscard]] Result<nlohmann::json> container_top(std::string_view id);
+  // GET /networks/{name}.
+  [[nodiscard]] Result<nlohmann::json> inspect_network(std::string_view name);
+  // GET /swarm (only on a swarm manager).
+  [[nodiscard]] Result<nlohmann::json> inspect_swarm();
+
+  // How many requests this client has sent to the engine (for benchmarks and reports).
+  [[nodiscard]] std::uint64_t requests() const noexcept { return requests_; }
 
  private:
   Client(std::string docker_host, std::string base_url, util::HttpClient http)
@@ -63,6 +89,7 @@ class Client {
   std::string docker_host_;
   std::string base_url_;
   util::HttpClient http_;
+  std::uint64_t requests_ = 0;
 };
 
 }  // namespace bulwark::docker

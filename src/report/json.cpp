@@ -170,6 +170,19 @@ std::string write_json(const std::vector<core::ScanResult>& results, const JsonO
   }
   doc["targets"] = std::move(targets);
   doc["findings"] = std::move(findings);
+  if (options.score) {
+    const auto& s = *options.score;
+    Json score;
+    put(score, "benchmark", s.benchmark);
+    score["passed"] = s.passed;
+    score["failed"] = s.failed;
+    score["warn"] = s.warned;
+    score["manual"] = s.manual;
+    score["skipped"] = s.skipped;
+    score["info"] = s.info;
+    score["percent"] = static_cast<double>(static_cast<long long>(s.percent * 10 + 0.5)) / 10;
+    doc["score"] = std::move(score);
+  }
   // Strings from scanned images may be invalid UTF-8; replace, never throw.
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }

@@ -2,6 +2,8 @@
 // SARIF 2.1.0 for code-scanning services. All of them take any scanner's findings.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,10 +11,24 @@
 
 namespace bulwark::report {
 
+// A benchmark score (`bulwark host`): counts of findings by status, and
+// percent = passed / (passed + failed) of automated checks.
+struct ScoreSummary {
+  std::string benchmark;  // "cis-docker-1.6.0"
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t warned = 0;
+  std::uint64_t manual = 0;
+  std::uint64_t skipped = 0;
+  std::uint64_t info = 0;
+  double percent = 0;
+};
+
 struct JsonOptions {
   std::string tool_version;
   bool include_packages = false;  // `sbom --format json` lists packages too
   bool include_passed = false;
+  std::optional<ScoreSummary> score;  // written as "score" when set
 };
 
 [[nodiscard]] std::string write_json(const std::vector<core::ScanResult>& results, const JsonOptions& options);

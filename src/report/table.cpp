@@ -8,12 +8,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "report/report.hpp"
+#include "report/vulnerabilities.hpp"
 #include "util/strings.hpp"
 
 namespace bulwark::report {
@@ -163,6 +165,48 @@ std::string findings_table(const std::vector<core::Finding>& findings, bool colo
                        1});
   }
   return render({"ID", "SEVERITY", "PACKAGE/LOCATION", "TITLE"}, rows, color) + note;
+}
+
+}  // namespace bulwark::report
+
+namespace bulwark::report {
+
+std::string vulnerability_table(const core::ScanResult& result, bool color) {
+  std::vector<Row> rows;
+  std::array<std::size_t, 6> by_severity{};
+  std::size_t suppressed = 0;
+  for (const auto& f : result.findings) {
+    if (!f.vulnerability) continue;
+    if (f.suppression) {
+      ++suppressed;  // listed in JSON and SARIF only, as in findings_table
+      continue;
+    }
+    ++by_severity[static_cast<std::size_t>(f.severity)];
+    const auto& v = *f.vulnerability;
+    std::string package = f.package ? cell(f.package->name) : std::string(kEmptyCell);
+    std::string installed = f.package ? cell(f.package->version) : std::string(kEmptyCell);
+    rows.push_back(Row{{package, installed, cell(v.fixed_version), cell(v.state),
+                        std::string(core::to_string(f.severity)), cell(f.id), short_digest(f.location.layer)},
+                       severity_color(f.severity),
+                       4});
+  }
+  std::string counts;
+  for (auto s : {core::Severity::critical, core::Severity::high, core::Severity::medium, core::Severity::low,
+                 core::Severity::info, core::Severity::unknown}) {
+    if (const auto n = by_severity[static_cast<std::size_t>(s)]; n > 0) {
+      counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", core::to_string(s), n);
+    }
+  }
+  std::string out = fmt::format("Target: {} ({})  OS: {}  Packages: {}  Vulnerabilities: {}{}\n",
+                                cell(result.target.name), core::to_string(result.target.kind), os_label(result.os),
+                                result.packages.size(), rows.size(), counts.empty() ? "" : " (" + counts + ")");
+  const std::string note = suppressed == 0
+                               ? std::string()
+                               : fmt::format("{} vulnerabilit{} suppressed by policy (listed in --format json).\n",
+                                             suppressed, suppressed == 1 ? "y" : "ies");
+  if (rows.empty()) return out + "No known vulnerabilities.\n" + note;
+  out += "\n";
+  return out + render({"PACKAGE", "INSTALLED", "FIXED", "STATE", "SEVERITY", "ID", "LAYER"}, rows, color) + note;
 }
 
 }  // namespace bulwark::report

@@ -7,6 +7,7 @@
 // properties under the "bulwark:" namespace.
 #include <fmt/format.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -96,6 +97,97 @@ Json package_component(const core::Package& package, const std::string& bom_ref,
   return component;
 }
 
+std::string package_key(const core::Package& p) {
+  return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", p.purl, p.name, p.version, p.layer, p.path);
+}
+
+std::string_view rating_method(std::string_view cvss_version) {
+  if (cvss_version == "4.0") return "CVSSv4";
+  if (cvss_version == "3.1") return "CVSSv31";
+  if (cvss_version == "3.0") return "CVSSv3";
+  if (cvss_version == "2.0") return "CVSSv2";
+  return "other";
+}
+
+std::string_view cdx_severity(core::Severity s) {
+  return s == core::Severity::unknown ? "unknown" : core::to_string(s);
+}
+
+// A finding suppressed by policy keeps its reason as CycloneDX analysis; OpenVEX
+// not_affected / fixed and their justifications map onto CycloneDX's own words.
+Json analysis_of(const core::Suppression& s) {
+  Json a;
+  if (s.kind == "vex") {
+    if (s.reason.starts_with("not_affected")) a["state"] = "not_affected";
+    if (s.reason.starts_with("fixed")) a["state"] = "resolved";
+    static const std::map<std::string, std::string> justifications{
+        {"component_not_present", "requires_dependency"},
+        {"vulnerable_code_not_present", "code_not_present"},
+        {"vulnerable_code_not_in_execute_path", "code_not_reachable"},
+        {"vulnerable_code_cannot_be_controlled_by_adversary", "protected_by_mitigating_control"},
+        {"inline_mitigations_already_exist", "protected_by_mitigating_control"},
+    };
+    if (auto it = justifications.find(s.justification); it != justifications.end()) a["justification"] = it->second;
+  }
+  a["detail"] = fmt::format("suppressed by {} {}: {}", s.kind, s.source, s.reason);
+  return a;
+}
+
+// CycloneDX 1.5 "vulnerabilities": one entry per vulnerability finding, affecting the
+// component of its package. The vendor state and fixed version, which CycloneDX has no
+// field for, are properties; the remediation is the recommendation.
+Json vulnerabilities_of(const core::ScanResult& result, const std::map<std::string, std::string>& ref_of_package) {
+  Json out = Json::array();
+  std::set<std::string> used;
+  for (const auto& f : result.findings) {
+    if (!f.vulnerability || !f.package) continue;
+    const auto& v = *f.vulnerability;
+    Json entry;
+    std::string bom_ref = fmt::format("vuln:{}:{}", v.id, f.package->name);
+    for (int count = 2; used.contains(bom_ref); ++count)
+      bom_ref = fmt::format("vuln:{}:{}|{}", v.id, f.package->name, count);
+    used.insert(bom_ref);
+    entry["bom-ref"] = bom_ref;
+    entry["id"] = v.id;
+    if (!v.aliases.empty()) {
+      Json refs = Json::array();
+      for (const auto& a : v.aliases) refs.push_back(Json{{"id", a}, {"source", Json{{"name", "bulwark"}}}});
+      entry["references"] = std::move(refs);
+    }
+    Json ratings = Json::array();
+    for (const auto& c : v.cvss) {
+      ratings.push_back(Json{{"score", c.score},
+                             {"severity", cdx_severity(f.severity)},
+                             {"method", rating_method(c.version)},
+                             {"vector", c.vector}});
+    }
+    if (ratings.empty()) ratings.push_back(Json{{"severity", cdx_severity(f.severity)}, {"method", "other"}});
+    entry["ratings"] = std::move(ratings);
+    if (!f.title.empty()) entry["description"] = f.title;
+    if (!f.remediation.empty()) entry["recommendation"] = f.remediation;
+    if (!f.references.empty()) {
+      Json advisories = Json::array();
+      for (const auto& url : f.references) advisories.push_back(Json{{"url", url}});
+      entry["advisories"] = std::move(advisories);
+    }
+    Json affects = Json::array();
+    if (auto it = ref_of_package.find(package_key(*f.package)); it != ref_of_package.end()) {
+      Json version{{"status", "affected"}};
+      if (!f.package->version.empty()) version["version"] = f.package->version;
+      affects.push_back(Json{{"ref", it->second}, {"versions", Json::array({version})}});
+    }
+    if (!affects.empty()) entry["affects"] = std::move(affects);
+    if (f.suppression) entry["analysis"] = analysis_of(*f.suppression);
+    Json properties = Json::array();
+    add_property(properties, "bulwark:vulnerability:state", v.state);
+    add_property(properties, "bulwark:vulnerability:fixed_version", v.fixed_version);
+    add_property(properties, "bulwark:layer:diff_id", f.location.layer);
+    if (!properties.empty()) entry["properties"] = std::move(properties);
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string write_cyclonedx(const core::ScanResult& result, const WriteOptions& options) {
@@ -138,12 +230,14 @@ std::string write_cyclonedx(const core::ScanResult& result, const WriteOptions& 
   // same package twice (two layers each adding a dpkg status entry, a vendored
   // copy of an npm package). The first keeps the plain purl; later ones get a
   // counter after '|', a character purls never contain unencoded.
+  std::map<std::string, std::string> ref_of_package;  // package_key -> its bom-ref, for vulnerabilities
   for (const auto& package : result.packages) {
     std::string purl = canonical_purl(package.purl);
     std::string base = purl.empty() ? fmt::format("package:{}@{}", package.name, package.version) : purl;
     std::string bom_ref = base;
     for (int count = 2; used_refs.contains(bom_ref); ++count) bom_ref = fmt::format("{}|{}", base, count);
     used_refs.insert(bom_ref);
+    ref_of_package.emplace(package_key(package), bom_ref);
     components.push_back(package_component(package, bom_ref, purl));
     target_depends.push_back(bom_ref);
   }
@@ -155,6 +249,9 @@ std::string write_cyclonedx(const core::ScanResult& result, const WriteOptions& 
   Json dependencies = Json::array();
   dependencies.push_back(Json{{"ref", target_ref}, {"dependsOn", std::move(target_depends)}});
   bom["dependencies"] = std::move(dependencies);
+
+  Json vulnerabilities = vulnerabilities_of(result, ref_of_package);
+  if (!vulnerabilities.empty()) bom["vulnerabilities"] = std::move(vulnerabilities);
 
   return bom.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }

@@ -209,6 +209,9 @@ Result<HttpResponse> perform_once(CURL* curl, const HttpOptions& options, HttpMe
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options.user_agent.c_str());
   if (!options.unix_socket.empty()) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, options.unix_socket.c_str());
+  if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
+  if (!options.cert_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, options.cert_file.c_str());
+  if (!options.key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, options.key_file.c_str());
   if (list) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list.get());
   switch (method) {
     case HttpMethod::get: curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L); break;

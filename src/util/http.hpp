@@ -49,6 +49,10 @@ struct HttpOptions {
   std::chrono::seconds stall_timeout{120};
   int max_redirects = 5;
   std::string user_agent;  // empty: "bulwark/<version>"
+  // Mutual TLS (a Docker engine served with --tlsverify): PEM files; empty = unused.
+  std::string ca_file;    // trust these CAs instead of the system store
+  std::string cert_file;  // client certificate
+  std::string key_file;   // client key
 };
 
 struct HttpRequest {

@@ -425,7 +425,11 @@ INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1');
     std::string error;
     Stmt version(impl->db, "SELECT value FROM meta WHERE key = 'schema_version'", error);
     if (!error.empty() || version.step() != SQLITE_ROW) {
-      return fail(ErrorCode::parse, "not a bulwark advisory database (no schema version)", path.string());
+      // SQLite's own words say whether the file is damaged or simply something else.
+      return fail(
+          ErrorCode::parse,
+          fmt::format("not a bulwark advisory database (no schema version; sqlite: {})", sqlite3_errmsg(impl->db)),
+          path.string());
     }
     if (version.text(0) != kSchemaVersion) {
       return fail(ErrorCode::unsupported,
@@ -630,6 +634,16 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::find_alias(std::
   std::vector<std::pair<std::string, std::string>> out;
   while (s.step() == SQLITE_ROW) out.emplace_back(s.text(0), s.text(1));
   return out;
+}
+
+Result<bool> Store::has_ecosystem(std::string_view ecosystem) const {
+  std::string error;
+  Stmt s(impl_->db, "SELECT 1 FROM affected WHERE ecosystem = ?1 LIMIT 1", error);
+  if (!error.empty()) return fail(ErrorCode::io, error, impl_->path.string());
+  const int rc = s.bind(1, ecosystem).step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return std::unexpected(impl_->db_error("has_ecosystem"));
 }
 
 Result<std::vector<SourceStats>> Store::stats() const {

@@ -110,6 +110,10 @@ class Store {
   // (source, id) of every advisory that has this id or alias.
   [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> find_alias(std::string_view alias) const;
 
+  // Whether any affected entry names this ecosystem (the matcher says which packages no
+  // imported source covers, e.g. Ubuntu or rpm distributions).
+  [[nodiscard]] Result<bool> has_ecosystem(std::string_view ecosystem) const;
+
   [[nodiscard]] Result<std::vector<SourceStats>> stats() const;
   [[nodiscard]] Result<Totals> totals() const;
 

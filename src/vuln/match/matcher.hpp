@@ -1,0 +1,75 @@
+// Matching packages against the advisory store: which advisories affect which
+// installed package, merged into one finding per vulnerability per package.
+//
+// OS packages match only their vendor's advisories: Debian by source package and
+// source version in the tracker's suite ("Debian:11"), Alpine by origin in the
+// release's secdb ("Alpine:v3.19"), Wolfi by origin. Language packages match the
+// OSV-style ecosystems (PyPI, npm, Go, crates.io, Maven, RubyGems). Vendor states
+// (unfixed, no-dsa, will-not-fix, end-of-life, ...) are kept on the finding; not-affected
+// and withdrawn advisories never produce one. Advisories that share an id or alias
+// (a DSA and its CVEs, a GO- record and its GHSA) become one finding whose id is the
+// single CVE when there is exactly one, else the vendor's own id. Severity comes from
+// the vendor's word where it gives one, else from the highest CVSS base score.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/diagnostics.hpp"
+#include "core/model.hpp"
+#include "util/error.hpp"
+#include "vuln/db/store.hpp"
+#include "vuln/version/version.hpp"
+
+namespace bulwark::vuln::match {
+
+// One question to the store: the advisory ecosystem, the package name advisories use
+// there and the version they compare against.
+struct Query {
+  std::string ecosystem;  // "Debian:11", "Alpine:v3.19", "Wolfi", "PyPI", "Go", ...
+  std::string package;    // Debian: source package; Alpine/Wolfi: origin
+  std::string version;    // Debian: source version
+  version::Scheme scheme = version::Scheme::dpkg;
+};
+
+// The query for a package, or nullopt with the reason no advisory ecosystem applies
+// (e.g. an rpm package: no vendor data is imported for rpm distributions).
+struct Coverage {
+  std::optional<Query> query;
+  std::string gap;  // why there is no query
+};
+[[nodiscard]] Coverage query_for(const core::Package& package, const core::OsInfo& os);
+
+// Vendor words ("HIGH", "moderate", "important", "unimportant", "negligible") to a severity.
+[[nodiscard]] std::optional<core::Severity> severity_from_word(std::string_view word);
+
+struct MatchStats {
+  std::size_t packages = 0;
+  std::size_t matched_packages = 0;  // packages with at least one finding
+  std::size_t findings = 0;
+  std::map<std::string, std::size_t> uncovered;  // reason -> packages
+};
+
+class Matcher {
+ public:
+  explicit Matcher(const db::Store& store) : store_(store) {}
+
+  // Findings for one package: one per vulnerability, sorted by id. Versions the
+  // ecosystem's comparator rejects are reported in diags, never guessed.
+  [[nodiscard]] Result<std::vector<core::Finding>> match(const core::Package& package, const core::OsInfo& os,
+                                                         const core::Target& target, core::Diagnostics& diags);
+
+  // Matches every package of the scan and appends the findings to result.findings.
+  // Packages no imported advisory source covers are counted in the stats and named in
+  // one warning per reason.
+  [[nodiscard]] Result<MatchStats> match_all(core::ScanResult& result, core::Diagnostics& diags);
+
+ private:
+  const db::Store& store_;
+  std::map<std::string, bool, std::less<>> ecosystem_known_;
+};
+
+}  // namespace bulwark::vuln::match
