@@ -176,17 +176,18 @@ build_corpora
 
 RUN_DIR="$(mktemp -d "$BENCH_DIR/run.XXXXXX")"
 trap 'rm -rf "$RUN_DIR"' EXIT
-measure() {  # LABEL CMD...: prints "seconds kib exit"
+measure() {  # LABEL CMD...: prints "wall-seconds kib exit cpu-seconds" (cpu = user + system)
   local label="$1"; shift
   local tv="$RUN_DIR/$label.time"
   set +e
   /usr/bin/time -v -o "$tv" "$@" >"$RUN_DIR/$label.stdout" 2>"$RUN_DIR/$label.stderr"
   local rc=$?
   set -e
-  local wall rss
+  local wall rss cpu
   wall="$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tv")"
   rss="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tv")"
-  echo "${wall:-0} ${rss:-0} $rc"
+  cpu="$(awk -F': ' '/User time|System time/ { s += $2 } END { print s + 0 }' "$tv")"
+  echo "${wall:-0} ${rss:-0} $rc ${cpu:-0}"
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else print a[int((NR + 1) / 2)] }'; }
 
@@ -198,27 +199,29 @@ for corpus in "${CORPORA[@]}"; do
   dir="$CORPUS/$corpus"
   files="$(find "$dir" -type f | wc -l)"
   log "$corpus: $files files"
-  b_times=(); b_rss=0; b_findings="-"; b_rc=0
+  b_times=(); b_cpus=(); b_rss=0; b_findings="-"; b_rc=0
   for i in $(seq 1 "$RUNS"); do
-    read -r wall rss rc < <(measure "bulwark-$corpus-$i" "$BULWARK" config "$dir" --format json -q -o "$RUN_DIR/bulwark-$corpus.json")
-    b_times+=("$wall"); [ "$rss" -gt "$b_rss" ] && b_rss="$rss"; b_rc="$rc"
+    read -r wall rss rc cpu < <(measure "bulwark-$corpus-$i" "$BULWARK" config "$dir" --format json -q -o "$RUN_DIR/bulwark-$corpus.json")
+    b_times+=("$wall"); b_cpus+=("$cpu"); [ "$rss" -gt "$b_rss" ] && b_rss="$rss"; b_rc="$rc"
   done
   b_wall="$(printf '%s\n' "${b_times[@]}" | median)"
+  b_cpu="$(printf '%s\n' "${b_cpus[@]}" | median)"
   [ -s "$RUN_DIR/bulwark-$corpus.json" ] && b_findings="$(jq '[.findings[] | select(.status == "fail")] | length' "$RUN_DIR/bulwark-$corpus.json")"
   b_files="$(jq '[.findings[].location.path] | unique | length' "$RUN_DIR/bulwark-$corpus.json" 2>/dev/null || echo -)"
   b_diags="$(grep -c '^bulwark: .*: \(error\|warning\)' "$RUN_DIR/bulwark-$corpus-1.stderr" || true)"
-  log "bulwark $corpus: ${b_wall}s, ${b_rss} KiB, $b_findings findings (exit $b_rc)"
+  log "bulwark $corpus: ${b_wall}s wall, ${b_cpu}s CPU, ${b_rss} KiB, $b_findings findings (exit $b_rc)"
 
-  t_times=(); t_rss=0; t_findings="-"; t_rc=0
-  timeout_flag=(--timeout 5m0s)
-  [ "$corpus" = pss ] && timeout_flag=(--timeout 60m)
+  t_times=(); t_cpus=(); t_rss=0; t_findings="-"; t_rc=0
+  # Trivy's default --timeout is 5m; it is raised so that Trivy finishes and its findings can be counted.
+  timeout_flag=(--timeout 60m)
   for i in $(seq 1 "$TRIVY_RUNS"); do
     rm -rf "$RUN_DIR/trivy-cache"
-    read -r wall rss rc < <(measure "trivy-$corpus-$i" "$TRIVY" config --skip-policy-update --quiet \
+    read -r wall rss rc cpu < <(measure "trivy-$corpus-$i" "$TRIVY" config --skip-policy-update --quiet \
       --cache-dir "$RUN_DIR/trivy-cache" "${timeout_flag[@]}" --format json -o "$RUN_DIR/trivy-$corpus.json" "$dir")
-    t_times+=("$wall"); [ "$rss" -gt "$t_rss" ] && t_rss="$rss"; t_rc="$rc"
+    t_times+=("$wall"); t_cpus+=("$cpu"); [ "$rss" -gt "$t_rss" ] && t_rss="$rss"; t_rc="$rc"
   done
   t_wall="$(printf '%s\n' "${t_times[@]}" | median)"
+  t_cpu="$(printf '%s\n' "${t_cpus[@]}" | median)"
   t_files="-"
   if [ "$t_rc" = 0 ] && [ -s "$RUN_DIR/trivy-$corpus.json" ]; then
     t_findings="$(jq '[.Results[]?.Misconfigurations[]? | select(.Status == "FAIL")] | length' "$RUN_DIR/trivy-$corpus.json")"
@@ -227,8 +230,9 @@ for corpus in "${CORPORA[@]}"; do
     t_findings="trivy failed (exit $t_rc: $(tail -1 "$RUN_DIR/trivy-$corpus-1.stderr" | cut -c1-120))"
   fi
   ratio="$(awk -v t="$t_wall" -v b="$b_wall" 'BEGIN { if (b > 0) printf "%.0f", t / b; else print "-" }')"
-  log "trivy $corpus: ${t_wall}s, ${t_rss} KiB, $t_findings findings (exit $t_rc); ratio ${ratio}x"
-  ROWS+="| $corpus | $files | ${b_wall} s | $((b_rss / 1024)) MiB | $b_findings in $b_files files | ${t_wall} s | $((t_rss / 1024)) MiB | $t_findings in $t_files files | ${ratio}× |"$'\n'
+  cpu_ratio="$(awk -v t="$t_cpu" -v b="$b_cpu" 'BEGIN { if (b > 0) printf "%.0f", t / b; else print "-" }')"
+  log "trivy $corpus: ${t_wall}s wall, ${t_cpu}s CPU, ${t_rss} KiB, $t_findings findings (exit $t_rc); ratio ${ratio}x wall, ${cpu_ratio}x CPU"
+  ROWS+="| $corpus | $files | ${b_wall} s / ${b_cpu} s | $((b_rss / 1024)) MiB | $b_findings in $b_files files | ${t_wall} s / ${t_cpu} s | $((t_rss / 1024)) MiB | $t_findings in $t_files files | ${ratio}× / ${cpu_ratio}× |"$'\n'
 done
 
 OUT="$ROOT/bench/results/$(date -u +%Y-%m-%d)-config-k8s.md"
@@ -237,9 +241,11 @@ OUT="$ROOT/bench/results/$(date -u +%Y-%m-%d)-config-k8s.md"
   echo
   echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), shared with other jobs)."
   echo "bulwark $("$BULWARK" --version 2>/dev/null | head -1) (build: $(grep -m1 CMAKE_BUILD_TYPE "$ROOT/build/CMakeCache.txt" | cut -d= -f2)), Trivy from $TRIVY_PKG@$TRIVY_PKG_VERSION, offline, embedded checks."
-  echo "bulwark: median of $RUNS runs; Trivy: median of $TRIVY_RUNS run(s); fresh caches; wall time and peak RSS from /usr/bin/time."
+  echo "bulwark: median of $RUNS runs; Trivy: median of $TRIVY_RUNS run(s); fresh caches; wall time, CPU time (user + system) and"
+  echo "peak RSS from /usr/bin/time. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other engineers' builds and"
+  echo "tests share the CPUs, so wall times are noisy; CPU time is the steadier measure). Trivy: --timeout 60m."
   echo
-  echo "| corpus | files | bulwark wall | bulwark RSS | bulwark failing findings | trivy wall | trivy RSS | trivy failing findings | trivy/bulwark |"
+  echo "| corpus | files | bulwark wall / CPU | bulwark RSS | bulwark failing findings | trivy wall / CPU | trivy RSS | trivy failing findings | trivy/bulwark wall / CPU |"
   echo "|---|---|---|---|---|---|---|---|---|"
   printf '%s' "$ROWS"
   echo

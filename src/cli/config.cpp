@@ -15,6 +15,7 @@
 #include "cli/policy_options.hpp"
 #include "config/analyze.hpp"
 #include "config/checks.hpp"
+#include "config/k8s/pss.hpp"
 #include "report/report.hpp"
 #include "util/strings.hpp"
 
@@ -137,7 +138,12 @@ void register_config(CLI::App& app, int& exit_code) {
   cmd->add_flag("--list-checks", opts->list_checks, "List the check catalogue and exit");
   cmd->add_flag("--include-passed", opts->include_passed, "Also report checks that passed");
   add_policy_options(*cmd, opts->policy);
-  cmd->add_option("--pss-version", opts->pss_version, "Pod Security Standards version, e.g. v1.30 (default latest)");
+  cmd->add_option("--pss-version", opts->pss_version, "Pod Security Standards version, e.g. v1.30 (default latest)")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return config::k8s::pss::parse_version(v) ? std::string() : "want latest or v1.N (for example v1.30)";
+          },
+          "VERSION"));
   cmd->add_option("--pss-level", opts->pss_level, "Pod Security level: baseline or restricted")
       ->check(CLI::IsMember({"baseline", "restricted"}));
   cmd->add_option("--trusted-registries", opts->trusted_registries,

@@ -296,6 +296,48 @@ items:
   EXPECT_EQ(privileged, 1);
 }
 
+TEST(WorkloadChecks, HelmRenderedOutput) {
+  // What `helm template` prints: "# Source:" comments, empty documents, objects without a namespace.
+  const std::string text = R"(---
+# Source: shop/templates/serviceaccount.yaml
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: shop
+automountServiceAccountToken: false
+---
+# Source: shop/templates/disabled.yaml
+---
+# Source: shop/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+  labels:
+    helm.sh/chart: shop-1.0.0
+spec:
+  template:
+    spec:
+      serviceAccountName: shop
+      containers:
+        - name: shop
+          image: "ghcr.io/acme/shop:1.0.0"
+          securityContext:
+            privileged: true
+)";
+  core::Diagnostics diags;
+  auto findings = analyze({Document{"-", DocumentKind::kubernetes, text}}, {}, diags);
+  EXPECT_EQ(diags.error_count(), 0U);
+  EXPECT_TRUE(fired(findings, {"BW-PSS-002"}));
+  EXPECT_FALSE(fired(findings, {"BW-K8S-010"}));  // the chart's ServiceAccount turns automount off
+  EXPECT_FALSE(fired(findings, {"BW-K8S-011"}));
+  for (const auto& f : findings) {
+    if (f.id == "BW-PSS-002") {
+      EXPECT_EQ(f.location.line, 26);
+    }
+  }
+}
+
 TEST(WorkloadChecks, BadInputIsDiagnosedAndOtherFilesStillChecked) {
   std::string billion =
       "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
@@ -310,13 +352,16 @@ TEST(WorkloadChecks, BadInputIsDiagnosedAndOtherFilesStillChecked) {
   const std::string good =
       "apiVersion: v1\nkind: Pod\nmetadata: {name: g}\nspec:\n  hostNetwork: true\n  containers: [{name: a, image: "
       "x}]\n";
+  // Past the loader's 32 MiB limit: refused before parsing.
+  std::string huge = "apiVersion: v1\nkind: Pod\nmetadata: {name: h}\nspec:\n  containers: [{name: a, image: x}]\n";
+  huge += "# " + std::string(33U << 20, 'x') + "\n";
   core::Diagnostics diags;
   auto findings = analyze(
       {Document{"bomb.yaml", DocumentKind::kubernetes, billion}, Document{"deep.yaml", DocumentKind::kubernetes, deep},
-       Document{"broken.yaml", DocumentKind::kubernetes, broken},
+       Document{"broken.yaml", DocumentKind::kubernetes, broken}, Document{"huge.yaml", DocumentKind::kubernetes, huge},
        Document{"good.yaml", DocumentKind::kubernetes, good}},
       {}, diags);
-  EXPECT_EQ(diags.error_count(), 3U);
+  EXPECT_EQ(diags.error_count(), 4U);
   std::set<std::string> files;
   for (const auto& d : diags.items()) {
     files.insert(d.file);
@@ -324,7 +369,7 @@ TEST(WorkloadChecks, BadInputIsDiagnosedAndOtherFilesStillChecked) {
       EXPECT_GT(d.line, 0) << d.describe();
     }
   }
-  EXPECT_EQ(files, (std::set<std::string>{"bomb.yaml", "deep.yaml", "broken.yaml"}));
+  EXPECT_EQ(files, (std::set<std::string>{"bomb.yaml", "deep.yaml", "broken.yaml", "huge.yaml"}));
   bool good_checked = false;
   for (const auto& f : findings)
     good_checked = good_checked || (f.id == "BW-PSS-001" && f.location.path == "good.yaml");
