@@ -112,7 +112,9 @@ int run_config(const ConfigOptions& o) {
     }
   }
   if (auto st = write_output(out_opts, text); !st) return report_error(st.error());
-  if (diags.error_count() > 0 && docs->empty()) return kExitInput;
+  // A file that could not be read or parsed fails the run (exit 3) even though the
+  // others were checked and reported.
+  if (diags.error_count() > 0) return kExitInput;
   return failing > 0 ? o.policy.exit_code : kExitOk;
 }
 

@@ -26,7 +26,7 @@ using Json = nlohmann::ordered_json;
 
 std::string_view level_for(const core::Finding& f) {
   if (f.status == core::FindingStatus::pass || f.status == core::FindingStatus::skipped ||
-      f.status == core::FindingStatus::manual) {
+      f.status == core::FindingStatus::manual || f.status == core::FindingStatus::info) {
     return "none";
   }
   switch (f.severity) {
@@ -42,6 +42,7 @@ std::string_view kind_for(core::FindingStatus s) {
     case core::FindingStatus::pass: return "pass";
     case core::FindingStatus::manual: return "review";
     case core::FindingStatus::skipped: return "notApplicable";
+    case core::FindingStatus::info: return "informational";
     default: return "fail";
   }
 }
@@ -196,7 +197,7 @@ Json rule_json(const std::string& id, const RuleInfo& info) {
   if (f.vulnerability) tags.push_back("vulnerability");
   for (const auto& s : f.standards) {
     if (tags.size() >= 20) break;  // GitHub keeps at most 20 tags
-    tags.push_back(s.name);
+    if (std::find(tags.begin(), tags.end(), s.name) == tags.end()) tags.push_back(s.name);
   }
   Json props;
   props["tags"] = std::move(tags);
