@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "core/capabilities.hpp"
 #include "host/catalogue.hpp"
 #include "host/checks.hpp"
 #include "util/files.hpp"
@@ -22,50 +23,6 @@ namespace bulwark::host {
 using core::FindingStatus;
 
 namespace {
-
-constexpr std::array kCapNames = {
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-};
 
 // Capabilities that break container isolation (escape, host kernel or device access).
 constexpr std::array kDangerous = {2, 9, 12, 16, 17, 19, 21, 22, 25, 32, 33, 34, 38, 39, 40};
@@ -119,7 +76,8 @@ std::vector<std::string> capability_names(std::uint64_t caps) {
   std::vector<std::string> out;
   for (std::size_t bit = 0; bit < 64; ++bit) {
     if (!(caps & (1ULL << bit))) continue;
-    out.push_back(bit < kCapNames.size() ? fmt::format("CAP_{}", kCapNames[bit]) : fmt::format("CAP_{}", bit));
+    out.push_back(bit < core::kCapabilityNames.size() ? std::string(core::kCapabilityNames[bit])
+                                                      : fmt::format("CAP_{}", bit));
   }
   return out;
 }
@@ -183,7 +141,7 @@ void check_processes(const std::vector<const ProcessPosture*>& processes, const 
     std::vector<std::string> bad;
     for (int bit : kDangerous) {
       if (p->cap_effective & (1ULL << bit))
-        bad.push_back(fmt::format("CAP_{}", kCapNames[static_cast<std::size_t>(bit)]));
+        bad.push_back(std::string(core::kCapabilityNames[static_cast<std::size_t>(bit)]));
     }
     if (!bad.empty()) caps.push_back(fmt::format("{}: {}", who(*p), util::join(bad, ", ")));
     if (p->no_new_privs == 0) nnp.push_back(who(*p));

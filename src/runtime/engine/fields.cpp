@@ -1,4 +1,5 @@
 #include "runtime/engine/fields.hpp"
+#include "core/capabilities.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -331,50 +332,6 @@ constexpr FieldDef kFields[] = {
     {"k8s.pod.uid", T::string, A::none, k8s_pod_uid, "pod uid (CRI label io.kubernetes.pod.uid)"},
     {"k8s.pod.label", T::string, A::key, k8s_pod_label, "a pod label ([name]) from the container's labels"},
     {"evt.buffer", T::string, A::none, evt_buffer, "I/O buffer (not captured: <NA>)"},
-};
-
-const std::array<std::string_view, 41> kCapNames = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
 };
 
 std::string_view ptrace_request_name(std::int64_t r) {
@@ -1231,10 +1188,10 @@ std::string open_flags_string(std::uint64_t flags) {
 
 std::string caps_string(std::uint64_t mask) {
   std::string out;
-  for (std::size_t i = 0; i < kCapNames.size(); ++i) {
+  for (std::size_t i = 0; i < core::kCapabilityNames.size(); ++i) {
     if (mask & (1ULL << i)) {
       if (!out.empty()) out.push_back(' ');
-      out.append(kCapNames[i]);
+      out.append(core::kCapabilityNames[i]);
     }
   }
   return out;

@@ -1,5 +1,7 @@
 #include "runtime/events/replay.hpp"
 
+#include "core/capabilities.hpp"
+
 #include <arpa/inet.h>
 
 #include <fstream>
@@ -21,50 +23,6 @@ const std::pair<std::string_view, std::uint64_t> kOpenFlags[] = {
     {"O_DSYNC", 010000},     {"O_DIRECT", 040000},     {"O_DIRECTORY", 0200000},
     {"O_NOFOLLOW", 0400000}, {"O_NOATIME", 01000000},  {"O_CLOEXEC", 02000000},
     {"O_PATH", 010000000},   {"O_TMPFILE", 020200000}, {"CLONE_THREAD", 0x00010000},
-};
-
-const std::string_view kCaps[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
 };
 
 const std::pair<std::string_view, std::int64_t> kNamed[] = {
@@ -205,8 +163,8 @@ bool caps_value(const json& j, std::uint64_t& out, std::string& err) {
     if (!n.starts_with("CAP_")) n = "CAP_" + n;
     for (auto& c : n) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     bool found = false;
-    for (std::size_t i = 0; i < std::size(kCaps); ++i)
-      if (kCaps[i] == n) {
+    for (std::size_t i = 0; i < core::kCapabilityNames.size(); ++i)
+      if (core::kCapabilityNames[i] == n) {
         out |= 1ULL << i;
         found = true;
       }
