@@ -99,13 +99,18 @@ std::map<std::string, std::string> parse_properties(std::string_view text) {
   return out;
 }
 
+// libarchive may have no message for a failure (a null pointer): never format a null.
+const char* archive_message(archive* a) {
+  const char* msg = archive_error_string(a);
+  return msg != nullptr ? msg : "unknown error";
+}
+
 template <class Fn>
 Result<void> for_each_zip_entry(std::string_view bytes, std::string_view path, Fn&& fn) {
   std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
   archive_read_support_format_zip(a.get());
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) {
-    return fail(ErrorCode::parse, fmt::format("not a readable zip: {}", archive_error_string(a.get())),
-                std::string(path));
+    return fail(ErrorCode::parse, fmt::format("not a readable zip: {}", archive_message(a.get())), std::string(path));
   }
   archive_entry* entry = nullptr;
   std::size_t count = 0;
@@ -113,7 +118,7 @@ Result<void> for_each_zip_entry(std::string_view bytes, std::string_view path, F
     const int r = archive_read_next_header(a.get(), &entry);
     if (r == ARCHIVE_EOF) break;
     if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-      return fail(ErrorCode::parse, fmt::format("corrupt zip: {}", archive_error_string(a.get())), std::string(path));
+      return fail(ErrorCode::parse, fmt::format("corrupt zip: {}", archive_message(a.get())), std::string(path));
     }
     if (++count > kMaxArchiveEntries) {
       return fail(ErrorCode::limit, fmt::format("more than {} entries", kMaxArchiveEntries), std::string(path));
@@ -131,7 +136,7 @@ Result<void> for_each_zip_entry(std::string_view bytes, std::string_view path, F
         }
       }
       if (n < 0) {
-        return fail(ErrorCode::parse, fmt::format("corrupt entry {}: {}", name, archive_error_string(a.get())),
+        return fail(ErrorCode::parse, fmt::format("corrupt entry {}: {}", name, archive_message(a.get())),
                     std::string(path));
       }
       return data;

@@ -146,3 +146,30 @@ TEST(GoBinary, ProbeFindsTheMagicAcrossChunksOnlyInElf) {
 
 }  // namespace
 }  // namespace bulwark::catalog
+
+#include <random>
+
+namespace bulwark::catalog {
+namespace {
+
+// Regression: some corrupt zips leave libarchive without an error message (a null
+// pointer), which once reached fmt::format and aborted the scan. Random bodies after a
+// zip signature must give an error or packages, never a crash.
+TEST(LangJava, RandomCorruptArchivesNeverCrash) {
+  std::mt19937 rng(20261127);
+  int errors = 0;
+  for (int i = 0; i < 300; ++i) {
+    std::string bytes = "PK\x03\x04";
+    const auto n = 64 + rng() % 4096;
+    for (std::size_t j = 0; j < n; ++j) bytes += static_cast<char>(rng() & 0xff);
+    auto r = parse_java_archive(bytes, "random.jar");
+    if (!r) {
+      ++errors;
+      EXPECT_FALSE(r.error().message.empty());
+    }
+  }
+  EXPECT_GT(errors, 0);
+}
+
+}  // namespace
+}  // namespace bulwark::catalog

@@ -217,11 +217,17 @@ std::vector<Feed> plan_feeds(const UpdateOptions& options) {
   return feeds;
 }
 
+// libarchive may have no message for a failure (a null pointer): never format a null.
+static const char* archive_message(archive* a) {
+  const char* msg = archive_error_string(a);
+  return msg != nullptr ? msg : "unknown error";
+}
+
 Status verify_zip(const fs::path& path, std::uint64_t max_entries, std::uint64_t max_bytes) {
   std::unique_ptr<archive, int (*)(archive*)> a(archive_read_new(), &archive_read_free);
   archive_read_support_format_zip(a.get());
   if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    return fail(ErrorCode::parse, fmt::format("not a zip archive: {}", archive_error_string(a.get())), path.string());
+    return fail(ErrorCode::parse, fmt::format("not a zip archive: {}", archive_message(a.get())), path.string());
   }
   std::uint64_t entries = 0;
   std::uint64_t total = 0;
@@ -231,8 +237,7 @@ Status verify_zip(const fs::path& path, std::uint64_t max_entries, std::uint64_t
     int rc = archive_read_next_header(a.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK) {
-      return fail(ErrorCode::parse, fmt::format("corrupt zip archive: {}", archive_error_string(a.get())),
-                  path.string());
+      return fail(ErrorCode::parse, fmt::format("corrupt zip archive: {}", archive_message(a.get())), path.string());
     }
     if (++entries > max_entries) {
       return fail(ErrorCode::limit, fmt::format("more than {} members", max_entries), path.string());
@@ -243,7 +248,7 @@ Status verify_zip(const fs::path& path, std::uint64_t max_entries, std::uint64_t
       if (n < 0) {
         return fail(ErrorCode::parse,
                     fmt::format("corrupt zip archive at {}: {}", util::printable(archive_entry_pathname(entry)),
-                                archive_error_string(a.get())),
+                                archive_message(a.get())),
                     path.string());
       }
       total += static_cast<std::uint64_t>(n);
