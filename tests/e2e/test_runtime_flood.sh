@@ -15,6 +15,11 @@ gcc -O2 -o "$W/openloop" "$BULWARK_SOURCE_DIR/bench/monitor/openloop.c" || e2e_f
 ALERTS="$W/alerts.jsonl"
 rt_monitor_start monitor --rules "$FALCO_RULES" --format json -o "$ALERTS" --buffer-size 1 --stats-interval 1 \
   --duration 10m
+# Make the consumer lose the race on purpose: on an idle machine a Release build keeps up with the
+# flood (no drops, nothing to account). Pin every monitor thread to CPU 0 at the lowest priority,
+# where one of the flood's workers runs at normal priority.
+taskset -acp 0 "$RT_MON_PID" >/dev/null 2>&1 || e2e_fatal "taskset failed"
+renice -n 19 -p "$RT_MON_PID" >/dev/null 2>&1 || e2e_fatal "renice failed"
 docker run --rm --name bw-rt-flood -v "$W/openloop:/openloop:ro" "$RT_IMAGE" /openloop /etc/hostname 6 2 \
   >"$W/flood.out" 2>&1 || true
 echo "   flood: $(cat "$W/flood.out") (loops, loops/s)"
