@@ -61,4 +61,7 @@ struct Expansion {
 // Matches a shell pattern (`*`, `?`, escaped literals) against the whole of `text`.
 [[nodiscard]] bool glob_match(std::string_view pattern, std::string_view text);
 
+// Appends the code point `cp` to `out` as UTF-8.
+void append_utf8(std::string& out, char32_t cp);
+
 }  // namespace bulwark::config::dockerfile
