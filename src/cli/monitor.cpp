@@ -50,6 +50,8 @@ struct MonitorOptions {
   std::string learn;           // live: learn this container's least privilege instead of alerting
   std::string learn_out;       // --learn output folder
   std::size_t buffer_mib = 8;  // live: ring buffer memory over all CPUs
+  std::string hooks = "auto";  // live: syscall hooks (auto, tracepoints, raw)
+  std::string entry_args = "on";
 };
 
 std::atomic<bool> g_stop{false};
@@ -247,6 +249,8 @@ int run_monitor(const MonitorOptions& o) {
       if (needed.test(t)) lo.event_types.insert(static_cast<rt::EventType>(t));
     lo.docker_host = o.docker_host;
     lo.ring_buffer_bytes = o.buffer_mib << 20;
+    lo.hooks = o.hooks;
+    lo.entry_args = o.entry_args == "on";
     auto src = rt::make_live_source(lo);
     if (!src) {
       std::fprintf(stderr, "bulwark: error: %s\n", util::printable(src.error().describe()).c_str());
@@ -262,8 +266,8 @@ int run_monitor(const MonitorOptions& o) {
     }
     for (const auto& [ip, name] : rt::probe::resolve_names(sip_names)) state->add_dns_name(ip, name);
     if (!o.quiet) {
-      std::fprintf(stderr, "bulwark: capture ready (%s, %zu event types in the kernel filter)\n",
-                   source->name().c_str(), lo.event_types.size());
+      std::fprintf(stderr, "bulwark: capture ready (%s, %zu event types in the kernel filter; %s)\n",
+                   source->name().c_str(), lo.event_types.size(), source->detail().c_str());
     }
   }
 
@@ -363,6 +367,15 @@ void register_monitor(CLI::App& app, int& exit_code) {
   cmd->add_option("--learn", opts->learn,
                   "Live: record the syscalls, capabilities and connections of this container (name or id) and "
                   "write a seccomp profile, a capability list and a draft NetworkPolicy");
+  cmd->add_option("--hooks", opts->hooks,
+                  "Live syscall hooks: auto (per-syscall tracepoints when tracefs is mounted, else raw), "
+                  "tracepoints, or raw (one BPF dispatcher on every syscall)")
+      ->check(CLI::IsMember({"auto", "tracepoints", "raw"}));
+  cmd->add_option("--entry-args", opts->entry_args,
+                  "Live: on (default) copies the path of open/openat/openat2/creat and connect's address at syscall "
+                  "entry, before the kernel reads them; off reads them at exit (cheaper, but a second thread can "
+                  "rewrite the buffer in between)")
+      ->check(CLI::IsMember({"on", "off"}));
   cmd->add_option("--buffer-size", opts->buffer_mib,
                   "Live: MiB of ring buffer shared by all CPUs (each CPU gets a power of two, at least 256 KiB); "
                   "a bigger buffer absorbs bursts, a smaller one bounds memory")

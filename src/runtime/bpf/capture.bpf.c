@@ -38,6 +38,8 @@ const volatile __u64 reserve_above = (1 << 22) / 8 * 7;
 const volatile __u8 drop_failed = 0;
 /* --learn: every syscall a cgroup makes is recorded in `learned`, filter or not. */
 const volatile __u8 learn_mode = 0;
+/* Copy the open family's path and connect's address at syscall entry (see stash_map). */
+const volatile __u8 entry_args = 1;
 
 struct scratch {
   __u8 ev[EV_SIZE];
@@ -90,32 +92,59 @@ static __always_inline struct scratch* get_scratch(void) {
   return bpf_map_lookup_elem(&scratch_map, &zero);
 }
 
+/* Per CPU: how full that CPU's ring may be. Asking the ring (bpf_ringbuf_query)
+ * reads the position the reader on another CPU keeps writing; instead the estimate
+ * is the last answer plus every byte sent since, which can only overstate the fill,
+ * and the ring is asked again every 64 records or near the reserve. */
+struct ring_fill {
+  __u64 estimate;
+  __u32 since_query;
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct ring_fill);
+} fill_map SEC(".maps");
+
 static __always_inline void submit(struct scratch* s, __u32 size) {
   __u32 zero = 0;
   __u32 cpu = bpf_get_smp_processor_id();
   struct bw_counters* c = bpf_map_lookup_elem(&counters, &zero);
+  struct ring_fill* f = bpf_map_lookup_elem(&fill_map, &zero);
   void* rb = bpf_map_lookup_elem(&rings, &cpu);
   if (size > BW_MAX_RECORD) size = BW_MAX_RECORD;
   if (size < sizeof(struct bw_header)) return;
   ((struct bw_header*)s->ev)->size = size;
-  if (!rb) {
+  if (!rb || !f) {
     if (c) c->drops++;
     return;
   }
+  __u64 rec = (size + 8 + 7) & ~7ull; /* the ring's own header and alignment */
   __u64 flags = BPF_RB_NO_WAKEUP;
-  __u64 pending = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
-  if (pending >= wakeup_bytes) flags = BPF_RB_FORCE_WAKEUP;
+  __u16 kind = ((struct bw_header*)s->ev)->kind;
+  /* Wake the reader at most once per 64 records, when its ring is an eighth full
+   * (a wakeup is an interrupt: waking on every record of a busy ring cost more than
+   * the record); it also polls on its own every 20 ms. */
+  if (f->since_query >= 64 || f->estimate + rec > reserve_above) {
+    f->estimate = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA);
+    f->since_query = 0;
+    if (f->estimate >= wakeup_bytes) flags = BPF_RB_FORCE_WAKEUP;
+  }
   /* The last eighth of a ring is kept for exec, fork and exit: losing a syscall
    * event costs one event, losing an exec corrupts the process table. */
-  if (((struct bw_header*)s->ev)->kind == BW_KIND_SYSCALL && pending + size > reserve_above) {
+  if (kind == BW_KIND_SYSCALL && f->estimate + rec > reserve_above) {
     if (c) c->drops++;
     return;
   }
   if (bpf_ringbuf_output(rb, s->ev, size, flags) != 0) {
     if (c) c->drops++;
-  } else if (c) {
-    c->events++;
+    return;
   }
+  f->estimate += rec;
+  f->since_query++;
+  if (c) c->events++;
 }
 
 /* Hot path: the task, its creds, cgroups and namespaces are read by direct loads
@@ -166,7 +195,8 @@ static __always_inline void fill_header(struct bw_header* h, struct task_struct*
   h->vpid = up.nr;
   h->pidns = BPF_CORE_READ(up.ns, ns.inum);
   h->start_ns = t->group_leader->start_boottime;
-  bpf_probe_read_kernel(h->comm, sizeof(h->comm), __builtin_preserve_access_index(&t->comm));
+  /* Direct loads (two words), not a helper call. */
+  __builtin_memcpy(h->comm, t->comm, sizeof(h->comm));
 }
 
 /* The next field goes at `off`; returns the offset after it. Offsets are masked
@@ -329,44 +359,106 @@ static __always_inline long arg(struct pt_regs* regs, int i) {
   }
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
-  __u32 nr = (__u32)regs->orig_ax;
-  if (nr >= BW_MAX_SYSCALLS) return 0;
-  /* 32-bit (ia32) syscalls number differently; decoding them with the x86_64 table
-   * would mislabel them, so they are not captured (docs/runtime-monitor.md). */
-  if (bpf_get_current_task_btf()->thread_info.status & TS_COMPAT) return 0;
-  if (learn_mode) {
-    struct task_struct* lt = bpf_get_current_task_btf();
-    __u64 cg = container_cgroup(lt)->kn->id;
-    struct bw_syscall_set* set = bpf_map_lookup_elem(&learned, &cg);
-    if (!set) {
-      struct bw_syscall_set fresh = {};
-      bpf_map_update_elem(&learned, &cg, &fresh, BPF_NOEXIST);
-      set = bpf_map_lookup_elem(&learned, &cg);
-    }
-    /* runc's init ("runc:[2:INIT]") sets the container up (mount, pivot_root, ...)
-     * before it installs the seccomp filter: those calls never run under the
-     * profile and are left out; what it calls after the filter is in place must
-     * be allowed, but is not the workload's. */
-    char comm[6] = {};
-    bpf_get_current_comm(comm, sizeof(comm));
-    bool runtime_init = comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && comm[4] == ':';
-    bool filtered = lt->seccomp.mode != 0;
-    __u32 word = (nr / 64) & (BW_MAX_SYSCALLS / 64 - 1);
-    if (set && (filtered || !runtime_init)) __sync_fetch_and_or(&set->bits[word], 1ULL << (nr % 64));
-    if (set && !runtime_init) __sync_fetch_and_or(&set->workload[word], 1ULL << (nr % 64));
+/* Arguments the kernel reads from user memory (the open family's path, connect's
+ * address) are copied at syscall entry, before the kernel uses them, so a second
+ * thread rewriting the buffer during the call cannot change what the rules see.
+ * One stash per task (task-local storage: no table to fill, freed with the task). */
+struct entry_stash {
+  __u32 nr;  /* syscall the stash belongs to; BW_MAX_SYSCALLS = empty */
+  __u32 len; /* bytes in data (a path without its NUL, or a sockaddr) */
+  __u64 arg; /* the user pointer it was copied from */
+  __u8 data[BW_MAX_STR];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, struct entry_stash);
+} stash_map SEC(".maps");
+
+static __always_inline int is_entry_syscall(__u32 nr) {
+  return nr == __NR_open || nr == __NR_openat || nr == __NR_openat2 || nr == __NR_creat || nr == __NR_connect;
+}
+
+static __always_inline void handle_enter(__u32 nr, const unsigned long* a) {
+  if (!entry_args || !is_entry_syscall(nr)) return;
+  if ((__u32)(bpf_get_current_pid_tgid() >> 32) == self_tgid) return;
+  struct task_struct* t = bpf_get_current_task_btf();
+  struct entry_stash* st = bpf_task_storage_get(&stash_map, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+  if (!st) return;
+  st->nr = BW_MAX_SYSCALLS;
+  if (nr == __NR_connect) {
+    __u64 len = a[2];
+    if (len == 0 || !a[1]) return;
+    if (len > BW_MAX_SOCKADDR) len = BW_MAX_SOCKADDR;
+    if (bpf_probe_read_user(st->data, len & 127, (void*)a[1]) != 0) return;
+    st->len = len & 127;
+    st->arg = a[1];
+  } else {
+    __u64 p = (nr == __NR_open || nr == __NR_creat) ? a[0] : a[1];
+    if (!p) return;
+    long n = bpf_probe_read_user_str(st->data, BW_MAX_STR, (void*)p);
+    if (n <= 0) return;
+    st->len = (__u32)(n - 1);
+    st->arg = p;
   }
+  st->nr = nr;
+}
+
+/* The stash for this syscall, taken (emptied) by the exit handler. */
+static __always_inline struct entry_stash* take_stash(struct task_struct* t, __u32 nr, __u64 uptr) {
+  if (!entry_args || !is_entry_syscall(nr)) return NULL;
+  struct entry_stash* st = bpf_task_storage_get(&stash_map, t, 0, 0);
+  if (!st) return NULL;
+  if (st->nr != nr || st->arg != uptr) {
+    st->nr = BW_MAX_SYSCALLS;
+    return NULL;
+  }
+  st->nr = BW_MAX_SYSCALLS;
+  return st;
+}
+
+static __always_inline __u32 put_stashed(struct scratch* s, __u32 off, __u16 tag, struct entry_stash* st, __u16* nf) {
+  if (!field_room(off, BW_MAX_STR)) return off;
+  __u32 len = st->len;
+  if (len > BW_MAX_STR - 1) len = BW_MAX_STR - 1;
+  off &= (BW_MAX_RECORD - 1);
+  if (bpf_probe_read_kernel(&s->ev[off + 4], len & (BW_MAX_STR - 1), st->data) != 0) return off;
+  s->ev[(off + 4 + (len & (BW_MAX_STR - 1))) & (EV_SIZE - 1)] = 0;
+  return put_field_hdr(s, off, tag, len & (BW_MAX_STR - 1), nf);
+}
+
+/* A path argument (from the entry stash when there is one, else read now), plus
+ * what a relative one is relative to. */
+static __always_inline __u32 put_open_path(struct scratch* s, __u32 off, struct task_struct* t, __u32 nr,
+                                           const void* uptr, long dirfd, __u16* nf) {
+  struct entry_stash* st = take_stash(t, nr, (__u64)uptr);
+  if (!st) return put_path_arg(s, off, t, uptr, dirfd, nf);
+  __u32 start = off & (BW_MAX_RECORD - 1);
+  __u32 next = put_stashed(s, off, BW_F_PATH, st, nf);
+  if (next == off) return off;
+  if (s->ev[(start + 4) & (EV_SIZE - 1)] == '/') return next;
+  if ((int)dirfd == AT_FDCWD) return put_cwd(s, next, t, nf);
+  return put_file_path(s, next, BW_F_DIRFD_PATH, fd_file(t, dirfd), nf);
+}
+
+/* One syscall exit, whichever hook saw it: the raw sys_exit dispatcher or a
+ * per-syscall tracepoint. */
+static __always_inline int handle_exit(struct pt_regs* regs, __u32 nr, long ret) {
+  if (nr >= BW_MAX_SYSCALLS) return 0;
   __u8* on = bpf_map_lookup_elem(&enabled, &nr);
   if (!on || !*on) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if ((__u32)(pid_tgid >> 32) == self_tgid) return 0;
+  struct task_struct* t = bpf_get_current_task_btf();
   /* Failed opens stay: a denied read of a sensitive file is worth an alert. */
-  if (drop_failed && ret < 0 && nr != __NR_open && nr != __NR_openat && nr != __NR_openat2 && nr != __NR_creat)
+  if (drop_failed && ret < 0 && nr != __NR_open && nr != __NR_openat && nr != __NR_openat2 && nr != __NR_creat) {
+    if (nr == __NR_connect) take_stash(t, nr, 0);
     return 0;
+  }
   struct scratch* s = get_scratch();
   if (!s) return 0;
-  struct task_struct* t = bpf_get_current_task_btf();
   struct bw_header* h = (struct bw_header*)s->ev;
   fill_header(h, t, BW_KIND_SYSCALL);
   h->syscall_nr = nr;
@@ -381,18 +473,29 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
 
   switch (nr) {
     case __NR_open:
-    case __NR_creat: off = put_path_arg(s, off, t, (void*)a[0], AT_FDCWD, &nf); break;
-    case __NR_openat: off = put_path_arg(s, off, t, (void*)a[1], a[0], &nf); break;
+    case __NR_creat: off = put_open_path(s, off, t, nr, (void*)a[0], AT_FDCWD, &nf); break;
+    case __NR_openat: off = put_open_path(s, off, t, nr, (void*)a[1], a[0], &nf); break;
     case __NR_openat2: {
       struct open_how how = {};
       bpf_probe_read_user(&how, sizeof(how), (void*)a[2]);
       /* openat2: args[2] and args[3] carry how.flags and how.mode */
       h->args[2] = how.flags;
       h->args[3] = how.mode;
-      off = put_path_arg(s, off, t, (void*)a[1], a[0], &nf);
+      off = put_open_path(s, off, t, nr, (void*)a[1], a[0], &nf);
       break;
     }
-    case __NR_connect:
+    case __NR_connect: {
+      struct entry_stash* st = take_stash(t, nr, (__u64)a[1]);
+      if (st && field_room(off, BW_MAX_SOCKADDR)) {
+        __u32 o = off & (BW_MAX_RECORD - 1);
+        if (bpf_probe_read_kernel(&s->ev[o + 4], st->len & 127, st->data) == 0)
+          off = put_field_hdr(s, o, BW_F_SOCKADDR, st->len & 127, &nf);
+      } else {
+        off = put_user_bytes(s, off, BW_F_SOCKADDR, (void*)a[1], (__u64)a[2], &nf);
+      }
+      off = put_tuple(s, off, fd_file(t, a[0]), &nf);
+      break;
+    }
     case __NR_bind:
       off = put_user_bytes(s, off, BW_F_SOCKADDR, (void*)a[1], (__u64)a[2], &nf);
       off = put_tuple(s, off, fd_file(t, a[0]), &nf);
@@ -450,6 +553,70 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
   }
   h->nfields = nf;
   submit(s, off);
+  return 0;
+}
+
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
+  __u32 nr = (__u32)regs->orig_ax;
+  if (nr >= BW_MAX_SYSCALLS) return 0;
+  /* 32-bit (ia32) syscalls number differently; decoding them with the x86_64 table
+   * would mislabel them, so they are not captured (docs/runtime-monitor.md). */
+  if (bpf_get_current_task_btf()->thread_info.status & TS_COMPAT) return 0;
+  if (learn_mode) {
+    struct task_struct* lt = bpf_get_current_task_btf();
+    __u64 cg = container_cgroup(lt)->kn->id;
+    struct bw_syscall_set* set = bpf_map_lookup_elem(&learned, &cg);
+    if (!set) {
+      struct bw_syscall_set fresh = {};
+      bpf_map_update_elem(&learned, &cg, &fresh, BPF_NOEXIST);
+      set = bpf_map_lookup_elem(&learned, &cg);
+    }
+    /* runc's init ("runc:[2:INIT]") sets the container up (mount, pivot_root, ...)
+     * before it installs the seccomp filter: those calls never run under the
+     * profile and are left out; what it calls after the filter is in place must
+     * be allowed, but is not the workload's. */
+    char comm[6] = {};
+    bpf_get_current_comm(comm, sizeof(comm));
+    bool runtime_init = comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && comm[4] == ':';
+    bool filtered = lt->seccomp.mode != 0;
+    __u32 word = (nr / 64) & (BW_MAX_SYSCALLS / 64 - 1);
+    if (set && (filtered || !runtime_init)) __sync_fetch_and_or(&set->bits[word], 1ULL << (nr % 64));
+    if (set && !runtime_init) __sync_fetch_and_or(&set->workload[word], 1ULL << (nr % 64));
+  }
+  return handle_exit(regs, nr, ret);
+}
+
+/* The entry dispatcher, for kernels without per-syscall tracepoints (tracefs). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs* regs, long id) {
+  __u32 nr = (__u32)id;
+  if (!is_entry_syscall(nr)) return 0;
+  if (bpf_get_current_task_btf()->thread_info.status & TS_COMPAT) return 0;
+  __u8* on = bpf_map_lookup_elem(&enabled, &nr);
+  if (!on || !*on) return 0;
+  unsigned long a[3] = {(unsigned long)regs->di, (unsigned long)regs->si, (unsigned long)regs->dx};
+  handle_enter(nr, a);
+  return 0;
+}
+
+/* Per-syscall tracepoints (syscalls/sys_exit_<name>, sys_enter_<name>): userspace
+ * attaches these to just the syscalls the rules need, so every other syscall costs
+ * the kernel a bitmap test instead of a BPF program run. The kernel skips ia32
+ * syscalls on these tracepoints. */
+SEC("tracepoint")
+int on_sys_exit_tp(struct trace_event_raw_sys_exit* ctx) {
+  struct pt_regs* regs = (struct pt_regs*)bpf_task_pt_regs(bpf_get_current_task_btf());
+  if (!regs) return 0;
+  return handle_exit(regs, (__u32)ctx->id, ctx->ret);
+}
+
+SEC("tracepoint")
+int on_sys_enter_tp(struct trace_event_raw_sys_enter* ctx) {
+  __u32 nr = (__u32)ctx->id;
+  unsigned long a[3] = {ctx->args[0], ctx->args[1], ctx->args[2]};
+  handle_enter(nr, a);
   return 0;
 }
 

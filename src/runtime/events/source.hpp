@@ -43,6 +43,8 @@ class EventSource {
   [[nodiscard]] virtual SourceStats stats() const = 0;
   // A short name for messages ("replay:FILE", "ebpf").
   [[nodiscard]] virtual std::string name() const = 0;
+  // How the source gets its events, for the startup line (e.g. which kernel hooks).
+  [[nodiscard]] virtual std::string detail() const { return {}; }
 };
 
 // Options for the live source (runtime/probe implements make_live_source in
@@ -54,6 +56,10 @@ struct LiveSourceOptions {
   std::size_t ring_buffer_bytes = 8u << 20;
   bool drop_failed = false;  // drop failed syscalls in the kernel (open* failures are still useful)
   std::string docker_host;   // for the ContainerResolver; empty = default socket
+  // Syscall hooks: "auto" (per-syscall tracepoints when tracefs offers them, else the
+  // raw sys_enter/sys_exit dispatchers), "tracepoints" or "raw".
+  std::string hooks = "auto";
+  bool entry_args = true;  // read the open family's path and connect's address at syscall entry
 };
 
 }  // namespace bulwark::runtime

@@ -35,35 +35,42 @@ Result<std::unique_ptr<LiveSource>> LiveSource::open(const LiveSourceOptions& op
   popts.syscalls = syscall_filter(options.event_types);
   popts.ring_buffer_bytes = options.ring_buffer_bytes;
   popts.drop_failed = options.drop_failed;
+  popts.hooks = options.hooks;
+  popts.entry_args = options.entry_args;
   auto probe = Probe::open(popts);
   if (!probe) return std::unexpected(probe.error());
   return std::unique_ptr<LiveSource>(new LiveSource(std::move(*probe), DecodeContext{boot_to_wall_ns()}));
 }
 
 Result<NextStatus> LiveSource::next(Event& out, std::chrono::milliseconds timeout) {
-  if (pending_.empty()) {
+  if (next_ >= order_.size()) {
     DecodeExtra extra;
+    batch_size_ = 0;
+    order_.clear();
+    next_ = 0;
     auto sink = [&](std::span<const std::uint8_t> record) {
-      Event& ev = pending_.emplace_back();
+      if (batch_size_ == batch_.size()) batch_.emplace_back();
+      Event& ev = batch_[batch_size_];
       if (auto st = decode_record(record, context_, ev, &extra); !st) {
         ++parse_errors_;
-        pending_.pop_back();
         return true;
       }
       if (!extra.cgroup_leaf.empty()) cgroups_.remember_leaf(ev.cgroup_id, extra.cgroup_leaf);
       ev.cgroup = cgroups_.lookup(ev.cgroup_id, extra.cgroup_leaf);
+      order_.emplace_back(ev.ts_ns, static_cast<std::uint32_t>(batch_size_));
+      ++batch_size_;
       return true;
     };
     auto n = probe_->poll(timeout, sink, kMaxBatch);
     if (!n) return std::unexpected(n.error());
-    if (pending_.empty()) return NextStatus::timeout;
+    if (order_.empty()) return NextStatus::timeout;
     // Each CPU's ring is in order, the CPUs are not: a process that execs on one CPU
-    // and connects on another must reach the state in that order.
-    std::stable_sort(pending_.begin(), pending_.end(),
-                     [](const Event& a, const Event& b) { return a.ts_ns < b.ts_ns; });
+    // and connects on another must reach the state in that order. (ts, slot) pairs
+    // sort stably, and only the small pairs move.
+    if (!std::is_sorted(order_.begin(), order_.end())) std::sort(order_.begin(), order_.end());
   }
-  out = std::move(pending_.front());
-  pending_.pop_front();
+  // A swap, not a copy: the caller's old event becomes this slot's buffers for the next batch.
+  std::swap(out, batch_[order_[next_++].second]);
   ++delivered_;
   return NextStatus::event;
 }

@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <memory>
+#include <vector>
 
 #include "runtime/events/source.hpp"
 #include "runtime/probe/cgroup_paths.hpp"
@@ -25,6 +26,7 @@ class LiveSource final : public EventSource {
   [[nodiscard]] Result<NextStatus> next(Event& out, std::chrono::milliseconds timeout) override;
   [[nodiscard]] SourceStats stats() const override;
   [[nodiscard]] std::string name() const override { return "ebpf"; }
+  [[nodiscard]] std::string detail() const override { return probe_->hooks(); }
 
   [[nodiscard]] std::size_t ring_bytes_per_cpu() const noexcept { return probe_->ring_bytes_per_cpu(); }
   [[nodiscard]] const Probe& probe() const noexcept { return *probe_; }
@@ -35,7 +37,12 @@ class LiveSource final : public EventSource {
   std::unique_ptr<Probe> probe_;
   DecodeContext context_;
   CgroupPaths cgroups_;
-  std::deque<Event> pending_;
+  // The current batch: decoded in place (slots and their strings are reused from
+  // batch to batch) and handed out in time order through `order_`.
+  std::vector<Event> batch_;
+  std::size_t batch_size_ = 0;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order_;  // (ts, slot)
+  std::size_t next_ = 0;
   std::uint64_t parse_errors_ = 0;
   std::uint64_t delivered_ = 0;
 };

@@ -2,20 +2,24 @@
 
 #if BULWARK_HAVE_BPF
 
+#include <asm/unistd_64.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <mutex>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "capture.skel.h"
 #include "runtime/bpf/capture_abi.h"
+#include "runtime/probe/learn.hpp"
 
 namespace bulwark::runtime::probe {
 namespace {
@@ -55,11 +59,26 @@ struct Ring {
   int map_fd = -1;
 };
 
+// Syscalls whose user-memory arguments are copied at entry (capture.bpf.c's
+// is_entry_syscall): the open family's path and connect's address.
+bool is_entry_syscall(std::uint32_t nr) {
+  return nr == __NR_open || nr == __NR_openat || nr == __NR_openat2 || nr == __NR_creat || nr == __NR_connect;
+}
+
+// Where tracefs offers the per-syscall tracepoints, if anywhere.
+std::string syscall_tracepoints_dir() {
+  for (const char* d : {"/sys/kernel/tracing/events/syscalls", "/sys/kernel/debug/tracing/events/syscalls"}) {
+    if (::access(d, X_OK) == 0) return d;
+  }
+  return {};
+}
+
 }  // namespace
 
 struct Probe::Impl {
   capture* skel = nullptr;
   std::vector<Ring> rings;
+  std::vector<bpf_link*> links;  // manually attached hooks
   int epoll_fd = -1;
   int template_fd = -1;
   std::size_t next_ring = 0;
@@ -69,6 +88,7 @@ struct Probe::Impl {
   std::size_t given = 0;
 
   ~Impl() {
+    for (auto* l : links) bpf_link__destroy(l);
     for (auto& r : rings) {
       if (r.rb != nullptr) ring_buffer__free(r.rb);
       if (r.map_fd >= 0) ::close(r.map_fd);
@@ -121,6 +141,10 @@ Result<std::unique_ptr<Probe>> Probe::open(const ProbeOptions& options) {
   impl->skel->rodata->reserve_above = per_cpu / 8 * 7;
   impl->skel->rodata->drop_failed = options.drop_failed ? 1 : 0;
   impl->skel->rodata->learn_mode = options.learn ? 1 : 0;
+  impl->skel->rodata->entry_args = options.entry_args ? 1 : 0;
+  // The syscall hooks are attached below, by hand: which ones depends on tracefs.
+  bpf_program__set_autoattach(impl->skel->progs.on_sys_exit, false);
+  bpf_program__set_autoattach(impl->skel->progs.on_sys_enter, false);
   // The outer map's inner template must have the size of the rings put into it.
   int template_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "bw_ring_tmpl", 0, 0, static_cast<__u32>(per_cpu), nullptr);
   if (template_fd < 0) {
@@ -186,8 +210,82 @@ Result<std::unique_ptr<Probe>> Probe::open(const ProbeOptions& options) {
                                                     "tracepoints (tp_btf):\n{}",
                                                     std::strerror(-err), log_tail(6)));
   }
+  // Syscall hooks. Per-syscall tracepoints cost the syscalls the rules do not need
+  // only the kernel's bitmap test; the raw dispatchers run a BPF program on every
+  // syscall of the machine (measured in bench/monitor-overhead.sh).
+  std::string tp_dir = options.learn || options.hooks == "raw" ? std::string() : syscall_tracepoints_dir();
+  if (options.hooks == "tracepoints" && tp_dir.empty() && !options.learn) {
+    return fail(ErrorCode::unsupported,
+                "--hooks tracepoints: the per-syscall tracepoints are not available (tracefs is not mounted at "
+                "/sys/kernel/tracing; `mount -t tracefs nodev /sys/kernel/tracing`, or use --hooks raw)");
+  }
+  std::string hooks;
+  if (!tp_dir.empty()) {
+    std::size_t exits = 0;
+    std::size_t entries = 0;
+    std::string failed;
+    std::vector<std::string> absent;
+    for (std::uint32_t nr : options.syscalls) {
+      std::string name(syscall_name(nr));
+      if (name.empty() || nr >= BW_MAX_SYSCALLS) continue;
+      // A syscall the kernel was built without (init_module without CONFIG_MODULES)
+      // has no tracepoint: it can only fail with ENOSYS. --hooks raw still sees the attempts.
+      if (::access((tp_dir + "/sys_exit_" + name).c_str(), F_OK) != 0) {
+        absent.push_back(name);
+        continue;
+      }
+      bpf_link* l =
+          bpf_program__attach_tracepoint(impl->skel->progs.on_sys_exit_tp, "syscalls", ("sys_exit_" + name).c_str());
+      if (l == nullptr) {
+        failed = "sys_exit_" + name;
+        break;
+      }
+      impl->links.push_back(l);
+      ++exits;
+      if (!options.entry_args || !is_entry_syscall(nr)) continue;
+      l = bpf_program__attach_tracepoint(impl->skel->progs.on_sys_enter_tp, "syscalls", ("sys_enter_" + name).c_str());
+      if (l == nullptr) {
+        failed = "sys_enter_" + name;
+        break;
+      }
+      impl->links.push_back(l);
+      ++entries;
+    }
+    if (failed.empty()) {
+      hooks = fmt::format("per-syscall tracepoints: {} exit, {} entry", exits, entries);
+      if (!absent.empty()) hooks += fmt::format("; not in this kernel: {}", fmt::join(absent, ", "));
+    } else {
+      for (auto* l : impl->links) bpf_link__destroy(l);
+      impl->links.clear();
+      if (options.hooks == "tracepoints") {
+        return fail(ErrorCode::unsupported, fmt::format("--hooks tracepoints: attaching syscalls/{} failed ({}); "
+                                                        "use --hooks raw",
+                                                        failed, std::strerror(errno)));
+      }
+    }
+  }
+  if (hooks.empty()) {
+    bool any_entry =
+        options.entry_args && std::any_of(options.syscalls.begin(), options.syscalls.end(), is_entry_syscall);
+    bpf_link* l = bpf_program__attach(impl->skel->progs.on_sys_exit);
+    if (l == nullptr) {
+      return fail(ErrorCode::unsupported,
+                  fmt::format("attaching tp_btf/sys_exit failed ({}):\n{}", std::strerror(errno), log_tail(6)));
+    }
+    impl->links.push_back(l);
+    if (any_entry) {
+      l = bpf_program__attach(impl->skel->progs.on_sys_enter);
+      if (l == nullptr) {
+        return fail(ErrorCode::unsupported,
+                    fmt::format("attaching tp_btf/sys_enter failed ({}):\n{}", std::strerror(errno), log_tail(6)));
+      }
+      impl->links.push_back(l);
+    }
+    hooks = any_entry ? "raw sys_enter/sys_exit dispatchers" : "raw sys_exit dispatcher";
+  }
   auto probe = std::unique_ptr<Probe>(new Probe(std::move(impl)));
   probe->ring_bytes_per_cpu_ = per_cpu;
+  probe->hooks_ = std::move(hooks);
   return probe;
 }
 

@@ -24,6 +24,13 @@ struct ProbeOptions {
   bool drop_failed = false;
   // --learn: record, per cgroup, every syscall made (not only the filtered ones).
   bool learn = false;
+  // Syscall hooks: auto, tracepoints (syscalls/sys_{enter,exit}_<name>, attached to
+  // just the filtered syscalls) or raw (one tp_btf dispatcher for every syscall).
+  // --learn always uses raw: it must see every syscall.
+  std::string hooks = "auto";
+  // Copy the open family's path and connect's address at syscall entry, before the
+  // kernel reads them (else at exit, where another thread may have rewritten them).
+  bool entry_args = true;
 };
 
 struct ProbeCounters {
@@ -50,6 +57,8 @@ class Probe {
   // Per-CPU counters from the kernel.
   [[nodiscard]] std::vector<ProbeCounters> counters() const;
   [[nodiscard]] std::size_t ring_bytes_per_cpu() const noexcept { return ring_bytes_per_cpu_; }
+  // The hooks in use, e.g. "per-syscall tracepoints: 21 exit, 3 entry".
+  [[nodiscard]] const std::string& hooks() const noexcept { return hooks_; }
   // --learn: the syscall numbers each cgroup (by id) made so far.
   struct Learned {
     std::vector<std::uint32_t> allowed;   // for the seccomp profile
@@ -63,6 +72,7 @@ class Probe {
   explicit Probe(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   std::size_t ring_bytes_per_cpu_ = 0;
+  std::string hooks_;
 };
 
 }  // namespace bulwark::runtime::probe
