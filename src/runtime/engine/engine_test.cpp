@@ -222,17 +222,22 @@ TEST(UnknownFields, MalformedOutputTokenIsStillAnError) {
   EXPECT_EQ(rs.diagnostics()[0].code, "LOAD_ERR_COMPILE_OUTPUT");
 }
 
+// A load that left no rule, with exactly one diagnostic, a warning: that warning.
+LoadDiagnostic sole_warning(const Ruleset& rs) {
+  EXPECT_TRUE(rs.rules().empty());
+  EXPECT_EQ(rs.diagnostics().size(), 1u);
+  if (rs.diagnostics().size() != 1) return {};
+  EXPECT_EQ(rs.diagnostics()[0].level, core::DiagnosticLevel::warning);
+  return rs.diagnostics()[0];
+}
+
 TEST(UnknownFields, ExceptionFieldPointsAtTheException) {
   std::string y = rule("bad", "evt.type = execve") +
                   "  exceptions:\n"
                   "    - name: by_nosuch\n"
                   "      fields: [proc.name, proc.nosuch]\n"
                   "      values: [[bash, x]]\n";
-  auto rs = load_rules({{"t.yaml", y}});
-  EXPECT_TRUE(rs.rules().empty());
-  ASSERT_EQ(rs.diagnostics().size(), 1u);
-  const auto& d = rs.diagnostics()[0];
-  EXPECT_EQ(d.level, core::DiagnosticLevel::warning);
+  auto d = sole_warning(load_rules({{"t.yaml", y}}));
   EXPECT_EQ(d.line, 7);
   EXPECT_EQ(
       d.message,
@@ -246,10 +251,7 @@ TEST(UnknownFields, MacroFieldPointsIntoTheMacro) {
       "    proc.name = bash and\n"
       "    proc.nosuch = 1\n" +
       rule("bad", "evt.type = execve and m");
-  auto rs = load_rules({{"t.yaml", y}});
-  EXPECT_TRUE(rs.rules().empty());
-  ASSERT_EQ(rs.diagnostics().size(), 1u);
-  const auto& d = rs.diagnostics()[0];
+  auto d = sole_warning(load_rules({{"t.yaml", y}}));
   EXPECT_EQ(d.item_name, "bad");
   EXPECT_EQ(d.line, 4);
   EXPECT_EQ(d.column, 5);
@@ -257,15 +259,12 @@ TEST(UnknownFields, MacroFieldPointsIntoTheMacro) {
 }
 
 TEST(UnknownFields, AppendedConditionInAnotherFileIsLocated) {
-  auto rs = load_rules({{"base.yaml", rule("r", "evt.type = execve")},
-                        {"local.yaml",
-                         "- rule: r\n"
-                         "  condition: and proc.nosuch = 1\n"
-                         "  override:\n"
-                         "    condition: append\n"}});
-  EXPECT_TRUE(rs.rules().empty());
-  ASSERT_EQ(rs.diagnostics().size(), 1u);
-  const auto& d = rs.diagnostics()[0];
+  auto d = sole_warning(load_rules({{"base.yaml", rule("r", "evt.type = execve")},
+                                    {"local.yaml",
+                                     "- rule: r\n"
+                                     "  condition: and proc.nosuch = 1\n"
+                                     "  override:\n"
+                                     "    condition: append\n"}}));
   EXPECT_EQ(d.file, "local.yaml");
   EXPECT_EQ(d.line, 2);
   EXPECT_EQ(d.column, 18);
