@@ -424,6 +424,24 @@ TEST(Replay, MalformedLinesAreCountedAndSkipped) {
   EXPECT_NE(src.last_error().find("mem:6: unknown flag 'O_BOGUS'"), std::string::npos);
 }
 
+// One table of open(2) flag names serves replayed events (names -> bits) and evt.arg.flags (bits -> names).
+TEST(Replay, OpenFlagNamesRoundTrip) {
+  auto flags_of = [](const std::string& names) {
+    Event e;
+    std::string err;
+    EXPECT_TRUE(parse_event_json(R"({"type":"openat","pid":1,"args":{"flags":")" + names + R"("}})", e, err)) << err;
+    return e.args.flags;
+  };
+  EXPECT_EQ(flags_of("O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC"), 01u | 0100u | 01000u | 02000000u);
+  EXPECT_EQ(open_flags_string(flags_of("O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC")), "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC");
+  EXPECT_EQ(open_flags_string(flags_of("O_RDONLY")), "O_RDONLY");
+  EXPECT_EQ(open_flags_string(flags_of("O_RDWR|O_NOFOLLOW|O_PATH")), "O_RDWR|O_NOFOLLOW|O_PATH");
+  // O_TMPFILE as a program passes it carries O_DIRECTORY; printed, the kernel's bits.
+  EXPECT_EQ(flags_of("O_RDWR|O_TMPFILE"), 02u | 020200000u);
+  EXPECT_EQ(open_flags_string(flags_of("O_RDWR|O_TMPFILE")), "O_RDWR|O_DIRECTORY|O_TMPFILE");
+  EXPECT_EQ(flags_of("CLONE_THREAD"), 0x00010000u);
+}
+
 double seconds_to_load(const std::string& yaml, Ruleset& out) {
   auto t0 = std::chrono::steady_clock::now();
   out = load_rules({{"hostile.yaml", yaml}});
