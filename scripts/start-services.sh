@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts what the end-to-end tests need, if not already running:
-#   - dockerd (the Docker engine) on /var/run/docker.sock
+#   - dockerd (the Docker engine) on /var/run/docker.sock, with the OCI runtime
+#     `bulwark-capfit` (tests/e2e/capfit-runc: runc that drops the capabilities this
+#     host cannot grant, so `docker run --privileged` works where the bounding set is short)
 #   - a docker-registry on 127.0.0.1:5000 with htpasswd auth (user/password in
 #     $BULWARK_E2E_STATE/registry/creds, made up here for tests only)
 # Needs root. Idempotent.
@@ -8,9 +10,10 @@ set -euo pipefail
 STATE="${BULWARK_E2E_STATE:-/tmp/bulwark-e2e-services}"
 mkdir -p "$STATE"
 
+CAPFIT="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e/capfit-runc"
 if ! curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; then
   echo "start-services: starting dockerd"
-  nohup dockerd >"$STATE/dockerd.log" 2>&1 &
+  nohup dockerd --add-runtime "bulwark-capfit=$CAPFIT" >"$STATE/dockerd.log" 2>&1 &
   for _ in $(seq 1 60); do
     curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 && break
     sleep 1
@@ -19,6 +22,10 @@ fi
 curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null || {
   echo "start-services: dockerd did not come up; log:"; tail -20 "$STATE/dockerd.log"; exit 1; }
 echo "start-services: dockerd is up"
+if ! docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"bulwark-capfit"'; then
+  echo "start-services: note: this dockerd was started elsewhere without the bulwark-capfit runtime;"
+  echo "  the privileged e2e scenario needs it (dockerd --add-runtime bulwark-capfit=$CAPFIT)"
+fi
 
 REG="$STATE/registry"
 mkdir -p "$REG/data"

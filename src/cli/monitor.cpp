@@ -46,6 +46,7 @@ struct MonitorOptions {
   std::string docker_host;
   bool list_fields = false;
   bool quiet = false;
+  bool strict = false;         // --validate: an unknown field fails validation, as in Falco
   std::string duration;        // live: stop after this long (empty = until SIGINT/SIGTERM)
   std::string learn;           // live: learn this container's least privilege instead of alerting
   std::string learn_out;       // --learn output folder
@@ -107,8 +108,11 @@ void print_diagnostics(const eng::Ruleset& rs) {
 }
 
 std::string summary(const eng::Ruleset& rs) {
-  return fmt::format("{} rules loaded, {} not loaded ({} errors, {} warnings)", rs.rules().size(),
-                     rs.defined_rules() - rs.rules().size(), rs.error_count(), rs.warning_count());
+  std::string skipped;
+  if (!rs.skipped_unknown_fields().empty())
+    skipped = fmt::format(", {} skipped by skip-if-unknown-filter", rs.skipped_unknown_fields().size());
+  return fmt::format("{} rules loaded, {} not loaded ({} errors, {} warnings{})", rs.rules().size(),
+                     rs.defined_rules() - rs.rules().size(), rs.error_count(), rs.warning_count(), skipped);
 }
 
 int run_validate(const MonitorOptions& o) {
@@ -120,6 +124,7 @@ int run_validate(const MonitorOptions& o) {
     j["files"] = o.validate;
     j["rules_loaded"] = rs.rules().size();
     j["rules_not_loaded"] = rs.defined_rules() - rs.rules().size();
+    j["rules_skipped_unknown_filter"] = rs.skipped_unknown_fields();
     j["errors"] = rs.error_count();
     j["warnings"] = rs.warning_count();
     j["diagnostics"] = nlohmann::json::array();
@@ -145,7 +150,10 @@ int run_validate(const MonitorOptions& o) {
     so.output = o.output;
     if (auto st = write_output(so, text); !st) return report_error(st.error());
   }
-  return rs.error_count() ? kExitInput : kExitOk;
+  // A rule with an unknown field is a warning (it is not loaded, the others are), so it passes unless
+  // --strict asks for Falco's behaviour, where it fails validation.
+  if (rs.error_count() || (o.strict && rs.unknown_field_rules())) return kExitInput;
+  return kExitOk;
 }
 
 int run_list_fields() {
@@ -344,11 +352,18 @@ void register_monitor(CLI::App& app, int& exit_code) {
       "Live capture (no --replay) loads eBPF programs and needs root and a kernel with BTF\n"
       "(/sys/kernel/btf/vmlinux); docs/runtime-monitor.md describes it and --learn.\n"
       "\n"
-      "Exit codes: 0 ok; 2 usage (or live capture unavailable); 3 rules that do not load (--validate),\n"
-      "unreadable files. docs/runtime-rules.md describes the rule syntax, fields and the replay format.");
+      "A rule using a field bulwark does not have (a typo, a plugin's field) is not loaded and gets a\n"
+      "warning (LOAD_UNKNOWN_FILTER, file:line:col); the other rules load and run. Falco makes that an\n"
+      "error; --validate --strict does too. With skip-if-unknown-filter: true the rule is skipped quietly.\n"
+      "\n"
+      "Exit codes: 0 ok, also with warnings; 2 usage (or live capture unavailable); 3 rule errors\n"
+      "(--validate; with --strict also unknown fields), unreadable files, or no rule loaded.\n"
+      "docs/runtime-rules.md describes the rule syntax, fields and the replay format.");
   cmd->add_option("--rules", opts->rules, "Rule files to load, in order (later files override earlier ones)")
       ->expected(1, -1);
   cmd->add_option("--validate", opts->validate, "Check rule files, print diagnostics and exit")->expected(1, -1);
+  cmd->add_flag("--strict", opts->strict,
+                "--validate: exit 3 when a rule is not loaded because of an unknown field (Falco's -V behaviour)");
   cmd->add_option("--replay", opts->replay, "Read events from a JSON-lines file ('-' = stdin) instead of the kernel");
   cmd->add_option("-f,--format", opts->format, "Alert format: text or json (JSON lines)")
       ->check(CLI::IsMember({"text", "json"}));

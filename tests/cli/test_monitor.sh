@@ -16,7 +16,8 @@ rc=$?
 if [ $rc -eq 0 ] && printf '%s' "$out" | grep -q '^25 rules loaded, 0 not loaded'; then pass validate-stable
 else fail validate-stable "rc=$rc out=$(printf '%s' "$out" | tail -1)"; fi
 
-# 2. A broken file: non-zero exit, file:line:col and the item named.
+# 2. Unknown fields: a warning naming file:line:col, the rule and the field; that rule is not loaded,
+#    the others are, and --validate passes (exit 0) unless --strict asks for Falco's behaviour.
 cat > "$tmp/bad.yaml" <<'YAML'
 - rule: good
   desc: d
@@ -28,16 +29,62 @@ cat > "$tmp/bad.yaml" <<'YAML'
   condition: evt.type = execve and proc.nosuch = 1
   output: "p=%proc.name"
   priority: INFO
+- rule: bad output
+  desc: d
+  condition: evt.type = execve
+  output: "p=%proc.name q=%proc.nosuchout"
+  priority: INFO
+- rule: skipped quietly
+  desc: d
+  condition: evt.type = execve and proc.nosuch = 1
+  output: "p=%proc.name"
+  priority: INFO
+  skip-if-unknown-filter: true
 YAML
 out="$("$bulwark" monitor --validate "$tmp/bad.yaml" 2>&1)"
 rc=$?
-if [ $rc -eq 3 ] && printf '%s' "$out" | grep -q "bad.yaml:8:14: error: \[rule 'broken'\] filter_check called with nonexistent field proc.nosuch" &&
-  printf '%s' "$out" | grep -q '^1 rules loaded, 1 not loaded'; then pass validate-broken
+if [ $rc -eq 0 ] &&
+  printf '%s' "$out" | grep -q "bad.yaml:8:36: warning: \[rule 'broken'\] filter_check called with nonexistent field proc.nosuch; the rule is not loaded (LOAD_UNKNOWN_FILTER)" &&
+  printf '%s' "$out" | grep -q "bad.yaml:14:28: warning: \[rule 'bad output'\] invalid formatting token proc.nosuchout (nonexistent field); the rule is not loaded (LOAD_UNKNOWN_FILTER)" &&
+  ! printf '%s' "$out" | grep -q "skipped quietly" &&
+  ! printf '%s' "$out" | grep -q "error:" &&
+  printf '%s' "$out" | grep -q '^1 rules loaded, 3 not loaded (0 errors, 2 warnings, 1 skipped by skip-if-unknown-filter)'; then
+  pass validate-unknown-field
+else fail validate-unknown-field "rc=$rc out=$out"; fi
+"$bulwark" monitor --validate "$tmp/bad.yaml" --strict >/dev/null 2>&1
+rc=$?
+if [ $rc -eq 3 ]; then pass validate-unknown-field-strict; else fail validate-unknown-field-strict "rc=$rc"; fi
+
+# 2b. A real error still fails validation.
+cat > "$tmp/broken.yaml" <<'YAML'
+- rule: broken
+  desc: d
+  condition: evt.type = execve and (proc.name = x
+  output: "p=%proc.name"
+  priority: INFO
+YAML
+out="$("$bulwark" monitor --validate "$tmp/broken.yaml" 2>&1)"
+rc=$?
+if [ $rc -eq 3 ] && printf '%s' "$out" | grep -q "broken.yaml:3:14: error: \[rule 'broken'\]"; then pass validate-broken
 else fail validate-broken "rc=$rc out=$out"; fi
 
 # 3. JSON diagnostics.
 out="$("$bulwark" monitor --validate "$tmp/bad.yaml" --format json 2>/dev/null)"
-if printf '%s' "$out" | grep -q '"rules_not_loaded": 1'; then pass validate-json; else fail validate-json "$out"; fi
+if printf '%s' "$out" | grep -q '"rules_not_loaded": 3' && printf '%s' "$out" | grep -q '"code": "LOAD_UNKNOWN_FILTER"' &&
+  printf '%s' "$out" | grep -A2 '"rules_skipped_unknown_filter"' | grep -q '"skipped quietly"'; then
+  pass validate-json
+else fail validate-json "$out"; fi
+
+# 3b. The monitor starts with the loadable rule and it fires; the others are reported and left out.
+cat > "$tmp/exec.jsonl" <<'JSONL'
+{"ts": 1700000000000000000, "type": "execve", "pid": 300, "ppid": 1, "exec": {"exe": "/bin/true", "argv": ["true"]}}
+JSONL
+out="$("$bulwark" monitor --rules "$tmp/bad.yaml" --replay "$tmp/exec.jsonl" 2>"$tmp/err")"
+rc=$?
+if [ $rc -eq 0 ] && printf '%s' "$out" | grep -q '(rule: good)' && [ "$(printf '%s\n' "$out" | grep -c 'rule:')" = 1 ] &&
+  grep -q "LOAD_UNKNOWN_FILTER" "$tmp/err"; then
+  pass monitor-unknown-field-starts
+else fail monitor-unknown-field-starts "rc=$rc out=$out err=$(cat "$tmp/err")"; fi
 
 # 4. Replay with the built-in rules, text.
 cid=$(printf 'a%.0s' $(seq 1 64))

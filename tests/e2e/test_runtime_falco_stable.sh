@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Live eBPF capture + the Falco stable rules (falco_rules.yaml from ../shared): one real
 # container per rule performs the behaviour, and the monitor must raise that rule with
-# the right fields. Needs root, dockerd and kernel BTF. `--privileged` and `--cap-add ALL`
-# fail on this machine, so scenarios add single capabilities.
+# the right fields. Needs root, dockerd and kernel BTF. Plain `--privileged` and `--cap-add ALL`
+# fail on this machine (the host's bounding set lacks CAP_SYS_RESOURCE), so scenarios add single
+# capabilities; the one that must be privileged runs under the bulwark-capfit runtime
+# (tests/e2e/capfit-runc, registered by scripts/start-services.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/runtime_lib.sh"
 e2e_init runtime_falco_stable
@@ -63,6 +65,24 @@ import socket  # bwm-k8s
 s = socket.socket()
 s.settimeout(2)
 s.connect_ex(('$K8S_IP', 443))"
+# "Debugfs Launched in Privileged Container" needs container.privileged=true: a really privileged
+# container, started through the bulwark-capfit runtime (runc minus the capabilities the host lacks).
+# Not --rm: the container is inspected afterwards to prove HostConfig.Privileged.
+DEBUGFS_OK=0
+if docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"bulwark-capfit"'; then
+  DEBUGFS_OK=1
+  docker rm -f bw-rt-debugfs >/dev/null 2>&1 || true
+  set +e
+  timeout -k 5 60 docker run --name bw-rt-debugfs --privileged --runtime bulwark-capfit "$I" \
+    debugfs -R stats /dev/null >"$W/scn-debugfs.out" 2>&1
+  echo "   scenario debugfs -> exit $?"
+  DEBUGFS_PRIV="$(docker inspect -f '{{.HostConfig.Privileged}} {{.HostConfig.Runtime}}' bw-rt-debugfs 2>&1)"
+  set -e
+  docker rm -f bw-rt-debugfs >/dev/null 2>&1 || true
+elif [ "${BULWARK_E2E_REQUIRED:-0}" = 1 ]; then
+  _fail "dockerd has no bulwark-capfit runtime, so no privileged container can start here: start dockerd" \
+    "with scripts/start-services.sh (dockerd --add-runtime bulwark-capfit=$BULWARK_SOURCE_DIR/tests/e2e/capfit-runc)"
+fi
 SSH_OK=0
 if timeout 4 bash -c 'exec 3<>/dev/tcp/1.1.1.1/443' 2>/dev/null; then
   SSH_OK=1
@@ -110,6 +130,14 @@ expect_alert "strace attaches" "PTRACE attached to process" "$(f proc.name) == \
 expect_alert "PTRACE_TRACEME" "PTRACE anti-debug attempt" "($(f proc.cmdline) | contains(\"bwm-traceme\"))"
 expect_alert "connect to the API server's address" "Contact K8S API Server From Container" \
   "($(f proc.cmdline) | contains(\"bwm-k8s\")) and $(f fd.rport) == 443"
+if [ "$DEBUGFS_OK" = 1 ]; then
+  assert_eq "the debugfs container is privileged, under bulwark-capfit" "true bulwark-capfit" "$DEBUGFS_PRIV"
+  expect_alert "debugfs in a privileged container" "Debugfs Launched in Privileged Container" \
+    "$(f proc.name) == \"debugfs\" and ($(f proc.cmdline) | contains(\"stats\"))"
+else
+  echo "   (dockerd has no bulwark-capfit runtime: the privileged debugfs scenario is not run;" \
+    "start dockerd with scripts/start-services.sh)"
+fi
 if [ "$SSH_OK" = 1 ]; then
   expect_alert "ssh to port 443" "Disallowed SSH Connection Non Standard Port" "$(f proc.name) == \"ssh\""
 else

@@ -160,17 +160,152 @@ TEST(Engine, OutputFormatsFieldsAndNA) {
     EXPECT_TRUE(j.contains(k)) << k;
 }
 
-TEST(Engine, UnknownFieldMakesOnlyThatRuleUnloadable) {
-  auto rs = load_rules(
-      {{"t.yaml", rule("bad", "evt.type = execve and proc.nosuch = 1") + rule("good", "evt.type = execve")}});
-  EXPECT_EQ(rs.rules().size(), 1u);
+// An unknown field is a warning that makes only that rule unloadable (Falco makes it an error).
+TEST(UnknownFields, ConditionFieldIsAWarningAtTheField) {
+  Harness h(rule("bad", "evt.type = execve and proc.nosuch = 1") + rule("good", "evt.type = execve"));
+  const auto& rs = h.rules;
+  ASSERT_EQ(rs.rules().size(), 1u);
   EXPECT_EQ(rs.rules()[0].name, "good");
-  ASSERT_EQ(rs.error_count(), 1u);
+  EXPECT_EQ(rs.defined_rules(), 2u);
+  EXPECT_EQ(rs.error_count(), 0u);
+  ASSERT_EQ(rs.warning_count(), 1u);
   const auto& d = rs.diagnostics()[0];
+  EXPECT_EQ(d.level, core::DiagnosticLevel::warning);
+  EXPECT_EQ(d.code, "LOAD_UNKNOWN_FILTER");
+  EXPECT_EQ(d.item_type, "rule");
   EXPECT_EQ(d.item_name, "bad");
   EXPECT_EQ(d.file, "t.yaml");
-  EXPECT_EQ(d.line, 3);  // the condition's line
-  EXPECT_GT(d.column, 0);
+  EXPECT_EQ(d.line, 3);
+  EXPECT_EQ(d.column, 36);  // "  condition: evt.type = execve and " is 35 characters
+  EXPECT_EQ(d.message, "filter_check called with nonexistent field proc.nosuch; the rule is not loaded");
+  EXPECT_EQ(rs.unknown_field_rules(), 1u);
+  // The other rule runs.
+  h.feed(kExec);
+  EXPECT_EQ(h.fired(), std::vector<std::string>{"good"});
+}
+
+TEST(UnknownFields, EveryUnknownFieldIsNamedOnce) {
+  auto rs = load_rules({{"t.yaml", rule("bad",
+                                        "evt.type = execve and (k8s.foo = 1 or tolower(proc.bar) = x) and "
+                                        "k8s.foo = 2 and proc.name = val(proc.baz)")}});
+  EXPECT_TRUE(rs.rules().empty());
+  std::vector<std::string> msgs;
+  for (const auto& d : rs.diagnostics()) {
+    EXPECT_EQ(d.level, core::DiagnosticLevel::warning) << d.describe();
+    msgs.push_back(d.message.substr(0, d.message.find(';')));
+  }
+  EXPECT_EQ(msgs, (std::vector<std::string>{"filter_check called with nonexistent field k8s.foo",
+                                            "filter_check called with nonexistent field proc.bar",
+                                            "filter_check called with nonexistent field proc.baz"}));
+  EXPECT_EQ(rs.unknown_field_rules(), 1u);
+}
+
+TEST(UnknownFields, OutputFieldIsAWarningAtTheToken) {
+  auto rs = load_rules({{"t.yaml", rule("bad", "evt.type = execve", "p=%proc.name q=%proc.nosuch") +
+                                       rule("good", "evt.type = execve")}});
+  ASSERT_EQ(rs.rules().size(), 1u);
+  EXPECT_EQ(rs.rules()[0].name, "good");
+  ASSERT_EQ(rs.diagnostics().size(), 1u);
+  const auto& d = rs.diagnostics()[0];
+  EXPECT_EQ(d.level, core::DiagnosticLevel::warning);
+  EXPECT_EQ(d.code, "LOAD_UNKNOWN_FILTER");
+  EXPECT_EQ(d.line, 4);
+  EXPECT_EQ(d.column, 28);  // `  output: "p=%proc.name q=%` is 27 characters
+  EXPECT_EQ(d.message, "invalid formatting token proc.nosuch (nonexistent field); the rule is not loaded");
+}
+
+TEST(UnknownFields, MalformedOutputTokenIsStillAnError) {
+  // A known field with an argument it does not take is a mistake in the rule, not a missing field.
+  auto rs = load_rules({{"t.yaml", rule("bad", "evt.type = execve", "p=%proc.name[3]")}});
+  EXPECT_TRUE(rs.rules().empty());
+  ASSERT_EQ(rs.error_count(), 1u);
+  EXPECT_EQ(rs.diagnostics()[0].code, "LOAD_ERR_COMPILE_OUTPUT");
+}
+
+// A load that left no rule, with exactly one diagnostic, a warning: that warning.
+LoadDiagnostic sole_warning(const Ruleset& rs) {
+  EXPECT_TRUE(rs.rules().empty());
+  EXPECT_EQ(rs.diagnostics().size(), 1u);
+  if (rs.diagnostics().size() != 1) return {};
+  EXPECT_EQ(rs.diagnostics()[0].level, core::DiagnosticLevel::warning);
+  return rs.diagnostics()[0];
+}
+
+TEST(UnknownFields, ExceptionFieldPointsAtTheException) {
+  std::string y = rule("bad", "evt.type = execve") +
+                  "  exceptions:\n"
+                  "    - name: by_nosuch\n"
+                  "      fields: [proc.name, proc.nosuch]\n"
+                  "      values: [[bash, x]]\n";
+  auto d = sole_warning(load_rules({{"t.yaml", y}}));
+  EXPECT_EQ(d.line, 7);
+  EXPECT_EQ(
+      d.message,
+      "filter_check called with nonexistent field proc.nosuch (in exception 'by_nosuch'); the rule is not loaded");
+}
+
+TEST(UnknownFields, MacroFieldPointsIntoTheMacro) {
+  std::string y =
+      "- macro: m\n"
+      "  condition: >\n"
+      "    proc.name = bash and\n"
+      "    proc.nosuch = 1\n" +
+      rule("bad", "evt.type = execve and m");
+  auto d = sole_warning(load_rules({{"t.yaml", y}}));
+  EXPECT_EQ(d.item_name, "bad");
+  EXPECT_EQ(d.line, 4);
+  EXPECT_EQ(d.column, 5);
+  EXPECT_EQ(d.message, "filter_check called with nonexistent field proc.nosuch (in macro 'm'); the rule is not loaded");
+}
+
+TEST(UnknownFields, AppendedConditionInAnotherFileIsLocated) {
+  auto d = sole_warning(load_rules({{"base.yaml", rule("r", "evt.type = execve")},
+                                    {"local.yaml",
+                                     "- rule: r\n"
+                                     "  condition: and proc.nosuch = 1\n"
+                                     "  override:\n"
+                                     "    condition: append\n"}}));
+  EXPECT_EQ(d.file, "local.yaml");
+  EXPECT_EQ(d.line, 2);
+  EXPECT_EQ(d.column, 18);
+}
+
+TEST(UnknownFields, ManyAreCappedAndCheap) {
+  // One rule naming 50 unknown fields: 8 are located and named, the rest counted.
+  std::string cond = "evt.type = execve";
+  for (int i = 0; i < 50; ++i) cond += " and x.f" + std::to_string(i) + " = 1";
+  auto rs = load_rules({{"t.yaml", rule("many", cond)}});
+  ASSERT_EQ(rs.warning_count(), 9u);
+  EXPECT_EQ(rs.diagnostics().back().message, "and 42 more nonexistent fields; the rule is not loaded");
+  // 20000 rules, each with an unknown field: every one is reported, fast (no rescans of the file).
+  std::string big;
+  for (int i = 0; i < 20000; ++i) big += rule("r" + std::to_string(i), "evt.type = execve and x.nosuch = 1");
+  auto t0 = std::chrono::steady_clock::now();
+  auto many = load_rules({{"big.yaml", big}});
+  EXPECT_EQ(many.unknown_field_rules(), 20000u);
+  EXPECT_EQ(many.diagnostics().back().line, 5 * 19999 + 3);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+}
+
+TEST(UnknownFields, SkipIfUnknownFilterSkipsQuietly) {
+  std::string y = rule("cond", "evt.type = execve and proc.nosuch = 1") + "  skip-if-unknown-filter: true\n" +
+                  rule("out", "evt.type = execve", "%proc.nosuch") + "  skip-if-unknown-filter: true\n" +
+                  rule("good", "evt.type = execve") + "  skip-if-unknown-filter: true\n";
+  auto rs = load_rules({{"t.yaml", y}});
+  ASSERT_EQ(rs.rules().size(), 1u);
+  EXPECT_EQ(rs.rules()[0].name, "good");
+  EXPECT_TRUE(rs.diagnostics().empty()) << rs.diagnostics()[0].describe();
+  EXPECT_EQ(rs.skipped_unknown_fields(), (std::vector<std::string>{"cond", "out"}));
+  EXPECT_EQ(rs.unknown_field_rules(), 0u);
+  EXPECT_EQ(rs.defined_rules(), 3u);
+}
+
+TEST(UnknownFields, SkipIfUnknownFilterDoesNotHideOtherErrors) {
+  std::string y = rule("cond", "evt.type = execve and proc.name (") + "  skip-if-unknown-filter: true\n";
+  auto rs = load_rules({{"t.yaml", y}});
+  EXPECT_TRUE(rs.rules().empty());
+  EXPECT_EQ(rs.error_count(), 1u);
+  EXPECT_TRUE(rs.skipped_unknown_fields().empty());
 }
 
 TEST(Engine, DefaultRulesLoadCleanly) {
@@ -287,6 +422,24 @@ TEST(Replay, MalformedLinesAreCountedAndSkipped) {
   EXPECT_EQ(s.events, 2u);
   EXPECT_EQ(s.extra[0].second, 3u);  // parse errors
   EXPECT_NE(src.last_error().find("mem:6: unknown flag 'O_BOGUS'"), std::string::npos);
+}
+
+// One table of open(2) flag names serves replayed events (names -> bits) and evt.arg.flags (bits -> names).
+TEST(Replay, OpenFlagNamesRoundTrip) {
+  auto flags_of = [](const std::string& names) {
+    Event e;
+    std::string err;
+    EXPECT_TRUE(parse_event_json(R"({"type":"openat","pid":1,"args":{"flags":")" + names + R"("}})", e, err)) << err;
+    return e.args.flags;
+  };
+  EXPECT_EQ(flags_of("O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC"), 01u | 0100u | 01000u | 02000000u);
+  EXPECT_EQ(open_flags_string(flags_of("O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC")), "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC");
+  EXPECT_EQ(open_flags_string(flags_of("O_RDONLY")), "O_RDONLY");
+  EXPECT_EQ(open_flags_string(flags_of("O_RDWR|O_NOFOLLOW|O_PATH")), "O_RDWR|O_NOFOLLOW|O_PATH");
+  // O_TMPFILE as a program passes it carries O_DIRECTORY; printed, the kernel's bits.
+  EXPECT_EQ(flags_of("O_RDWR|O_TMPFILE"), 02u | 020200000u);
+  EXPECT_EQ(open_flags_string(flags_of("O_RDWR|O_TMPFILE")), "O_RDWR|O_DIRECTORY|O_TMPFILE");
+  EXPECT_EQ(flags_of("CLONE_THREAD"), 0x00010000u);
 }
 
 double seconds_to_load(const std::string& yaml, Ruleset& out) {

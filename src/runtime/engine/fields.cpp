@@ -1,5 +1,6 @@
 #include "runtime/engine/fields.hpp"
 #include "core/capabilities.hpp"
+#include "runtime/events/open_flags.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -1168,20 +1169,11 @@ std::string open_flags_string(std::uint64_t flags) {
     if (!out.empty()) out.push_back('|');
     out.append(s);
   };
-  switch (flags & 3) {
-    case 0: add("O_RDONLY"); break;
-    case 1: add("O_WRONLY"); break;
-    case 2: add("O_RDWR"); break;
-    default: break;
+  for (const auto& mode : kOpenAccessModes) {
+    if ((flags & kOpenAccessModeMask) == mode.value) add(mode.name);
   }
-  constexpr std::pair<std::uint64_t, std::string_view> bits[] = {
-      {0100, "O_CREAT"},        {0200, "O_EXCL"},         {0400, "O_NOCTTY"},      {01000, "O_TRUNC"},
-      {02000, "O_APPEND"},      {04000, "O_NONBLOCK"},    {010000, "O_DSYNC"},     {040000, "O_DIRECT"},
-      {0200000, "O_DIRECTORY"}, {0400000, "O_NOFOLLOW"},  {01000000, "O_NOATIME"}, {02000000, "O_CLOEXEC"},
-      {010000000, "O_PATH"},    {020000000, "O_TMPFILE"},
-  };
-  for (auto [bit, name] : bits) {
-    if ((flags & bit) == bit) add(name);
+  for (const auto& bit : kOpenFlagBits) {
+    if ((flags & bit.value) == bit.value) add(bit.name);
   }
   return out;
 }

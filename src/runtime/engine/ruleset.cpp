@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include "runtime/engine/filter.hpp"
 
@@ -19,13 +21,22 @@ using core::DiagnosticLevel;
 struct Pos {
   int line = 0;
   int col = 0;
+  long offset = -1;  // bytes into the file, where known
 };
 
 Pos pos_of(const YAML::Node& n) {
   auto m = n.Mark();
   if (m.is_null()) return {};
-  return {m.line + 1, m.column + 1};
+  return {m.line + 1, m.column + 1, m.pos};
 }
+
+// A piece of condition or output text and where it was written (an override may append
+// pieces from other files), so a diagnostic can point at the token inside it.
+struct Written {
+  std::string file;
+  Pos pos;
+  std::string text;
+};
 
 struct ExceptionDef {
   std::string name;
@@ -43,6 +54,7 @@ struct ExceptionDef {
   };
   std::vector<std::vector<Elem>> values;
   bool values_set = false;
+  std::string file;
   Pos pos;
 };
 
@@ -59,6 +71,7 @@ struct RuleDef {
   std::vector<ExceptionDef> exceptions;
   std::string file;
   Pos pos, cond_pos;
+  std::vector<Written> cond_src, out_src;
   bool valid = true;  // false when a collection error concerns it
 };
 
@@ -74,6 +87,7 @@ struct MacroDef {
   std::string condition;
   std::string file;
   Pos pos, cond_pos;
+  std::vector<Written> cond_src;
 };
 
 bool valid_name(std::string_view n) {
@@ -140,6 +154,9 @@ class Loader {
   bool budget_blown_ = false;
   std::string file_;
 
+  std::map<std::string, std::string_view, std::less<>> texts_;  // file name -> content, to locate tokens
+  std::map<std::string, std::size_t> unknown_in_macro_;         // unknown field -> the first macro using it
+
   std::vector<ListDef> lists_;
   std::vector<MacroDef> macros_;
   std::vector<RuleDef> rules_;
@@ -163,6 +180,18 @@ class Loader {
   void warning(std::string code, Pos p, std::string type, std::string name, std::string msg) {
     diag(DiagnosticLevel::warning, std::move(code), p, std::move(type), std::move(name), std::move(msg));
   }
+  void warning_in(const std::string& file, std::string code, Pos p, std::string type, std::string name,
+                  std::string msg) {
+    std::string saved = std::exchange(file_, file);
+    warning(std::move(code), p, std::move(type), std::move(name), std::move(msg));
+    file_ = std::move(saved);
+  }
+
+  // Where `field` is written inside `w` (line and column in its file), if it is.
+  std::optional<Pos> locate(const Written& w, const std::string& field) const;
+  // Warns that a rule is not loaded because of fields bulwark does not have.
+  void warn_unknown_fields(const RuleDef& r, const std::vector<std::string>& in_condition,
+                           const std::vector<std::string>& in_output);
 
   bool charge(std::size_t n = 1) {
     nodes_ += n;
@@ -347,6 +376,7 @@ bool Loader::check_engine_version(const YAML::Node& v) {
 
 void Loader::read(const RulesFile& f) {
   file_ = f.name;
+  texts_[f.name] = f.content;
   nodes_ = 0;
   bytes_ = 0;
   budget_blown_ = false;
@@ -621,16 +651,18 @@ void Loader::read_macro(const YAML::Node& item) {
     }
     auto& m = macros_[it->second];
     m.condition += " " + cond;
+    m.cond_src.push_back({file_, pos_of(item["condition"]), cond});
     return;
   }
   if (it != macro_idx_.end()) {
     macros_[it->second].condition = cond;
     macros_[it->second].cond_pos = pos_of(item["condition"]);
     macros_[it->second].file = file_;
+    macros_[it->second].cond_src = {{file_, pos_of(item["condition"]), cond}};
     return;
   }
   macro_idx_[name] = macros_.size();
-  macros_.push_back({name, cond, file_, p, pos_of(item["condition"])});
+  macros_.push_back({name, cond, file_, p, pos_of(item["condition"]), {{file_, pos_of(item["condition"]), cond}}});
 }
 
 bool Loader::read_exceptions(const YAML::Node& n, std::vector<ExceptionDef>& out, const std::string& rule) {
@@ -642,6 +674,7 @@ bool Loader::read_exceptions(const YAML::Node& n, std::vector<ExceptionDef>& out
   for (const auto& e : n) {
     if (!charge()) return false;
     ExceptionDef ex;
+    ex.file = file_;
     ex.pos = pos_of(e);
     if (!e.IsMap()) {
       error("LOAD_ERR_YAML_VALIDATE", ex.pos, "exception", "", "Each exception must be a map");
@@ -732,8 +765,12 @@ void Loader::read_rule(const YAML::Node& item) {
   if (item["condition"]) {
     ok &= scalar(item["condition"], r.condition, "condition", "rule", name);
     r.cond_pos = pos_of(item["condition"]);
+    r.cond_src = {{file_, r.cond_pos, r.condition}};
   }
-  if (item["output"]) ok &= scalar(item["output"], r.output, "output", "rule", name);
+  if (item["output"]) {
+    ok &= scalar(item["output"], r.output, "output", "rule", name);
+    r.out_src = {{file_, pos_of(item["output"]), r.output}};
+  }
   if (item["source"]) ok &= scalar(item["source"], r.source, "source", "rule", name);
   if (item["priority"]) {
     std::string pr;
@@ -877,8 +914,12 @@ void Loader::read_rule(const YAML::Node& item) {
       if (k == "condition") {
         prev->condition = app ? prev->condition + " " + r.condition : r.condition;
         if (!app) prev->cond_pos = r.cond_pos;
+        if (!app) prev->cond_src.clear();
+        prev->cond_src.push_back(r.cond_src.front());
       } else if (k == "output") {
         prev->output = app ? prev->output + " " + r.output : r.output;
+        if (!app) prev->out_src.clear();
+        prev->out_src.push_back(r.out_src.front());
       } else if (k == "desc") {
         prev->desc = app ? prev->desc + " " + r.desc : r.desc;
       } else if (k == "tags") {
@@ -924,7 +965,10 @@ void Loader::read_rule(const YAML::Node& item) {
       error("LOAD_ERR_VALIDATE", p, "rule", name, "Appended rule must have exceptions or condition property");
       return;
     }
-    if (present.contains("condition")) prev->condition += " " + r.condition;
+    if (present.contains("condition")) {
+      prev->condition += " " + r.condition;
+      prev->cond_src.push_back(r.cond_src.front());
+    }
     if (!append_exceptions(*prev)) return;
     return;
   }
@@ -1210,8 +1254,9 @@ bool uses_field(const Node& n, std::string_view field) {
   return found;
 }
 
-// Parses "%field" tokens in an output format.
-bool compile_output(const std::string& fmt, CompiledOutput& out, std::string& bad) {
+// Parses "%field" tokens in an output format. False when a token is not a field bulwark
+// has; `bad` then lists every such token.
+bool compile_output(const std::string& fmt, CompiledOutput& out, std::vector<std::string>& bad) {
   out = {};
   std::string lit;
   for (std::size_t i = 0; i < fmt.size();) {
@@ -1267,8 +1312,9 @@ bool compile_output(const std::string& fmt, CompiledOutput& out, std::string& ba
     BoundField bf;
     std::string err;
     if (!parse_field_expr(text, fe) || !bind_field(fe, bf, err)) {
-      bad = text;
-      return false;
+      bad.push_back(text);
+      i = j;
+      continue;
     }
     OutputSegment seg;
     seg.literal = std::move(lit);
@@ -1280,7 +1326,111 @@ bool compile_output(const std::string& fmt, CompiledOutput& out, std::string& ba
     i = j;
   }
   if (!lit.empty()) out.segments.push_back({std::move(lit), std::nullopt});
-  return true;
+  return bad.empty();
+}
+
+// Whether `name` occurs in `text` as a whole field name (not as part of a longer one).
+std::size_t find_field_token(std::string_view text, std::string_view name, std::size_t from = 0) {
+  auto is_name_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; };
+  for (auto at = text.find(name, from); at != std::string_view::npos; at = text.find(name, at + 1)) {
+    bool starts = at == 0 || !is_name_char(text[at - 1]);
+    bool ends = at + name.size() == text.size() || !is_name_char(text[at + name.size()]);
+    if (starts && ends) return at;
+  }
+  return std::string_view::npos;
+}
+
+// The fields a compiled condition uses that bulwark does not have, in order of appearance.
+std::vector<std::string> unknown_fields(const Node& root) {
+  std::vector<std::string> out;
+  auto note = [&](const FieldExpr& f) {
+    if (!find_field(f.name) && std::find(out.begin(), out.end(), f.name) == out.end()) out.push_back(f.name);
+  };
+  visit(root, [&](const Node& x) {
+    if (x.kind != NodeKind::compare) return;
+    note(x.lhs);
+    if (x.rhs_kind == Node::Rhs::field) note(x.rhs_field);
+  });
+  return out;
+}
+
+std::optional<Pos> Loader::locate(const Written& w, const std::string& field) const {
+  auto text = texts_.find(w.file);
+  if (text == texts_.end() || w.pos.offset < 0 || find_field_token(w.text, field) == std::string_view::npos)
+    return std::nullopt;
+  std::string_view content = text->second;
+  auto at = static_cast<std::size_t>(w.pos.offset);
+  if (at >= content.size()) return std::nullopt;
+  // A block or folded scalar is re-indented, a quoted one may be escaped: search the file text from
+  // where the piece starts, no further than the piece can reach.
+  auto found = find_field_token(content.substr(0, std::min(content.size(), at + 2 * w.text.size() + 256)), field, at);
+  if (found == std::string_view::npos) return std::nullopt;
+  Pos p = w.pos;
+  for (std::size_t i = at; i < found; ++i) {
+    if (content[i] == '\n') {
+      ++p.line;
+      p.col = 1;
+    } else {
+      ++p.col;
+    }
+  }
+  p.offset = static_cast<long>(found);
+  return p;
+}
+
+void Loader::warn_unknown_fields(const RuleDef& r, const std::vector<std::string>& in_condition,
+                                 const std::vector<std::string>& in_output) {
+  const std::string tail = "; the rule is not loaded";
+  // A hostile file may name thousands of unknown fields in one rule: locate a few, count the rest.
+  constexpr std::size_t kMaxReported = 8;
+  std::size_t reported = 0;
+  auto first_in = [&](const std::vector<Written>& pieces,
+                      const std::string& f) -> std::optional<std::pair<Written, Pos>> {
+    for (const auto& w : pieces)
+      if (auto p = locate(w, f)) return std::pair{w, *p};
+    return std::nullopt;
+  };
+  for (const auto& f : in_condition) {
+    if (++reported > kMaxReported) break;
+    std::string msg = "filter_check called with nonexistent field " + f;
+    if (auto at = first_in(r.cond_src, f)) {
+      warning_in(at->first.file, "LOAD_UNKNOWN_FILTER", at->second, "rule", r.name, msg + tail);
+      continue;
+    }
+    auto ex = std::find_if(r.exceptions.begin(), r.exceptions.end(), [&](const ExceptionDef& e) {
+      return std::any_of(e.fields.begin(), e.fields.end(),
+                         [&](const std::string& x) { return find_field_token(x, f) != std::string_view::npos; });
+    });
+    if (ex != r.exceptions.end()) {
+      warning_in(ex->file, "LOAD_UNKNOWN_FILTER", ex->pos, "rule", r.name,
+                 msg + " (in exception '" + ex->name + "')" + tail);
+      continue;
+    }
+    if (auto m = unknown_in_macro_.find(f); m != unknown_in_macro_.end()) {
+      const MacroDef& macro = macros_[m->second];
+      if (auto at = first_in(macro.cond_src, f)) {
+        warning_in(at->first.file, "LOAD_UNKNOWN_FILTER", at->second, "rule", r.name,
+                   msg + " (in macro '" + macro.name + "')" + tail);
+        continue;
+      }
+    }
+    warning_in(r.file, "LOAD_UNKNOWN_FILTER", r.cond_pos, "rule", r.name, msg + tail);
+  }
+  for (const auto& f : in_output) {
+    if (++reported > kMaxReported) break;
+    std::string msg = "invalid formatting token " + f + " (nonexistent field)";
+    if (auto at = first_in(r.out_src, f)) {
+      warning_in(at->first.file, "LOAD_UNKNOWN_FILTER", at->second, "rule", r.name, msg + tail);
+    } else {
+      warning_in(r.file, "LOAD_UNKNOWN_FILTER", r.out_src.empty() ? r.pos : r.out_src.front().pos, "rule", r.name,
+                 msg + tail);
+    }
+  }
+  if (reported > kMaxReported) {
+    warning_in(r.file, "LOAD_UNKNOWN_FILTER", r.cond_pos, "rule", r.name,
+               "and " + std::to_string(in_condition.size() + in_output.size() - kMaxReported) +
+                   " more nonexistent fields" + tail);
+  }
 }
 
 void Loader::compile() {
@@ -1325,6 +1475,9 @@ void Loader::compile() {
       }
       if (x.kind == NodeKind::macro && macro_idx_.contains(x.macro)) out_.macros_[macro_idx_[x.macro]].used = true;
     });
+    if (ok) {
+      for (auto& f : unknown_fields(*r.root)) unknown_in_macro_.emplace(std::move(f), macro_idx_[m.name]);
+    }
     macro_asts_[m.name] = ok ? std::move(r.root) : nullptr;
   }
   out_.defined_rules_ = rules_.size();
@@ -1372,24 +1525,35 @@ void Loader::compile() {
       warning("LOAD_DEPRECATED_FIELD", r.cond_pos, "rule", r.name,
               "usage of deprecated field 'evt.dir' has been detected in the rule condition");
     }
-    std::string err;
-    auto filter = Filter::compile(*root, err);
-    if (!filter) {
-      if (r.skip_unknown && err.starts_with("filter_check called with nonexistent field")) {
-        warning("LOAD_COMPILE_CONDITION", r.cond_pos, "rule", r.name, "Rule skipped: " + err);
+    // A field bulwark does not have (a typo, a plugin's field, one from a newer Falco) makes the rule
+    // unloadable, never the file: a warning naming where it is written, or nothing at all when the
+    // rule says `skip-if-unknown-filter: true`.
+    std::vector<std::string> bad_output;
+    bool output_ok = compile_output(r.output, cr.compiled_output, bad_output);
+    std::vector<std::string> unknown_output;
+    for (const auto& token : bad_output) {
+      FieldExpr fe;
+      if (parse_field_expr(token, fe) && !find_field(fe.name)) unknown_output.push_back(token);
+    }
+    auto unknown_condition = unknown_fields(*root);
+    if (!unknown_condition.empty() || !unknown_output.empty()) {
+      if (r.skip_unknown) {
+        out_.skipped_unknown_fields_.push_back(r.name);
       } else {
-        error("LOAD_ERR_COMPILE_CONDITION", r.cond_pos, "rule", r.name, err);
+        warn_unknown_fields(r, unknown_condition, unknown_output);
       }
       continue;
     }
+    std::string err;
+    auto filter = Filter::compile(*root, err);
+    if (!filter) {
+      error("LOAD_ERR_COMPILE_CONDITION", r.cond_pos, "rule", r.name, err);
+      continue;
+    }
     cr.filter = std::move(filter);
-    std::string bad;
-    if (!compile_output(r.output, cr.compiled_output, bad)) {
-      if (r.skip_unknown) {
-        warning("LOAD_COMPILE_OUTPUT", r.pos, "rule", r.name, "Rule skipped: invalid formatting token " + bad);
-      } else {
-        error("LOAD_ERR_COMPILE_OUTPUT", r.pos, "rule", r.name, "invalid formatting token " + bad);
-      }
+    if (!output_ok) {
+      error("LOAD_ERR_COMPILE_OUTPUT", r.out_src.empty() ? r.pos : r.out_src.front().pos, "rule", r.name,
+            "invalid formatting token " + bad_output.front());
       continue;
     }
     if (r.output.find("%evt.dir") != std::string::npos) {
@@ -1485,6 +1649,12 @@ std::size_t Ruleset::error_count() const {
 }
 std::size_t Ruleset::warning_count() const {
   return diags_.size() - error_count();
+}
+std::size_t Ruleset::unknown_field_rules() const {
+  std::set<std::string> names;
+  for (const auto& d : diags_)
+    if (d.code == "LOAD_UNKNOWN_FILTER") names.insert(d.item_name);
+  return names.size();
 }
 std::size_t Ruleset::disabled_rules() const {
   return static_cast<std::size_t>(

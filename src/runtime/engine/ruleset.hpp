@@ -8,7 +8,9 @@
 //   ruleset   rules indexed by event type; every matching rule fires
 //
 // Problems never throw: each becomes a diagnostic (file:line:col, the item, Falco's
-// message text where Falco has one) and the item it concerns is not loaded.
+// message text where Falco has one) and the item it concerns is not loaded. A field
+// bulwark does not have is a warning (LOAD_UNKNOWN_FILTER), not an error as in Falco:
+// that rule is not loaded, every other rule is.
 #pragma once
 
 #include <bitset>
@@ -129,6 +131,13 @@ class Ruleset {
   [[nodiscard]] EventTypeSet needed_event_types() const;
   // False when an item had an unknown key or a value of the wrong type (Falco's schema check).
   [[nodiscard]] bool schema_valid() const noexcept { return schema_ok_; }
+  // Rules not loaded, without a diagnostic, because they use a field bulwark does not have and say
+  // `skip-if-unknown-filter: true`. (Without that key such a rule gets a LOAD_UNKNOWN_FILTER warning.)
+  [[nodiscard]] const std::vector<std::string>& skipped_unknown_fields() const noexcept {
+    return skipped_unknown_fields_;
+  }
+  // Rules not loaded because of a LOAD_UNKNOWN_FILTER warning (an unknown field, no skip key).
+  [[nodiscard]] std::size_t unknown_field_rules() const;
 
  private:
   friend class Loader;
@@ -138,6 +147,7 @@ class Ruleset {
   std::vector<ListInfo> lists_;
   std::vector<MacroInfo> macros_;
   std::size_t defined_rules_ = 0;
+  std::vector<std::string> skipped_unknown_fields_;
   bool schema_ok_ = true;
   std::vector<std::vector<std::uint32_t>> index_;
 };

@@ -1,12 +1,15 @@
 #include "runtime/events/replay.hpp"
 
 #include "core/capabilities.hpp"
+#include "runtime/events/open_flags.hpp"
 
 #include <arpa/inet.h>
 
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 
 namespace bulwark::runtime {
 
@@ -16,14 +19,18 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxLine = 1 << 20;
 
-const std::pair<std::string_view, std::uint64_t> kOpenFlags[] = {
-    {"O_RDONLY", 0},         {"O_WRONLY", 1},          {"O_RDWR", 2},
-    {"O_CREAT", 0100},       {"O_EXCL", 0200},         {"O_NOCTTY", 0400},
-    {"O_TRUNC", 01000},      {"O_APPEND", 02000},      {"O_NONBLOCK", 04000},
-    {"O_DSYNC", 010000},     {"O_DIRECT", 040000},     {"O_DIRECTORY", 0200000},
-    {"O_NOFOLLOW", 0400000}, {"O_NOATIME", 01000000},  {"O_CLOEXEC", 02000000},
-    {"O_PATH", 010000000},   {"O_TMPFILE", 020200000}, {"CLONE_THREAD", 0x00010000},
-};
+// Flag names a replayed event may use besides the open(2) flags (runtime/events/open_flags.hpp).
+const OpenFlagName kOtherFlags[] = {{"CLONE_THREAD", 0x00010000}};
+
+std::optional<std::uint64_t> flag_value(std::string_view name) {
+  if (name == "O_TMPFILE") return kOpenTmpfileAsPassed;  // as a program passes it: with O_DIRECTORY
+  using Table = std::span<const OpenFlagName>;
+  for (Table table : {Table(kOpenAccessModes), Table(kOpenFlagBits), Table(kOtherFlags)}) {
+    for (const auto& f : table)
+      if (f.name == name) return f.value;
+  }
+  return std::nullopt;
+}
 
 const std::pair<std::string_view, std::int64_t> kNamed[] = {
     {"PTRACE_TRACEME", 0},
@@ -120,16 +127,12 @@ bool flags_value(const json& j, std::uint64_t& out, std::string& err) {
   }
   out = 0;
   for (const auto& n : names) {
-    bool found = false;
-    for (auto [fn, v] : kOpenFlags)
-      if (fn == n) {
-        out |= v;
-        found = true;
-      }
-    if (!found) {
+    auto v = flag_value(n);
+    if (!v) {
       err = "unknown flag '" + n + "'";
       return false;
     }
+    out |= *v;
   }
   return true;
 }
