@@ -117,7 +117,9 @@ Error Client::engine_error(const util::HttpResponse& response, std::string_view 
 
 Result<nlohmann::json> Client::get_json(const std::string& path, std::string_view what) {
   ++requests_;
-  auto res = http_.fetch({.url = base_url_ + path, .headers = {{"Accept", "application/json"}}}, kMaxJsonBytes);
+  util::HttpRequest request{.url = base_url_ + path, .headers = {{"Accept", "application/json"}}};
+  request.cancel = cancel_;
+  auto res = http_.fetch(request, kMaxJsonBytes);
   if (!res) return std::unexpected(unreachable(res.error()));
   if (res->status != 200) return std::unexpected(engine_error(*res, what));
   auto doc = nlohmann::json::parse(res->body, nullptr, false);

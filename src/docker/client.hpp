@@ -96,6 +96,10 @@ class Client {
   // ErrorCode::limit. Blocks the calling thread for as long as the stream lasts.
   [[nodiscard]] Status stream_events(const EventStreamOptions& options, const EventSink& sink);
 
+  // Polled during every later request (about once a second, also while the engine is silent);
+  // true aborts it. For a client whose thread must stop promptly.
+  void set_cancel(std::function<bool()> cancel) { cancel_ = std::move(cancel); }
+
   // How many requests this client has sent to the engine (for benchmarks and reports).
   [[nodiscard]] std::uint64_t requests() const noexcept { return requests_; }
 
@@ -109,6 +113,7 @@ class Client {
   std::string docker_host_;
   std::string base_url_;
   util::HttpClient http_;
+  std::function<bool()> cancel_;
   std::uint64_t requests_ = 0;
 };
 

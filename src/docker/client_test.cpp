@@ -274,3 +274,18 @@ TEST(DockerClient, EventStreamErrorsCarryTheEngineMessage) {
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().message.find("invalid filter 'typo'"), std::string::npos) << st.error().describe();
 }
+
+TEST(DockerClient, CancelEndsAPendingRequest) {
+  bulwark::testing::LoopbackHttpServer server([](const bulwark::testing::TestRequest&) {
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // an engine that does not answer
+    return bulwark::testing::TestResponse{200, {}, R"({"Id":"x"})"};
+  });
+  auto client = docker::Client::connect("tcp://" + server.host());
+  ASSERT_TRUE(client);
+  auto t0 = std::chrono::steady_clock::now();
+  client->set_cancel([&] { return std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(300); });
+  auto res = client->inspect_container("x");
+  ASSERT_FALSE(res);
+  EXPECT_NE(res.error().message.find("cancelled"), std::string::npos) << res.error().describe();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2500));
+}

@@ -102,6 +102,8 @@ Result<ContainerInfo> DockerContainerResolver::inspect(std::string_view id, Call
       auto c = docker::Client::connect(docker_host_);
       if (!c) return std::unexpected(c.error());
       client = std::make_unique<docker::Client>(std::move(*c));
+      // The follower's inspects must not hold up stop() either.
+      if (caller == Caller::events) client->set_cancel([this] { return stopping_.load(); });
     }
     doc = client->inspect_container(id);
   }
