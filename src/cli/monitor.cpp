@@ -23,6 +23,8 @@
 #include "runtime/events/replay.hpp"
 #include "runtime/outputs/outputs.hpp"
 #include "runtime/probe/dns_names.hpp"
+#include "runtime/probe/docker_resolver.hpp"
+#include "runtime/state/proc_snapshot.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 
@@ -167,7 +169,8 @@ int run_list_fields() {
 }
 
 void print_stats(const eng::Engine& engine, const rt::EventSource& src, const eng::Ruleset& rs,
-                 const rt::outputs::Dispatcher& outs, std::chrono::steady_clock::time_point start) {
+                 const rt::outputs::Dispatcher& outs, const rt::ContainerResolver* resolver,
+                 std::chrono::steady_clock::time_point start) {
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto& s = engine.stats();
   auto ss = src.stats();
@@ -193,6 +196,24 @@ void print_stats(const eng::Engine& engine, const rt::EventSource& src, const en
   std::fprintf(stderr, "bulwark: stats:   processes tracked: %zu (created %llu, evicted %llu), fds dropped %llu\n",
                const_cast<eng::Engine&>(engine).state().size(), static_cast<unsigned long long>(st.processes_created),
                static_cast<unsigned long long>(st.processes_evicted), static_cast<unsigned long long>(st.fds_dropped));
+  if (st.processes_seeded) {
+    std::fprintf(stderr, "bulwark: stats:   processes from /proc snapshot: %llu\n",
+                 static_cast<unsigned long long>(st.processes_seeded));
+  }
+  if (const auto* docker = dynamic_cast<const rt::probe::DockerContainerResolver*>(resolver)) {
+    auto ds = docker->stats();
+    std::fprintf(
+        stderr,
+        "bulwark: stats:   docker events: %llu (pre-resolved %llu, lookups answered by them %llu, renamed %llu, "
+        "evicted %llu), stream restarts %llu\n",
+        static_cast<unsigned long long>(ds.events), static_cast<unsigned long long>(ds.pre_resolved),
+        static_cast<unsigned long long>(ds.answered_from_events), static_cast<unsigned long long>(ds.renamed),
+        static_cast<unsigned long long>(ds.evicted), static_cast<unsigned long long>(ds.stream_restarts));
+    if (ds.stream_restarts && !ds.last_stream_error.empty()) {
+      std::fprintf(stderr, "bulwark: stats:   docker event stream, last problem: %s\n",
+                   util::printable(ds.last_stream_error).c_str());
+    }
+  }
   for (const auto& os : outs.stats()) {
     if (os.failed || os.dropped)
       std::fprintf(stderr, "bulwark: stats:   output %s: %llu sent, %llu failed, %llu dropped\n", os.name.c_str(),
@@ -273,6 +294,27 @@ int run_monitor(const MonitorOptions& o) {
       for (auto& n : rt::probe::sip_names_in_rules(f.content)) sip_names.push_back(std::move(n));
     }
     for (const auto& [ip, name] : rt::probe::resolve_names(sip_names)) state->add_dns_name(ip, name);
+    // Processes that run already are known from /proc. The probe is attached first, so nothing
+    // that starts during the walk is missed; what events then say about a pid wins over the walk.
+    auto snap = rt::snapshot_processes(*state, {});
+    if (!snap) {
+      std::fprintf(stderr, "bulwark: warning: no /proc snapshot, processes started before now are unknown: %s\n",
+                   util::printable(snap.error().describe()).c_str());
+    } else {
+      if (!o.quiet) {
+        std::fprintf(stderr,
+                     "bulwark: processes from /proc snapshot: %llu (%llu exited during the walk, %llu kernel threads "
+                     "skipped, %llu malformed)%s\n",
+                     static_cast<unsigned long long>(snap->seeded), static_cast<unsigned long long>(snap->vanished),
+                     static_cast<unsigned long long>(snap->kernel_threads),
+                     static_cast<unsigned long long>(snap->malformed),
+                     snap->table_full ? "; the process table is full, the walk stopped" : "");
+      }
+      if (snap->malformed && !o.quiet) {
+        std::fprintf(stderr, "bulwark: warning: skipped malformed /proc entries; the last: %s\n",
+                     util::printable(snap->last_problem).c_str());
+      }
+    }
     if (!o.quiet) {
       std::fprintf(stderr, "bulwark: capture ready (%s, %zu event types in the kernel filter; %s)\n",
                    source->name().c_str(), lo.event_types.size(), source->detail().c_str());
@@ -313,19 +355,21 @@ int run_monitor(const MonitorOptions& o) {
     if (o.stats_interval > 0) {
       auto now = std::chrono::steady_clock::now();
       if (std::chrono::duration<double>(now - last_stats).count() >= o.stats_interval) {
-        print_stats(engine, *source, rs, outs, start);
+        print_stats(engine, *source, rs, outs, resolver.get(), start);
         last_stats = now;
       }
     }
   }
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
+  // The event-stream follower ends within about a second of being told.
+  if (auto* docker = dynamic_cast<rt::probe::DockerContainerResolver*>(resolver.get())) docker->stop();
   outs.close();
   if (auto* replay = dynamic_cast<rt::ReplaySource*>(source.get()); replay && !replay->last_error().empty()) {
     std::fprintf(stderr, "bulwark: warning: skipped malformed events; the last: %s\n",
                  util::printable(replay->last_error()).c_str());
   }
-  if (!o.quiet) print_stats(engine, *source, rs, outs, start);
+  if (!o.quiet) print_stats(engine, *source, rs, outs, resolver.get(), start);
   return rc;
 }
 

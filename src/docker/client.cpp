@@ -117,7 +117,9 @@ Error Client::engine_error(const util::HttpResponse& response, std::string_view 
 
 Result<nlohmann::json> Client::get_json(const std::string& path, std::string_view what) {
   ++requests_;
-  auto res = http_.fetch({.url = base_url_ + path, .headers = {{"Accept", "application/json"}}}, kMaxJsonBytes);
+  util::HttpRequest request{.url = base_url_ + path, .headers = {{"Accept", "application/json"}}};
+  request.cancel = cancel_;
+  auto res = http_.fetch(request, kMaxJsonBytes);
   if (!res) return std::unexpected(unreachable(res.error()));
   if (res->status != 200) return std::unexpected(engine_error(*res, what));
   auto doc = nlohmann::json::parse(res->body, nullptr, false);
@@ -185,6 +187,45 @@ Result<nlohmann::json> Client::inspect_network(std::string_view name) {
 
 Result<nlohmann::json> Client::inspect_swarm() {
   return get_json("/swarm", "swarm");
+}
+
+Status Client::stream_events(const EventStreamOptions& options, const EventSink& sink) {
+  std::string path = "/events";
+  char sep = '?';
+  if (!options.filters.empty()) {
+    path += fmt::format("{}filters={}", sep, util::url_encode(options.filters));
+    sep = '&';
+  }
+  if (!options.since.empty()) path += fmt::format("{}since={}", sep, util::url_encode(options.since));
+  // The engine writes one JSON object per line (json.Encoder); chunked framing is curl's business.
+  std::string pending;
+  auto too_large = [&]() -> Status {
+    return fail(ErrorCode::limit, fmt::format("a Docker event larger than {} bytes", kMaxEventBytes),
+                fmt::format("events ({})", docker_host_));
+  };
+  auto on_chunk = [&](std::string_view chunk) -> Status {
+    pending.append(chunk);
+    std::size_t start = 0;
+    for (auto nl = pending.find('\n', start); nl != std::string::npos; nl = pending.find('\n', start)) {
+      auto line = util::trim(std::string_view(pending).substr(start, nl - start));
+      start = nl + 1;
+      if (line.empty()) continue;
+      if (line.size() > kMaxEventBytes) return too_large();
+      if (auto st = sink(line); !st) return st;
+    }
+    pending.erase(0, start);
+    if (pending.size() > kMaxEventBytes) return too_large();
+    return {};
+  };
+  ++requests_;
+  util::HttpRequest request{.url = base_url_ + path, .headers = {{"Accept", "application/json"}}};
+  request.idle = util::HttpIdle::allowed;
+  request.cancel = options.cancel;
+  auto res = http_.fetch_to(request, on_chunk);
+  if (!res) return std::unexpected(unreachable(res.error()));
+  if (res->status != 200) return std::unexpected(engine_error(*res, "events"));
+  if (auto rest = util::trim(pending); !rest.empty()) return sink(rest);
+  return {};
 }
 
 Status Client::export_image(std::string_view name, const std::filesystem::path& path, const ExportProgress& progress) {

@@ -42,8 +42,22 @@ struct TlsConfig {
 // Called with the bytes received so far while an image is exported.
 using ExportProgress = std::function<void(std::uint64_t bytes)>;
 
+// GET /events: what to ask for and how to stop.
+struct EventStreamOptions {
+  std::string filters;  // the engine's filter JSON, e.g. {"type":["container"]} (URL-encoded here)
+  std::string since;    // unix seconds ("1700000000" or "1700000000.123456789"); empty = from now
+  // Polled about once a second, also while the stream is quiet; true ends the stream.
+  std::function<bool()> cancel;
+};
+
+// Receives one event object (a JSON text without the newline) as it arrives.
+using EventSink = std::function<Status(std::string_view json)>;
+
 class Client {
  public:
+  // The largest event object stream_events accepts (a bound, not a protocol limit).
+  static constexpr std::size_t kMaxEventBytes = 1U << 20;
+
   // docker_host: "unix:///path/to/docker.sock" or "tcp://host:port"; empty = the default socket.
   [[nodiscard]] static Result<Client> connect(std::string_view docker_host = {});
   // As above; for tcp:// hosts with tls.enabled, speaks https with the given client certificate.
@@ -76,6 +90,16 @@ class Client {
   // GET /swarm (only on a swarm manager).
   [[nodiscard]] Result<nlohmann::json> inspect_swarm();
 
+  // GET /events, streamed: calls sink once per event object as it arrives, until the engine
+  // ends the stream (ok), the sink fails, options.cancel says so (ErrorCode::network,
+  // "transfer cancelled") or the connection fails. An object over kMaxEventBytes is
+  // ErrorCode::limit. Blocks the calling thread for as long as the stream lasts.
+  [[nodiscard]] Status stream_events(const EventStreamOptions& options, const EventSink& sink);
+
+  // Polled during every later request (about once a second, also while the engine is silent);
+  // true aborts it. For a client whose thread must stop promptly.
+  void set_cancel(std::function<bool()> cancel) { cancel_ = std::move(cancel); }
+
   // How many requests this client has sent to the engine (for benchmarks and reports).
   [[nodiscard]] std::uint64_t requests() const noexcept { return requests_; }
 
@@ -89,6 +113,7 @@ class Client {
   std::string docker_host_;
   std::string base_url_;
   util::HttpClient http_;
+  std::function<bool()> cancel_;
   std::uint64_t requests_ = 0;
 };
 

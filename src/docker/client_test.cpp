@@ -6,12 +6,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "util/files.hpp"
 #include "util/sha256.hpp"
+#include "util/testing/loopback_http_server.hpp"
 #include "util/testing/shell.hpp"
 
 using namespace bulwark;
@@ -174,4 +179,113 @@ TEST(DockerClient, RejectsUnsupportedHosts) {
   EXPECT_EQ(docker::Client::connect("unix://relative.sock").error().code, ErrorCode::invalid_argument);
   EXPECT_EQ(docker::Client::connect("tcp://").error().code, ErrorCode::invalid_argument);
   EXPECT_TRUE(docker::Client::connect("tcp://127.0.0.1:2375"));
+}
+
+TEST_F(DockerEngine, EventStreamFollowsContainersAndStopsWhenCancelled) {
+  auto client = docker::Client::connect();
+  ASSERT_TRUE(client);
+  std::mutex mu;
+  std::vector<nlohmann::json> seen;
+  std::atomic<bool> cancel{false};
+  Status result;
+  std::thread reader([&] {
+    docker::EventStreamOptions o;
+    o.filters = R"({"type":["container"]})";
+    o.cancel = [&] { return cancel.load(); };
+    result = client->stream_events(o, [&](std::string_view json) -> Status {
+      std::lock_guard lock(mu);
+      seen.push_back(nlohmann::json::parse(json));
+      return {};
+    });
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the request is on its way
+  auto name = "bulwark-test-events-" + std::to_string(::getpid());
+  auto created = run("docker create --name " + name + " " + image_ + " /hello.txt 2>&1");
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  auto id = run_line("docker inspect --format '{{.Id}}' " + name);
+  ASSERT_EQ(run("docker rename " + name + " " + name + "-b && docker rm " + name + "-b >/dev/null").exit_code, 0);
+  auto has = [&](const std::string& action) {
+    std::lock_guard lock(mu);
+    for (const auto& e : seen)
+      if (e.value("Action", "") == action && e["Actor"].value("ID", "") == id) return true;
+    return false;
+  };
+  for (int i = 0; i < 100 && !has("destroy"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(has("create"));
+  EXPECT_TRUE(has("rename"));
+  EXPECT_TRUE(has("destroy"));
+  {
+    std::lock_guard lock(mu);
+    for (const auto& e : seen) EXPECT_EQ(e.value("Type", ""), "container") << e.dump();
+  }
+  // The stream is idle now; cancelling must end it within about a second.
+  auto t0 = std::chrono::steady_clock::now();
+  cancel = true;
+  reader.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  ASSERT_FALSE(result);
+  EXPECT_NE(result.error().message.find("cancelled"), std::string::npos) << result.error().describe();
+}
+
+TEST(DockerClient, EventStreamSplitsObjectsAndBoundsTheirSize) {
+  const std::string ev1 = R"({"Type":"container","Action":"create","Actor":{"ID":"a"}})";
+  const std::string ev2 = R"({"Type":"container","Action":"start","Actor":{"ID":"b"}})";
+  const std::string ev3 = R"({"Type":"container","Action":"destroy","Actor":{"ID":"c"}})";
+  std::string target;
+  std::string body = ev1 + "\n\n" + ev2 + "\r\n" + ev3;  // a blank line, CRLF, no final newline
+  bulwark::testing::LoopbackHttpServer server([&](const bulwark::testing::TestRequest& req) {
+    target = req.target;
+    return bulwark::testing::TestResponse{200, {{"Content-Type", "application/json"}}, body};
+  });
+  auto client = docker::Client::connect("tcp://" + server.host());
+  ASSERT_TRUE(client);
+  std::vector<std::string> got;
+  docker::EventStreamOptions o;
+  o.filters = R"({"type":["container"]})";
+  o.since = "1700000000.5";
+  auto st = client->stream_events(o, [&](std::string_view json) -> Status {
+    got.emplace_back(json);
+    return {};
+  });
+  ASSERT_TRUE(st) << st.error().describe();
+  EXPECT_EQ(got, (std::vector<std::string>{ev1, ev2, ev3}));
+  EXPECT_EQ(target, "/events?filters=%7B%22type%22%3A%5B%22container%22%5D%7D&since=1700000000.5");
+
+  // One object past the bound: the ones before it arrive, then a clear limit error.
+  body = ev1 + "\n" + std::string(docker::Client::kMaxEventBytes + 10, 'x') + "\n" + ev2 + "\n";
+  got.clear();
+  st = client->stream_events(o, [&](std::string_view json) -> Status {
+    got.emplace_back(json);
+    return {};
+  });
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::limit);
+  EXPECT_NE(st.error().message.find("larger than 1048576 bytes"), std::string::npos) << st.error().describe();
+  EXPECT_EQ(got, std::vector<std::string>{ev1});
+}
+
+TEST(DockerClient, EventStreamErrorsCarryTheEngineMessage) {
+  bulwark::testing::LoopbackHttpServer server([](const bulwark::testing::TestRequest&) {
+    return bulwark::testing::TestResponse{400, {}, R"({"message":"invalid filter 'typo'"})"};
+  });
+  auto client = docker::Client::connect("tcp://" + server.host());
+  ASSERT_TRUE(client);
+  auto st = client->stream_events({}, [](std::string_view) -> Status { return {}; });
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("invalid filter 'typo'"), std::string::npos) << st.error().describe();
+}
+
+TEST(DockerClient, CancelEndsAPendingRequest) {
+  bulwark::testing::LoopbackHttpServer server([](const bulwark::testing::TestRequest&) {
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // an engine that does not answer
+    return bulwark::testing::TestResponse{200, {}, R"({"Id":"x"})"};
+  });
+  auto client = docker::Client::connect("tcp://" + server.host());
+  ASSERT_TRUE(client);
+  auto t0 = std::chrono::steady_clock::now();
+  client->set_cancel([&] { return std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(300); });
+  auto res = client->inspect_container("x");
+  ASSERT_FALSE(res);
+  EXPECT_NE(res.error().message.find("cancelled"), std::string::npos) << res.error().describe();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2500));
 }

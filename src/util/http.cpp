@@ -62,6 +62,7 @@ struct Transfer {
   HttpResponse* response = nullptr;
   std::uint64_t max_body = 0;
   const BodySink* sink = nullptr;
+  const std::function<bool()>* cancel = nullptr;
   std::string url_for_errors;
   std::optional<Error> error;
   bool decided = false;
@@ -82,6 +83,15 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     t->response->headers.add(std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1))));
   }
   return len;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->cancel != nullptr && *t->cancel && (*t->cancel)()) {
+    t->error = Error{ErrorCode::network, "transfer cancelled", t->url_for_errors};
+    return 1;  // CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
 }
 
 size_t on_body(char* data, size_t size, size_t count, void* user) {
@@ -158,7 +168,8 @@ namespace {
 
 Result<HttpResponse> perform_once(CURL* curl, const HttpOptions& options, HttpMethod method, const std::string& url,
                                   const std::vector<std::pair<std::string, std::string>>& headers,
-                                  const std::string& body, std::uint64_t max_body, const BodySink* sink) {
+                                  const std::string& body, std::uint64_t max_body, const BodySink* sink, HttpIdle idle,
+                                  const std::function<bool()>* cancel) {
   const std::string shown = redact_url(url);
   if (curl == nullptr) return fail(ErrorCode::internal, "curl_easy_init failed", shown);
   curl_easy_reset(curl);
@@ -169,6 +180,7 @@ Result<HttpResponse> perform_once(CURL* curl, const HttpOptions& options, HttpMe
   t.response = &response;
   t.max_body = max_body;
   t.sink = sink;
+  t.cancel = cancel;
   t.url_for_errors = shown;
 
   curl_slist* raw_list = nullptr;
@@ -205,8 +217,15 @@ Result<HttpResponse> perform_once(CURL* curl, const HttpOptions& options, HttpMe
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, verify == 1L ? 2L : 0L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(options.total_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
+  if (idle == HttpIdle::stall_aborts) {
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options.stall_timeout.count()));
+  }
+  if (cancel != nullptr && *cancel) {
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &on_progress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  }
   curl_easy_setopt(curl, CURLOPT_USERAGENT, options.user_agent.c_str());
   if (!options.unix_socket.empty()) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, options.unix_socket.c_str());
   if (!options.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options.ca_file.c_str());
@@ -256,7 +275,8 @@ Result<HttpResponse> run(CURL* curl, const HttpOptions& options, const HttpReque
   auto origin = url_origin(url);
   if (!origin) return std::unexpected(origin.error());
   for (int hop = 0;; ++hop) {
-    auto response = perform_once(curl, options, method, url, headers, body, max_body, sink);
+    auto response = perform_once(curl, options, method, url, headers, body, max_body, sink, request.idle,
+                                 request.cancel ? &request.cancel : nullptr);
     if (!response) return response;
     auto location = response->headers.get("Location");
     if (!is_redirect(response->status) || !location) return response;

@@ -38,6 +38,9 @@ class HttpHeaders {
 };
 
 enum class HttpMethod { get, head, post };
+// Whether a transfer that stays quiet past HttpOptions::stall_timeout is abandoned
+// (downloads) or may idle (an event stream can be silent for hours).
+enum class HttpIdle { stall_aborts, allowed };
 enum class TlsCheck { verify, skip };
 
 struct HttpOptions {
@@ -60,6 +63,11 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // sent with POST
+  HttpIdle idle = HttpIdle::stall_aborts;
+  // Polled about once a second while the transfer runs, also while no data flows;
+  // returning true aborts it (ErrorCode::network, "transfer cancelled"). Long-lived
+  // streams use it to stop promptly from another thread.
+  std::function<bool()> cancel;
 };
 
 struct HttpResponse {

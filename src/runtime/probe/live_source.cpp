@@ -99,7 +99,10 @@ Result<std::unique_ptr<EventSource>> make_live_source(const LiveSourceOptions& o
 }
 
 std::unique_ptr<ContainerResolver> make_live_container_resolver(const LiveSourceOptions& options) {
-  return std::make_unique<probe::DockerContainerResolver>(options.docker_host);
+  auto resolver = std::make_unique<probe::DockerContainerResolver>(options.docker_host);
+  // Metadata ready before a new container's first exec, renames seen, destroyed ones forgotten.
+  resolver->follow_events();
+  return resolver;
 }
 
 }  // namespace bulwark::runtime

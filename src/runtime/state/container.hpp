@@ -36,6 +36,9 @@ class ContainerResolver {
   virtual ~ContainerResolver() = default;
   // ErrorCode::not_found when the runtime does not know the id.
   [[nodiscard]] virtual Result<ContainerInfo> resolve(std::string_view container_id) = 0;
+  // Grows whenever an answer given earlier may have changed (a container was renamed).
+  // Callers that cache answers re-ask when it moves. Safe to call from any thread.
+  [[nodiscard]] virtual std::uint64_t generation() const noexcept { return 0; }
 };
 
 // The container id in a cgroup path, cgroup v1 or v2:

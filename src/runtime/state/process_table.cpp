@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace bulwark::runtime {
 
@@ -172,8 +173,36 @@ const FdEntry* ProcessTable::event_fd(const Event& e, const Process* p) const {
   return it == p->fds.end() ? nullptr : &it->second;
 }
 
+bool ProcessTable::seed(Process p) {
+  if (p.pid <= 0 || procs_.contains(p.pid) || procs_.size() >= limits_.max_processes) return false;
+  p.comm = clip(p.comm);
+  p.exe = clip(p.exe);
+  p.exepath = clip(p.exepath);
+  p.cwd = clip(p.cwd);
+  p.cgroup = clip(p.cgroup);
+  if (p.args.size() > limits_.max_args) p.args.resize(limits_.max_args);
+  for (auto& a : p.args) a = clip(a);
+  p.fds.clear();
+  const auto pid = p.pid;
+  lru_.push_back(pid);  // the least recent: anything events touch later is fresher
+  auto& slot = procs_[pid];
+  slot.lru = std::prev(lru_.end());
+  slot.proc = std::move(p);
+  ++stats_.processes_seeded;
+  return true;
+}
+
 void ProcessTable::apply(const Event& e) {
   if (e.dir == Direction::enter) return;
+  if (resolver_) {
+    // Between events (never while rules hold pointers into the cache): a renamed
+    // container's metadata is fetched again. Negative answers stay: a rename
+    // cannot make an unknown id known.
+    if (auto g = resolver_->generation(); g != resolver_generation_) {
+      resolver_generation_ = g;
+      stats_.container_refreshes += std::erase_if(containers_, [](const auto& kv) { return kv.second.has_value(); });
+    }
+  }
   Process& p = get_or_create(e);
   if (e.ppid != 0) p.ppid = e.ppid;
   p.uid = e.uid;

@@ -90,6 +90,8 @@ struct StateStats {
   std::uint64_t fds_dropped = 0;  // fd table full
   std::uint64_t container_lookups = 0;
   std::uint64_t container_lookup_failures = 0;
+  std::uint64_t processes_seeded = 0;     // from the /proc snapshot at start (seed())
+  std::uint64_t container_refreshes = 0;  // cached metadata dropped because the resolver's answers changed
 };
 
 class ProcessTable {
@@ -100,6 +102,10 @@ class ProcessTable {
   void apply(const Event& e);
   // Completes an event after rules saw it (removes exited processes, closed fds).
   void finish(const Event& e);
+  // Adds a process known from elsewhere (the /proc snapshot at start). Never
+  // replaces an entry events already made (they are fresher) and never evicts:
+  // false when the pid is known or the table is full.
+  [[nodiscard]] bool seed(Process p);
 
   [[nodiscard]] const Process* find(std::int64_t pid) const;
   // The nth ancestor of a process (1 = parent); null when the chain ends or is unknown.
@@ -134,6 +140,7 @@ class ProcessTable {
   std::unordered_map<std::int64_t, Slot> procs_;
   std::list<std::int64_t> lru_;  // front = most recent
   std::unordered_map<std::string, std::optional<ContainerInfo>> containers_;
+  std::uint64_t resolver_generation_ = 0;
   std::unordered_map<std::string, std::vector<std::string>> dns_;
   StateStats stats_;
 };
