@@ -556,7 +556,6 @@ static __always_inline int handle_exit(struct pt_regs* regs, __u32 nr, long ret)
   return 0;
 }
 
-
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
   __u32 nr = (__u32)regs->orig_ax;
