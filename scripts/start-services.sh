@@ -3,6 +3,7 @@
 #   - dockerd (the Docker engine) on /var/run/docker.sock, with the OCI runtime
 #     `bulwark-capfit` (tests/e2e/capfit-runc: runc that drops the capabilities this
 #     host cannot grant, so `docker run --privileged` works where the bounding set is short)
+#   - tracefs on /sys/kernel/tracing (the monitor's per-syscall tracepoints)
 #   - a docker-registry on 127.0.0.1:5000 with htpasswd auth (user/password in
 #     $BULWARK_E2E_STATE/registry/creds, made up here for tests only)
 # Needs root. Idempotent.
@@ -25,6 +26,14 @@ echo "start-services: dockerd is up"
 if ! docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"bulwark-capfit"'; then
   echo "start-services: note: this dockerd was started elsewhere without the bulwark-capfit runtime;"
   echo "  the privileged e2e scenario needs it (dockerd --add-runtime bulwark-capfit=$CAPFIT)"
+fi
+
+# tracefs: `bulwark monitor` hooks per-syscall tracepoints by default, and they live there.
+# systemd hosts mount it at boot; a bare VM or container may not.
+if [ ! -d /sys/kernel/tracing/events ]; then
+  mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null &&
+    echo "start-services: mounted tracefs on /sys/kernel/tracing" ||
+    echo "start-services: note: tracefs could not be mounted; the monitor will use its raw syscall hooks"
 fi
 
 REG="$STATE/registry"

@@ -30,7 +30,7 @@ struct ContainerInfo {
 };
 
 // Looks up a container by id (full or 12-char). Implementations may block on
-// I/O; the state caches answers (also negative ones) so each id is asked once.
+// I/O; the state caches answers, and asks again about an unknown id at most once a second.
 class ContainerResolver {
  public:
   virtual ~ContainerResolver() = default;

@@ -417,6 +417,13 @@ const Process* ProcessTable::ancestor(const Process& p, int n) const {
 const ContainerInfo* ProcessTable::container(const std::string& id) {
   if (id.empty()) return nullptr;
   auto it = containers_.find(id);
+  if (it != containers_.end() && !it->second) {
+    auto asked = unknown_since_.find(id);
+    if (asked == unknown_since_.end() || std::chrono::steady_clock::now() - asked->second >= std::chrono::seconds(1)) {
+      containers_.erase(it);
+      it = containers_.end();
+    }
+  }
   if (it == containers_.end()) {
     std::optional<ContainerInfo> info;
     if (resolver_) {
@@ -428,7 +435,15 @@ const ContainerInfo* ProcessTable::container(const std::string& id) {
         ++stats_.container_lookup_failures;
       }
     }
-    if (containers_.size() >= limits_.max_containers) containers_.clear();
+    if (containers_.size() >= limits_.max_containers) {
+      containers_.clear();
+      unknown_since_.clear();
+    }
+    if (info) {
+      unknown_since_.erase(id);
+    } else {
+      unknown_since_[id] = std::chrono::steady_clock::now();
+    }
     it = containers_.emplace(id, std::move(info)).first;
   }
   return it->second ? &*it->second : nullptr;

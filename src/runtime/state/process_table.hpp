@@ -5,6 +5,7 @@
 // workload does.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -140,6 +141,9 @@ class ProcessTable {
   std::unordered_map<std::int64_t, Slot> procs_;
   std::list<std::int64_t> lru_;  // front = most recent
   std::unordered_map<std::string, std::optional<ContainerInfo>> containers_;
+  // When each unknown id was last asked about: a container's first processes can run
+  // before its runtime answers for it, so an unknown id is asked again after a second.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> unknown_since_;
   std::uint64_t resolver_generation_ = 0;
   std::unordered_map<std::string, std::vector<std::string>> dns_;
   StateStats stats_;
