@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "util/fd.hpp"
 #include "util/strings.hpp"
 
 namespace bulwark::host {
@@ -43,19 +44,7 @@ bool is_string_field(std::uint32_t field) {
   }
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
+using util::Fd;
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 
 #include "core/filetree.hpp"
 #include "image/internal.hpp"
+#include "util/fd.hpp"
 #include "util/strings.hpp"
 
 namespace bulwark::image::detail {
@@ -24,19 +25,7 @@ constexpr std::size_t kBlock = 512;
 // pax and GNU long-name records hold one name; anything bigger is not a name.
 constexpr std::uint64_t kMaxNameRecord = 1 << 20;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
+using util::Fd;
 
 Status pread_all(int fd, void* buf, std::size_t size, std::uint64_t offset, const std::string& name) {
   auto* p = static_cast<char*>(buf);

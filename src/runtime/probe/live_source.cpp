@@ -1,26 +1,13 @@
 #include "runtime/probe/live_source.hpp"
 
-#include <time.h>
-
 #include <algorithm>
 
 #include "runtime/events/live.hpp"
 #include "runtime/probe/docker_resolver.hpp"
 #include "runtime/probe/syscalls.hpp"
+#include "runtime/state/proc_snapshot.hpp"
 
 namespace bulwark::runtime::probe {
-namespace {
-
-std::int64_t boot_to_wall_ns() {
-  timespec wall{};
-  timespec boot{};
-  ::clock_gettime(CLOCK_REALTIME, &wall);
-  ::clock_gettime(CLOCK_BOOTTIME, &boot);
-  auto ns = [](const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
-  return ns(wall) - ns(boot);
-}
-
-}  // namespace
 
 LiveSource::LiveSource(std::unique_ptr<Probe> probe, DecodeContext context)
     : probe_(std::move(probe)), context_(context), cgroups_(CgroupPaths::host_roots()) {}
@@ -39,7 +26,7 @@ Result<std::unique_ptr<LiveSource>> LiveSource::open(const LiveSourceOptions& op
   popts.entry_args = options.entry_args;
   auto probe = Probe::open(popts);
   if (!probe) return std::unexpected(probe.error());
-  return std::unique_ptr<LiveSource>(new LiveSource(std::move(*probe), DecodeContext{boot_to_wall_ns()}));
+  return std::unique_ptr<LiveSource>(new LiveSource(std::move(*probe), DecodeContext{boot_to_wall_ns_now()}));
 }
 
 Result<NextStatus> LiveSource::next(Event& out, std::chrono::milliseconds timeout) {

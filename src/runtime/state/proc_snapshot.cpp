@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "util/fd.hpp"
 #include "util/strings.hpp"
 
 namespace bulwark::runtime {
@@ -26,19 +27,7 @@ constexpr std::size_t kMaxCmdline = 128 * 1024;
 constexpr std::size_t kMaxCgroup = 64 * 1024;
 constexpr std::uint32_t kPfKthread = 0x00200000;
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
+using util::Fd;
 
 bool vanished_errno(int err) {
   return err == ENOENT || err == ESRCH;
@@ -95,7 +84,9 @@ Error parse_error(std::int64_t pid, std::string_view what) {
   return Error{ErrorCode::parse, std::string(what), fmt::format("pid {}", pid)};
 }
 
-std::int64_t measure_boot_to_wall_ns() {
+}  // namespace
+
+std::int64_t boot_to_wall_ns_now() {
   timespec wall{};
   timespec boot{};
   ::clock_gettime(CLOCK_REALTIME, &wall);
@@ -103,8 +94,6 @@ std::int64_t measure_boot_to_wall_ns() {
   auto ns = [](const timespec& t) { return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec; };
   return ns(wall) - ns(boot);
 }
-
-}  // namespace
 
 std::uint32_t tty_from_proc_stat(std::uint64_t tty_nr) noexcept {
   // new_encode_dev: minor low byte in bits 0-7, major in 8-19, the rest of minor in 20-31.
@@ -248,7 +237,7 @@ Result<Process> read_proc_process(int pid_dirfd, std::int64_t pid, std::int64_t 
 }
 
 Result<ProcSnapshotStats> snapshot_processes(ProcessTable& table, const ProcSnapshotOptions& options) {
-  const std::int64_t boot_to_wall = options.boot_to_wall_ns != 0 ? options.boot_to_wall_ns : measure_boot_to_wall_ns();
+  const std::int64_t boot_to_wall = options.boot_to_wall_ns != 0 ? options.boot_to_wall_ns : boot_to_wall_ns_now();
   const long ticks = options.clock_ticks > 0 ? options.clock_ticks : ::sysconf(_SC_CLK_TCK);
   Fd root(::open(options.proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) return fail(ErrorCode::io, std::strerror(errno), options.proc_root.string());

@@ -45,6 +45,9 @@ struct ProcSnapshotStats {
                                                 long clock_ticks);
 
 // Walks options.proc_root and seeds `table`. Fails only when the root cannot be read.
+// CLOCK_REALTIME minus CLOCK_BOOTTIME now: what turns the kernel's boot-time stamps into wall time.
+[[nodiscard]] std::int64_t boot_to_wall_ns_now();
+
 [[nodiscard]] Result<ProcSnapshotStats> snapshot_processes(ProcessTable& table, const ProcSnapshotOptions& options);
 
 // /proc/PID/stat's tty_nr (new_encode_dev) in the probe's form: major << 20 | minor.

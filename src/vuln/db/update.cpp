@@ -19,6 +19,7 @@
 #include <ctime>
 #include <memory>
 
+#include "util/fd.hpp"
 #include "util/files.hpp"
 #include "util/http.hpp"
 #include "util/strings.hpp"
@@ -43,20 +44,7 @@ std::string now_utc() {
   return buf;
 }
 
-// A file descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const noexcept { return fd_; }
-
- private:
-  int fd_;
-};
+using util::Fd;
 
 // Removes a file on scope exit unless released.
 class TempFile {
