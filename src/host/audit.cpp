@@ -227,6 +227,8 @@ AuditReport run_audit(const AuditOptions& options, const core::Context& ctx) {
         if (!c.is_object() || c.value("State", "") != "running") continue;
         auto id = c.value("Id", std::string());
         auto doc = client->inspect_container(id);
+        // Removed between the listing and the inspect (a busy host): not a daemon problem.
+        if (!doc && doc.error().code == ErrorCode::not_found) continue;
         if (!doc) {
           report.problems.push_back({ProblemKind::daemon, doc.error()});
           continue;
@@ -270,6 +272,7 @@ AuditReport run_audit(const AuditOptions& options, const core::Context& ctx) {
         auto id = i.is_object() ? i.value("Id", std::string()) : std::string();
         if (id.empty()) continue;
         auto doc = client->inspect_image(id);
+        if (!doc && doc.error().code == ErrorCode::not_found) continue;  // removed since the listing
         if (!doc) {
           report.problems.push_back({ProblemKind::daemon, doc.error()});
           continue;

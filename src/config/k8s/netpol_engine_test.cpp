@@ -3,6 +3,8 @@
 #include "config/k8s/netpol_engine.hpp"
 #include "config/k8s/netpol_test_support.hpp"
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -176,9 +178,17 @@ const Fixture* fixture() {
   fs::path root = dest / "netpol-analyzer";
   if (!fs::exists(root / "cases.json")) {
     if (!fs::exists(archive)) return nullptr;
-    fs::create_directories(dest);
-    std::string cmd = "tar --zstd -xf '" + archive.string() + "' -C '" + dest.string() + "'";
+    // Several test processes may get here at once (ctest -j): each extracts into its own
+    // folder and renames it into place, so nobody reads a half-extracted tree.
+    fs::path tmp = dest / ("extract." + std::to_string(::getpid()));
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    std::string cmd = "tar --zstd -xf '" + archive.string() + "' -C '" + tmp.string() + "'";
     if (std::system(cmd.c_str()) != 0) return nullptr;
+    std::error_code ec;
+    fs::rename(tmp / "netpol-analyzer", root, ec);  // fails when another process got there first
+    fs::remove_all(tmp);
+    if (!fs::exists(root / "cases.json")) return nullptr;
   }
   std::ifstream in(root / "cases.json");
   f = Fixture{root, nlohmann::json::parse(in)};
