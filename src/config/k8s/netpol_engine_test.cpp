@@ -2,8 +2,7 @@
 // ground truth (../shared/fixtures/netpol/netpol-analyzer.tar.zst).
 #include "config/k8s/netpol_engine.hpp"
 #include "config/k8s/netpol_test_support.hpp"
-
-#include <unistd.h>
+#include "util/testing/fixtures.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -176,20 +175,8 @@ const Fixture* fixture() {
   fs::path archive = fs::path(BULWARK_SHARED_DIR) / "fixtures/netpol/netpol-analyzer.tar.zst";
   fs::path dest = fs::path(BULWARK_BINARY_DIR) / "fixtures";
   fs::path root = dest / "netpol-analyzer";
-  if (!fs::exists(root / "cases.json")) {
-    if (!fs::exists(archive)) return nullptr;
-    // Several test processes may get here at once (ctest -j): each extracts into its own
-    // folder and renames it into place, so nobody reads a half-extracted tree.
-    fs::path tmp = dest / ("extract." + std::to_string(::getpid()));
-    fs::remove_all(tmp);
-    fs::create_directories(tmp);
-    std::string cmd = "tar --zstd -xf '" + archive.string() + "' -C '" + tmp.string() + "'";
-    if (std::system(cmd.c_str()) != 0) return nullptr;
-    std::error_code ec;
-    fs::rename(tmp / "netpol-analyzer", root, ec);  // fails when another process got there first
-    fs::remove_all(tmp);
-    if (!fs::exists(root / "cases.json")) return nullptr;
-  }
+  if (bulwark::testing::unpack_fixture(archive, dest, "netpol-analyzer").empty() || !fs::exists(root / "cases.json"))
+    return nullptr;
   std::ifstream in(root / "cases.json");
   f = Fixture{root, nlohmann::json::parse(in)};
   return &*f;

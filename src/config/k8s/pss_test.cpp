@@ -2,6 +2,7 @@
 // pod-security admission fixtures: every pass pod must be allowed and every fail
 // pod denied, at its level and policy version, by the check the fixture is about.
 #include "config/k8s/pss.hpp"
+#include "util/testing/fixtures.hpp"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -37,14 +38,8 @@ std::vector<std::vector<std::string>> read_tsv(const fs::path& file) {
 
 // Unpacks the fixture archive once into the build tree.
 fs::path psa_testdata() {
-  fs::path out = fs::path(BULWARK_BINARY_DIR) / "fixtures" / "pod-security";
-  if (!fs::exists(out / "psa-testdata" / "index.tsv")) {
-    fs::create_directories(out);
-    std::string cmd = "tar --zstd -xf '" + std::string(BULWARK_SHARED_DIR) +
-                      "/fixtures/pod-security/psa-testdata.tar.zst' -C '" + out.string() + "'";
-    if (std::system(cmd.c_str()) != 0) return {};
-  }
-  return out / "psa-testdata";
+  return bulwark::testing::unpack_fixture(fs::path(BULWARK_SHARED_DIR) / "fixtures/pod-security/psa-testdata.tar.zst",
+                                          fs::path(BULWARK_BINARY_DIR) / "fixtures" / "pod-security", "psa-testdata");
 }
 
 std::string strip_digits(std::string s) {

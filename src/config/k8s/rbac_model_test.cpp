@@ -17,6 +17,7 @@
 #include "config/k8s/netpol_test_support.hpp"
 #include "config/k8s/rbac_analysis.hpp"
 #include "config/k8s/rbac_model.hpp"
+#include "util/testing/fixtures.hpp"
 
 namespace fs = std::filesystem;
 using namespace bulwark::config;
@@ -295,12 +296,8 @@ TEST(RbacFixtures, KubescapeRuleCases) {
   fs::path archive = fs::path(BULWARK_SHARED_DIR) / "fixtures/workload-checks/kubescape-regolibrary.tar.zst";
   fs::path dest = fs::path(BULWARK_BINARY_DIR) / "fixtures";
   fs::path root = dest / "kubescape-regolibrary";
-  if (!fs::exists(root / "rules")) {
-    if (!fs::exists(archive)) GTEST_SKIP() << "kubescape fixture not available";
-    fs::create_directories(dest);
-    std::string cmd = "tar --zstd -xf '" + archive.string() + "' -C '" + dest.string() + "'";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-  }
+  if (!fs::exists(archive)) GTEST_SKIP() << "kubescape fixture not available";
+  ASSERT_FALSE(bulwark::testing::unpack_fixture(archive, dest, "kubescape-regolibrary").empty());
   // kubescape rule -> the bulwark right whose holders it lists.
   const std::map<std::string, std::string> subject_rules{
       {"rule-can-access-proxy-subresource", "BW-RBAC-009"},
@@ -405,12 +402,8 @@ TEST(RbacFixtures, PolarisRbacCases) {
   fs::path archive = fs::path(BULWARK_SHARED_DIR) / "fixtures/workload-checks/polaris.tar.zst";
   fs::path dest = fs::path(BULWARK_BINARY_DIR) / "fixtures";
   fs::path root = dest / "polaris";
-  if (!fs::exists(root / "cases.tsv")) {
-    if (!fs::exists(archive)) GTEST_SKIP() << "polaris fixture not available";
-    fs::create_directories(dest);
-    std::string cmd = "tar --zstd -xf '" + archive.string() + "' -C '" + dest.string() + "'";
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
-  }
+  if (!fs::exists(archive)) GTEST_SKIP() << "polaris fixture not available";
+  ASSERT_FALSE(bulwark::testing::unpack_fixture(archive, dest, "polaris").empty());
   // Polaris check -> what bulwark reports for the same thing: a role with exec/attach (BW-RBAC-004);
   // a binding whose role gives every verb on "*" (a subject holds BW-RBAC-001, or BW-RBAC-023 fires);
   // a binding whose role gives exec/attach (a subject holds BW-RBAC-004).

@@ -24,6 +24,7 @@
 #include "config/analyze.hpp"
 #include "config/checks.hpp"
 #include "config/document.hpp"
+#include "util/testing/fixtures.hpp"
 
 namespace bulwark::config::k8s {
 namespace {
@@ -40,15 +41,11 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
+// Unpacks e.g. polaris.tar.zst (a polaris/ tree) under the build tree once; returns the folder holding it.
 fs::path unpack(const std::string& archive) {
   fs::path out = fs::path(BULWARK_BINARY_DIR) / "fixtures" / "workload-checks";
-  fs::path marker = out / (archive + ".unpacked");
-  if (!fs::exists(marker)) {
-    fs::create_directories(out);
-    std::string cmd = "tar --zstd -xf '" + (kShared / archive).string() + "' -C '" + out.string() + "'";
-    if (std::system(cmd.c_str()) != 0) return {};
-    std::ofstream(marker) << "ok\n";
-  }
+  std::string top = archive.substr(0, archive.find(".tar"));
+  if (bulwark::testing::unpack_fixture(kShared / archive, out, top).empty()) return {};
   return out;
 }
 
