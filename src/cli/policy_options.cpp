@@ -53,8 +53,9 @@ void add_policy_options(CLI::App& cmd, PolicyOptions& opts) {
       ->check(CLI::Range(0, 125));
   cmd.add_flag("--ignore-unfixed", opts.ignore_unfixed, "Leave out vulnerabilities that have no fixed version yet");
   cmd.add_option("--ignorefile", opts.ignore_files,
-                 "Ignore file: YAML (entries: id, package, reason, expires) or Trivy's .trivyignore (one id a line, "
-                 "optional exp:YYYY-MM-DD); repeatable. Default: ./.trivyignore when it exists")
+                 "Ignore file: YAML (entries: id, package, reason, expires; or Trivy's .trivyignore.yaml) or "
+                 "Trivy's .trivyignore (one id a line, optional exp:YYYY-MM-DD); repeatable. "
+                 "Default: ./.trivyignore when it exists")
       ->type_name("PATH")
       ->allow_extra_args(false);
   cmd.add_option("--vex", opts.vex_files, "OpenVEX document: not_affected and fixed statements suppress; repeatable")

@@ -1,6 +1,8 @@
 // Policy: severity filter, --ignore-unfixed, ignore files and OpenVEX (policy.hpp).
 #include "report/policy.hpp"
 
+#include <fnmatch.h>
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
@@ -125,55 +127,86 @@ Result<std::vector<IgnoreEntry>> load_ignore_file(const std::string& path) {
   auto where = [&](const YAML::Node& n) { return fmt::format("{}:{}", path, n.Mark().line + 1); };
   try {
     YAML::Node doc = YAML::Load(*text);
-    YAML::Node list;
+    std::vector<YAML::Node> lists;
     if (doc.IsNull()) return entries;  // an empty file ignores nothing
     if (doc.IsSequence()) {
-      list = doc;
+      lists.push_back(doc);
     } else if (doc.IsMap()) {
+      // bulwark's "ignore", or Trivy's .trivyignore.yaml sections (all kinds of finding alike).
       for (const auto& kv : doc) {
         auto key = kv.first.as<std::string>();
-        if (key != "ignore") {
-          return fail(ErrorCode::parse, fmt::format("unknown key \"{}\" (expected \"ignore\")", key), where(kv.first));
+        if (key != "ignore" && key != "vulnerabilities" && key != "misconfigurations" && key != "secrets" &&
+            key != "licenses") {
+          return fail(ErrorCode::parse,
+                      fmt::format("unknown key \"{}\" (expected \"ignore\", or Trivy's \"vulnerabilities\", "
+                                  "\"misconfigurations\", \"secrets\", \"licenses\")",
+                                  key),
+                      where(kv.first));
         }
-        list = kv.second;
+        if (!kv.second || kv.second.IsNull()) continue;
+        if (!kv.second.IsSequence())
+          return fail(ErrorCode::parse, fmt::format("\"{}\" must be a list of entries", key), where(kv.second));
+        lists.push_back(kv.second);
       }
-      if (!list || list.IsNull()) return entries;
-      if (!list.IsSequence()) return fail(ErrorCode::parse, "\"ignore\" must be a list of entries", where(list));
     } else {
       return fail(ErrorCode::parse, "expected a mapping with an \"ignore\" list", path);
     }
-    for (const auto& item : list) {
-      if (!item.IsMap())
-        return fail(ErrorCode::parse, "an ignore entry must be a mapping with at least \"id\"", where(item));
-      IgnoreEntry e;
-      e.file = path;
-      e.line = item.Mark().line + 1;
-      for (const auto& kv : item) {
-        auto key = kv.first.as<std::string>();
-        if (!kv.second.IsScalar())
-          return fail(ErrorCode::parse, fmt::format("\"{}\" must be a single value", key), where(kv.second));
-        auto value = kv.second.as<std::string>();
-        if (key == "id") {
-          e.id = value;
-        } else if (key == "package" || key == "purl") {
-          e.package = value;
-        } else if (key == "reason" || key == "statement") {
-          e.reason = value;
-        } else if (key == "expires" || key == "expired_at") {
-          if (!valid_date(value)) {
-            return fail(ErrorCode::parse, fmt::format("expires \"{}\" is not a date YYYY-MM-DD", value),
-                        where(kv.second));
+    for (const auto& list : lists) {
+      for (const auto& item : list) {
+        if (!item.IsMap())
+          return fail(ErrorCode::parse, "an ignore entry must be a mapping with at least \"id\"", where(item));
+        IgnoreEntry e;
+        e.file = path;
+        e.line = item.Mark().line + 1;
+        std::vector<std::string> purls;
+        for (const auto& kv : item) {
+          auto key = kv.first.as<std::string>();
+          if (key == "purls" || key == "paths") {  // Trivy: lists
+            if (!kv.second.IsSequence())
+              return fail(ErrorCode::parse, fmt::format("\"{}\" must be a list", key), where(kv.second));
+            for (const auto& v : kv.second) {
+              if (!v.IsScalar() || v.as<std::string>().empty())
+                return fail(ErrorCode::parse, fmt::format("\"{}\" must list strings", key), where(v));
+              (key == "purls" ? purls : e.paths).push_back(v.as<std::string>());
+            }
+            continue;
           }
-          e.expires = value;
+          if (!kv.second.IsScalar())
+            return fail(ErrorCode::parse, fmt::format("\"{}\" must be a single value", key), where(kv.second));
+          auto value = kv.second.as<std::string>();
+          if (key == "id") {
+            e.id = value;
+          } else if (key == "package" || key == "purl") {
+            e.package = value;
+          } else if (key == "reason" || key == "statement") {
+            e.reason = value;
+          } else if (key == "expires" || key == "expired_at") {
+            if (!valid_date(value)) {
+              return fail(ErrorCode::parse, fmt::format("expires \"{}\" is not a date YYYY-MM-DD", value),
+                          where(kv.second));
+            }
+            e.expires = value;
+          } else {
+            return fail(ErrorCode::parse,
+                        fmt::format("unknown key \"{}\" in an ignore entry (known: id, package, purl, purls, paths, "
+                                    "reason, statement, expires, expired_at)",
+                                    key),
+                        where(kv.first));
+          }
+        }
+        if (e.id.empty()) return fail(ErrorCode::parse, "an ignore entry needs an \"id\"", where(item));
+        if (!purls.empty() && !e.package.empty())
+          return fail(ErrorCode::parse, "give either \"purls\" or \"package\"/\"purl\", not both", where(item));
+        if (purls.empty()) {
+          entries.push_back(std::move(e));
         } else {
-          return fail(
-              ErrorCode::parse,
-              fmt::format("unknown key \"{}\" in an ignore entry (known: id, package, purl, reason, expires)", key),
-              where(kv.first));
+          for (auto& purl : purls) {  // any of them
+            auto one = e;
+            one.package = std::move(purl);
+            entries.push_back(std::move(one));
+          }
         }
       }
-      if (e.id.empty()) return fail(ErrorCode::parse, "an ignore entry needs an \"id\"", where(item));
-      entries.push_back(std::move(e));
     }
   } catch (const YAML::Exception& ex) {
     return fail(ErrorCode::parse, ex.what(), "ignore file " + path);
@@ -219,8 +252,26 @@ bool names_trivy_check(const core::Finding& f, std::string_view name) {
   return false;
 }
 
+// Trivy's "paths": glob patterns over the finding's file (a lock file, a Dockerfile, the
+// package database), with or without a leading "/". "*" stays within a path segment; a
+// pattern with "**" lets every "*" cross segments (a slightly wider match than Trivy's).
+bool path_matches(const std::vector<std::string>& patterns, const core::Finding& f) {
+  std::string_view p = f.location.path;
+  while (p.starts_with('/')) p.remove_prefix(1);
+  if (p.empty()) return false;
+  const std::string file(p);
+  for (std::string_view pattern : patterns) {
+    while (pattern.starts_with('/')) pattern.remove_prefix(1);
+    const std::string pat(pattern);
+    const int flags = pat.find("**") == std::string::npos ? FNM_PATHNAME : 0;
+    if (pat == file || ::fnmatch(pat.c_str(), file.c_str(), flags) == 0) return true;
+  }
+  return false;
+}
+
 bool ignore_matches(const IgnoreEntry& e, const core::Finding& f) {
   if (!names_vulnerability(f, e.id) && !names_trivy_check(f, e.id)) return false;
+  if (!e.paths.empty() && !path_matches(e.paths, f)) return false;
   if (e.package.empty()) return true;
   if (!f.package) return false;
   if (e.package.starts_with("pkg:")) return names_package(e.package, f);

@@ -4,10 +4,11 @@
 //   - severity: findings below a minimum (or outside a chosen set) are dropped;
 //   - --ignore-unfixed: vulnerabilities without a fixed version are dropped;
 //   - ignore files: YAML (an entry names a finding id or alias, optionally a
-//     package (name or purl), with a reason and an optional expiry date) or
-//     Trivy's plain .trivyignore (one id a line, `#` comments, an optional
-//     `exp:YYYY-MM-DD`), told apart by name and content; an expired entry no
-//     longer suppresses and is reported as a warning;
+//     package (name or purl), with a reason and an optional expiry date; Trivy's
+//     .trivyignore.yaml sections, purls and paths are read too) or Trivy's plain
+//     .trivyignore (one id a line, `#` comments, an optional `exp:YYYY-MM-DD`),
+//     told apart by name and content; an expired entry no longer suppresses and
+//     is reported as a warning;
 //   - OpenVEX documents (v0.2.0, and the older string forms): a statement whose
 //     vulnerability (name or alias) and product (package purl, with or without
 //     version and qualifiers; or the image by reference, digest or pkg:oci purl,
@@ -52,10 +53,11 @@ enum class IgnoreFormat { yaml, trivyignore };
 
 // One entry of an ignore file, of either format.
 struct IgnoreEntry {
-  std::string id;       // a finding id, an alias, or a Trivy check id (AVD-KSV-0001, KSV001)
-  std::string package;  // a name or a purl; empty: every package
-  std::string reason;   // YAML reason; .trivyignore: the comment after the entry
-  std::string expires;  // YYYY-MM-DD or empty
+  std::string id;                  // a finding id, an alias, or a Trivy check id (AVD-KSV-0001, KSV001)
+  std::string package;             // a name or a purl; empty: every package
+  std::vector<std::string> paths;  // Trivy YAML "paths": globs over the finding's file; empty: any
+  std::string reason;              // YAML reason; .trivyignore: the comment after the entry
+  std::string expires;             // YYYY-MM-DD or empty
   std::string file;
   int line = 0;
   IgnoreFormat format = IgnoreFormat::yaml;

@@ -357,6 +357,48 @@ TEST_F(Policy, MalformedTrivyIgnoreFailsAndChangesNothing) {
   EXPECT_FALSE(find(results, "CVE-2023-4911")->suppression);
 }
 
+TEST_F(Policy, TrivyYamlIgnoreFileSectionsPurlsAndPaths) {
+  auto path = file(".trivyignore.yaml", R"(vulnerabilities:
+  - id: CVE-2023-4911
+    statement: not setuid here
+    purls:
+      - pkg:deb/debian/libssl3        # not glibc's package: does not match
+      - pkg:deb/debian/libc6
+  - id: CVE-2024-0727
+    expired_at: 2026-06-01            # expired
+  - id: CVE-2023-5678
+    paths:
+      - "usr/lib/**"                  # this finding names no file: no match
+misconfigurations:
+  - id: AVD-DS-0002
+    paths:
+      - "/Docker*"
+secrets:
+licenses:
+)");
+  std::vector<core::ScanResult> results{image_scan()};
+  results[0].findings.back().standards.push_back({"trivy", "AVD-DS-0002", "", "", ""});
+  report::PolicyOptions options;
+  options.ignore_files = {path};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_EQ(outcome->suppressed, 2u);
+  ASSERT_TRUE(find(results, "CVE-2023-4911")->suppression);
+  EXPECT_EQ(find(results, "CVE-2023-4911")->suppression->reason, "not setuid here");
+  EXPECT_FALSE(find(results, "CVE-2024-0727")->suppression);
+  EXPECT_EQ(outcome->warnings.size(), 1u);
+  EXPECT_FALSE(find(results, "CVE-2023-5678")->suppression);
+  EXPECT_TRUE(find(results, "BLWK-DF-001")->suppression) << "Dockerfile matches /Docker*";
+
+  auto bad = file("bad.yaml", "vulnerabilities:\n  - id: CVE-1\n    purls: pkg:deb/debian/x\n");
+  std::vector<core::ScanResult> again{image_scan()};
+  options.ignore_files = {bad};
+  auto error = report::apply_policy(again, options, kToday);
+  ASSERT_FALSE(error);
+  EXPECT_NE(error.error().describe().find(bad + ":3"), std::string::npos) << error.error().describe();
+  EXPECT_NE(error.error().describe().find("\"purls\" must be a list"), std::string::npos);
+}
+
 TEST_F(Policy, VexNotAffectedAndFixedSuppressAffectedAndInvestigationKeep) {
   auto path = file("app.openvex.json", R"({
   "@context": "https://openvex.dev/ns/v0.2.0",

@@ -88,6 +88,12 @@ printf 'ignore:\n  - id: DSA-5218-1\n    reason: by the DSA alias\n' >"$W/team.y
 assert_eq "--ignorefile YAML wins over ./.trivyignore" '"by the DSA alias"' \
   "$(jq "[.findings[] | select(.id==\"$CVE\")][0].suppression.reason" "$W/yaml.json")"
 assert_no_grep "no note when --ignorefile is given" "$W/yaml.err" "note:"
+# Trivy's YAML ignore file, by --ignorefile.
+printf 'vulnerabilities:\n  - id: %s\n    statement: accepted\n    purls: ["pkg:deb/debian/zlib1g"]\nsecrets:\n' "$CVE" \
+  >"$W/.trivyignore.yaml"
+"$BULWARK" rootfs "$ROOT" --db "$DB" -f json -q --ignorefile "$W/.trivyignore.yaml" -o "$W/tyaml.json" 2>/dev/null
+assert_eq "--ignorefile .trivyignore.yaml" '"accepted"' \
+  "$(jq "[.findings[] | select(.id==\"$CVE\")][0].suppression.reason" "$W/tyaml.json")"
 rc=0
 (cd "$W/bad" && "$BULWARK" rootfs "$ROOT" --db "$DB" -f json -q --ignorefile "" -o "$W/off.json") 2>/dev/null || rc=$?
 assert_eq "--ignorefile \"\" turns the default off" "0 null" "$rc $(suppression "$W/off.json")"
