@@ -1,6 +1,7 @@
 #include "cli/policy_options.hpp"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "util/strings.hpp"
 
@@ -52,7 +53,9 @@ void add_policy_options(CLI::App& cmd, PolicyOptions& opts) {
       ->check(CLI::Range(0, 125));
   cmd.add_flag("--ignore-unfixed", opts.ignore_unfixed, "Leave out vulnerabilities that have no fixed version yet");
   cmd.add_option("--ignorefile", opts.ignore_files,
-                 "YAML ignore file (entries: id, package, reason, expires); repeatable")
+                 "Ignore file: YAML (entries: id, package, reason, expires; or Trivy's .trivyignore.yaml) or "
+                 "Trivy's .trivyignore (one id a line, optional exp:YYYY-MM-DD); repeatable. "
+                 "Default: ./.trivyignore when it exists")
       ->type_name("PATH")
       ->allow_extra_args(false);
   cmd.add_option("--vex", opts.vex_files, "OpenVEX document: not_affected and fixed statements suppress; repeatable")
@@ -60,8 +63,29 @@ void add_policy_options(CLI::App& cmd, PolicyOptions& opts) {
       ->allow_extra_args(false);
 }
 
+std::vector<std::string> effective_ignore_files(const PolicyOptions& opts, const std::filesystem::path& cwd) {
+  if (!opts.ignore_files.empty()) {
+    // --ignorefile "" turns the default off without naming a file.
+    std::vector<std::string> named;
+    for (const auto& f : opts.ignore_files) {
+      if (!f.empty()) named.push_back(f);
+    }
+    return named;
+  }
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(cwd / kDefaultIgnoreFile, ec)) {
+    std::fprintf(stderr, "bulwark: note: using %s from the working directory (give --ignorefile to choose another)\n",
+                 kDefaultIgnoreFile);
+    return {kDefaultIgnoreFile};
+  }
+  return {};
+}
+
 Result<report::PolicyOutcome> apply_policy_and_warn(std::vector<core::ScanResult>& results, const PolicyOptions& opts) {
-  auto outcome = report::apply_policy(results, opts, report::today_utc());
+  PolicyOptions effective = opts;
+  std::error_code ec;
+  effective.ignore_files = effective_ignore_files(opts, std::filesystem::current_path(ec));
+  auto outcome = report::apply_policy(results, effective, report::today_utc());
   if (!outcome) return outcome;
   for (const auto& w : outcome->warnings) {
     std::fprintf(stderr, "bulwark: warning: %s\n", util::printable(w).c_str());

@@ -1,6 +1,8 @@
 // The policy flags every command that reports findings takes (report/policy.hpp):
 //   --severity LIST|MIN   --fail-on SEVERITY   --exit-code N   --ignore-unfixed
-//   --ignorefile PATH (repeatable)   --vex PATH (repeatable)
+//   --ignorefile PATH (repeatable; YAML or .trivyignore)   --vex PATH (repeatable)
+// Like Trivy, ./.trivyignore is read when no --ignorefile is given (with a note on
+// stderr, so it is never silent); --ignorefile "" turns that off.
 // A command adds them with add_policy_options, runs apply_policy_and_warn on its
 // results before writing the report, and sets
 //   exit_code = outcome.failing > 0 ? opts.exit_code : 0;
@@ -8,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include "core/model.hpp"
@@ -24,7 +28,14 @@ void add_policy_options(CLI::App& cmd, PolicyOptions& opts);
 // Returns an error message, or empty when the text was valid.
 [[nodiscard]] std::string parse_severity_option(const std::string& text, PolicyOptions& opts);
 
-// Applies the policy and prints its warnings (expired ignore entries, unusable VEX
+inline constexpr const char* kDefaultIgnoreFile = ".trivyignore";
+
+// The ignore files to read: those --ignorefile named (empty names dropped), else
+// .trivyignore when cwd holds one (printing a note on stderr), else none.
+[[nodiscard]] std::vector<std::string> effective_ignore_files(const PolicyOptions& opts,
+                                                              const std::filesystem::path& cwd);
+
+// Applies the policy (with effective_ignore_files) and prints its warnings (expired ignore entries, unusable VEX
 // statements) on stderr as "bulwark: warning: ...".
 [[nodiscard]] Result<report::PolicyOutcome> apply_policy_and_warn(std::vector<core::ScanResult>& results,
                                                                   const PolicyOptions& opts);

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
 
 using namespace bulwark;
 
@@ -60,4 +65,22 @@ TEST(PolicyOptions, EveryFlag) {
   cli::PolicyOptions bad;
   EXPECT_NE(parse({"--exit-code", "300"}, bad), "");
   EXPECT_NE(parse({"--fail-on", "urgent"}, bad), "");
+}
+
+TEST(PolicyOptions, TrivyIgnoreInTheWorkingDirectoryIsTheDefault) {
+  namespace fs = std::filesystem;
+  const auto dir = fs::temp_directory_path() / ("bulwark-policy-cwd-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  cli::PolicyOptions none;
+  EXPECT_TRUE(cli::effective_ignore_files(none, dir).empty()) << "no file, nothing to read";
+  std::ofstream(dir / ".trivyignore") << "CVE-2023-1234\n";
+  EXPECT_EQ(cli::effective_ignore_files(none, dir), (std::vector<std::string>{".trivyignore"}));
+  cli::PolicyOptions named;
+  named.ignore_files = {"team.yaml"};
+  EXPECT_EQ(cli::effective_ignore_files(named, dir), (std::vector<std::string>{"team.yaml"}));
+  cli::PolicyOptions off;
+  off.ignore_files = {""};
+  EXPECT_TRUE(cli::effective_ignore_files(off, dir).empty()) << "--ignorefile \"\" turns the default off";
+  fs::remove_all(dir);
 }

@@ -111,6 +111,9 @@ struct VulnerabilityRef {
   std::string fixed_version;
   std::string state;  // fixed, unfixed, will-not-fix, no-dsa, end-of-life, not-affected
   std::vector<Cvss> cvss;
+  // Where the finding's severity came from, e.g. `vendor "high" from DSA-5343-1 (debian-dsa)`
+  // or "CVSS:3.1 from RUSTSEC-2023-0006 (osv:RUSTSEC; alias CVE-2023-0286)"; empty when unknown.
+  std::string severity_source;
 };
 
 struct StandardRef {

@@ -89,6 +89,7 @@ Json vulnerability_json(const core::VulnerabilityRef& v) {
   if (!v.aliases.empty()) out["aliases"] = v.aliases;
   put(out, "fixed_version", v.fixed_version);
   put(out, "state", v.state);
+  put(out, "severity_source", v.severity_source);
   if (!v.cvss.empty()) {
     Json cvss = Json::array();
     for (const auto& c : v.cvss) {

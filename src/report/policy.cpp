@@ -1,12 +1,15 @@
 // Policy: severity filter, --ignore-unfixed, ignore files and OpenVEX (policy.hpp).
 #include "report/policy.hpp"
 
+#include <fnmatch.h>
+
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <optional>
 
@@ -106,15 +109,6 @@ bool names_package(std::string_view id, const core::Finding& f) {
 
 // ---------------------------------------------------------------- ignore files
 
-struct IgnoreEntry {
-  std::string id;
-  std::string package;  // a name or a purl
-  std::string reason;
-  std::string expires;  // YYYY-MM-DD or empty
-  std::string file;
-  int line = 0;
-};
-
 bool valid_date(std::string_view s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
   for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
@@ -128,59 +122,91 @@ bool valid_date(std::string_view s) {
 Result<std::vector<IgnoreEntry>> load_ignore_file(const std::string& path) {
   auto text = util::read_file(path, kMaxPolicyFileBytes);
   if (!text) return fail(text.error().code, text.error().message, "ignore file " + path);
+  if (detect_ignore_format(path, *text) == IgnoreFormat::trivyignore) return parse_trivyignore(*text, path);
   std::vector<IgnoreEntry> entries;
   auto where = [&](const YAML::Node& n) { return fmt::format("{}:{}", path, n.Mark().line + 1); };
   try {
     YAML::Node doc = YAML::Load(*text);
-    YAML::Node list;
+    std::vector<YAML::Node> lists;
     if (doc.IsNull()) return entries;  // an empty file ignores nothing
     if (doc.IsSequence()) {
-      list = doc;
+      lists.push_back(doc);
     } else if (doc.IsMap()) {
+      // bulwark's "ignore", or Trivy's .trivyignore.yaml sections (all kinds of finding alike).
       for (const auto& kv : doc) {
         auto key = kv.first.as<std::string>();
-        if (key != "ignore") {
-          return fail(ErrorCode::parse, fmt::format("unknown key \"{}\" (expected \"ignore\")", key), where(kv.first));
+        if (key != "ignore" && key != "vulnerabilities" && key != "misconfigurations" && key != "secrets" &&
+            key != "licenses") {
+          return fail(ErrorCode::parse,
+                      fmt::format("unknown key \"{}\" (expected \"ignore\", or Trivy's \"vulnerabilities\", "
+                                  "\"misconfigurations\", \"secrets\", \"licenses\")",
+                                  key),
+                      where(kv.first));
         }
-        list = kv.second;
+        if (!kv.second || kv.second.IsNull()) continue;
+        if (!kv.second.IsSequence())
+          return fail(ErrorCode::parse, fmt::format("\"{}\" must be a list of entries", key), where(kv.second));
+        lists.push_back(kv.second);
       }
-      if (!list || list.IsNull()) return entries;
-      if (!list.IsSequence()) return fail(ErrorCode::parse, "\"ignore\" must be a list of entries", where(list));
     } else {
       return fail(ErrorCode::parse, "expected a mapping with an \"ignore\" list", path);
     }
-    for (const auto& item : list) {
-      if (!item.IsMap())
-        return fail(ErrorCode::parse, "an ignore entry must be a mapping with at least \"id\"", where(item));
-      IgnoreEntry e;
-      e.file = path;
-      e.line = item.Mark().line + 1;
-      for (const auto& kv : item) {
-        auto key = kv.first.as<std::string>();
-        if (!kv.second.IsScalar())
-          return fail(ErrorCode::parse, fmt::format("\"{}\" must be a single value", key), where(kv.second));
-        auto value = kv.second.as<std::string>();
-        if (key == "id") {
-          e.id = value;
-        } else if (key == "package" || key == "purl") {
-          e.package = value;
-        } else if (key == "reason" || key == "statement") {
-          e.reason = value;
-        } else if (key == "expires" || key == "expired_at") {
-          if (!valid_date(value)) {
-            return fail(ErrorCode::parse, fmt::format("expires \"{}\" is not a date YYYY-MM-DD", value),
-                        where(kv.second));
+    for (const auto& list : lists) {
+      for (const auto& item : list) {
+        if (!item.IsMap())
+          return fail(ErrorCode::parse, "an ignore entry must be a mapping with at least \"id\"", where(item));
+        IgnoreEntry e;
+        e.file = path;
+        e.line = item.Mark().line + 1;
+        std::vector<std::string> purls;
+        for (const auto& kv : item) {
+          auto key = kv.first.as<std::string>();
+          if (key == "purls" || key == "paths") {  // Trivy: lists
+            if (!kv.second.IsSequence())
+              return fail(ErrorCode::parse, fmt::format("\"{}\" must be a list", key), where(kv.second));
+            for (const auto& v : kv.second) {
+              if (!v.IsScalar() || v.as<std::string>().empty())
+                return fail(ErrorCode::parse, fmt::format("\"{}\" must list strings", key), where(v));
+              (key == "purls" ? purls : e.paths).push_back(v.as<std::string>());
+            }
+            continue;
           }
-          e.expires = value;
+          if (!kv.second.IsScalar())
+            return fail(ErrorCode::parse, fmt::format("\"{}\" must be a single value", key), where(kv.second));
+          auto value = kv.second.as<std::string>();
+          if (key == "id") {
+            e.id = value;
+          } else if (key == "package" || key == "purl") {
+            e.package = value;
+          } else if (key == "reason" || key == "statement") {
+            e.reason = value;
+          } else if (key == "expires" || key == "expired_at") {
+            if (!valid_date(value)) {
+              return fail(ErrorCode::parse, fmt::format("expires \"{}\" is not a date YYYY-MM-DD", value),
+                          where(kv.second));
+            }
+            e.expires = value;
+          } else {
+            return fail(ErrorCode::parse,
+                        fmt::format("unknown key \"{}\" in an ignore entry (known: id, package, purl, purls, paths, "
+                                    "reason, statement, expires, expired_at)",
+                                    key),
+                        where(kv.first));
+          }
+        }
+        if (e.id.empty()) return fail(ErrorCode::parse, "an ignore entry needs an \"id\"", where(item));
+        if (!purls.empty() && !e.package.empty())
+          return fail(ErrorCode::parse, "give either \"purls\" or \"package\"/\"purl\", not both", where(item));
+        if (purls.empty()) {
+          entries.push_back(std::move(e));
         } else {
-          return fail(
-              ErrorCode::parse,
-              fmt::format("unknown key \"{}\" in an ignore entry (known: id, package, purl, reason, expires)", key),
-              where(kv.first));
+          for (auto& purl : purls) {  // any of them
+            auto one = e;
+            one.package = std::move(purl);
+            entries.push_back(std::move(one));
+          }
         }
       }
-      if (e.id.empty()) return fail(ErrorCode::parse, "an ignore entry needs an \"id\"", where(item));
-      entries.push_back(std::move(e));
     }
   } catch (const YAML::Exception& ex) {
     return fail(ErrorCode::parse, ex.what(), "ignore file " + path);
@@ -188,8 +214,64 @@ Result<std::vector<IgnoreEntry>> load_ignore_file(const std::string& path) {
   return entries;
 }
 
+// Trivy names a check by its AVD id ("AVD-KSV-0011") or its short id ("KSV011"):
+// the same check when the letters agree and the numbers are equal.
+std::optional<std::pair<std::string, int>> trivy_check_key(std::string_view id) {
+  std::string_view s = id;
+  if (s.size() > 4 && util::iequals(s.substr(0, 4), "AVD-")) {
+    s.remove_prefix(4);
+    auto dash = s.rfind('-');
+    if (dash == std::string_view::npos) return std::nullopt;
+    std::string letters;
+    for (char c : s.substr(0, dash)) {
+      if (c != '-') letters += c;
+    }
+    s = s.substr(dash + 1);
+    if (s.empty() || s.size() > 6 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::nullopt;
+    return std::pair{util::to_lower(letters), std::stoi(std::string(s))};
+  }
+  auto digits = s.find_first_of("0123456789");
+  if (digits == 0 || digits == std::string_view::npos) return std::nullopt;
+  auto number = s.substr(digits);
+  if (number.size() > 6 || !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  auto letters = s.substr(0, digits);
+  if (!std::all_of(letters.begin(), letters.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
+    return std::nullopt;
+  return std::pair{util::to_lower(letters), std::stoi(std::string(number))};
+}
+
+bool names_trivy_check(const core::Finding& f, std::string_view name) {
+  for (const auto& standard : f.standards) {
+    if (standard.name != "trivy" || standard.id.empty()) continue;
+    if (util::iequals(standard.id, name)) return true;
+    auto a = trivy_check_key(standard.id);
+    if (a && a == trivy_check_key(name)) return true;
+  }
+  return false;
+}
+
+// Trivy's "paths": glob patterns over the finding's file (a lock file, a Dockerfile, the
+// package database), with or without a leading "/". "*" stays within a path segment; a
+// pattern with "**" lets every "*" cross segments (a slightly wider match than Trivy's).
+bool path_matches(const std::vector<std::string>& patterns, const core::Finding& f) {
+  std::string_view p = f.location.path;
+  while (p.starts_with('/')) p.remove_prefix(1);
+  if (p.empty()) return false;
+  const std::string file(p);
+  for (std::string_view pattern : patterns) {
+    while (pattern.starts_with('/')) pattern.remove_prefix(1);
+    const std::string pat(pattern);
+    const int flags = pat.find("**") == std::string::npos ? FNM_PATHNAME : 0;
+    if (pat == file || ::fnmatch(pat.c_str(), file.c_str(), flags) == 0) return true;
+  }
+  return false;
+}
+
 bool ignore_matches(const IgnoreEntry& e, const core::Finding& f) {
-  if (!names_vulnerability(f, e.id)) return false;
+  if (!names_vulnerability(f, e.id) && !names_trivy_check(f, e.id)) return false;
+  if (!e.paths.empty() && !path_matches(e.paths, f)) return false;
   if (e.package.empty()) return true;
   if (!f.package) return false;
   if (e.package.starts_with("pkg:")) return names_package(e.package, f);
@@ -360,6 +442,80 @@ bool unfixed(const core::Finding& f) {
 
 }  // namespace
 
+IgnoreFormat detect_ignore_format(std::string_view path, std::string_view text) {
+  auto slash = path.find_last_of('/');
+  if ((slash == std::string_view::npos ? path : path.substr(slash + 1)) == ".trivyignore")
+    return IgnoreFormat::trivyignore;
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  for (auto raw : util::split(text, '\n')) {
+    auto line = util::trim(raw);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("---") || line.front() == '-' || line.front() == '{' || line.front() == '[')
+      return IgnoreFormat::yaml;
+    auto word = line.substr(0, line.find_first_of(" \t"));
+    // "ignore:" / "ignore: []": a YAML key; an id followed by exp: is plain.
+    return word.ends_with(':') ? IgnoreFormat::yaml : IgnoreFormat::trivyignore;
+  }
+  return IgnoreFormat::trivyignore;  // nothing but comments: ignores nothing either way
+}
+
+Result<std::vector<IgnoreEntry>> parse_trivyignore(std::string_view text, const std::string& path) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  std::vector<IgnoreEntry> entries;
+  int number = 0;
+  for (auto raw : util::split(text, '\n')) {
+    ++number;
+    const auto where = fmt::format("{}:{}", path, number);
+    std::string_view line = raw;
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    line = util::trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    IgnoreEntry e;
+    e.file = path;
+    e.line = number;
+    e.format = IgnoreFormat::trivyignore;
+    std::size_t pos = 0;
+    bool first = true;
+    while (pos < line.size()) {
+      auto end = line.find_first_of(" \t", pos);
+      if (end == std::string_view::npos) end = line.size();
+      auto word = line.substr(pos, end - pos);
+      pos = line.find_first_not_of(" \t", end);
+      if (pos == std::string_view::npos) pos = line.size();
+      if (word.front() == '#') {  // a trailing comment: kept as the reason
+        e.reason = std::string(util::trim(line.substr(line.find('#', end - word.size()) + 1)));
+        break;
+      }
+      if (first) {
+        first = false;
+        if (word.starts_with("exp:")) {
+          return fail(ErrorCode::parse,
+                      fmt::format("\"{}\" comes before an id (expected: ID [exp:YYYY-MM-DD])", util::printable(word)),
+                      where);
+        }
+        e.id = std::string(word);
+        continue;
+      }
+      if (word.starts_with("exp:")) {
+        auto date = word.substr(4);
+        if (!valid_date(date)) {
+          return fail(ErrorCode::parse,
+                      fmt::format("expiry \"{}\" is not a date exp:YYYY-MM-DD", util::printable(word)), where);
+        }
+        if (!e.expires.empty()) return fail(ErrorCode::parse, "more than one exp: date", where);
+        e.expires = std::string(date);
+        continue;
+      }
+      return fail(ErrorCode::parse,
+                  fmt::format("unexpected \"{}\" after the id {} (expected: ID [exp:YYYY-MM-DD] [# comment])",
+                              util::printable(word), util::printable(e.id)),
+                  where);
+    }
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
 std::string today_utc() {
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -412,7 +568,13 @@ Result<PolicyOutcome> apply_policy(std::vector<core::ScanResult>& results, const
       if (!f.suppression) {
         for (const auto& e : ignores) {
           if (!ignore_matches(e, f)) continue;
-          std::string reason = e.reason.empty() ? "listed in the ignore file" : e.reason;
+          std::string reason;
+          if (e.format == IgnoreFormat::trivyignore) {
+            reason = fmt::format("ignored by {}:{}", e.file, e.line);
+            if (!e.reason.empty()) reason = e.reason + " (" + reason + ")";
+          } else {
+            reason = e.reason.empty() ? "listed in the ignore file" : e.reason;
+          }
           if (!e.expires.empty()) reason += " (until " + e.expires + ")";
           f.suppression = core::Suppression{"ignore-file", reason, "", e.file};
           break;

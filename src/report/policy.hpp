@@ -3,9 +3,12 @@
 //
 //   - severity: findings below a minimum (or outside a chosen set) are dropped;
 //   - --ignore-unfixed: vulnerabilities without a fixed version are dropped;
-//   - ignore files (YAML): an entry names a finding id or alias, optionally a
-//     package (name or purl), with a reason and an optional expiry date; an
-//     expired entry no longer suppresses and is reported as a warning;
+//   - ignore files: YAML (an entry names a finding id or alias, optionally a
+//     package (name or purl), with a reason and an optional expiry date; Trivy's
+//     .trivyignore.yaml sections, purls and paths are read too) or Trivy's plain
+//     .trivyignore (one id a line, `#` comments, an optional `exp:YYYY-MM-DD`),
+//     told apart by name and content; an expired entry no longer suppresses and
+//     is reported as a warning;
 //   - OpenVEX documents (v0.2.0, and the older string forms): a statement whose
 //     vulnerability (name or alias) and product (package purl, with or without
 //     version and qualifiers; or the image by reference, digest or pkg:oci purl,
@@ -20,6 +23,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model.hpp"
@@ -44,6 +48,31 @@ struct PolicyOutcome {
   std::size_t suppressed = 0;         // kept with a Suppression (ignore file or VEX)
   std::vector<std::string> warnings;  // expired ignore entries, unusable VEX statements
 };
+
+enum class IgnoreFormat { yaml, trivyignore };
+
+// One entry of an ignore file, of either format.
+struct IgnoreEntry {
+  std::string id;                  // a finding id, an alias, or a Trivy check id (AVD-KSV-0001, KSV001)
+  std::string package;             // a name or a purl; empty: every package
+  std::vector<std::string> paths;  // Trivy YAML "paths": globs over the finding's file; empty: any
+  std::string reason;              // YAML reason; .trivyignore: the comment after the entry
+  std::string expires;             // YYYY-MM-DD or empty
+  std::string file;
+  int line = 0;
+  IgnoreFormat format = IgnoreFormat::yaml;
+};
+
+// A file named ".trivyignore" is plain; otherwise the first line that is not blank or
+// a comment decides: a YAML key ("ignore:"), list item ("- id: ...") or document
+// marker means YAML, anything else (an id, maybe followed by exp:) plain lines.
+[[nodiscard]] IgnoreFormat detect_ignore_format(std::string_view path, std::string_view text);
+
+// Trivy's .trivyignore: one id a line, optionally followed by `exp:YYYY-MM-DD`; `#`
+// starts a comment (a whole line, or after whitespace); blank lines, a UTF-8 BOM and
+// CRLF line ends are accepted. Any other word after the id, or a bad date, fails with
+// ErrorCode::parse naming path:line (a misspelt expiry must not ignore for ever).
+[[nodiscard]] Result<std::vector<IgnoreEntry>> parse_trivyignore(std::string_view text, const std::string& path);
 
 // today: "YYYY-MM-DD" (UTC), against which ignore entries expire.
 // Fails (ErrorCode::parse / io / limit, naming the file and line) when an ignore

@@ -230,6 +230,175 @@ TEST_F(Policy, EmptyIgnoreFileIgnoresNothing) {
   EXPECT_EQ(outcome->suppressed, 0u);
 }
 
+// ---------------------------------------------------------------- .trivyignore
+
+TEST(TrivyIgnore, IdsCommentsExpiryBlankLines) {
+  auto entries = report::parse_trivyignore(
+      "# Accepted risks\n"
+      "\n"
+      "CVE-2023-4911\n"
+      "   GHSA-xxxx-yyyy-zzzz   # not reachable: we do not use the parser\n"
+      "CVE-2024-0727 exp:2026-12-31\n"
+      "\tAVD-KSV-0001\texp:2025-01-31  # until the chart is fixed\n"
+      "KSV012\n"
+      "aws-access-key-id\n"
+      "   # an indented comment\n",
+      ".trivyignore");
+  ASSERT_TRUE(entries) << entries.error().describe();
+  ASSERT_EQ(entries->size(), 6u);
+  const auto& e = *entries;
+  EXPECT_EQ(e[0].id, "CVE-2023-4911");
+  EXPECT_EQ(e[0].line, 3);
+  EXPECT_EQ(e[0].expires, "");
+  EXPECT_EQ(e[0].file, ".trivyignore");
+  EXPECT_EQ(e[0].format, report::IgnoreFormat::trivyignore);
+  EXPECT_EQ(e[1].id, "GHSA-xxxx-yyyy-zzzz");
+  EXPECT_EQ(e[1].reason, "not reachable: we do not use the parser");
+  EXPECT_EQ(e[2].id, "CVE-2024-0727");
+  EXPECT_EQ(e[2].expires, "2026-12-31");
+  EXPECT_EQ(e[2].line, 5);
+  EXPECT_EQ(e[3].id, "AVD-KSV-0001");
+  EXPECT_EQ(e[3].expires, "2025-01-31");
+  EXPECT_EQ(e[3].reason, "until the chart is fixed");
+  EXPECT_EQ(e[4].id, "KSV012");
+  EXPECT_EQ(e[5].id, "aws-access-key-id");
+  EXPECT_EQ(e[5].line, 8);
+}
+
+TEST(TrivyIgnore, CrlfBomAndNoFinalNewline) {
+  auto entries = report::parse_trivyignore("\xEF\xBB\xBF# windows\r\nCVE-1 exp:2026-01-02\r\n\r\nCVE-2", "x");
+  ASSERT_TRUE(entries) << entries.error().describe();
+  ASSERT_EQ(entries->size(), 2u);
+  EXPECT_EQ((*entries)[0].id, "CVE-1");
+  EXPECT_EQ((*entries)[0].expires, "2026-01-02");
+  EXPECT_EQ((*entries)[0].line, 2);
+  EXPECT_EQ((*entries)[1].id, "CVE-2");
+  EXPECT_EQ((*entries)[1].line, 4);
+  auto empty = report::parse_trivyignore("", "x");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST(TrivyIgnore, MalformedLinesFailNamingFileAndLine) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"CVE-1\nCVE-2 exp:2024-13-01\n", "dir/.trivyignore:2: expiry \"exp:2024-13-01\" is not a date"},
+      {"CVE-1 exp:31.12.2024\n", ":1: expiry \"exp:31.12.2024\""},
+      {"CVE-1 exp:\n", ":1: expiry \"exp:\""},
+      {"# c\n\nCVE-1 exp 2024-12-31\n", ":3: unexpected \"exp\" after the id CVE-1"},
+      {"CVE-1 false positive\n", ":1: unexpected \"false\""},
+      {"exp:2024-12-31\n", ":1: \"exp:2024-12-31\" comes before an id"},
+      {"CVE-1 exp:2024-12-31 exp:2025-01-01\n", ":1: more than one exp: date"},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto entries = report::parse_trivyignore(text, "dir/.trivyignore");
+    ASSERT_FALSE(entries) << text;
+    EXPECT_EQ(entries.error().code, ErrorCode::parse);
+    EXPECT_NE(entries.error().describe().find(expected), std::string::npos) << entries.error().describe();
+  }
+}
+
+TEST(TrivyIgnore, FormatByNameThenContent) {
+  using report::IgnoreFormat;
+  EXPECT_EQ(report::detect_ignore_format("a/.trivyignore", "ignore:\n"), IgnoreFormat::trivyignore);
+  EXPECT_EQ(report::detect_ignore_format("ignore.yaml", "# x\nignore:\n  - id: CVE-1\n"), IgnoreFormat::yaml);
+  EXPECT_EQ(report::detect_ignore_format("ignore.yaml", "- id: CVE-1\n"), IgnoreFormat::yaml);
+  EXPECT_EQ(report::detect_ignore_format("x", "---\nignore: []\n"), IgnoreFormat::yaml);
+  EXPECT_EQ(report::detect_ignore_format("x", "\xEF\xBB\xBFignore: []\r\n"), IgnoreFormat::yaml);
+  EXPECT_EQ(report::detect_ignore_format("ignores.txt", "# accepted\nCVE-1 exp:2026-01-01\n"),
+            IgnoreFormat::trivyignore);
+  EXPECT_EQ(report::detect_ignore_format("x", "\r\n  CVE-1\r\n"), IgnoreFormat::trivyignore);
+}
+
+TEST_F(Policy, TrivyIgnoreSuppressesByIdAndAliasUntilItExpires) {
+  auto path = file("accepted.txt",
+                   "# plain lines, told apart from YAML by content\n"
+                   "DSA-5514-1                      # an alias of CVE-2023-4911\n"
+                   "CVE-2024-0727 exp:2026-06-15    # still valid today\n"
+                   "CVE-2023-5678 exp:2026-06-14\n"
+                   "AVD-DS-0001\n");
+  std::vector<core::ScanResult> results{image_scan()};
+  results[0].findings.back().standards.push_back({"trivy", "AVD-DS-0001", "", "", ""});
+  report::PolicyOptions options;
+  options.ignore_files = {path};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_EQ(outcome->suppressed, 3u);
+  const auto* glibc = find(results, "CVE-2023-4911");
+  ASSERT_TRUE(glibc->suppression);
+  EXPECT_EQ(glibc->suppression->kind, "ignore-file");
+  EXPECT_EQ(glibc->suppression->reason, "an alias of CVE-2023-4911 (ignored by " + path + ":2)");
+  EXPECT_EQ(glibc->suppression->source, path);
+  EXPECT_EQ(find(results, "CVE-2024-0727")->suppression->reason,
+            "still valid today (ignored by " + path + ":3) (until 2026-06-15)");
+  EXPECT_FALSE(find(results, "CVE-2023-5678")->suppression) << "expired yesterday";
+  ASSERT_EQ(outcome->warnings.size(), 1u);
+  EXPECT_EQ(outcome->warnings[0],
+            path + ":4: the ignore entry for CVE-2023-5678 expired on 2026-06-14; it no longer suppresses");
+  // A Trivy check id, in the AVD form or the short one, names a check through its trivy standard.
+  EXPECT_TRUE(find(results, "BLWK-DF-001")->suppression);
+  std::vector<core::ScanResult> again{image_scan()};
+  again[0].findings.back().standards.push_back({"trivy", "AVD-DS-0001", "", "", ""});
+  options.ignore_files = {file(".trivyignore", "DS001\n")};
+  auto short_form = report::apply_policy(again, options, kToday);
+  ASSERT_TRUE(short_form) << short_form.error().describe();
+  EXPECT_EQ(short_form->suppressed, 1u);
+  EXPECT_EQ(find(again, "BLWK-DF-001")->suppression->reason, "ignored by " + options.ignore_files[0] + ":1");
+}
+
+TEST_F(Policy, MalformedTrivyIgnoreFailsAndChangesNothing) {
+  auto path = file(".trivyignore", "CVE-2023-4911\nCVE-2024-0727 exp:2026-02-30x\n");
+  std::vector<core::ScanResult> results{image_scan()};
+  report::PolicyOptions options;
+  options.ignore_files = {path};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.error().code, ErrorCode::parse);
+  EXPECT_NE(outcome.error().describe().find(path + ":2"), std::string::npos) << outcome.error().describe();
+  EXPECT_FALSE(find(results, "CVE-2023-4911")->suppression);
+}
+
+TEST_F(Policy, TrivyYamlIgnoreFileSectionsPurlsAndPaths) {
+  auto path = file(".trivyignore.yaml", R"(vulnerabilities:
+  - id: CVE-2023-4911
+    statement: not setuid here
+    purls:
+      - pkg:deb/debian/libssl3        # not glibc's package: does not match
+      - pkg:deb/debian/libc6
+  - id: CVE-2024-0727
+    expired_at: 2026-06-01            # expired
+  - id: CVE-2023-5678
+    paths:
+      - "usr/lib/**"                  # this finding names no file: no match
+misconfigurations:
+  - id: AVD-DS-0002
+    paths:
+      - "/Docker*"
+secrets:
+licenses:
+)");
+  std::vector<core::ScanResult> results{image_scan()};
+  results[0].findings.back().standards.push_back({"trivy", "AVD-DS-0002", "", "", ""});
+  report::PolicyOptions options;
+  options.ignore_files = {path};
+  auto outcome = report::apply_policy(results, options, kToday);
+  ASSERT_TRUE(outcome) << outcome.error().describe();
+  EXPECT_EQ(outcome->suppressed, 2u);
+  ASSERT_TRUE(find(results, "CVE-2023-4911")->suppression);
+  EXPECT_EQ(find(results, "CVE-2023-4911")->suppression->reason, "not setuid here");
+  EXPECT_FALSE(find(results, "CVE-2024-0727")->suppression);
+  EXPECT_EQ(outcome->warnings.size(), 1u);
+  EXPECT_FALSE(find(results, "CVE-2023-5678")->suppression);
+  EXPECT_TRUE(find(results, "BLWK-DF-001")->suppression) << "Dockerfile matches /Docker*";
+
+  auto bad = file("bad.yaml", "vulnerabilities:\n  - id: CVE-1\n    purls: pkg:deb/debian/x\n");
+  std::vector<core::ScanResult> again{image_scan()};
+  options.ignore_files = {bad};
+  auto error = report::apply_policy(again, options, kToday);
+  ASSERT_FALSE(error);
+  EXPECT_NE(error.error().describe().find(bad + ":3"), std::string::npos) << error.error().describe();
+  EXPECT_NE(error.error().describe().find("\"purls\" must be a list"), std::string::npos);
+}
+
 TEST_F(Policy, VexNotAffectedAndFixedSuppressAffectedAndInvestigationKeep) {
   auto path = file("app.openvex.json", R"({
   "@context": "https://openvex.dev/ns/v0.2.0",

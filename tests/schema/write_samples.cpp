@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   auto suppressed = image;
   suppressed.findings[0].suppression =
       core::Suppression{"vex", "not_affected", "vulnerable_code_not_present", "/work/app.openvex.json"};
+  suppressed.findings[0].vulnerability->severity_source = "CVSS:3.1 from CVE-2023-4911 (osv:GHSA; alias DSA-5514-1)";
   core::ScanResult host;
   host.target = {core::TargetKind::host, "localhost", ""};
   core::Finding daemon;

@@ -297,13 +297,17 @@ core::Finding make_finding(const std::vector<const Hit*>& hits, const core::Pack
   // CVSS: every distinct vector, scored.
   std::set<std::string> vectors;
   std::optional<cvss::BaseScore> best;
+  const Advisory* best_from = nullptr;
   for (const auto* h : ordered) {
     for (const auto& v : h->advisory->cvss) {
       if (!vectors.insert(v).second) continue;
       auto s = cvss::base_score(v);
       if (!s) continue;  // an unreadable vector is kept out rather than shown with a made-up score
       ref.cvss.push_back({s->version, v, s->score});
-      if (!best || s->version > best->version || (s->version == best->version && s->score > best->score)) best = *s;
+      if (!best || s->version > best->version || (s->version == best->version && s->score > best->score)) {
+        best = *s;
+        best_from = h->advisory;
+      }
     }
   }
 
@@ -316,14 +320,19 @@ core::Finding make_finding(const std::vector<const Hit*>& hits, const core::Pack
   f.location.path = package.path;
   f.package = package;
 
-  std::optional<core::Severity> vendor;
+  f.severity = core::Severity::unknown;
   for (const auto* h : ordered) {
     if (auto s = severity_from_word(h->advisory->severity)) {
-      vendor = s;
+      f.severity = *s;
+      ref.severity_source =
+          fmt::format("vendor \"{}\" from {} ({})", h->advisory->severity, h->advisory->id, h->advisory->source);
       break;
     }
   }
-  f.severity = vendor ? *vendor : best ? cvss::severity_of(*best) : core::Severity::unknown;
+  if (f.severity == core::Severity::unknown && best) {
+    f.severity = cvss::severity_of(*best);
+    ref.severity_source = fmt::format("CVSS:{} from {} ({})", best->version, best_from->id, best_from->source);
+  }
 
   std::string summary;
   for (const auto* h : ordered) {
@@ -361,6 +370,19 @@ core::Finding make_finding(const std::vector<const Hit*>& hits, const core::Pack
     }
   }
   return f;
+}
+
+// Distribution trackers rate a CVE for their own packages ("unimportant" in Debian
+// says nothing about Alpine), so their words are not borrowed across records. Their
+// CVSS vectors are (OSV exports of Ubuntu carry NVD's): a vector scores the CVE itself.
+bool distribution_source(std::string_view source) {
+  if (source_rank(source) == 0) return true;
+  for (std::string_view prefix :
+       {"osv:DSA", "osv:DLA", "osv:DTSA", "osv:DEBIAN", "osv:UBUNTU", "osv:USN", "osv:ALPINE", "osv:ALSA", "osv:ALBA",
+        "osv:RHSA", "osv:RLSA", "osv:SUSE", "osv:openSUSE", "osv:CGA", "osv:MINI"}) {
+    if (source.starts_with(prefix)) return true;
+  }
+  return false;
 }
 
 std::string alpine_branch(std::string_view version_id) {
@@ -467,6 +489,85 @@ Coverage query_for(const core::Package& p, const core::OsInfo& os) {
   return c;
 }
 
+Status Matcher::severity_from_aliases(core::Finding& f, const std::set<std::pair<std::string, std::string>>& own) {
+  if (f.severity != core::Severity::unknown || !f.vulnerability) return {};
+  auto& ref = *f.vulnerability;
+  std::vector<std::string> names{ref.id};
+  names.insert(names.end(), ref.aliases.begin(), ref.aliases.end());
+  struct Candidate {
+    Advisory advisory;
+    std::string via;  // the finding's id or alias that led here
+  };
+  std::vector<Candidate> candidates;
+  std::set<std::pair<std::string, std::string>> seen = own;
+  for (const auto& name : names) {
+    auto it = alias_records_.find(name);
+    if (it == alias_records_.end()) {
+      auto keys = store_.find_alias(name);
+      if (!keys) return std::unexpected(keys.error());
+      std::vector<Advisory> records;
+      for (const auto& [source, id] : *keys) {
+        // The tracker importers (Debian lists, Alpine secdb, Wolfi) never store CVSS, and
+        // their words are not borrowed: no need to read them (a CVE is in every Alpine release).
+        if (source_rank(source) == 0) continue;
+        auto a = store_.get(source, id);
+        if (!a) return std::unexpected(a.error());
+        if (!*a || !(*a)->withdrawn.empty()) continue;
+        if ((*a)->cvss.empty() && (distribution_source(source) || !severity_from_word((*a)->severity))) continue;
+        (*a)->affected.clear();
+        records.push_back(std::move(**a));
+      }
+      it = alias_records_.emplace(name, std::move(records)).first;
+    }
+    for (const auto& a : it->second) {
+      if (seen.emplace(a.source, a.id).second) candidates.push_back({a, name});
+    }
+  }
+  // A CVSS vector first (the newest CVSS version, then the highest score); GitHub's
+  // reviewed records before other aggregators when they tie; then a severity word.
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+    const int ra = source_rank(a.advisory.source), rb = source_rank(b.advisory.source);
+    if (ra != rb) return ra < rb;
+    if (a.advisory.source != b.advisory.source) return a.advisory.source < b.advisory.source;
+    return a.advisory.id < b.advisory.id;
+  });
+  std::optional<cvss::BaseScore> best;
+  const Candidate* best_from = nullptr;
+  for (const auto& c : candidates) {
+    for (const auto& v : c.advisory.cvss) {
+      auto s = cvss::base_score(v);
+      if (!s) continue;
+      if (!best || s->version > best->version || (s->version == best->version && s->score > best->score)) {
+        best = *s;
+        best_from = &c;
+      }
+    }
+  }
+  auto via = [](const Candidate& c) { return c.via == c.advisory.id ? std::string() : "; alias " + c.via; };
+  if (best) {
+    std::set<std::string> present;
+    for (const auto& existing : ref.cvss) present.insert(existing.vector);
+    for (const auto& v : best_from->advisory.cvss) {
+      auto s = cvss::base_score(v);
+      if (s && present.insert(v).second) ref.cvss.push_back({s->version, v, s->score});
+    }
+    f.severity = cvss::severity_of(*best);
+    ref.severity_source = fmt::format("CVSS:{} from {} ({}{})", best->version, best_from->advisory.id,
+                                      best_from->advisory.source, via(*best_from));
+    return {};
+  }
+  for (const auto& c : candidates) {
+    if (distribution_source(c.advisory.source)) continue;
+    if (auto s = severity_from_word(c.advisory.severity)) {
+      f.severity = *s;
+      ref.severity_source =
+          fmt::format("\"{}\" from {} ({}{})", c.advisory.severity, c.advisory.id, c.advisory.source, via(c));
+      return {};
+    }
+  }
+  return {};
+}
+
 Result<std::vector<core::Finding>> Matcher::match(const core::Package& package, const core::OsInfo& os,
                                                   const core::Target& target, core::Diagnostics& diags) {
   std::vector<core::Finding> out;
@@ -496,8 +597,13 @@ Result<std::vector<core::Finding>> Matcher::match(const core::Package& package, 
   // Pointers into rows stay valid: rows lives until the end of this function.
   for (const auto& group : group_hits(hits)) {
     std::vector<const Hit*> members;
-    for (auto i : group) members.push_back(&hits[i]);
+    std::set<std::pair<std::string, std::string>> own;
+    for (auto i : group) {
+      members.push_back(&hits[i]);
+      own.emplace(hits[i].advisory->source, hits[i].advisory->id);
+    }
     out.push_back(make_finding(members, package, q, target));
+    if (auto s = severity_from_aliases(out.back(), own); !s) return std::unexpected(s.error());
   }
   std::sort(out.begin(), out.end(), [](const core::Finding& a, const core::Finding& b) { return a.id < b.id; });
   return out;

@@ -9,13 +9,20 @@
 // and withdrawn advisories never produce one. Advisories that share an id or alias
 // (a DSA and its CVEs, a GO- record and its GHSA) become one finding whose id is the
 // single CVE when there is exactly one, else the vendor's own id. Severity comes from
-// the vendor's word where it gives one, else from the highest CVSS base score.
+// the vendor's word where it gives one, else from the highest CVSS base score of the
+// matched advisories, else (Debian and Alpine carry no CVSS) from other records in the
+// database that share the finding's id or an alias (a CVE's GHSA, RustSec or PyPA
+// record): their best CVSS vector, else a non-distribution severity word. Another
+// distribution's word is never borrowed. The finding records where its severity
+// came from (VulnerabilityRef::severity_source).
 #pragma once
 
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/diagnostics.hpp"
@@ -68,7 +75,13 @@ class Matcher {
   [[nodiscard]] Result<MatchStats> match_all(core::ScanResult& result, core::Diagnostics& diags);
 
  private:
+  // Fills an unknown severity from records sharing the finding's id or aliases; own:
+  // the (source, id) of the advisories the finding was made from.
+  [[nodiscard]] Status severity_from_aliases(core::Finding& f,
+                                             const std::set<std::pair<std::string, std::string>>& own);
+
   const db::Store& store_;
+  std::map<std::string, std::vector<db::Advisory>, std::less<>> alias_records_;  // per id or alias, with a severity
   std::map<std::string, bool, std::less<>> ecosystem_known_;
 };
 

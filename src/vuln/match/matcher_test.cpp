@@ -261,5 +261,178 @@ TEST(MatcherQuery, EcosystemsForOsPackages) {
   EXPECT_FALSE(severity_from_word("unsound"));
 }
 
+// Severity borrowed from aliased records: a tiny database written here, by hand.
+class AliasSeverityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = fs::temp_directory_path() / ("bulwark-alias-severity-" + std::to_string(::getpid()) + ".db");
+    fs::remove(path_);
+    auto store = db::Store::open(path_, db::OpenMode::read_write);
+    ASSERT_TRUE(store) << store.error().describe();
+    store_.emplace(std::move(*store));
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove(path_);
+  }
+
+  void put(db::Advisory a) {
+    auto r = store_->upsert(a);
+    ASSERT_TRUE(r) << r.error().describe();
+  }
+
+  static db::Affected fixed_in(std::string ecosystem, std::string package, std::string fixed) {
+    db::Affected af;
+    af.ecosystem = std::move(ecosystem);
+    af.package = std::move(package);
+    af.state = db::VendorState::fixed;
+    af.ranges.push_back(
+        {db::RangeType::ecosystem, {}, {{db::EventKind::introduced, "0"}, {db::EventKind::fixed, fixed}}});
+    return af;
+  }
+
+  std::vector<core::Finding> match(const core::Package& p, const core::OsInfo& os) {
+    Matcher m(*store_);
+    core::Diagnostics diags;
+    auto f = m.match(p, os, core::Target{core::TargetKind::rootfs, "test", ""}, diags);
+    EXPECT_TRUE(f) << f.error().describe();
+    return f ? *f : std::vector<core::Finding>{};
+  }
+
+  fs::path path_;
+  std::optional<db::Store> store_;
+};
+
+// CVSS 3.1 base 9.8 (critical) and 5.3 (medium).
+constexpr const char* kCritical = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+constexpr const char* kMedium = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N";
+
+TEST_F(AliasSeverityTest, AlpineFindingTakesTheCvssOfAnAliasedOsvRecord) {
+  db::Advisory alpine;  // as the secdb importer writes it: no severity, no CVSS
+  alpine.source = "alpine:v3.18/main";
+  alpine.id = "CVE-2099-0001";
+  alpine.affected.push_back(fixed_in("Alpine:v3.18", "libfoo", "1.2.4-r0"));
+  put(alpine);
+  db::Advisory ghsa;  // another ecosystem's record for the same CVE
+  ghsa.source = "osv:GHSA";
+  ghsa.id = "GHSA-aaaa-bbbb-cccc";
+  ghsa.aliases = {"CVE-2099-0001"};
+  ghsa.severity = "MODERATE";
+  ghsa.cvss = {kCritical};
+  ghsa.affected.push_back(fixed_in("PyPI", "foo", "2.0"));
+  put(ghsa);
+  db::Advisory other;  // a lower score elsewhere does not win over the higher one
+  other.source = "osv:PYSEC";
+  other.id = "PYSEC-2099-1";
+  other.aliases = {"CVE-2099-0001"};
+  other.cvss = {kMedium};
+  put(other);
+
+  core::Package p;
+  p.ecosystem = core::Ecosystem::apk;
+  p.name = "libfoo";
+  p.version = "1.2.3-r0";
+  auto findings = match(p, kAlpine318);
+  ASSERT_EQ(findings.size(), 1u);
+  const auto& f = findings.front();
+  EXPECT_EQ(f.id, "CVE-2099-0001");
+  EXPECT_EQ(f.severity, core::Severity::critical);
+  ASSERT_TRUE(f.vulnerability);
+  EXPECT_EQ(f.vulnerability->severity_source, "CVSS:3.1 from GHSA-aaaa-bbbb-cccc (osv:GHSA; alias CVE-2099-0001)");
+  ASSERT_EQ(f.vulnerability->cvss.size(), 1u);
+  EXPECT_EQ(f.vulnerability->cvss.front().vector, kCritical);
+  EXPECT_DOUBLE_EQ(f.vulnerability->cvss.front().score, 9.8);
+  // The finding is still the Alpine one: the borrowed record adds no alias or fix.
+  EXPECT_TRUE(f.vulnerability->aliases.empty());
+  EXPECT_EQ(f.vulnerability->fixed_version, "1.2.4-r0");
+}
+
+TEST_F(AliasSeverityTest, DebianVendorSeverityWins) {
+  db::Advisory tracker;  // the tracker's own urgency for this package
+  tracker.source = "debian-cve";
+  tracker.id = "CVE-2099-0002";
+  tracker.severity = "low";
+  tracker.affected.push_back(fixed_in("Debian:11", "libbar", "1.0-2"));
+  put(tracker);
+  db::Advisory rustsec;
+  rustsec.source = "osv:RUSTSEC";
+  rustsec.id = "RUSTSEC-2099-0001";
+  rustsec.aliases = {"CVE-2099-0002"};
+  rustsec.cvss = {kCritical};
+  put(rustsec);
+
+  auto findings = match(deb("libbar1", "1.0-1", "libbar"), kBullseye);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings.front().severity, core::Severity::low);
+  EXPECT_EQ(findings.front().vulnerability->severity_source, "vendor \"low\" from CVE-2099-0002 (debian-cve)");
+  EXPECT_TRUE(findings.front().vulnerability->cvss.empty());
+}
+
+TEST_F(AliasSeverityTest, DebianDsaTakesCvssThroughItsCveAlias) {
+  db::Advisory dsa;
+  dsa.source = "debian-dsa";
+  dsa.id = "DSA-9999-1";
+  dsa.aliases = {"CVE-2099-0003"};
+  dsa.affected.push_back(fixed_in("Debian:11", "libbaz", "2.0-1+deb11u1"));
+  put(dsa);
+  db::Advisory rustsec;
+  rustsec.source = "osv:RUSTSEC";
+  rustsec.id = "RUSTSEC-2099-0003";
+  rustsec.aliases = {"CVE-2099-0003"};
+  rustsec.cvss = {kMedium};
+  put(rustsec);
+  auto findings = match(deb("libbaz", "2.0-1", "libbaz"), kBullseye);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings.front().id, "CVE-2099-0003");
+  EXPECT_EQ(findings.front().severity, core::Severity::medium);
+  EXPECT_EQ(findings.front().vulnerability->severity_source,
+            "CVSS:3.1 from RUSTSEC-2099-0003 (osv:RUSTSEC; alias CVE-2099-0003)");
+}
+
+TEST_F(AliasSeverityTest, AnotherDistributionsWordIsNotBorrowed) {
+  db::Advisory alpine;
+  alpine.source = "alpine:v3.18/main";
+  alpine.id = "CVE-2099-0004";
+  alpine.affected.push_back(fixed_in("Alpine:v3.18", "libqux", "1.1-r0"));
+  put(alpine);
+  db::Advisory debian;  // "unimportant" is Debian's call for Debian's package
+  debian.source = "debian-cve";
+  debian.id = "CVE-2099-0004";
+  debian.severity = "unimportant";
+  debian.affected.push_back(fixed_in("Debian:11", "libqux", "1.1-1"));
+  put(debian);
+  core::Package p;
+  p.ecosystem = core::Ecosystem::apk;
+  p.name = "libqux";
+  p.version = "1.0-r0";
+  auto findings = match(p, kAlpine318);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings.front().severity, core::Severity::unknown);
+  EXPECT_EQ(findings.front().vulnerability->severity_source, "");
+}
+
+TEST_F(AliasSeverityTest, AWordFromAnAggregatorWhenNoRecordHasCvss) {
+  db::Advisory alpine;
+  alpine.source = "alpine:v3.18/main";
+  alpine.id = "CVE-2099-0005";
+  alpine.affected.push_back(fixed_in("Alpine:v3.18", "libquux", "1.1-r0"));
+  put(alpine);
+  db::Advisory ghsa;
+  ghsa.source = "osv:GHSA";
+  ghsa.id = "GHSA-dddd-eeee-ffff";
+  ghsa.aliases = {"CVE-2099-0005"};
+  ghsa.severity = "HIGH";
+  put(ghsa);
+  core::Package p;
+  p.ecosystem = core::Ecosystem::apk;
+  p.name = "libquux";
+  p.version = "1.0-r0";
+  auto findings = match(p, kAlpine318);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings.front().severity, core::Severity::high);
+  EXPECT_EQ(findings.front().vulnerability->severity_source,
+            "\"HIGH\" from GHSA-dddd-eeee-ffff (osv:GHSA; alias CVE-2099-0005)");
+}
+
 }  // namespace
 }  // namespace bulwark::vuln::match
