@@ -37,12 +37,14 @@ class LiveSource final : public EventSource {
   std::unique_ptr<Probe> probe_;
   DecodeContext context_;
   CgroupPaths cgroups_;
-  // The current batch: decoded in place (slots and their strings are reused from
-  // batch to batch) and handed out in time order through `order_`.
+  // Decoded events in reusable slots (their strings keep their buffers), handed out
+  // in time order through `order_` once no ring can still hold an older one.
   std::vector<Event> batch_;
-  std::size_t batch_size_ = 0;
-  std::vector<std::pair<std::uint64_t, std::uint32_t>> order_;  // (ts, slot)
+  std::vector<std::uint32_t> free_;                             // slots not holding an event
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> order_;  // (ts, slot): handed out [0, next_), then held
   std::size_t next_ = 0;
+  std::size_t ready_ = 0;                                         // events after next_ that may be handed out now
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> per_cpu_;  // this poll: (records, last ts) per CPU
   std::uint64_t parse_errors_ = 0;
   std::uint64_t delivered_ = 0;
 };
