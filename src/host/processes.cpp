@@ -42,15 +42,6 @@ std::string ns_link(const std::string& path) {
   return ec ? std::string() : t.string();
 }
 
-std::optional<std::string> status_field(std::string_view status, std::string_view key) {
-  for (auto line : util::split(status, '\n')) {
-    if (line.starts_with(key) && line.size() > key.size() && line[key.size()] == ':') {
-      return std::string(util::trim(line.substr(key.size() + 1)));
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::string container_id_from_cgroup(std::string_view text) {
@@ -101,11 +92,13 @@ std::vector<ProcessPosture> scan_container_processes(const std::string& proc_roo
     ProcessPosture p;
     p.pid = static_cast<int>(*pid);
     p.container_id = id;
-    p.comm = status_field(*status, "Name").value_or("");
-    if (auto cap = status_field(*status, "CapEff")) p.cap_effective = std::strtoull(cap->c_str(), nullptr, 16);
-    if (auto nnp = status_field(*status, "NoNewPrivs")) p.no_new_privs = std::atoi(nnp->c_str());
-    if (auto sc = status_field(*status, "Seccomp")) p.seccomp = std::atoi(sc->c_str());
-    if (auto uid = status_field(*status, "Uid")) {
+    p.comm = std::string(util::key_field(*status, "Name").value_or(""));
+    if (auto cap = util::key_field(*status, "CapEff"))
+      p.cap_effective = std::strtoull(std::string(*cap).c_str(), nullptr, 16);
+    if (auto nnp = util::key_field(*status, "NoNewPrivs"))
+      p.no_new_privs = static_cast<int>(util::parse_u64(*nnp).value_or(0));
+    if (auto sc = util::key_field(*status, "Seccomp")) p.seccomp = static_cast<int>(util::parse_u64(*sc).value_or(0));
+    if (auto uid = util::key_field(*status, "Uid")) {
       auto parts = util::split_ws(*uid);
       if (parts.size() >= 2) p.euid = static_cast<std::uint32_t>(util::parse_u64(parts[1]).value_or(0));
     }

@@ -217,20 +217,12 @@ Result<std::vector<IgnoreEntry>> load_ignore_file(const std::string& path) {
 // Trivy names a check by its AVD id ("AVD-KSV-0011") or its short id ("KSV011"):
 // the same check when the letters agree and the numbers are equal.
 std::optional<std::pair<std::string, int>> trivy_check_key(std::string_view id) {
-  std::string_view s = id;
-  if (s.size() > 4 && util::iequals(s.substr(0, 4), "AVD-")) {
-    s.remove_prefix(4);
-    auto dash = s.rfind('-');
-    if (dash == std::string_view::npos) return std::nullopt;
-    std::string letters;
-    for (char c : s.substr(0, dash)) {
-      if (c != '-') letters += c;
-    }
-    s = s.substr(dash + 1);
-    if (s.empty() || s.size() > 6 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      return std::nullopt;
-    return std::pair{util::to_lower(letters), std::stoi(std::string(s))};
+  std::string compact(id);
+  if (compact.size() > 4 && util::iequals(std::string_view(compact).substr(0, 4), "AVD-")) {
+    compact.erase(0, 4);  // "KSV-0011" -> "KSV0011"
+    std::erase(compact, '-');
   }
+  std::string_view s = compact;
   auto digits = s.find_first_of("0123456789");
   if (digits == 0 || digits == std::string_view::npos) return std::nullopt;
   auto number = s.substr(digits);

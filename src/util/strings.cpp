@@ -31,6 +31,20 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   }
 }
 
+std::optional<std::string_view> key_field(std::string_view text, std::string_view key) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    auto line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    if (line.starts_with(key) && line.size() > key.size() && line[key.size()] == ':') {
+      return trim(line.substr(key.size() + 1));
+    }
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string_view> split_ws(std::string_view s) {
   std::vector<std::string_view> out;
   std::size_t i = 0;

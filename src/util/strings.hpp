@@ -20,6 +20,9 @@ namespace bulwark::util {
 [[nodiscard]] std::string hex(const unsigned char* data, std::size_t size);
 // Formats a byte count for people: "1.5 MiB".
 [[nodiscard]] std::string human_bytes(std::uint64_t bytes);
+// The value of "Key:" in a "Key:\tvalue" listing such as /proc/PID/status, trimmed; nullopt
+// when no line has that key.
+[[nodiscard]] std::optional<std::string_view> key_field(std::string_view text, std::string_view key);
 // Replaces control characters so untrusted text cannot drive a terminal.
 [[nodiscard]] std::string printable(std::string_view s);
 

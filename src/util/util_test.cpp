@@ -80,3 +80,13 @@ TEST(JsonDepth, CountsNestingOutsideStrings) {
   EXPECT_EQ(util::json_depth(R"("\"[[")"), 0u);
   EXPECT_EQ(util::json_depth(std::string(100000, '['), 10), 11u);
 }
+
+TEST(Strings, KeyFieldReadsProcStatusLines) {
+  const std::string status = "Name:\tbash\nUid:\t0\t1000\t0\t0\nCapEff:\t000001ffffffffff\nUidX:\t9\n";
+  EXPECT_EQ(bulwark::util::key_field(status, "Name"), "bash");
+  EXPECT_EQ(bulwark::util::key_field(status, "Uid"), "0\t1000\t0\t0");
+  EXPECT_EQ(bulwark::util::key_field(status, "CapEff"), "000001ffffffffff");
+  EXPECT_FALSE(bulwark::util::key_field(status, "Ui").has_value());  // a prefix of a key is not the key
+  EXPECT_FALSE(bulwark::util::key_field(status, "Gid").has_value());
+  EXPECT_FALSE(bulwark::util::key_field("", "Name").has_value());
+}

@@ -310,15 +310,20 @@ static __always_inline __u32 put_cwd(struct scratch* s, __u32 off, struct task_s
   return put_path(s, off, BW_F_CWD, BPF_CORE_READ(t, fs, pwd.dentry), BPF_CORE_READ(t, fs, pwd.mnt), nf);
 }
 
+/* After a path argument written at `start` (ending at `next`): what a relative one is
+ * relative to, the cwd or the dirfd's path. */
+static __always_inline __u32 put_path_base(struct scratch* s, __u32 start, __u32 next, struct task_struct* t,
+                                           long dirfd, __u16* nf) {
+  if (next == start) return start; /* no path was written */
+  if (s->ev[((start & (BW_MAX_RECORD - 1)) + 4) & (EV_SIZE - 1)] == '/') return next;
+  if ((int)dirfd == AT_FDCWD) return put_cwd(s, next, t, nf);
+  return put_file_path(s, next, BW_F_DIRFD_PATH, fd_file(t, dirfd), nf);
+}
+
 /* A path argument, plus what a relative one is relative to. */
 static __always_inline __u32 put_path_arg(struct scratch* s, __u32 off, struct task_struct* t, const void* uptr,
                                           long dirfd, __u16* nf) {
-  __u32 start = off & (BW_MAX_RECORD - 1);
-  __u32 next = put_user_str(s, off, BW_F_PATH, uptr, nf);
-  if (next == off) return off;
-  if (s->ev[start + 4] == '/') return next;
-  if ((int)dirfd == AT_FDCWD) return put_cwd(s, next, t, nf);
-  return put_file_path(s, next, BW_F_DIRFD_PATH, fd_file(t, dirfd), nf);
+  return put_path_base(s, off, put_user_str(s, off, BW_F_PATH, uptr, nf), t, dirfd, nf);
 }
 
 static __always_inline __u32 put_tuple(struct scratch* s, __u32 off, struct file* f, __u16* nf) {
@@ -378,7 +383,7 @@ struct {
 } stash_map SEC(".maps");
 
 static __always_inline int is_entry_syscall(__u32 nr) {
-  return nr == __NR_open || nr == __NR_openat || nr == __NR_openat2 || nr == __NR_creat || nr == __NR_connect;
+  return BW_IS_ENTRY_SYSCALL(nr);
 }
 
 static __always_inline void handle_enter(__u32 nr, const unsigned long* a) {
@@ -425,7 +430,6 @@ static __always_inline __u32 put_stashed(struct scratch* s, __u32 off, __u16 tag
   if (len > BW_MAX_STR - 1) len = BW_MAX_STR - 1;
   off &= (BW_MAX_RECORD - 1);
   if (bpf_probe_read_kernel(&s->ev[off + 4], len & (BW_MAX_STR - 1), st->data) != 0) return off;
-  s->ev[(off + 4 + (len & (BW_MAX_STR - 1))) & (EV_SIZE - 1)] = 0;
   return put_field_hdr(s, off, tag, len & (BW_MAX_STR - 1), nf);
 }
 
@@ -435,12 +439,7 @@ static __always_inline __u32 put_open_path(struct scratch* s, __u32 off, struct 
                                            const void* uptr, long dirfd, __u16* nf) {
   struct entry_stash* st = take_stash(t, nr, (__u64)uptr);
   if (!st) return put_path_arg(s, off, t, uptr, dirfd, nf);
-  __u32 start = off & (BW_MAX_RECORD - 1);
-  __u32 next = put_stashed(s, off, BW_F_PATH, st, nf);
-  if (next == off) return off;
-  if (s->ev[(start + 4) & (EV_SIZE - 1)] == '/') return next;
-  if ((int)dirfd == AT_FDCWD) return put_cwd(s, next, t, nf);
-  return put_file_path(s, next, BW_F_DIRFD_PATH, fd_file(t, dirfd), nf);
+  return put_path_base(s, off, put_stashed(s, off, BW_F_PATH, st, nf), t, dirfd, nf);
 }
 
 /* One syscall exit, whichever hook saw it: the raw sys_exit dispatcher or a

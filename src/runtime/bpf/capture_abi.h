@@ -17,6 +17,12 @@
 #define BW_MAX_ARGV 2048    /* argv bytes copied on exec */
 #define BW_MAX_SOCKADDR 112 /* user sockaddr bytes copied (sockaddr_un is 110) */
 
+/* Syscalls whose user-memory argument is copied at entry, before the kernel reads it
+ * (the open family's path, connect's address). The includer provides the __NR_ numbers
+ * (<asm/unistd_64.h>). */
+#define BW_IS_ENTRY_SYSCALL(nr) \
+  ((nr) == __NR_open || (nr) == __NR_openat || (nr) == __NR_openat2 || (nr) == __NR_creat || (nr) == __NR_connect)
+
 enum bw_kind {
   BW_KIND_SYSCALL = 1, /* a syscall exit; syscall_nr and ret are set */
   BW_KIND_EXEC = 2,    /* sched_process_exec: a successful execve/execveat */

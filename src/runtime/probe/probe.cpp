@@ -59,10 +59,9 @@ struct Ring {
   int map_fd = -1;
 };
 
-// Syscalls whose user-memory arguments are copied at entry (capture.bpf.c's
-// is_entry_syscall): the open family's path and connect's address.
+// Syscalls whose user-memory arguments are copied at entry (capture_abi.h).
 bool is_entry_syscall(std::uint32_t nr) {
-  return nr == __NR_open || nr == __NR_openat || nr == __NR_openat2 || nr == __NR_creat || nr == __NR_connect;
+  return BW_IS_ENTRY_SYSCALL(nr);
 }
 
 // Where tracefs offers the per-syscall tracepoints, if anywhere.

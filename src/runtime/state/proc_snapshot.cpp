@@ -67,17 +67,8 @@ bool to_num(std::string_view s, T& out, int base = 10) {
 
 // "Uid:\t0\t0\t0\t0" -> the values after the key.
 std::vector<std::string_view> status_values(std::string_view status, std::string_view key) {
-  std::size_t pos = 0;
-  while (pos < status.size()) {
-    auto nl = status.find('\n', pos);
-    auto line = status.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    if (line.starts_with(key) && line.size() > key.size() && line[key.size()] == ':') {
-      return util::split_ws(line.substr(key.size() + 1));
-    }
-    if (nl == std::string_view::npos) break;
-    pos = nl + 1;
-  }
-  return {};
+  auto v = util::key_field(status, key);
+  return v ? util::split_ws(*v) : std::vector<std::string_view>{};
 }
 
 Error parse_error(std::int64_t pid, std::string_view what) {
