@@ -307,32 +307,38 @@ class AliasSeverityTest : public ::testing::Test {
 constexpr const char* kCritical = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
 constexpr const char* kMedium = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N";
 
-TEST_F(AliasSeverityTest, AlpineFindingTakesTheCvssOfAnAliasedOsvRecord) {
-  db::Advisory alpine;  // as the secdb importer writes it: no severity, no CVSS
-  alpine.source = "alpine:v3.18/main";
-  alpine.id = "CVE-2099-0001";
-  alpine.affected.push_back(fixed_in("Alpine:v3.18", "libfoo", "1.2.4-r0"));
-  put(alpine);
-  db::Advisory ghsa;  // another ecosystem's record for the same CVE
-  ghsa.source = "osv:GHSA";
-  ghsa.id = "GHSA-aaaa-bbbb-cccc";
-  ghsa.aliases = {"CVE-2099-0001"};
-  ghsa.severity = "MODERATE";
-  ghsa.cvss = {kCritical};
-  ghsa.affected.push_back(fixed_in("PyPI", "foo", "2.0"));
-  put(ghsa);
-  db::Advisory other;  // a lower score elsewhere does not win over the higher one
-  other.source = "osv:PYSEC";
-  other.id = "PYSEC-2099-1";
-  other.aliases = {"CVE-2099-0001"};
-  other.cvss = {kMedium};
-  put(other);
+// An advisory record as an importer stores it; `affected` is added by the test when it matters.
+db::Advisory record(std::string source, std::string id, std::vector<std::string> aliases = {},
+                    std::vector<std::string> cvss = {}, std::string severity = {}) {
+  db::Advisory a;
+  a.source = std::move(source);
+  a.id = std::move(id);
+  a.aliases = std::move(aliases);
+  a.cvss = std::move(cvss);
+  a.severity = std::move(severity);
+  return a;
+}
 
+core::Package apk(std::string name, std::string version) {
   core::Package p;
   p.ecosystem = core::Ecosystem::apk;
-  p.name = "libfoo";
-  p.version = "1.2.3-r0";
-  auto findings = match(p, kAlpine318);
+  p.name = std::move(name);
+  p.version = std::move(version);
+  return p;
+}
+
+TEST_F(AliasSeverityTest, AlpineFindingTakesTheCvssOfAnAliasedOsvRecord) {
+  auto alpine = record("alpine:v3.18/main", "CVE-2099-0001");  // as the secdb importer writes it: no severity, no CVSS
+  alpine.affected.push_back(fixed_in("Alpine:v3.18", "libfoo", "1.2.4-r0"));
+  put(alpine);
+  // another ecosystem's record for the same CVE
+  auto ghsa = record("osv:GHSA", "GHSA-aaaa-bbbb-cccc", {"CVE-2099-0001"}, {kCritical}, "MODERATE");
+  ghsa.affected.push_back(fixed_in("PyPI", "foo", "2.0"));
+  put(ghsa);
+  // a lower score elsewhere does not win over the higher one
+  put(record("osv:PYSEC", "PYSEC-2099-1", {"CVE-2099-0001"}, {kMedium}));
+
+  auto findings = match(apk("libfoo", "1.2.3-r0"), kAlpine318);
   ASSERT_EQ(findings.size(), 1u);
   const auto& f = findings.front();
   EXPECT_EQ(f.id, "CVE-2099-0001");
@@ -348,18 +354,11 @@ TEST_F(AliasSeverityTest, AlpineFindingTakesTheCvssOfAnAliasedOsvRecord) {
 }
 
 TEST_F(AliasSeverityTest, DebianVendorSeverityWins) {
-  db::Advisory tracker;  // the tracker's own urgency for this package
-  tracker.source = "debian-cve";
-  tracker.id = "CVE-2099-0002";
-  tracker.severity = "low";
+  // the tracker's own urgency for this package
+  auto tracker = record("debian-cve", "CVE-2099-0002", {}, {}, "low");
   tracker.affected.push_back(fixed_in("Debian:11", "libbar", "1.0-2"));
   put(tracker);
-  db::Advisory rustsec;
-  rustsec.source = "osv:RUSTSEC";
-  rustsec.id = "RUSTSEC-2099-0001";
-  rustsec.aliases = {"CVE-2099-0002"};
-  rustsec.cvss = {kCritical};
-  put(rustsec);
+  put(record("osv:RUSTSEC", "RUSTSEC-2099-0001", {"CVE-2099-0002"}, {kCritical}));
 
   auto findings = match(deb("libbar1", "1.0-1", "libbar"), kBullseye);
   ASSERT_EQ(findings.size(), 1u);
@@ -369,18 +368,10 @@ TEST_F(AliasSeverityTest, DebianVendorSeverityWins) {
 }
 
 TEST_F(AliasSeverityTest, DebianDsaTakesCvssThroughItsCveAlias) {
-  db::Advisory dsa;
-  dsa.source = "debian-dsa";
-  dsa.id = "DSA-9999-1";
-  dsa.aliases = {"CVE-2099-0003"};
+  auto dsa = record("debian-dsa", "DSA-9999-1", {"CVE-2099-0003"});
   dsa.affected.push_back(fixed_in("Debian:11", "libbaz", "2.0-1+deb11u1"));
   put(dsa);
-  db::Advisory rustsec;
-  rustsec.source = "osv:RUSTSEC";
-  rustsec.id = "RUSTSEC-2099-0003";
-  rustsec.aliases = {"CVE-2099-0003"};
-  rustsec.cvss = {kMedium};
-  put(rustsec);
+  put(record("osv:RUSTSEC", "RUSTSEC-2099-0003", {"CVE-2099-0003"}, {kMedium}));
   auto findings = match(deb("libbaz", "2.0-1", "libbaz"), kBullseye);
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings.front().id, "CVE-2099-0003");
@@ -390,44 +381,25 @@ TEST_F(AliasSeverityTest, DebianDsaTakesCvssThroughItsCveAlias) {
 }
 
 TEST_F(AliasSeverityTest, AnotherDistributionsWordIsNotBorrowed) {
-  db::Advisory alpine;
-  alpine.source = "alpine:v3.18/main";
-  alpine.id = "CVE-2099-0004";
+  auto alpine = record("alpine:v3.18/main", "CVE-2099-0004");
   alpine.affected.push_back(fixed_in("Alpine:v3.18", "libqux", "1.1-r0"));
   put(alpine);
-  db::Advisory debian;  // "unimportant" is Debian's call for Debian's package
-  debian.source = "debian-cve";
-  debian.id = "CVE-2099-0004";
-  debian.severity = "unimportant";
+  // "unimportant" is Debian's call for Debian's package
+  auto debian = record("debian-cve", "CVE-2099-0004", {}, {}, "unimportant");
   debian.affected.push_back(fixed_in("Debian:11", "libqux", "1.1-1"));
   put(debian);
-  core::Package p;
-  p.ecosystem = core::Ecosystem::apk;
-  p.name = "libqux";
-  p.version = "1.0-r0";
-  auto findings = match(p, kAlpine318);
+  auto findings = match(apk("libqux", "1.0-r0"), kAlpine318);
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings.front().severity, core::Severity::unknown);
   EXPECT_EQ(findings.front().vulnerability->severity_source, "");
 }
 
 TEST_F(AliasSeverityTest, AWordFromAnAggregatorWhenNoRecordHasCvss) {
-  db::Advisory alpine;
-  alpine.source = "alpine:v3.18/main";
-  alpine.id = "CVE-2099-0005";
+  auto alpine = record("alpine:v3.18/main", "CVE-2099-0005");
   alpine.affected.push_back(fixed_in("Alpine:v3.18", "libquux", "1.1-r0"));
   put(alpine);
-  db::Advisory ghsa;
-  ghsa.source = "osv:GHSA";
-  ghsa.id = "GHSA-dddd-eeee-ffff";
-  ghsa.aliases = {"CVE-2099-0005"};
-  ghsa.severity = "HIGH";
-  put(ghsa);
-  core::Package p;
-  p.ecosystem = core::Ecosystem::apk;
-  p.name = "libquux";
-  p.version = "1.0-r0";
-  auto findings = match(p, kAlpine318);
+  put(record("osv:GHSA", "GHSA-dddd-eeee-ffff", {"CVE-2099-0005"}, {}, "HIGH"));
+  auto findings = match(apk("libquux", "1.0-r0"), kAlpine318);
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings.front().severity, core::Severity::high);
   EXPECT_EQ(findings.front().vulnerability->severity_source,
