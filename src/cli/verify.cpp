@@ -1,0 +1,130 @@
+// `bulwark verify IMAGE --key K` and `bulwark sign IMAGE --key K`: cosign keyed signatures
+// (simple signing, tag scheme sha256-<hex>.sig). Targets: oci:DIR[:TAG] for now.
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "image/reference.hpp"
+#include "trust/cosign.hpp"
+#include "util/files.hpp"
+
+namespace bulwark::cli {
+
+namespace {
+
+struct ImageTrustOptions {
+  std::string target, key, reference, creds;
+  bool tls_verify = true;
+};
+
+Result<image::Reference> layout_target(const std::string& target) {
+  auto ref = image::parse_reference(target);
+  if (!ref) return std::unexpected(ref.error());
+  if (ref->transport != image::Transport::oci_layout) {
+    return fail(ErrorCode::unsupported, "verify/sign support oci:DIR[:TAG] targets so far", target);
+  }
+  return ref;
+}
+
+int run_verify(const ImageTrustOptions& o) {
+  auto parsed = image::parse_reference(o.target);
+  auto ref = parsed && parsed->transport == image::Transport::registry ? parsed : layout_target(o.target);
+  if (!ref) {
+    std::fprintf(stderr, "bulwark verify: %s\n", ref.error().describe().c_str());
+    return 2;
+  }
+  auto key = util::read_file(o.key, 1 << 20);
+  if (!key) {
+    std::fprintf(stderr, "bulwark verify: %s\n", key.error().describe().c_str());
+    return 2;
+  }
+  Result<trust::ImageSignatureVerdict> v;
+  if (ref->transport == image::Transport::registry) {
+    trust::RegistryTarget t{ref->registry, ref->repository, ref->tag.empty() ? "latest" : ref->tag, ref->digest, {}, {},
+                            o.tls_verify};
+    std::string creds = o.creds;
+    if (creds.empty() && std::getenv("BULWARK_USERNAME")) {
+      creds = std::string(std::getenv("BULWARK_USERNAME")) + ":" +
+              (std::getenv("BULWARK_PASSWORD") ? std::getenv("BULWARK_PASSWORD") : "");
+    }
+    if (auto c = creds.find(':'); c != std::string::npos) {
+      t.username = creds.substr(0, c);
+      t.password = creds.substr(c + 1);
+    }
+    v = trust::verify_registry_image(t, *key, o.reference);
+  } else {
+    v = trust::verify_oci_layout_image(ref->path, ref->tag, *key, o.reference);
+  }
+  if (!v) {
+    std::fprintf(stderr, "bulwark verify: refused: %s\n", v.error().describe().c_str());
+    return 1;
+  }
+  std::printf("Verified OK: %s (%s): %zu of %zu signatures in %s verify with %s\n", o.target.c_str(),
+              v->manifest_digest.c_str(), v->signatures_verified, v->signatures_checked, v->signature_tag.c_str(),
+              o.key.c_str());
+  for (const auto& s : v->verified) std::printf("  docker-reference: %s\n", s.docker_reference.c_str());
+  return 0;
+}
+
+int run_sign(const ImageTrustOptions& o) {
+  auto ref = layout_target(o.target);
+  if (!ref) {
+    std::fprintf(stderr, "bulwark sign: %s\n", ref.error().describe().c_str());
+    return 2;
+  }
+  auto key = util::read_file(o.key, 1 << 20);
+  if (!key) {
+    std::fprintf(stderr, "bulwark sign: %s\n", key.error().describe().c_str());
+    return 2;
+  }
+  auto d = trust::sign_oci_layout_image(ref->path, ref->tag, *key, o.reference);
+  if (!d) {
+    std::fprintf(stderr, "bulwark sign: %s\n", d.error().describe().c_str());
+    return 1;
+  }
+  std::printf("Signed %s: signature manifest %s\n", o.target.c_str(), d->c_str());
+  return 0;
+}
+
+}  // namespace
+
+void register_verify(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<ImageTrustOptions>();
+  auto* cmd = app.add_subcommand("verify", "Verify an image's cosign signatures with a public key");
+  cmd->footer(
+      "Examples:\n"
+      "  bulwark verify oci:./layout:1 --key cosign.pub --reference registry.example/app\n"
+      "  bulwark verify docker://127.0.0.1:5000/app:1 --key cosign.pub --creds ci:secret\n"
+      "  bulwark verify docker://127.0.0.1:5000/app@sha256:... --key cosign.pub --tls-verify=false\n"
+      "\nExit 0 verified, 1 refused, 2 usage or I/O error.");
+  cmd->add_option("IMAGE", opts->target, "Image (oci:DIR[:TAG] or docker://HOST/REPO[:TAG|@DIGEST])")->required();
+  cmd->add_option("--key", opts->key, "PEM public key")->required();
+  cmd->add_option("--creds", opts->creds, "Registry credentials USER:PASSWORD (else BULWARK_USERNAME/PASSWORD)");
+  cmd->add_option("--tls-verify", opts->tls_verify, "Verify registry TLS (false allows plain HTTP)")
+      ->default_str("true");
+  cmd->add_option("--reference", opts->reference,
+                  "Repository the signature's docker-reference must name (default: not checked)");
+  cmd->callback([opts, &exit_code] { exit_code = run_verify(*opts); });
+}
+
+void register_sign(CLI::App& app, int& exit_code) {
+  auto opts = std::make_shared<ImageTrustOptions>();
+  auto* cmd = app.add_subcommand("sign", "Sign an image cosign's way (simple signing, tag sha256-<hex>.sig)");
+  cmd->footer(
+      "Examples:\n"
+      "  bulwark sign oci:./layout:1 --key cosign.key --reference registry.example/app\n"
+      "  skopeo copy oci:./layout:sha256-<hex>.sig docker://registry.example/app:sha256-<hex>.sig\n"
+      "  bulwark verify oci:./layout:1 --key cosign.pub --reference registry.example/app\n"
+      "\nThe signature is written into the layout under cosign's tag sha256-<hex>.sig; copy it\n"
+      "beside the image in its registry with skopeo.");
+  cmd->add_option("IMAGE", opts->target, "Image (oci:DIR[:TAG])")->required();
+  cmd->add_option("--key", opts->key, "PEM private key (unencrypted PKCS#8 or traditional)")->required();
+  cmd->add_option("--reference", opts->reference, "docker-reference written into the payload")->required();
+  cmd->callback([opts, &exit_code] { exit_code = run_sign(*opts); });
+}
+
+BULWARK_COMMAND(verify, 61, register_verify);
+BULWARK_COMMAND(sign, 62, register_sign);
+
+}  // namespace bulwark::cli

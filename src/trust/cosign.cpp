@@ -1,0 +1,371 @@
+// cosign simple-signing verification (OpenSSL 3 for the signature) and discovery of
+// signatures in an OCI layout by cosign's tag scheme.
+#include "trust/cosign.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "util/files.hpp"
+#include "util/http.hpp"
+#include "util/json_depth.hpp"
+#include "util/sha256.hpp"
+
+namespace bulwark::trust {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::size_t kMaxPayload = 1 << 20;
+constexpr std::size_t kMaxManifest = 4 << 20;
+constexpr std::size_t kMaxLayers = 64;
+
+Result<std::string> decode_b64(std::string_view in) {
+  if (in.empty() || in.size() % 4 != 0 || in.size() > 64 << 10)
+    return fail(ErrorCode::parse, "signature is not base64");
+  std::string out(in.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return fail(ErrorCode::parse, "signature is not base64");
+  std::size_t pad = (in.back() == '=') + (in.size() > 1 && in[in.size() - 2] == '=');
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+bool verify(std::string_view pem, std::string_view msg, std::string_view sig) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr),
+                                                          EVP_PKEY_free);
+  if (!key) return false;
+  const EVP_MD* md = EVP_sha256();
+  if (EVP_PKEY_is_a(key.get(), "ED25519")) md = nullptr;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key.get()) != 1) return false;
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                          reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
+}
+
+std::string strip_tag_or_digest(std::string ref) {
+  if (auto at = ref.find('@'); at != std::string::npos) ref.resize(at);
+  auto slash = ref.rfind('/');
+  auto colon = ref.rfind(':');
+  if (colon != std::string::npos && (slash == std::string::npos || colon > slash)) ref.resize(colon);
+  return ref;
+}
+
+Result<json> read_json(const std::filesystem::path& p, std::size_t max) {
+  auto text = util::read_file(p, max);
+  if (!text) return std::unexpected(text.error());
+  if (util::json_depth(*text, 33) > 32) return fail(ErrorCode::limit, "JSON nested too deeply", p.string());
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail(ErrorCode::parse, "not a JSON object", p.string());
+  return j;
+}
+
+Result<std::filesystem::path> blob_path(const std::string& dir, const std::string& digest) {
+  if (!digest.starts_with("sha256:") || digest.size() != 71 ||
+      digest.find_first_not_of("0123456789abcdef", 7) != std::string::npos) {
+    return fail(ErrorCode::hostile, "bad blob digest " + digest);
+  }
+  return std::filesystem::path(dir) / "blobs" / "sha256" / digest.substr(7);
+}
+
+Result<std::string> read_blob(const std::string& dir, const std::string& digest, std::size_t max) {
+  auto p = blob_path(dir, digest);
+  if (!p) return std::unexpected(p.error());
+  auto data = util::read_file(*p, max);
+  if (!data) return std::unexpected(data.error());
+  if ("sha256:" + util::sha256_hex(*data) != digest)
+    return fail(ErrorCode::digest_mismatch, "blob digest mismatch", digest);
+  return data;
+}
+
+std::string encode_b64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+Result<std::string> sign(std::string_view pem, std::string_view msg) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr),
+                                                          EVP_PKEY_free);
+  if (!key) return fail(ErrorCode::parse, "unreadable PEM private key (encrypted cosign keys are not supported yet)");
+  const EVP_MD* md = EVP_PKEY_is_a(key.get(), "ED25519") ? nullptr : EVP_sha256();
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::size_t len = 0;
+  if (EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) != 1) {
+    return fail(ErrorCode::internal, "signing failed");
+  }
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) != 1) {
+    return fail(ErrorCode::internal, "signing failed");
+  }
+  sig.resize(len);
+  return sig;
+}
+
+Status write_blob(const std::string& dir, const std::string& data, std::string& digest_out) {
+  digest_out = "sha256:" + util::sha256_hex(data);
+  auto p = blob_path(dir, digest_out);
+  if (!p) return std::unexpected(p.error());
+  return util::write_file_atomic(*p, data);
+}
+
+}  // namespace
+
+Result<SimpleSigning> verify_simple_signing(std::string_view payload, std::string_view signature_b64,
+                                            std::string_view public_key_pem, std::string_view manifest_digest,
+                                            std::string_view repository) {
+  if (payload.size() > kMaxPayload) return fail(ErrorCode::limit, "simple-signing payload too large");
+  auto sig = decode_b64(signature_b64);
+  if (!sig) return std::unexpected(sig.error());
+  if (!verify(public_key_pem, payload, *sig)) return fail(ErrorCode::auth, "signature does not verify with the key");
+  if (util::json_depth(payload, 17) > 16) return fail(ErrorCode::limit, "payload nested too deeply");
+  json j = json::parse(payload, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail(ErrorCode::parse, "simple-signing payload is not JSON");
+  SimpleSigning s;
+  try {
+    const json& c = j.at("critical");
+    s.type = c.value("type", "");
+    s.docker_reference = c.at("identity").value("docker-reference", "");
+    s.manifest_digest = c.at("image").value("docker-manifest-digest", "");
+  } catch (const json::exception&) {
+    return fail(ErrorCode::parse, "simple-signing payload lacks critical.identity/image");
+  }
+  if (s.type != "cosign container image signature") return fail(ErrorCode::auth, "payload type is " + s.type);
+  if (s.manifest_digest != manifest_digest) {
+    return fail(ErrorCode::digest_mismatch,
+                "signature is for " + s.manifest_digest + ", not " + std::string(manifest_digest));
+  }
+  if (!repository.empty() && strip_tag_or_digest(s.docker_reference) != strip_tag_or_digest(std::string(repository))) {
+    return fail(ErrorCode::auth,
+                "signature's docker-reference " + s.docker_reference + " is not " + std::string(repository));
+  }
+  return s;
+}
+
+namespace {
+
+// Where signature artifacts are read from: an OCI layout or a registry.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // The manifest named by a tag (or digest), its bytes checked against its digest.
+  virtual Result<std::pair<std::string, std::string>> manifest(const std::string& tag) = 0;  // digest, body
+  virtual Result<std::string> blob(const std::string& digest, std::size_t max) = 0;
+};
+
+class LayoutStore final : public Store {
+ public:
+  explicit LayoutStore(std::string dir) : dir_(std::move(dir)) {}
+  Result<std::pair<std::string, std::string>> manifest(const std::string& tag) override {
+    auto index = read_json(std::filesystem::path(dir_) / "index.json", kMaxManifest);
+    if (!index) return std::unexpected(index.error());
+    const json& manifests = index->value("manifests", json::array());
+    if (!manifests.is_array() || manifests.size() > 4096) return fail(ErrorCode::limit, "index.json: manifests");
+    std::string digest;
+    int images = 0;
+    for (const auto& m : manifests) {
+      std::string name = m.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "");
+      if (tag.empty() ? !(name.ends_with(".sig") || name.ends_with(".att")) : name == tag) {
+        digest = m.value("digest", "");
+        ++images;
+      }
+    }
+    if (tag.empty() && images > 1) return fail(ErrorCode::invalid_argument, "layout holds several images: name a tag");
+    if (digest.empty()) return fail(ErrorCode::not_found, "no manifest tagged " + tag, dir_);
+    auto body = read_blob(dir_, digest, kMaxManifest);
+    if (!body) return std::unexpected(body.error());
+    return std::pair{digest, *body};
+  }
+  Result<std::string> blob(const std::string& digest, std::size_t max) override { return read_blob(dir_, digest, max); }
+
+ private:
+  std::string dir_;
+};
+
+class RegistryStore final : public Store {
+ public:
+  RegistryStore(const RegistryTarget& t) : t_(t), http_(options(t)) {}
+  Result<std::pair<std::string, std::string>> manifest(const std::string& ref) override {
+    auto r = get("/manifests/" + ref,
+                 "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+                 kMaxManifest);
+    if (!r) return std::unexpected(r.error());
+    std::string digest = "sha256:" + util::sha256_hex(*r);
+    if (ref.starts_with("sha256:") && ref != digest)
+      return fail(ErrorCode::digest_mismatch, "manifest digest mismatch", ref);
+    return std::pair{digest, *r};
+  }
+  Result<std::string> blob(const std::string& digest, std::size_t max) override {
+    if (!digest.starts_with("sha256:") || digest.size() != 71) return fail(ErrorCode::hostile, "bad blob digest");
+    auto r = get("/blobs/" + digest, "*/*", max);
+    if (!r) return std::unexpected(r.error());
+    if ("sha256:" + util::sha256_hex(*r) != digest)
+      return fail(ErrorCode::digest_mismatch, "blob digest mismatch", digest);
+    return r;
+  }
+
+ private:
+  static util::HttpOptions options(const RegistryTarget& t) {
+    util::HttpOptions o{.tls = t.tls_verify ? util::TlsCheck::verify : util::TlsCheck::skip};
+    if (t.timeout.count() > 0) {
+      o.connect_timeout = std::min(o.connect_timeout, t.timeout);
+      o.total_timeout = t.timeout;
+      o.stall_timeout = std::min(o.stall_timeout, t.timeout);
+    }
+    return o;
+  }
+  Result<std::string> get(const std::string& path, const std::string& accept, std::size_t max) {
+    util::HttpRequest req;
+    req.url = std::string(t_.tls_verify ? "https://" : "http://") + t_.registry + "/v2/" + t_.repository + path;
+    req.headers.emplace_back("Accept", accept);
+    if (!t_.username.empty()) {
+      req.headers.emplace_back("Authorization", "Basic " + encode_b64(t_.username + ":" + t_.password));
+    }
+    auto r = http_.fetch(req, max);
+    if (!r) return std::unexpected(r.error());
+    if (r->status == 404) return fail(ErrorCode::not_found, "not found", util::redact_url(req.url));
+    if (r->status == 401 || r->status == 403)
+      return fail(ErrorCode::auth, "registry refused the credentials", t_.registry);
+    if (r->status / 100 != 2)
+      return fail(ErrorCode::network, fmt::format("HTTP {}", r->status), util::redact_url(req.url));
+    return r->body;
+  }
+  RegistryTarget t_;
+  util::HttpClient http_;
+};
+
+Result<ImageSignatureVerdict> verify_in(Store& store, const std::string& tag, std::string_view public_key_pem,
+                                        std::string_view repository) {
+  ImageSignatureVerdict v;
+  auto image = store.manifest(tag);
+  if (!image) return std::unexpected(image.error());
+  v.manifest_digest = image->first;
+  v.signature_tag = "sha256-" + v.manifest_digest.substr(7) + ".sig";
+  auto sigm = store.manifest(v.signature_tag);
+  if (!sigm) {
+    if (sigm.error().code == ErrorCode::not_found)
+      return fail(ErrorCode::auth, "image is not signed (no " + v.signature_tag + ")");
+    return std::unexpected(sigm.error());
+  }
+  json sm = json::parse(sigm->second, nullptr, false);
+  if (sm.is_discarded() || !sm.is_object()) return fail(ErrorCode::parse, "signature manifest is not JSON");
+  const json& layers = sm.value("layers", json::array());
+  if (!layers.is_array() || layers.size() > kMaxLayers) return fail(ErrorCode::limit, "too many signature layers");
+  std::string last_error = "no signature layer";
+  for (const auto& l : layers) {
+    if (l.value("mediaType", "") != "application/vnd.dev.cosign.simplesigning.v1+json") continue;
+    ++v.signatures_checked;
+    std::string sig = l.value("annotations", json::object()).value("dev.cosignproject.cosign/signature", "");
+    auto payload = store.blob(l.value("digest", ""), kMaxPayload);
+    if (!payload) return std::unexpected(payload.error());
+    auto s = verify_simple_signing(*payload, sig, public_key_pem, v.manifest_digest, repository);
+    if (!s) {
+      last_error = s.error().message;
+      continue;
+    }
+    ++v.signatures_verified;
+    v.verified.push_back(*s);
+  }
+  if (v.signatures_verified == 0) return fail(ErrorCode::auth, last_error);
+  return v;
+}
+
+}  // namespace
+
+Result<ImageSignatureVerdict> verify_oci_layout_image(const std::string& dir, const std::string& tag,
+                                                      std::string_view public_key_pem, std::string_view repository) {
+  LayoutStore store(dir);
+  auto v = verify_in(store, tag, public_key_pem, repository);
+  if (!v) return std::unexpected(v.error().within(dir));
+  return v;
+}
+
+Result<ImageSignatureVerdict> verify_registry_image(const RegistryTarget& target, std::string_view public_key_pem,
+                                                    std::string_view repository) {
+  try {
+    RegistryStore store(target);
+    std::string ref = target.digest.empty() ? target.tag : target.digest;
+    auto v = verify_in(store, ref, public_key_pem, repository);
+    if (!v) return std::unexpected(v.error().within(target.registry + "/" + target.repository));
+    return v;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::internal, e.what());
+  }
+}
+
+Result<std::string> sign_oci_layout_image(const std::string& dir, const std::string& tag,
+                                          std::string_view private_key_pem, std::string_view docker_reference) {
+  auto index = read_json(std::filesystem::path(dir) / "index.json", kMaxManifest);
+  if (!index) return std::unexpected(index.error());
+  json& manifests = (*index)["manifests"];
+  if (!manifests.is_array() || manifests.size() > 4096) return fail(ErrorCode::limit, "index.json: manifests");
+  std::string manifest_digest;
+  for (const auto& m : manifests) {
+    std::string name = m.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "");
+    if (name.ends_with(".sig") || name.ends_with(".att")) continue;
+    if (tag.empty() || name == tag) manifest_digest = m.value("digest", "");
+  }
+  if (manifest_digest.empty()) return fail(ErrorCode::not_found, "no image tagged " + tag, dir);
+  json payload = {{"critical",
+                   {{"identity", {{"docker-reference", std::string(docker_reference)}}},
+                    {"image", {{"docker-manifest-digest", manifest_digest}}},
+                    {"type", "cosign container image signature"}}},
+                  {"optional", nullptr}};
+  std::string payload_text = payload.dump();
+  auto sig = sign(private_key_pem, payload_text);
+  if (!sig) return std::unexpected(sig.error());
+  std::string payload_digest, config_digest, sig_manifest_digest;
+  if (auto st = write_blob(dir, payload_text, payload_digest); !st) return std::unexpected(st.error());
+  json config = {{"architecture", ""},
+                 {"os", ""},
+                 {"config", json::object()},
+                 {"rootfs", {{"type", "layers"}, {"diff_ids", json::array({payload_digest})}}}};
+  std::string config_text = config.dump();
+  if (auto st = write_blob(dir, config_text, config_digest); !st) return std::unexpected(st.error());
+  json sm = {{"schemaVersion", 2},
+             {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+             {"config",
+              {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+               {"size", config_text.size()},
+               {"digest", config_digest}}},
+             {"layers", json::array({{{"mediaType", "application/vnd.dev.cosign.simplesigning.v1+json"},
+                                      {"size", payload_text.size()},
+                                      {"digest", payload_digest},
+                                      {"annotations", {{"dev.cosignproject.cosign/signature", encode_b64(*sig)}}}}})}};
+  std::string sm_text = sm.dump();
+  if (auto st = write_blob(dir, sm_text, sig_manifest_digest); !st) return std::unexpected(st.error());
+  std::string sig_tag = "sha256-" + manifest_digest.substr(7) + ".sig";
+  json kept = json::array();
+  for (const auto& m : manifests) {
+    if (m.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "") != sig_tag) {
+      kept.push_back(m);
+    }
+  }
+  kept.push_back({{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                  {"size", sm_text.size()},
+                  {"digest", sig_manifest_digest},
+                  {"annotations", {{"org.opencontainers.image.ref.name", sig_tag}}}});
+  manifests = kept;
+  if (auto st = util::write_file_atomic(std::filesystem::path(dir) / "index.json", index->dump()); !st) {
+    return std::unexpected(st.error());
+  }
+  return sig_manifest_digest;
+}
+
+}  // namespace bulwark::trust
