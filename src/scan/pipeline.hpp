@@ -1,4 +1,4 @@
-// The inventory pipeline shared by every image-scanning subcommand:
+// The inventory pipeline shared by the CLI, the server and the agent:
 // reference -> source -> squashed FileTree (only the files catalogers want) ->
 // OS detection -> packages, each attributed to the layer that added it.
 #pragma once
@@ -9,18 +9,21 @@
 #include "core/model.hpp"
 #include "image/reference.hpp"
 #include "image/source.hpp"
+#include "secret/probe.hpp"
 
-namespace bulwark::cli {
+namespace bulwark::scan {
 
 // What the configuration checks of an image or root filesystem read besides the
 // packages: the image config JSON (empty for a folder) and facts about its files.
 struct InventoryExtras {
   std::string config_json;
   config::image::FileFacts facts;
+  // When set, every file of every layer is scanned for secrets in the same pass.
+  secret::SecretProbe* secrets = nullptr;
 };
 
 [[nodiscard]] Result<core::ScanResult> inventory(const image::Reference& ref, const image::SourceOptions& options,
                                                  const core::Context& ctx, core::Diagnostics& diags,
                                                  InventoryExtras* extras = nullptr);
 
-}  // namespace bulwark::cli
+}  // namespace bulwark::scan

@@ -1,4 +1,4 @@
-#include "cli/pipeline.hpp"
+#include "scan/pipeline.hpp"
 
 #include <set>
 #include <string>
@@ -9,7 +9,7 @@
 #include "core/filetree.hpp"
 #include "image/rootfs.hpp"
 
-namespace bulwark::cli {
+namespace bulwark::scan {
 
 namespace {
 
@@ -93,6 +93,11 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
     return false;
   };
 
+  secret::SecretProbe* secrets = extras != nullptr ? extras->secrets : nullptr;
+  std::vector<const core::ContentProbe*> probes{&catalog::go_binary_probe()};
+  if (secrets != nullptr) probes.push_back(secrets);
+  const core::ProbeChain probe(std::move(probes));
+
   core::ScanResult result;
   result.target.name = ref.str();
   core::FileTree tree;
@@ -100,8 +105,7 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
 
   if (ref.transport == image::Transport::dir) {
     result.target.kind = core::TargetKind::rootfs;
-    if (auto st = image::read_directory(ref.path, wanted, ctx, tree, &catalog::go_binary_probe()); !st)
-      return std::unexpected(st.error());
+    if (auto st = image::read_directory(ref.path, wanted, ctx, tree, &probe); !st) return std::unexpected(st.error());
   } else {
     result.target.kind = core::TargetKind::image;
     auto source = image::open_source(ref, options, ctx);
@@ -111,6 +115,7 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
     result.target.id = result.image->config_digest;
     image::LayerObserver after_layer = [&](std::size_t layer, const core::FileTree& t,
                                            const std::vector<std::string>& kept) {
+      if (secrets != nullptr) secrets->after_layer(layer, t);
       bool db_changed = false;
       for (auto& path : kept) {
         if (os_db_changed(path)) {
@@ -127,7 +132,7 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
       for (auto& p : *pkgs) snap.keys.insert(package_key(p));
       snapshots.push_back(std::move(snap));
     };
-    if (auto st = image::read_layers(**source, wanted, ctx, tree, after_layer, &catalog::go_binary_probe()); !st) {
+    if (auto st = image::read_layers(**source, wanted, ctx, tree, after_layer, &probe); !st) {
       return std::unexpected(st.error().within(ref.str()));
     }
   }
@@ -145,4 +150,4 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
   return result;
 }
 
-}  // namespace bulwark::cli
+}  // namespace bulwark::scan
