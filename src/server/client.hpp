@@ -1,0 +1,33 @@
+// The client side of the API: uploads of bulwark/v1 documents (`bulwark push`, and `--server` on
+// the scanning commands). The token comes from the caller (flag or BULWARK_TOKEN) and is sent only
+// in the Authorization header, never printed.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "util/error.hpp"
+
+namespace bulwark::server {
+
+struct ClientOptions {
+  std::string server;  // base URL: http://127.0.0.1:8443
+  std::string token;
+  std::string ca_file;  // verify the server against this CA (PEM)
+};
+
+struct UploadResult {
+  long status = 0;
+  std::string id, digest;
+  bool duplicate = false;
+  std::string body;  // the server's JSON answer
+};
+
+// Fills server/token from BULWARK_SERVER / BULWARK_TOKEN where empty.
+void client_from_env(ClientOptions& options);
+
+// POST /api/v1/reports. A 4xx/5xx answer is an error naming the server's message
+// (ErrorCode::invalid_argument for 4xx, ::network for 5xx and transport failures).
+[[nodiscard]] Result<UploadResult> upload(const ClientOptions& options, std::string_view document);
+
+}  // namespace bulwark::server

@@ -1,0 +1,609 @@
+// Store and API tests, calling the API's handler with real requests, on both store engines: a
+// real SQLite file always, and a real PostgreSQL when BULWARK_TEST_PG_URL is set (CTest's
+// server.postgresql test starts a throwaway cluster with tests/e2e/pg.sh and runs this binary
+// with it). Each PostgreSQL test gets its own schema, dropped after.
+#include <gtest/gtest.h>
+
+#include <yaml-cpp/yaml.h>
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "server/api.hpp"
+#include "server/ingest.hpp"
+#include "server/jobs.hpp"
+#include "server/store.hpp"
+#include "server/test_support.hpp"
+
+namespace bulwark::server {
+namespace {
+
+using nlohmann::json;
+
+using testing::TempDir;
+
+json image_doc(const std::string& digest_hex, const std::string& tag, const std::string& cve,
+               const std::string& fixed = "1.1") {
+  return {{"schema", "bulwark/v1"},
+          {"tool", {{"name", "bulwark"}, {"version", "0.1.0"}}},
+          {"targets",
+           {{{"kind", "image"},
+             {"name", "docker-archive:/x/" + tag + ".tar"},
+             {"id", "sha256:" + digest_hex},
+             {"os", {{"id", "debian"}, {"version_id", "12"}}},
+             {"image", {{"repo_tags", {tag}}, {"layers", json::array()}}},
+             {"packages", {{{"name", "openssl"}, {"version", "1.0"}, {"ecosystem", "deb"}}}}}}},
+          {"findings",
+           {{{"id", cve},
+             {"severity", "high"},
+             {"status", "fail"},
+             {"practice", "vulnerability-scan"},
+             {"target", {{"kind", "image"}, {"name", "docker-archive:/x/" + tag + ".tar"}}},
+             {"package", {{"name", "openssl"}, {"version", "1.0"}, {"ecosystem", "deb"}}},
+             {"vulnerability", {{"id", cve}, {"aliases", {"GHSA-" + cve}}, {"fixed_version", fixed}}}}}}};
+}
+
+// One store's backing: a SQLite file in a temporary folder, or a fresh schema in the test's
+// PostgreSQL database. open() may be called several times: each call is another connection to
+// the same data (as another server process would have).
+struct Backing {
+  std::string engine;
+  TempDir dir;
+  std::string url;  // PostgreSQL: the URL with search_path set to this backing's schema
+  std::string schema;
+
+  explicit Backing(std::string e) : engine(std::move(e)) {
+    if (engine != "postgresql") return;
+    const char* base = std::getenv("BULWARK_TEST_PG_URL");
+    if (!base || !*base) return;
+    schema = "t_" + *random_hex(6);
+    auto sql = open_postgresql(base);
+    if (!sql) return;
+    if (!(*sql)->exec("CREATE SCHEMA " + schema)) return;
+    url = std::string(base) + (std::string_view(base).find('?') == std::string_view::npos ? "?" : "&") +
+          "options=-c%20search_path%3D" + schema;
+  }
+  ~Backing() {
+    if (schema.empty()) return;
+    if (auto sql = open_postgresql(std::getenv("BULWARK_TEST_PG_URL"))) {
+      (void)(*sql)->exec("DROP SCHEMA " + schema + " CASCADE");
+    }
+  }
+  Backing(const Backing&) = delete;
+  Backing& operator=(const Backing&) = delete;
+  [[nodiscard]] bool ready() const { return engine == "sqlite" || !url.empty(); }
+  Result<std::unique_ptr<Store>> open(Store::Clock clock = {}) {
+    if (engine == "sqlite") return Store::open_sqlite(dir.path / "bulwark.db", std::move(clock));
+    if (url.empty()) return fail(ErrorCode::invalid_argument, "BULWARK_TEST_PG_URL is not set or unusable");
+    return Store::open_postgresql(url, std::move(clock));
+  }
+  Result<std::unique_ptr<Sql>> raw() {
+    if (engine == "sqlite") return server::open_sqlite(dir.path / "bulwark.db");
+    return open_postgresql(url);
+  }
+};
+
+// The engines the suites run on: SQLite always; PostgreSQL when the test set-up gave a URL.
+std::vector<std::string> engines() {
+  std::vector<std::string> out{"sqlite"};
+  if (const char* u = std::getenv("BULWARK_TEST_PG_URL"); u && *u) out.emplace_back("postgresql");
+  return out;
+}
+
+std::string engine_name(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param;
+}
+
+struct ServerApi : ::testing::TestWithParam<std::string> {
+  Backing dir{GetParam()};
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Api> api;
+  std::string admin, reader, agent, ci;
+  void SetUp() override {
+    ASSERT_TRUE(dir.ready()) << "no PostgreSQL for this test (BULWARK_TEST_PG_URL)";
+    auto s = dir.open();
+    ASSERT_TRUE(s) << s.error().describe();
+    store = std::move(*s);
+    api = std::make_unique<Api>(*store, ApiOptions{});
+    admin = store->create_token(Role::admin, "", 0)->second;
+    reader = store->create_token(Role::reader, "", 0)->second;
+    agent = store->create_token(Role::agent, "node1", 0)->second;
+    ci = store->create_token(Role::ci, "", 0)->second;
+  }
+  httpd::Response call(const std::string& method, const std::string& target, const std::string& token,
+                       const std::string& body = {}, std::map<std::string, std::string> headers = {}) {
+    auto r = testing::make_request(method, target, token, body, headers);
+    return api->handle(r);
+  }
+  json body(const httpd::Response& r) { return json::parse(r.body); }
+};
+
+const std::string kHexA(64, 'a');
+const std::string kHexB(64, 'b');
+
+struct ServerStore : ::testing::TestWithParam<std::string> {};
+
+TEST_P(ServerStore, MigratesAndRefusesNewerSchema) {
+  Backing dir(GetParam());
+  ASSERT_TRUE(dir.ready());
+  {
+    auto s = dir.open();
+    ASSERT_TRUE(s) << s.error().describe();
+    EXPECT_EQ(*(*s)->schema_version(), kSchemaVersion);
+    EXPECT_EQ((*s)->dialect(), GetParam() == "sqlite" ? Dialect::sqlite : Dialect::postgresql);
+  }
+  {
+    // Opening again finds every migration applied and applies nothing twice.
+    auto s = dir.open();
+    ASSERT_TRUE(s) << s.error().describe();
+    auto raw = dir.raw();
+    ASSERT_TRUE(raw);
+    auto rows = (*raw)->query("SELECT COUNT(*) FROM schema_version");
+    ASSERT_TRUE(rows);
+    EXPECT_EQ(as_int((*rows)[0][0]), kSchemaVersion);
+    ASSERT_TRUE((*s)->transaction(
+        [](Sql& sql) { return sql.exec("INSERT INTO schema_version(version, applied_at) VALUES (999, 0)"); }));
+  }
+  auto again = dir.open();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ErrorCode::unsupported);
+  EXPECT_NE(again.error().message.find("999"), std::string::npos);
+}
+
+TEST(ServerStoreText, Durations) {
+  EXPECT_EQ(parse_duration("30d"), 30 * 86400);
+  EXPECT_EQ(parse_duration("12h"), 12 * 3600);
+  EXPECT_EQ(parse_duration("90"), 90);
+  EXPECT_FALSE(parse_duration("-1d"));
+  EXPECT_FALSE(parse_duration("d"));
+  EXPECT_EQ(parse_rfc3339("1970-01-01T00:01:00Z"), 60);
+  EXPECT_EQ(parse_rfc3339("1970-01-01T01:01:00.5+01:00"), 60);
+  EXPECT_FALSE(parse_rfc3339("yesterday"));
+}
+
+TEST_P(ServerApi, TokensHashedExpireAndRevoke) {
+  auto list = store->list_tokens();
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->size(), 4u);
+  // Only the hash is stored: the token's secret is in no column of the tokens table and, on
+  // SQLite, nowhere in the database files.
+  auto raw = dir.raw();
+  ASSERT_TRUE(raw);
+  auto rows = (*raw)->query("SELECT id, hash, role, host FROM tokens");
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 4u);
+  for (const auto& r : *rows) {
+    for (const auto& c : r) EXPECT_EQ(as_text(c).find(admin.substr(21)), std::string::npos);
+  }
+  if (GetParam() == "sqlite") {
+    std::ifstream in(dir.dir.path / "bulwark.db", std::ios::binary);
+    std::string file((std::istreambuf_iterator<char>(in)), {});
+    std::ifstream wal(dir.dir.path / "bulwark.db-wal", std::ios::binary);
+    file += std::string((std::istreambuf_iterator<char>(wal)), {});
+    EXPECT_EQ(file.find(admin.substr(21)), std::string::npos);
+  }
+  EXPECT_EQ(admin.size(), 85u);  // bwk_ + 16 + _ + 64 hex (256 bits)
+
+  EXPECT_EQ(call("GET", "/api/v1/images", reader).status, 200);
+  std::string wrong = reader;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  EXPECT_EQ(call("GET", "/api/v1/images", wrong).status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/images", "").status, 401);
+  std::string id = reader.substr(4, 16);
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + id, admin).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/images", reader).status, 401);
+
+  std::int64_t now = 1000;
+  Backing d2(GetParam());
+  auto s = d2.open([&] { return now; });
+  ASSERT_TRUE(s);
+  auto t = (*s)->create_token(Role::reader, "", 60);
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(*(*s)->authenticate(t->second));
+  now += 61;
+  EXPECT_FALSE(*(*s)->authenticate(t->second));
+  EXPECT_FALSE((*s)->create_token(Role::agent, "", 0));  // an agent needs a host
+}
+
+TEST_P(ServerApi, IngestIsIdempotentAndQueryable) {
+  std::string doc = image_doc(kHexA, "app:1", "CVE-2024-0001").dump();
+  auto first = call("POST", "/api/v1/reports", ci, doc);
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto again = call("POST", "/api/v1/reports", ci, doc);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_TRUE(body(again)["duplicate"].get<bool>());
+  EXPECT_EQ(body(first)["id"], body(again)["id"]);
+  EXPECT_EQ(*store->count("reports"), 1);
+
+  auto images = body(call("GET", "/api/v1/images", reader));
+  ASSERT_EQ(images["items"].size(), 1u);
+  EXPECT_EQ(images["items"][0]["id"], "sha256:" + kHexA);
+  EXPECT_EQ(images["items"][0]["counts"]["high"], 1);
+  EXPECT_EQ(images["items"][0]["fixable"], 1);
+  auto one = call("GET", "/api/v1/images/sha256%3A" + kHexA, reader);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(body(one)["package_list"][0]["name"], "openssl");
+  EXPECT_EQ(body(one)["findings"][0]["id"], "CVE-2024-0001");
+
+  // Affected by the id or an alias; the running container comes from an agent's inventory.
+  json inv = {{"schema", "bulwark/v1"},
+              {"report", "inventory"},
+              {"host", {{"name", "node1"}, {"engine", "docker"}}},
+              {"images", {{{"id", "sha256:" + kHexA}, {"repo_tags", {"app:1"}}}}},
+              {"containers",
+               {{{"id", "c1"},
+                 {"name", "web"},
+                 {"image", "app:1"},
+                 {"image_id", "sha256:" + kHexA},
+                 {"state", "running"},
+                 {"pod", {{"name", "web-0"}, {"namespace", "shop"}}}}}}};
+  ASSERT_EQ(call("POST", "/api/v1/reports", agent, inv.dump()).status, 201);
+  for (const char* id : {"CVE-2024-0001", "GHSA-CVE-2024-0001"}) {
+    auto a = body(call("GET", std::string("/api/v1/vulnerabilities/") + id + "/affected", reader));
+    ASSERT_EQ(a["images"].size(), 1u) << id;
+    EXPECT_EQ(a["hosts"], json::array({"node1"}));
+    ASSERT_EQ(a["containers"].size(), 1u);
+    EXPECT_EQ(a["containers"][0]["pod"]["namespace"], "shop");
+  }
+  EXPECT_TRUE(body(call("GET", "/api/v1/vulnerabilities/CVE-1999-0001/affected", reader))["images"].empty());
+  auto host = body(call("GET", "/api/v1/hosts/node1", reader));
+  EXPECT_EQ(host["containers_running"], 1);
+  auto events = body(call("GET", "/api/v1/events", reader));
+  EXPECT_EQ(events["items"][0]["kind"], "new");
+  auto summary = body(call("GET", "/api/v1/summary", reader));
+  EXPECT_EQ(summary["images"], 1);
+  EXPECT_EQ(summary["trend"].size(), 14u);
+}
+
+TEST_P(ServerApi, PaginationWalksEveryImageOnce) {
+  for (int i = 0; i < 7; ++i) {
+    std::string hex(64, 'c');
+    hex[0] = static_cast<char>('0' + i);
+    ASSERT_EQ(call("POST", "/api/v1/reports", ci, image_doc(hex, "app:" + std::to_string(i), "CVE-1").dump()).status,
+              201);
+  }
+  std::set<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto r = body(call("GET", "/api/v1/images?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), reader));
+    for (const auto& it : r["items"]) EXPECT_TRUE(seen.insert(it["id"].get<std::string>()).second);
+    if (!r.contains("next_cursor")) break;
+    cursor = r["next_cursor"];
+  }
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_EQ(body(call("GET", "/api/v1/images?name=app:3", reader))["items"].size(), 1u);
+  EXPECT_EQ(call("GET", "/api/v1/images?limit=0", reader).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/images?cursor=zz", reader).status, 400);
+}
+
+TEST_P(ServerApi, HostileInputIsRefusedAndNothingStored) {
+  struct Case {
+    std::string body;
+    int status;
+    std::string needle;
+  };
+  json wrong_type = image_doc(kHexA, "x:1", "CVE-2");
+  wrong_type["targets"][0]["packages"][0]["name"] = 5;
+  json bad_kind = image_doc(kHexA, "x:1", "CVE-2");
+  bad_kind["report"] = "exploit";
+  json bad_id = image_doc(kHexA, "x:1", "CVE-2");
+  bad_id["targets"][0]["id"] = "../../etc/passwd";
+  std::string deep(100, '[');
+  std::vector<Case> cases = {
+      {"{not json", 400, "malformed JSON"},
+      {"[1,2]", 400, "JSON object"},
+      {R"({"schema":"bulwark/v2","targets":[],"findings":[]})", 400, "$.schema"},
+      {wrong_type.dump(), 400, "packages[0].name"},
+      {bad_kind.dump(), 400, "unknown report kind"},
+      {bad_id.dump(), 400, "sha256 digest"},
+      {deep, 413, "deeper"},
+  };
+  for (const auto& c : cases) {
+    auto r = call("POST", "/api/v1/reports", admin, c.body);
+    EXPECT_EQ(r.status, c.status) << c.body.substr(0, 80);
+    EXPECT_NE(r.body.find(c.needle), std::string::npos) << r.body;
+  }
+  // Roles: agent for another host, reader writing, ci uploading an inventory, agent reading.
+  json inv = {
+      {"schema", "bulwark/v1"}, {"report", "inventory"}, {"host", {{"name", "node2"}}}, {"containers", json::array()}};
+  EXPECT_EQ(call("POST", "/api/v1/reports", agent, inv.dump()).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/reports", reader, image_doc(kHexA, "x:1", "CVE-2").dump()).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/reports", ci, inv.dump()).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/images", agent).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/tokens", reader).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/images/..%2F..%2Fetc", reader).status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/hosts/a%00b", reader).status, 400);
+  EXPECT_EQ(*store->count("reports"), 0);
+  EXPECT_EQ(*store->count("targets"), 0);
+  EXPECT_GE(*store->count("audit"), 14);
+}
+
+TEST_P(ServerApi, SessionCookieNeedsCsrfForWrites) {
+  auto r = call("POST", "/api/v1/session", "", json{{"token", admin}}.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string cookie;
+  for (const auto& [k, v] : r.headers) {
+    if (k == "Set-Cookie") cookie = v;
+  }
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("Secure"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  std::string value = cookie.substr(16, 64);
+  std::string csrf = body(r)["csrf"];
+  std::map<std::string, std::string> h{{"cookie", "bulwark_session=" + value}};
+  EXPECT_EQ(call("GET", "/api/v1/summary", "", "", h).status, 200);
+  std::string doc = image_doc(kHexB, "y:1", "CVE-3").dump();
+  EXPECT_EQ(call("POST", "/api/v1/reports", "", doc, h).status, 403);
+  h["x-csrf-token"] = csrf;
+  EXPECT_EQ(call("POST", "/api/v1/reports", "", doc, h).status, 201);
+  EXPECT_EQ(call("DELETE", "/api/v1/session", "", "", h).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/summary", "", "", h).status, 401);
+  EXPECT_EQ(call("POST", "/api/v1/session", "", json{{"token", agent}}.dump()).status, 403);
+}
+
+TEST_P(ServerApi, HealthAndDashboard) {
+  EXPECT_EQ(call("GET", "/healthz", "").status, 200);
+  auto page = call("GET", "/", "");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.content_type.find("text/html"), std::string::npos);
+  EXPECT_EQ(call("GET", "/some/dashboard/route", "").status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/nothing", reader).status, 404);
+  EXPECT_EQ(call("GET", "/metrics", "").status, 401);
+  auto m = call("GET", "/metrics", reader);
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("bulwark_server_requests_total"), std::string::npos);
+}
+
+// Two replicas upload the same document at the same moment: both succeed, one is the duplicate,
+// the store keeps it once.
+TEST_P(ServerApi, TwoConnectionsIngestTheSameDocumentOnce) {
+  auto other = dir.open();
+  ASSERT_TRUE(other) << other.error().describe();
+  auto doc = parse_document(image_doc(kHexB, "race:1", "CVE-2024-0009").dump());
+  ASSERT_TRUE(doc);
+  Principal who{"t", Role::ci, "", ""};
+  for (int round = 0; round < 5; ++round) {
+    auto d = *doc;
+    d.digest = "sha256:" + std::string(63, 'e') + static_cast<char>('0' + round);
+    Result<IngestOutcome> a = fail(ErrorCode::internal, "unset"), b = a;
+    std::thread t1([&] { a = store->ingest(d, 10, who, ""); });
+    std::thread t2([&] { b = (*other)->ingest(d, 10, who, ""); });
+    t1.join();
+    t2.join();
+    ASSERT_TRUE(a) << a.error().describe();
+    ASSERT_TRUE(b) << b.error().describe();
+    EXPECT_EQ(a->id, b->id);
+    EXPECT_NE(a->duplicate, b->duplicate);
+  }
+  EXPECT_EQ(*store->count("reports"), 5);
+  EXPECT_EQ(*store->count("targets"), 1);
+  EXPECT_EQ(*store->count("packages"), 1);
+}
+
+struct StoreJobs : ::testing::TestWithParam<std::string> {};
+
+// The job-claim facility: two connections (as two server processes would have) claiming from
+// one queue at once never get the same job, every job is claimed, and both get work.
+TEST_P(StoreJobs, TwoConnectionsNeverClaimTheSameJob) {
+  Backing dir(GetParam());
+  ASSERT_TRUE(dir.ready());
+  auto a = dir.open();
+  ASSERT_TRUE(a) << a.error().describe();
+  auto b = dir.open();
+  ASSERT_TRUE(b) << b.error().describe();
+  constexpr int kJobs = 400;
+  std::set<std::int64_t> made;
+  for (int i = 0; i < kJobs; ++i) {
+    auto id = (*a)->enqueue_job("test", std::to_string(i));
+    ASSERT_TRUE(id) << id.error().describe();
+    made.insert(*id);
+  }
+  std::vector<std::int64_t> got_a, got_b;
+  std::atomic<int> errors{0};
+  auto worker = [&](Store& s, const std::string& name, std::vector<std::int64_t>& got) {
+    for (;;) {
+      auto j = s.claim_job({"test"}, name, 60);
+      if (!j) {
+        if (++errors > 100) break;
+        continue;
+      }
+      if (!*j) break;
+      got.push_back((*j)->id);
+      EXPECT_EQ((*j)->attempts, 1);
+      auto done = s.finish_job((*j)->id, name, true, name);
+      EXPECT_TRUE(done && *done);
+    }
+  };
+  std::thread t1([&] { worker(**a, "worker-a", got_a); });
+  std::thread t2([&] { worker(**b, "worker-b", got_b); });
+  t1.join();
+  t2.join();
+  EXPECT_EQ(errors.load(), 0);
+  std::set<std::int64_t> sa(got_a.begin(), got_a.end()), sb(got_b.begin(), got_b.end());
+  EXPECT_EQ(sa.size(), got_a.size());  // no worker got a job twice
+  EXPECT_EQ(sb.size(), got_b.size());
+  std::vector<std::int64_t> both;
+  std::set_intersection(sa.begin(), sa.end(), sb.begin(), sb.end(), std::back_inserter(both));
+  EXPECT_TRUE(both.empty()) << both.size() << " jobs claimed by both";
+  std::set<std::int64_t> all = sa;
+  all.insert(sb.begin(), sb.end());
+  EXPECT_EQ(all, made);
+  // How the jobs split between the two depends on scheduling (on a loaded machine one worker can
+  // take them all); what must hold is above: none twice, none missed.
+  EXPECT_GT(got_a.size() + got_b.size(), 0u);
+  // The store's record agrees: every job done once, by the worker that claimed it.
+  auto raw = dir.raw();
+  ASSERT_TRUE(raw);
+  auto rows = (*raw)->query("SELECT COUNT(*), MAX(attempts), MIN(attempts) FROM jobs WHERE state = 'done'");
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(as_int((*rows)[0][0]), kJobs);
+  EXPECT_EQ(as_int((*rows)[0][1]), 1);
+  EXPECT_EQ(as_int((*rows)[0][2]), 1);
+  rows = (*raw)->query("SELECT COUNT(*) FROM jobs WHERE claimed_by = 'worker-a'");
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(as_int((*rows)[0][0]), static_cast<std::int64_t>(got_a.size()));
+}
+
+// Leases, dedup keys and the runner: a job whose worker died is claimed again after its lease;
+// the dead worker can no longer finish it; a dedup key makes one job however often it is queued.
+TEST_P(StoreJobs, LeasesDedupAndRunner) {
+  Backing dir(GetParam());
+  ASSERT_TRUE(dir.ready());
+  std::int64_t now = 100000;
+  auto s = dir.open([&] { return now; });
+  ASSERT_TRUE(s) << s.error().describe();
+  Store& store = **s;
+  auto first = store.enqueue_job("sweep", "", "sweep:1");
+  auto second = store.enqueue_job("sweep", "", "sweep:1");
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(*first, *second);
+  auto c1 = store.claim_job({"sweep"}, "w1", 30);
+  ASSERT_TRUE(c1 && *c1);
+  EXPECT_FALSE(*store.claim_job({"sweep"}, "w2", 30));  // leased to w1
+  now += 31;                                            // w1 died
+  auto c2 = store.claim_job({"sweep"}, "w2", 30);
+  ASSERT_TRUE(c2 && *c2);
+  EXPECT_EQ((*c2)->id, (*c1)->id);
+  EXPECT_EQ((*c2)->attempts, 2);
+  EXPECT_FALSE(*store.finish_job((*c1)->id, "w1", true, "late"));
+  EXPECT_TRUE(*store.extend_job((*c2)->id, "w2", 30));
+  EXPECT_TRUE(*store.finish_job((*c2)->id, "w2", true, "ok"));
+  EXPECT_FALSE(*store.claim_job({"sweep"}, "w3", 30));
+  // A job not yet due waits; the runner's built-in sweep deletes expired sessions.
+  ASSERT_TRUE(store.enqueue_job("sweep", "", "", now + 100));
+  Principal who{"x", Role::reader, "", ""};
+  ASSERT_TRUE(store.create_session(who, 10));
+  ASSERT_TRUE(store.create_session(who, 1000));
+  JobRunner runner(store, "runner", JobRunnerOptions{std::chrono::milliseconds(50), 60, false});
+  EXPECT_EQ(*runner.run_pending(), 0u);
+  now += 101;
+  EXPECT_EQ(*runner.run_pending(), 1u);
+  auto raw = dir.raw();
+  ASSERT_TRUE(raw);
+  auto rows = (*raw)->query("SELECT COUNT(*) FROM sessions");
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(as_int((*rows)[0][0]), 1);
+  rows = (*raw)->query("SELECT result FROM jobs WHERE claimed_by = 'runner'");
+  ASSERT_TRUE(rows && rows->size() == 1);
+  EXPECT_EQ(as_text((*rows)[0][0]), "1 expired sessions deleted");
+  auto counts = store.job_counts();
+  ASSERT_TRUE(counts);
+  EXPECT_EQ((*counts)["done"], 2);
+  EXPECT_EQ((*counts)["queued"], 0);
+}
+
+// PostgreSQL only: the store's connection is killed (as a PostgreSQL restart does); the call
+// that finds it dead fails as a network error (the API answers 503), the next one reconnects.
+struct ServerApiPostgres : ServerApi {};
+
+TEST_P(ServerApiPostgres, ReconnectsAfterTheConnectionIsKilled) {
+  std::string pid;
+  ASSERT_TRUE(store->transaction([&](Sql& s) -> Status {
+    auto r = s.query("SELECT pg_backend_pid()");
+    if (!r) return std::unexpected(r.error());
+    pid = as_text((*r)[0][0]);
+    return {};
+  }));
+  auto killer = open_postgresql(std::getenv("BULWARK_TEST_PG_URL"));
+  ASSERT_TRUE(killer);
+  // The store's role may end its own backends (same role, PostgreSQL 15).
+  ASSERT_TRUE((*killer)->exec("SELECT pg_terminate_backend($1)", {std::int64_t{std::stoll(pid)}}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the backend exits
+  auto health = call("GET", "/healthz", "");
+  EXPECT_EQ(health.status, 503) << health.body;
+  EXPECT_EQ(body(health)["status"], "degraded");
+  EXPECT_EQ(health.body.find("postgresql://"), std::string::npos);  // no detail for the unauthenticated
+  auto images = call("GET", "/api/v1/images", reader);
+  EXPECT_EQ(images.status, 200) << images.body;  // reconnected
+  auto again = call("GET", "/healthz", "");
+  EXPECT_EQ(again.status, 200) << again.body;
+}
+
+TEST(ServerStoreUrl, PasswordsAreRedacted) {
+  EXPECT_EQ(redact_store_url("postgresql://bw:s3cret@db:5432/bw"), "postgresql://bw:***@db:5432/bw");
+  EXPECT_EQ(redact_store_url("postgresql://bw@db/bw?password=s3cret&sslmode=require"),
+            "postgresql://bw@db/bw?password=***&sslmode=require");
+  EXPECT_EQ(redact_store_url("postgres://db/bw"), "postgres://db/bw");
+  EXPECT_TRUE(is_postgresql_url("postgres://x/y"));
+  EXPECT_FALSE(is_postgresql_url("mysql://x/y"));
+  // A refused connection names the server without the password.
+  auto bad = open_postgresql("postgresql://bw:s3cret@127.0.0.1:1/bw?connect_timeout=2");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::network);
+  EXPECT_EQ(bad.error().describe().find("s3cret"), std::string::npos) << bad.error().describe();
+  EXPECT_NE(bad.error().describe().find("127.0.0.1"), std::string::npos) << bad.error().describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ServerStore, ::testing::ValuesIn(engines()), engine_name);
+INSTANTIATE_TEST_SUITE_P(Engines, ServerApi, ::testing::ValuesIn(engines()), engine_name);
+INSTANTIATE_TEST_SUITE_P(Engines, StoreJobs, ::testing::ValuesIn(engines()), engine_name);
+std::vector<std::string> postgres_only() {
+  auto e = engines();
+  e.erase(e.begin());
+  return e;
+}
+INSTANTIATE_TEST_SUITE_P(Engines, ServerApiPostgres, ::testing::ValuesIn(postgres_only()), engine_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ServerApiPostgres);
+
+}  // namespace
+}  // namespace bulwark::server
+
+namespace bulwark::server {
+namespace {
+
+// The admission webhook answers the API server without a bearer token, echoes the uid, denies a
+// privileged pod under the default policy (restricted), and refuses what is not an AdmissionReview.
+TEST_P(ServerApi, AdmissionWebhook) {
+  json review = {
+      {"apiVersion", "admission.k8s.io/v1"},
+      {"kind", "AdmissionReview"},
+      {"request",
+       {{"uid", "705ab4f5-6393-11e8-b7cc-42010a800002"},
+        {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "Pod"}}},
+        {"operation", "CREATE"},
+        {"namespace", "default"},
+        {"object",
+         {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", {{"name", "p"}}},
+          {"spec",
+           {{"containers", {{{"name", "c"}, {"image", "nginx"}, {"securityContext", {{"privileged", true}}}}}}}}}}}}};
+  auto r = call("POST", "/api/v1/admission/validate", "", review.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  json a = body(r);
+  EXPECT_EQ(a["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
+  EXPECT_EQ(a["response"]["allowed"], false);
+  EXPECT_NE(a["response"]["status"]["message"].get<std::string>().find("restricted:latest"), std::string::npos);
+  EXPECT_EQ(call("POST", "/api/v1/admission/validate", "", "{").status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/admission/validate", "").status, 405);
+  // The decision is in the audit log.
+  auto audit = call("GET", "/api/v1/audit", admin);
+  EXPECT_NE(audit.body.find("admission denied 705ab4f5"), std::string::npos) << audit.body.substr(0, 500);
+}
+
+// Every route the server answers is in docs/api/openapi.yaml, and every path and method there
+// is a route the server answers.
+TEST(ServerOpenApi, SpecAndRoutesAgree) {
+  YAML::Node spec = YAML::LoadFile(std::string(BULWARK_SOURCE_DIR) + "/docs/api/openapi.yaml");
+  ASSERT_EQ(spec["openapi"].as<std::string>(), "3.1.0");
+  std::set<std::string> documented;
+  for (const auto& path : spec["paths"]) {
+    for (const auto& op : path.second) {
+      std::string method = op.first.as<std::string>();
+      for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      documented.insert(method + " " + path.first.as<std::string>());
+    }
+  }
+  auto routes = Api::routes();
+  std::set<std::string> served(routes.begin(), routes.end());
+  for (const auto& r : served) EXPECT_TRUE(documented.contains(r)) << "not in openapi.yaml: " << r;
+  for (const auto& d : documented) EXPECT_TRUE(served.contains(d)) << "documented but not served: " << d;
+}
+
+}  // namespace
+}  // namespace bulwark::server

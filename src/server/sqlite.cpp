@@ -1,0 +1,146 @@
+// The SQLite engine of the store.
+#include <sqlite3.h>
+
+#include <charconv>
+#include <string>
+#include <unordered_map>
+
+#include "server/sql.hpp"
+
+namespace bulwark::server {
+
+std::int64_t as_int(const std::optional<std::string>& v) noexcept {
+  if (!v) return 0;
+  std::int64_t out = 0;
+  std::from_chars(v->data(), v->data() + v->size(), out);
+  return out;
+}
+
+namespace {
+
+class SqliteSql final : public Sql {
+ public:
+  explicit SqliteSql(sqlite3* db) : db_(db) {}
+  ~SqliteSql() override {
+    for (auto& [text, st] : cache_) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+  }
+  SqliteSql(const SqliteSql&) = delete;
+  SqliteSql& operator=(const SqliteSql&) = delete;
+
+  [[nodiscard]] Dialect dialect() const noexcept override { return Dialect::sqlite; }
+
+  Result<std::vector<Row>> query(std::string_view sql, const std::vector<Value>& params) override {
+    // Prepared statements are kept (up to kCacheSize) and reset after each use: the re-matcher
+    // and ingest run the same few statements hundreds of thousands of times.
+    sqlite3_stmt* st = nullptr;
+    auto cached = cache_.find(std::string(sql));
+    if (cached != cache_.end()) {
+      st = cached->second;
+    } else {
+      if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) != SQLITE_OK) {
+        return error("prepare");
+      }
+      if (cache_.size() >= kCacheSize) {
+        for (auto& [text, old] : cache_) sqlite3_finalize(old);
+        cache_.clear();
+      }
+      cache_.emplace(std::string(sql), st);
+    }
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } guard{st};
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      std::string name = "$" + std::to_string(i + 1);
+      int index = sqlite3_bind_parameter_index(st, name.c_str());
+      if (index == 0) continue;  // not used by this statement
+      const Value& v = params[i];
+      int rc = SQLITE_OK;
+      if (std::holds_alternative<std::nullptr_t>(v)) {
+        rc = sqlite3_bind_null(st, index);
+      } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
+        rc = sqlite3_bind_int64(st, index, *n);
+      } else {
+        const auto& s = std::get<std::string>(v);
+        rc = sqlite3_bind_text(st, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+      }
+      if (rc != SQLITE_OK) return error("bind");
+    }
+    std::vector<Row> rows;
+    for (;;) {
+      int rc = sqlite3_step(st);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return error("step");
+      int n = sqlite3_column_count(st);
+      Row row;
+      row.reserve(static_cast<std::size_t>(n));
+      for (int c = 0; c < n; ++c) {
+        if (sqlite3_column_type(st, c) == SQLITE_NULL) {
+          row.emplace_back(std::nullopt);
+        } else {
+          const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(st, c));
+          row.emplace_back(std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(st, c))));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  Status script(std::string_view sql) override {
+    std::string text(sql);
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string m = msg ? msg : "unknown error";
+      sqlite3_free(msg);
+      return fail(classify(), "SQLite: " + m);
+    }
+    return {};
+  }
+
+  Status begin() override { return script("BEGIN IMMEDIATE"); }
+  Status commit() override { return script("COMMIT"); }
+  void rollback() noexcept override { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
+
+ private:
+  [[nodiscard]] ErrorCode classify() const noexcept {
+    int code = sqlite3_errcode(db_) & 0xff;
+    if (code == SQLITE_FULL) return ErrorCode::limit;
+    if (code == SQLITE_CONSTRAINT) return ErrorCode::invalid_argument;
+    return ErrorCode::io;
+  }
+  std::unexpected<Error> error(std::string_view step) const {
+    return fail(classify(), "SQLite " + std::string(step) + ": " + sqlite3_errmsg(db_));
+  }
+  static constexpr std::size_t kCacheSize = 256;
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Sql>> open_sqlite(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return fail(ErrorCode::io, "cannot open the store: " + m, path.string());
+  }
+  sqlite3_busy_timeout(db, 10000);
+  auto sql = std::make_unique<SqliteSql>(db);
+  // WAL: readers never block the writer; synchronous=NORMAL keeps every committed transaction
+  // across a process crash (kill -9), only a power loss may lose the last ones.
+  if (auto st = sql->script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !st) {
+    return std::unexpected(st.error().within(path.string()));
+  }
+  if (auto st = sql->script("PRAGMA quick_check"); !st) return std::unexpected(st.error().within(path.string()));
+  return std::unique_ptr<Sql>(std::move(sql));
+}
+
+}  // namespace bulwark::server

@@ -1,0 +1,1339 @@
+// The store; see store.hpp. One SQL text for both engines ($N parameters); the DDL differs only
+// in the auto-increment column type.
+#include "server/store.hpp"
+
+#include <fmt/format.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "util/sha256.hpp"
+
+namespace bulwark::server {
+
+using nlohmann::json;
+
+#define BW_TRY(expr)                                                        \
+  do {                                                                      \
+    if (auto bw_st = (expr); !bw_st) return std::unexpected(bw_st.error()); \
+  } while (0)
+
+std::string_view to_string(Role r) noexcept {
+  switch (r) {
+    case Role::admin: return "admin";
+    case Role::ci: return "ci";
+    case Role::agent: return "agent";
+    case Role::reader: return "reader";
+  }
+  return "reader";
+}
+
+std::optional<Role> parse_role(std::string_view s) noexcept {
+  if (s == "admin") return Role::admin;
+  if (s == "ci") return Role::ci;
+  if (s == "agent") return Role::agent;
+  if (s == "reader") return Role::reader;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> parse_duration(std::string_view text) noexcept {
+  if (text.empty()) return std::nullopt;
+  std::int64_t unit = 1;
+  switch (text.back()) {
+    case 'd':
+      unit = 86400;
+      text.remove_suffix(1);
+      break;
+    case 'h':
+      unit = 3600;
+      text.remove_suffix(1);
+      break;
+    case 'm':
+      unit = 60;
+      text.remove_suffix(1);
+      break;
+    case 's': text.remove_suffix(1); break;
+    default: break;
+  }
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || p != text.data() + text.size() || n <= 0 || n > (INT64_MAX / 86400)) return std::nullopt;
+  return n * unit;
+}
+
+std::optional<std::int64_t> parse_rfc3339(std::string_view t) noexcept {
+  auto num = [&](std::size_t pos, std::size_t len, int& out) {
+    if (pos + len > t.size()) return false;
+    auto [p, ec] = std::from_chars(t.data() + pos, t.data() + pos + len, out);
+    return ec == std::errc() && p == t.data() + pos + len;
+  };
+  std::tm tm{};
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (t.size() < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || t[13] != ':' ||
+      t[16] != ':') {
+    return std::nullopt;
+  }
+  if (!num(0, 4, y) || !num(5, 2, mo) || !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi) || !num(17, 2, s)) {
+    return std::nullopt;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  std::size_t i = 19;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+  }
+  std::int64_t offset = 0;
+  if (i < t.size() && (t[i] == 'Z' || t[i] == 'z')) {
+    ++i;
+  } else if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+    int oh = 0, om = 0;
+    if (!num(i + 1, 2, oh) || i + 3 >= t.size() || t[i + 3] != ':' || !num(i + 4, 2, om)) return std::nullopt;
+    offset = (oh * 3600 + om * 60) * (t[i] == '+' ? 1 : -1);
+    i += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (i != t.size()) return std::nullopt;
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  return static_cast<std::int64_t>(timegm(&tm)) - offset;
+}
+
+std::string format_rfc3339(std::int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Result<std::string> random_hex(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
+    return fail(ErrorCode::internal, "the random number generator failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes * 2);
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+namespace {
+
+struct Migration {
+  int version;
+  const char* ddl;  // {serial} = the auto-increment primary key column type
+};
+
+const Migration kMigrations[] = {
+    {1, R"SQL(
+CREATE TABLE tokens(id TEXT PRIMARY KEY, hash TEXT NOT NULL, role TEXT NOT NULL, host TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL DEFAULT 0, revoked_at BIGINT NOT NULL DEFAULT 0,
+  last_used BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE sessions(hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, csrf_hash TEXT NOT NULL, csrf TEXT NOT NULL,
+  expires_at BIGINT NOT NULL);
+CREATE TABLE reports(id TEXT PRIMARY KEY, digest TEXT NOT NULL UNIQUE, idem_key TEXT, kind TEXT NOT NULL,
+  host TEXT NOT NULL DEFAULT '', token_id TEXT NOT NULL DEFAULT '', received_at BIGINT NOT NULL, size BIGINT NOT NULL,
+  targets TEXT NOT NULL DEFAULT '[]');
+CREATE UNIQUE INDEX reports_idem ON reports(idem_key);
+CREATE INDEX reports_received ON reports(received_at);
+CREATE TABLE targets(key TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, target_id TEXT NOT NULL DEFAULT '',
+  names TEXT NOT NULL DEFAULT '[]', os_id TEXT NOT NULL DEFAULT '', os_version TEXT NOT NULL DEFAULT '',
+  os_pretty TEXT NOT NULL DEFAULT '', host TEXT NOT NULL DEFAULT '', score TEXT NOT NULL DEFAULT '',
+  has_sbom BIGINT NOT NULL DEFAULT 0, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL,
+  report_id TEXT NOT NULL);
+CREATE INDEX targets_kind ON targets(kind, key);
+CREATE TABLE packages(target_key TEXT NOT NULL, name TEXT NOT NULL, version TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT '', source_version TEXT NOT NULL DEFAULT '', ecosystem TEXT NOT NULL DEFAULT '',
+  purl TEXT NOT NULL DEFAULT '', architecture TEXT NOT NULL DEFAULT '', license TEXT NOT NULL DEFAULT '');
+CREATE INDEX packages_target ON packages(target_key);
+CREATE INDEX packages_name ON packages(ecosystem, name);
+CREATE TABLE findings(target_key TEXT NOT NULL, vuln_id TEXT NOT NULL, package TEXT NOT NULL DEFAULT '',
+  package_version TEXT NOT NULL DEFAULT '', title TEXT NOT NULL DEFAULT '', severity TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT '', practice TEXT NOT NULL DEFAULT '', fixed_version TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL DEFAULT '', aliases TEXT NOT NULL DEFAULT '[]', evidence TEXT NOT NULL DEFAULT '',
+  remediation TEXT NOT NULL DEFAULT '', origin TEXT NOT NULL DEFAULT 'report', first_seen BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL, PRIMARY KEY(target_key, vuln_id, package, package_version, origin));
+CREATE TABLE finding_ids(target_key TEXT NOT NULL, vuln_id TEXT NOT NULL, package TEXT NOT NULL,
+  package_version TEXT NOT NULL, origin TEXT NOT NULL, alias TEXT NOT NULL);
+CREATE INDEX finding_ids_alias ON finding_ids(alias);
+CREATE INDEX finding_ids_target ON finding_ids(target_key);
+CREATE TABLE hosts(name TEXT PRIMARY KEY, engine TEXT NOT NULL DEFAULT '', first_seen BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL);
+CREATE TABLE host_images(host TEXT NOT NULL, image_id TEXT NOT NULL, names TEXT NOT NULL DEFAULT '[]',
+  last_seen BIGINT NOT NULL, PRIMARY KEY(host, image_id));
+CREATE TABLE containers(host TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
+  image TEXT NOT NULL DEFAULT '', image_id TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT '',
+  started_at TEXT NOT NULL DEFAULT '', runtime TEXT NOT NULL DEFAULT '', pod_name TEXT NOT NULL DEFAULT '',
+  pod_namespace TEXT NOT NULL DEFAULT '', pod_uid TEXT NOT NULL DEFAULT '', last_seen BIGINT NOT NULL,
+  PRIMARY KEY(host, id));
+CREATE INDEX containers_image ON containers(image_id);
+CREATE TABLE alerts(id {serial}, host TEXT NOT NULL, time TEXT NOT NULL DEFAULT '', time_unix BIGINT NOT NULL,
+  rule TEXT NOT NULL, priority TEXT NOT NULL DEFAULT '', output TEXT NOT NULL DEFAULT '',
+  source TEXT NOT NULL DEFAULT '', container_id TEXT NOT NULL DEFAULT '', container_name TEXT NOT NULL DEFAULT '',
+  image TEXT NOT NULL DEFAULT '', pod_name TEXT NOT NULL DEFAULT '', pod_namespace TEXT NOT NULL DEFAULT '',
+  report_id TEXT NOT NULL);
+CREATE INDEX alerts_host ON alerts(host, id);
+CREATE TABLE activity(host TEXT NOT NULL, container_id TEXT NOT NULL, at BIGINT NOT NULL, cpu_usage_usec BIGINT,
+  memory_bytes BIGINT, io_read_bytes BIGINT, io_write_bytes BIGINT, pids BIGINT, PRIMARY KEY(host, container_id));
+CREATE TABLE connections(host TEXT NOT NULL, container_id TEXT NOT NULL, direction TEXT NOT NULL, peer TEXT NOT NULL,
+  port BIGINT NOT NULL, count BIGINT NOT NULL, last_seen BIGINT NOT NULL,
+  PRIMARY KEY(host, container_id, direction, peer, port));
+CREATE TABLE events(id {serial}, time BIGINT NOT NULL, kind TEXT NOT NULL, vuln_id TEXT NOT NULL DEFAULT '',
+  target_key TEXT NOT NULL DEFAULT '', package TEXT NOT NULL DEFAULT '', severity TEXT NOT NULL DEFAULT '',
+  detail TEXT NOT NULL DEFAULT '');
+CREATE TABLE audit(id {serial}, time BIGINT NOT NULL, token_id TEXT NOT NULL DEFAULT '', peer TEXT NOT NULL DEFAULT '',
+  method TEXT NOT NULL DEFAULT '', path TEXT NOT NULL DEFAULT '', status BIGINT NOT NULL, message TEXT NOT NULL DEFAULT '');
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)SQL"},
+    {2, R"SQL(
+CREATE TABLE jobs(id {serial}, kind TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '', dedup TEXT,
+  state TEXT NOT NULL DEFAULT 'queued', run_after BIGINT NOT NULL DEFAULT 0, claimed_by TEXT NOT NULL DEFAULT '',
+  claimed_until BIGINT NOT NULL DEFAULT 0, attempts BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL,
+  finished_at BIGINT NOT NULL DEFAULT 0, result TEXT NOT NULL DEFAULT '');
+CREATE UNIQUE INDEX jobs_dedup ON jobs(dedup);
+CREATE INDEX jobs_due ON jobs(state, kind, id);
+)SQL"},
+    // Re-matching (server/rematch.hpp): the inverted index from the (advisory ecosystem, package)
+    // a stored package is looked up under to the package rows, when the server last matched a
+    // target, and the history of re-match runs.
+    {3, R"SQL(
+CREATE TABLE match_keys(ecosystem TEXT NOT NULL, package TEXT NOT NULL, target_key TEXT NOT NULL,
+  pkg_name TEXT NOT NULL, pkg_version TEXT NOT NULL,
+  PRIMARY KEY(ecosystem, package, target_key, pkg_name, pkg_version));
+CREATE INDEX match_keys_target ON match_keys(target_key);
+CREATE INDEX findings_target_origin ON findings(target_key, origin);
+ALTER TABLE targets ADD COLUMN matched_at BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE rematch_runs(id {serial}, started_at BIGINT NOT NULL, finished_at BIGINT NOT NULL,
+  trigger_kind TEXT NOT NULL, key_count BIGINT NOT NULL, target_count BIGINT NOT NULL, package_count BIGINT NOT NULL,
+  new_findings BIGINT NOT NULL, fixed BIGINT NOT NULL, withdrawn BIGINT NOT NULL, resolved BIGINT NOT NULL);
+)SQL"},
+    // Webhook notifications (src/server/webhook.cpp): one delivery per event and webhook, queued in
+    // the transaction that made the event; every attempt is kept for the delivery log.
+    {4, R"SQL(
+CREATE TABLE webhook_deliveries(id {serial}, event_id TEXT NOT NULL, event_type TEXT NOT NULL, url TEXT NOT NULL,
+  body TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending', attempts BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, next_attempt_ms BIGINT NOT NULL,
+  last_status BIGINT NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '', delivered_at BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_attempt_ms);
+CREATE TABLE webhook_attempts(delivery_id BIGINT NOT NULL, attempt BIGINT NOT NULL, time BIGINT NOT NULL,
+  status BIGINT NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '', duration_ms BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY(delivery_id, attempt));
+)SQL"},
+};
+
+std::string ddl_for(const char* ddl, Dialect d) {
+  std::string out = ddl;
+  const std::string serial = d == Dialect::sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY";
+  for (std::size_t p; (p = out.find("{serial}")) != std::string::npos;) out.replace(p, 8, serial);
+  return out;
+}
+
+std::int64_t system_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+json parse_array(const std::optional<std::string>& text) {
+  if (!text) return json::array();
+  auto j = json::parse(*text, nullptr, false);
+  return j.is_array() ? j : json::array();
+}
+
+const char* const kSeverityOrder[] = {"critical", "high", "medium", "low", "info", "unknown"};
+
+int severity_rank(std::string_view s) {
+  for (int i = 0; i < 6; ++i) {
+    if (s == kSeverityOrder[i]) return 6 - i;
+  }
+  return 0;
+}
+
+std::string hex_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+std::optional<std::string> hex_decode(std::string_view s) {
+  if (s.size() % 2 != 0 || s.size() > 4096) return std::nullopt;
+  auto val = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); i += 2) {
+    int a = val(s[i]), b = val(s[i + 1]);
+    if (a < 0 || b < 0) return std::nullopt;
+    out.push_back(static_cast<char>(a * 16 + b));
+  }
+  return out;
+}
+
+std::string opt_filter(const ListQuery& q, const char* key) {
+  auto it = q.filters.find(key);
+  return it == q.filters.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Sql> sql, Clock clock) : sql_(std::move(sql)), clock_(std::move(clock)) {
+  if (!clock_) clock_ = system_now;
+}
+
+Result<std::unique_ptr<Store>> Store::open(std::unique_ptr<Sql> sql, Clock clock) {
+  std::unique_ptr<Store> store(new Store(std::move(sql), std::move(clock)));
+  BW_TRY(store->migrate());
+  return store;
+}
+
+Result<std::unique_ptr<Store>> Store::open_sqlite(const std::filesystem::path& path, Clock clock) {
+  auto sql = server::open_sqlite(path);
+  if (!sql) return std::unexpected(sql.error());
+  return open(std::move(*sql), std::move(clock));
+}
+
+Result<std::unique_ptr<Store>> Store::open_postgresql(std::string_view url, Clock clock) {
+  auto sql = server::open_postgresql(url);
+  if (!sql) return std::unexpected(sql.error());
+  return open(std::move(*sql), std::move(clock));
+}
+
+Status Store::migrate() {
+  std::lock_guard lock(mutex_);
+  if (sql_->dialect() == Dialect::postgresql) {
+    // Replicas starting together: one migrates, the others wait here and then find it done.
+    // The lock belongs to this connection's session (released when it closes, too).
+    BW_TRY(sql_->exec("SELECT pg_advisory_lock(4294967296 + 1414)"));
+    auto st = migrate_locked();
+    (void)sql_->exec("SELECT pg_advisory_unlock(4294967296 + 1414)");
+    return st;
+  }
+  return migrate_locked();
+}
+
+Status Store::migrate_locked() {
+  BW_TRY(sql_->exec("CREATE TABLE IF NOT EXISTS schema_version(version BIGINT NOT NULL, applied_at BIGINT NOT NULL)"));
+  auto rows = sql_->query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (!rows) return std::unexpected(rows.error());
+  int current = static_cast<int>(as_int(rows->at(0).at(0)));
+  if (current > kSchemaVersion) {
+    return fail(ErrorCode::unsupported,
+                fmt::format("the store's schema is version {}, newer than this bulwark knows ({}): run a newer "
+                            "bulwark, or restore the store from before the upgrade",
+                            current, kSchemaVersion));
+  }
+  for (const auto& m : kMigrations) {
+    if (m.version <= current) continue;
+    BW_TRY(sql_->begin());
+    auto st = sql_->script(ddl_for(m.ddl, sql_->dialect()));
+    if (st) {
+      st = sql_->exec("INSERT INTO schema_version(version, applied_at) VALUES ($1, $2)",
+                      {std::int64_t{m.version}, clock_()});
+    }
+    if (!st) {
+      sql_->rollback();
+      return std::unexpected(st.error().within(fmt::format("schema migration {}", m.version)));
+    }
+    BW_TRY(sql_->commit());
+  }
+  return {};
+}
+
+Result<int> Store::schema_version() {
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query("SELECT COALESCE(MAX(version), 0) FROM schema_version");
+  if (!rows) return std::unexpected(rows.error());
+  return static_cast<int>(as_int(rows->at(0).at(0)));
+}
+
+Status Store::transaction(const std::function<Status(Sql&)>& fn) {
+  std::lock_guard lock(mutex_);
+  BW_TRY(sql_->begin());
+  auto st = fn(*sql_);
+  if (!st) {
+    sql_->rollback();
+    return st;
+  }
+  if (auto c = sql_->commit(); !c) {
+    sql_->rollback();
+    return c;
+  }
+  return {};
+}
+
+// ---- tokens ------------------------------------------------------------------------------------
+
+Result<std::pair<TokenInfo, std::string>> Store::create_token(Role role, std::string_view host,
+                                                              std::int64_t expires_in_seconds) {
+  if (role == Role::agent && !valid_host_name(host)) {
+    return fail(ErrorCode::invalid_argument, "an agent token needs --host NAME (a valid host name)");
+  }
+  if (role != Role::agent && !host.empty()) {
+    return fail(ErrorCode::invalid_argument, "only agent tokens are bound to a host");
+  }
+  auto id = random_hex(8);
+  auto secret = random_hex(32);  // 256 bits
+  if (!id || !secret) return fail(ErrorCode::internal, "the random number generator failed");
+  std::string token = "bwk_" + *id + "_" + *secret;
+  TokenInfo info;
+  info.id = *id;
+  info.role = role;
+  info.host = std::string(host);
+  info.created_at = clock_();
+  info.expires_at = expires_in_seconds > 0 ? info.created_at + expires_in_seconds : 0;
+  std::lock_guard lock(mutex_);
+  BW_TRY(sql_->exec(
+      "INSERT INTO tokens(id, hash, role, host, created_at, expires_at) VALUES ($1,$2,$3,$4,$5,$6)",
+      {info.id, util::sha256_hex(token), std::string(to_string(role)), info.host, info.created_at, info.expires_at}));
+  return std::pair{info, token};
+}
+
+Result<std::vector<TokenInfo>> Store::list_tokens() {
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query(
+      "SELECT id, role, host, created_at, expires_at, revoked_at, last_used FROM tokens ORDER BY created_at, id");
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<TokenInfo> out;
+  for (const auto& r : *rows) {
+    TokenInfo t;
+    t.id = as_text(r[0]);
+    t.role = parse_role(as_text(r[1])).value_or(Role::reader);
+    t.host = as_text(r[2]);
+    t.created_at = as_int(r[3]);
+    t.expires_at = as_int(r[4]);
+    t.revoked_at = as_int(r[5]);
+    t.last_used = as_int(r[6]);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<bool> Store::revoke_token(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0 RETURNING id",
+                          {clock_(), std::string(id)});
+  if (!rows) return std::unexpected(rows.error());
+  if (!rows->empty()) BW_TRY(sql_->exec("DELETE FROM sessions WHERE token_id = $1", {std::string(id)}));
+  return !rows->empty();
+}
+
+Result<std::optional<Principal>> Store::authenticate(std::string_view token) {
+  std::lock_guard lock(mutex_);
+  return authenticate_locked(token);
+}
+
+Result<std::optional<Principal>> Store::authenticate_locked(std::string_view token) {
+  // bwk_<16 hex id>_<64 hex secret>
+  if (token.size() != 4 + 16 + 1 + 64 || !token.starts_with("bwk_") || token[20] != '_') {
+    return std::optional<Principal>{};
+  }
+  std::string id(token.substr(4, 16));
+  auto rows = sql_->query("SELECT hash, role, host, expires_at, revoked_at, last_used FROM tokens WHERE id = $1", {id});
+  if (!rows) return std::unexpected(rows.error());
+  std::string presented = util::sha256_hex(token);
+  std::string stored = rows->empty() ? std::string(64, '0') : as_text((*rows)[0][0]);
+  // Constant time, whether or not the id exists.
+  bool equal = stored.size() == presented.size() &&
+               CRYPTO_memcmp(stored.data(), presented.data(), presented.size()) == 0 && !rows->empty();
+  if (!equal) return std::optional<Principal>{};
+  const auto& r = (*rows)[0];
+  std::int64_t now = clock_();
+  if (as_int(r[4]) != 0) return std::optional<Principal>{};
+  if (as_int(r[3]) != 0 && as_int(r[3]) <= now) return std::optional<Principal>{};
+  if (now - as_int(r[5]) >= 60) {  // at most one write a minute per token
+    BW_TRY(sql_->exec("UPDATE tokens SET last_used = $1 WHERE id = $2", {now, id}));
+  }
+  Principal p;
+  p.token_id = id;
+  p.role = parse_role(as_text(r[1])).value_or(Role::reader);
+  p.host = as_text(r[2]);
+  return std::optional<Principal>{p};
+}
+
+// ---- sessions ----------------------------------------------------------------------------------
+
+Result<Store::NewSession> Store::create_session(const Principal& who, std::int64_t lifetime_seconds) {
+  auto cookie = random_hex(32);
+  auto csrf = random_hex(32);
+  if (!cookie || !csrf) return fail(ErrorCode::internal, "the random number generator failed");
+  NewSession s{*cookie, *csrf, clock_() + lifetime_seconds};
+  std::lock_guard lock(mutex_);
+  BW_TRY(sql_->exec("DELETE FROM sessions WHERE expires_at <= $1", {clock_()}));
+  BW_TRY(sql_->exec("INSERT INTO sessions(hash, token_id, csrf_hash, csrf, expires_at) VALUES ($1,$2,$3,$4,$5)",
+                    {util::sha256_hex(s.cookie), who.token_id, util::sha256_hex(s.csrf), s.csrf, s.expires_at}));
+  return s;
+}
+
+Result<std::optional<Principal>> Store::session(std::string_view cookie) {
+  if (cookie.size() != 64) return std::optional<Principal>{};
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query(
+      "SELECT s.csrf, s.expires_at, t.id, t.role, t.host, t.expires_at, t.revoked_at FROM sessions s JOIN tokens t "
+      "ON t.id = s.token_id WHERE s.hash = $1",
+      {util::sha256_hex(cookie)});
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<Principal>{};
+  const auto& r = (*rows)[0];
+  std::int64_t now = clock_();
+  if (as_int(r[1]) <= now || as_int(r[6]) != 0 || (as_int(r[5]) != 0 && as_int(r[5]) <= now)) {
+    return std::optional<Principal>{};
+  }
+  Principal p;
+  p.csrf = as_text(r[0]);
+  p.token_id = as_text(r[2]);
+  p.role = parse_role(as_text(r[3])).value_or(Role::reader);
+  p.host = as_text(r[4]);
+  return std::optional<Principal>{p};
+}
+
+Status Store::delete_session(std::string_view cookie) {
+  std::lock_guard lock(mutex_);
+  return sql_->exec("DELETE FROM sessions WHERE hash = $1", {util::sha256_hex(cookie)});
+}
+
+Result<std::int64_t> Store::delete_expired_sessions() {
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query("DELETE FROM sessions WHERE expires_at <= $1 RETURNING hash", {clock_()});
+  if (!rows) return std::unexpected(rows.error());
+  return static_cast<std::int64_t>(rows->size());
+}
+
+// ---- ingest ------------------------------------------------------------------------------------
+
+namespace {
+
+struct FindingKey {
+  std::string vuln_id, package, version;
+  auto operator<=>(const FindingKey&) const = default;
+};
+
+Status store_target(Sql& sql, const TargetRec& t, const std::string& host, const std::string& report_id,
+                    std::int64_t now, std::vector<NewFinding>& fresh) {
+  std::string key = t.key();
+  auto existing = sql.query("SELECT names FROM targets WHERE key = $1", {key});
+  if (!existing) return std::unexpected(existing.error());
+  std::set<std::string> names;
+  if (!existing->empty()) {
+    for (const auto& n : parse_array((*existing)[0][0])) {
+      if (n.is_string()) names.insert(n.get<std::string>());
+    }
+  }
+  names.insert(t.names.begin(), t.names.end());
+  json names_json = json::array();
+  for (const auto& n : names) names_json.push_back(n);
+  std::string score = t.score_percent ? fmt::format("{:.1f}", *t.score_percent) : std::string();
+  BW_TRY(sql.exec(
+      "INSERT INTO targets(key, kind, name, target_id, names, os_id, os_version, os_pretty, host, score, has_sbom, "
+      "first_seen, last_seen, report_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12,$13) "
+      "ON CONFLICT(key) DO UPDATE SET name = excluded.name, names = excluded.names, "
+      "os_id = CASE WHEN excluded.os_id <> '' THEN excluded.os_id ELSE targets.os_id END, "
+      "os_version = CASE WHEN excluded.os_id <> '' THEN excluded.os_version ELSE targets.os_version END, "
+      "os_pretty = CASE WHEN excluded.os_id <> '' THEN excluded.os_pretty ELSE targets.os_pretty END, "
+      "host = CASE WHEN excluded.host <> '' THEN excluded.host ELSE targets.host END, "
+      "score = CASE WHEN excluded.score <> '' THEN excluded.score ELSE targets.score END, "
+      "has_sbom = CASE WHEN excluded.has_sbom = 1 THEN 1 ELSE targets.has_sbom END, "
+      "last_seen = excluded.last_seen, report_id = excluded.report_id",
+      {key, t.kind, t.name, t.id, names_json.dump(), t.os_id, t.os_version, t.os_pretty, host, score,
+       std::int64_t{t.has_packages ? 1 : 0}, now, report_id}));
+  if (t.has_packages) {
+    BW_TRY(sql.exec("DELETE FROM packages WHERE target_key = $1", {key}));
+    for (const auto& p : t.packages) {
+      BW_TRY(sql.exec(
+          "INSERT INTO packages(target_key, name, version, source, source_version, ecosystem, purl, architecture, "
+          "license) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+          {key, p.name, p.version, p.source, p.source_version, p.ecosystem, p.purl, p.architecture, p.license}));
+    }
+  }
+  // Findings the scan reported replace the previous scan's; each keeps the first time it was seen.
+  if (!t.has_packages || !t.findings.empty()) {
+    auto old = sql.query(
+        "SELECT vuln_id, package, package_version, first_seen FROM findings WHERE target_key = $1 AND origin = "
+        "'report'",
+        {key});
+    if (!old) return std::unexpected(old.error());
+    std::map<FindingKey, std::int64_t> first_seen;
+    for (const auto& r : *old) first_seen[{as_text(r[0]), as_text(r[1]), as_text(r[2])}] = as_int(r[3]);
+    BW_TRY(sql.exec("DELETE FROM findings WHERE target_key = $1 AND origin = 'report'", {key}));
+    BW_TRY(sql.exec("DELETE FROM finding_ids WHERE target_key = $1 AND origin = 'report'", {key}));
+    std::set<FindingKey> seen;
+    for (const auto& f : t.findings) {
+      FindingKey fk{f.id, f.package, f.package_version};
+      if (!seen.insert(fk).second) continue;
+      auto it = first_seen.find(fk);
+      std::int64_t first = it == first_seen.end() ? now : it->second;
+      json aliases = json::array();
+      for (const auto& a : f.aliases) aliases.push_back(a);
+      BW_TRY(sql.exec(
+          "INSERT INTO findings(target_key, vuln_id, package, package_version, title, severity, status, practice, "
+          "fixed_version, state, aliases, evidence, remediation, origin, first_seen, last_seen) VALUES "
+          "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'report',$14,$15)",
+          {key, f.id, f.package, f.package_version, f.title, f.severity, f.status, f.practice, f.fixed_version, f.state,
+           aliases.dump(), f.evidence, f.remediation, first, now}));
+      std::set<std::string> ids{f.id};
+      ids.insert(f.aliases.begin(), f.aliases.end());
+      for (const auto& alias : ids) {
+        BW_TRY(
+            sql.exec("INSERT INTO finding_ids(target_key, vuln_id, package, package_version, origin, alias) VALUES "
+                     "($1,$2,$3,$4,'report',$5)",
+                     {key, f.id, f.package, f.package_version, alias}));
+      }
+      if (it == first_seen.end() && !f.package.empty()) {
+        BW_TRY(
+            sql.exec("INSERT INTO events(time, kind, vuln_id, target_key, package, severity, detail) VALUES "
+                     "($1,'new',$2,$3,$4,$5,'reported by an upload')",
+                     {now, f.id, key, f.package, f.severity}));
+        fresh.push_back({t.kind, t.name, t.id, f.id, f.severity, f.package, f.package_version, f.fixed_version});
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<IngestOutcome> Store::ingest(const Document& doc, std::size_t size, const Principal& who,
+                                    std::string_view idempotency_key, const IngestHook& hook) {
+  std::lock_guard lock(mutex_);
+  {
+    auto dup =
+        sql_->query("SELECT id, digest FROM reports WHERE digest = $1 OR idem_key = $2",
+                    {doc.digest, idempotency_key.empty() ? Value{nullptr} : Value{std::string(idempotency_key)}});
+    if (!dup) return std::unexpected(dup.error());
+    if (!dup->empty()) return IngestOutcome{as_text((*dup)[0][0]), as_text((*dup)[0][1]), true};
+  }
+  auto rid = random_hex(12);
+  if (!rid) return std::unexpected(rid.error());
+  IngestOutcome out{"r_" + *rid, doc.digest, false};
+  std::int64_t now = clock_();
+  json targets = json::array();
+  for (const auto& t : doc.targets) targets.push_back({{"kind", t.kind}, {"name", t.name}, {"key", t.key()}});
+  auto body = [&](Sql& sql) -> Status {
+    if (sql.dialect() == Dialect::postgresql) {
+      // Processes sharing the store: uploads that touch the same target or host's inventory
+      // take turns (their read-then-replace of packages, findings and containers would
+      // interleave otherwise). Locks in key order, so two uploads never wait for each other.
+      std::set<std::string> keys;
+      for (const auto& t : doc.targets) keys.insert(t.key());
+      if (doc.kind == ReportKind::inventory) keys.insert("inventory:" + doc.host);
+      for (const auto& k : keys) BW_TRY(sql.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {k}));
+    }
+    BW_TRY(
+        sql.exec("INSERT INTO reports(id, digest, idem_key, kind, host, token_id, received_at, size, targets) VALUES "
+                 "($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+                 {out.id, doc.digest, idempotency_key.empty() ? Value{nullptr} : Value{std::string(idempotency_key)},
+                  std::string(to_string(doc.kind)), doc.host, who.token_id, now, static_cast<std::int64_t>(size),
+                  targets.dump()}));
+    if (!doc.host.empty()) {
+      BW_TRY(sql.exec(
+          "INSERT INTO hosts(name, engine, first_seen, last_seen) VALUES ($1,$2,$3,$3) ON CONFLICT(name) DO UPDATE "
+          "SET last_seen = excluded.last_seen, engine = CASE WHEN excluded.engine <> '' THEN excluded.engine ELSE "
+          "hosts.engine END",
+          {doc.host, doc.engine, now}));
+    }
+    out.new_findings.clear();
+    out.alert_seqs.clear();
+    for (const auto& t : doc.targets) BW_TRY(store_target(sql, t, doc.host, out.id, now, out.new_findings));
+    if (doc.kind == ReportKind::inventory) {
+      BW_TRY(sql.exec("DELETE FROM containers WHERE host = $1", {doc.host}));
+      std::set<std::string> seen;
+      for (const auto& c : doc.containers) {
+        if (!seen.insert(c.id).second) continue;
+        BW_TRY(
+            sql.exec("INSERT INTO containers(host, id, name, image, image_id, state, started_at, runtime, pod_name, "
+                     "pod_namespace, pod_uid, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+                     {doc.host, c.id, c.name, c.image, c.image_id, c.state, c.started_at, c.runtime, c.pod_name,
+                      c.pod_namespace, c.pod_uid, now}));
+      }
+      for (const auto& im : doc.images) {
+        json names = json::array();
+        for (const auto& n : im.names) names.push_back(n);
+        BW_TRY(
+            sql.exec("INSERT INTO host_images(host, image_id, names, last_seen) VALUES ($1,$2,$3,$4) ON CONFLICT(host, "
+                     "image_id) DO UPDATE SET names = excluded.names, last_seen = excluded.last_seen",
+                     {doc.host, im.id, names.dump(), now}));
+      }
+    }
+    for (const auto& a : doc.alerts) {
+      std::int64_t at = parse_rfc3339(a.time).value_or(now);
+      auto seq = sql.query(
+          "INSERT INTO alerts(host, time, time_unix, rule, priority, output, source, container_id, container_name, "
+          "image, pod_name, pod_namespace, report_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) "
+          "RETURNING id",
+          {doc.host, a.time.empty() ? format_rfc3339(at) : a.time, at, a.rule, a.priority, a.output, a.source,
+           a.container_id, a.container_name, a.image, a.pod_name, a.pod_namespace, out.id});
+      if (!seq) return std::unexpected(seq.error());
+      out.alert_seqs.push_back(seq->empty() ? 0 : as_int((*seq)[0][0]));
+    }
+    for (const auto& a : doc.activity) {
+      BW_TRY(sql.exec(
+          "INSERT INTO activity(host, container_id, at, cpu_usage_usec, memory_bytes, io_read_bytes, io_write_bytes, "
+          "pids) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT(host, container_id) DO UPDATE SET at = excluded.at, "
+          "cpu_usage_usec = excluded.cpu_usage_usec, memory_bytes = excluded.memory_bytes, io_read_bytes = "
+          "excluded.io_read_bytes, io_write_bytes = excluded.io_write_bytes, pids = excluded.pids",
+          {doc.host, a.container_id, now, a.cpu_usage_usec, a.memory_bytes, a.io_read_bytes, a.io_write_bytes,
+           a.pids}));
+    }
+    for (const auto& c : doc.connections) {
+      BW_TRY(sql.exec(
+          "INSERT INTO connections(host, container_id, direction, peer, port, count, last_seen) VALUES "
+          "($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(host, container_id, direction, peer, port) DO UPDATE SET count = "
+          "connections.count + excluded.count, last_seen = excluded.last_seen",
+          {doc.host, c.container_id, c.direction, c.peer, c.port, c.count, now}));
+    }
+    if (hook) BW_TRY(hook(sql, doc, out));
+    return {};
+  };
+  if (auto st = transaction(body); !st) {
+    // Another process sharing the store stored the same document (or key) a moment ago: its
+    // insert won the unique index on reports; this upload is the duplicate.
+    if (st.error().code == ErrorCode::invalid_argument) {
+      auto dup =
+          sql_->query("SELECT id, digest FROM reports WHERE digest = $1 OR idem_key = $2",
+                      {doc.digest, idempotency_key.empty() ? Value{nullptr} : Value{std::string(idempotency_key)}});
+      if (dup && !dup->empty()) return IngestOutcome{as_text((*dup)[0][0]), as_text((*dup)[0][1]), true};
+    }
+    return std::unexpected(st.error());
+  }
+  return out;
+}
+
+// ---- jobs --------------------------------------------------------------------------------------
+
+Result<std::int64_t> Store::enqueue_job(std::string_view kind, std::string_view payload, std::string_view dedup_key,
+                                        std::int64_t run_after) {
+  if (kind.empty() || kind.size() > 64) return fail(ErrorCode::invalid_argument, "job kind: 1 to 64 characters");
+  std::lock_guard lock(mutex_);
+  Value dedup = dedup_key.empty() ? Value{nullptr} : Value{std::string(dedup_key)};
+  auto rows = sql_->query(
+      "INSERT INTO jobs(kind, payload, dedup, run_after, created_at) VALUES ($1,$2,$3,$4,$5) ON CONFLICT(dedup) DO "
+      "NOTHING RETURNING id",
+      {std::string(kind), std::string(payload), dedup, run_after, clock_()});
+  if (!rows) return std::unexpected(rows.error());
+  if (!rows->empty()) return as_int((*rows)[0][0]);
+  auto existing = sql_->query("SELECT id FROM jobs WHERE dedup = $1", {dedup});
+  if (!existing) return std::unexpected(existing.error());
+  if (existing->empty()) return fail(ErrorCode::internal, "job dedup key vanished", std::string(dedup_key));
+  return as_int((*existing)[0][0]);
+}
+
+Result<std::optional<Job>> Store::claim_job(const std::vector<std::string>& kinds, std::string_view worker,
+                                            std::int64_t lease_seconds) {
+  if (kinds.empty()) return std::optional<Job>{};
+  std::string in;
+  std::vector<Value> params{std::string(worker), clock_() + lease_seconds, clock_()};
+  for (const auto& k : kinds) {
+    params.emplace_back(k);
+    in += fmt::format("{}${}", in.empty() ? "" : ",", params.size());
+  }
+  // PostgreSQL: the row the sub-select locks is skipped by every other claimer until this
+  // transaction ends; SQLite has one writer at a time (BEGIN IMMEDIATE), which gives the same.
+  std::string sql = fmt::format(
+      "UPDATE jobs SET state = 'running', claimed_by = $1, claimed_until = $2, attempts = attempts + 1 WHERE id = "
+      "(SELECT id FROM jobs WHERE kind IN ({}) AND run_after <= $3 AND (state = 'queued' OR (state = 'running' AND "
+      "claimed_until < $3)) ORDER BY id LIMIT 1{}) RETURNING id, kind, payload, attempts",
+      in, sql_->dialect() == Dialect::postgresql ? " FOR UPDATE SKIP LOCKED" : "");
+  std::optional<Job> out;
+  BW_TRY(transaction([&](Sql& s) -> Status {
+    auto rows = s.query(sql, params);
+    if (!rows) return std::unexpected(rows.error());
+    if (!rows->empty()) {
+      const auto& r = (*rows)[0];
+      out = Job{as_int(r[0]), as_text(r[1]), as_text(r[2]), as_int(r[3])};
+    }
+    return {};
+  }));
+  return out;
+}
+
+Result<bool> Store::extend_job(std::int64_t id, std::string_view worker, std::int64_t lease_seconds) {
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query(
+      "UPDATE jobs SET claimed_until = $1 WHERE id = $2 AND claimed_by = $3 AND state = 'running' RETURNING id",
+      {clock_() + lease_seconds, id, std::string(worker)});
+  if (!rows) return std::unexpected(rows.error());
+  return !rows->empty();
+}
+
+Result<bool> Store::finish_job(std::int64_t id, std::string_view worker, bool ok, std::string_view result) {
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query(
+      "UPDATE jobs SET state = $1, finished_at = $2, result = $3 WHERE id = $4 AND claimed_by = $5 AND state = "
+      "'running' RETURNING id",
+      {std::string(ok ? "done" : "failed"), clock_(), std::string(result.substr(0, 4096)), id, std::string(worker)});
+  if (!rows) return std::unexpected(rows.error());
+  return !rows->empty();
+}
+
+Result<std::map<std::string, std::int64_t>> Store::job_counts() {
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query("SELECT state, COUNT(*) FROM jobs GROUP BY state");
+  if (!rows) return std::unexpected(rows.error());
+  std::map<std::string, std::int64_t> out{{"queued", 0}, {"running", 0}, {"done", 0}, {"failed", 0}};
+  for (const auto& r : *rows) out[as_text(r[0])] = as_int(r[1]);
+  return out;
+}
+
+// ---- queries -----------------------------------------------------------------------------------
+
+namespace {
+
+json counts_for(Sql& sql, const std::string& key, std::int64_t& fixable, std::int64_t& total) {
+  json counts = json::object();
+  for (const char* s : kSeverityOrder) counts[s] = 0;
+  fixable = 0;
+  total = 0;
+  auto rows = sql.query(
+      "SELECT severity, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM (SELECT DISTINCT "
+      "vuln_id, package, package_version, severity, fixed_version FROM findings WHERE target_key = $1 AND "
+      "(status = 'fail' OR status = '') AND package <> '' AND origin = (CASE WHEN (SELECT matched_at FROM targets "
+      "WHERE key = $1) > 0 THEN 'server' ELSE 'report' END)) f GROUP BY severity",
+      {key});
+  if (!rows) return counts;
+  for (const auto& r : *rows) {
+    counts[as_text(r[0])] = as_int(r[1]);
+    fixable += as_int(r[2]);
+    total += as_int(r[1]);
+  }
+  return counts;
+}
+
+json os_json(const Row& r, std::size_t at) {
+  json os = json::object();
+  if (!as_text(r[at]).empty()) os["id"] = as_text(r[at]);
+  if (!as_text(r[at + 1]).empty()) os["version_id"] = as_text(r[at + 1]);
+  if (!as_text(r[at + 2]).empty()) os["pretty_name"] = as_text(r[at + 2]);
+  return os;
+}
+
+constexpr const char* kImageColumns =
+    "key, target_id, name, names, os_id, os_version, os_pretty, first_seen, last_seen, has_sbom, report_id, kind";
+
+}  // namespace
+
+json Store::image_json(const Row& r) {
+  std::string key = as_text(r[0]);
+  std::int64_t fixable = 0, total = 0;
+  json item = {{"id", as_text(r[1]).empty() ? key : as_text(r[1])},
+               {"kind", as_text(r[11])},
+               {"name", as_text(r[2])},
+               {"names", parse_array(r[3])},
+               {"os", os_json(r, 4)},
+               {"first_seen", format_rfc3339(as_int(r[7]))},
+               {"last_seen", format_rfc3339(as_int(r[8]))},
+               {"sbom", as_int(r[9]) != 0},
+               {"report_id", as_text(r[10])}};
+  item["counts"] = counts_for(*sql_, key, fixable, total);
+  item["vulnerabilities"] = total;
+  item["fixable"] = fixable;
+  auto pk = sql_->query("SELECT COUNT(*) FROM packages WHERE target_key = $1", {key});
+  item["packages"] = pk ? as_int((*pk)[0][0]) : 0;
+  json running = json::array();
+  if (!as_text(r[1]).empty()) {
+    auto rows = sql_->query(
+        "SELECT host, COUNT(*) FROM containers WHERE image_id = $1 AND state = 'running' GROUP BY host ORDER BY host",
+        {as_text(r[1])});
+    if (rows) {
+      for (const auto& c : *rows) running.push_back({{"host", as_text(c[0])}, {"containers", as_int(c[1])}});
+    }
+  }
+  item["running"] = running;
+  return item;
+}
+
+Result<json> Store::images(const ListQuery& q) {
+  std::lock_guard lock(mutex_);
+  std::string after;
+  if (!q.cursor.empty()) {
+    auto c = hex_decode(q.cursor);
+    if (!c) return fail(ErrorCode::invalid_argument, "cursor: not a cursor this server issued");
+    after = *c;
+  }
+  std::string kind = opt_filter(q, "kind");
+  if (kind.empty()) kind = "image";
+  std::string name = opt_filter(q, "name"), registry = opt_filter(q, "registry"), severity = opt_filter(q, "severity"),
+              fixable = opt_filter(q, "fixable");
+  int min_rank = severity.empty() ? 0 : severity_rank(severity);
+  if (!severity.empty() && min_rank == 0) return fail(ErrorCode::invalid_argument, "severity: unknown severity");
+  if (!fixable.empty() && fixable != "true" && fixable != "false") {
+    return fail(ErrorCode::invalid_argument, "fixable: must be true or false");
+  }
+  auto rows = sql_->query(
+      fmt::format("SELECT {} FROM targets WHERE kind = $1 AND key > $2 ORDER BY key", kImageColumns), {kind, after});
+  if (!rows) return std::unexpected(rows.error());
+  json items = json::array();
+  std::string next;
+  for (const auto& r : *rows) {
+    json names = parse_array(r[3]);
+    if (!name.empty() || !registry.empty()) {
+      bool hit = false;
+      for (const auto& n : names) {
+        const auto& s = n.get_ref<const std::string&>();
+        if (!name.empty() && s.find(name) != std::string::npos) hit = true;
+        if (!registry.empty() && s.starts_with(registry + "/")) hit = true;
+      }
+      if (!hit) continue;
+    }
+    json item = image_json(r);
+    if (min_rank > 0) {
+      bool hit = false;
+      for (const char* s : kSeverityOrder) {
+        if (severity_rank(s) >= min_rank && item["counts"][s].get<std::int64_t>() > 0) hit = true;
+      }
+      if (!hit) continue;
+    }
+    if (fixable == "true" && item["fixable"].get<std::int64_t>() == 0) continue;
+    if (fixable == "false" && item["fixable"].get<std::int64_t>() != 0) continue;
+    if (items.size() == q.limit) {
+      next = hex_encode(items.back()["_key"].get<std::string>());
+      break;
+    }
+    item["_key"] = as_text(r[0]);
+    items.push_back(std::move(item));
+  }
+  for (auto& it : items) it.erase("_key");
+  json out = {{"items", items}};
+  if (!next.empty()) out["next_cursor"] = next;
+  return out;
+}
+
+Result<std::optional<json>> Store::image(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query(
+      fmt::format("SELECT {} FROM targets WHERE (kind = 'image' AND target_id = $1) OR key = $1", kImageColumns),
+      {std::string(id)});
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<json>{};
+  const auto& r = (*rows)[0];
+  json item = image_json(r);
+  std::string key = as_text(r[0]);
+  auto pk = sql_->query(
+      "SELECT name, version, source, source_version, ecosystem, purl, architecture, license FROM packages WHERE "
+      "target_key = $1 ORDER BY name, version",
+      {key});
+  if (!pk) return std::unexpected(pk.error());
+  json packages = json::array();
+  for (const auto& p : *pk) {
+    json j = {{"name", as_text(p[0])}};
+    static const char* const kCols[] = {"name",      "version", "source",       "source_version",
+                                        "ecosystem", "purl",    "architecture", "license"};
+    for (std::size_t i = 1; i < 8; ++i) {
+      if (!as_text(p[i]).empty()) j[kCols[i]] = as_text(p[i]);
+    }
+    packages.push_back(std::move(j));
+  }
+  item["package_list"] = packages;
+  auto fr = sql_->query(
+      "SELECT vuln_id, package, package_version, title, severity, status, practice, fixed_version, state, aliases, "
+      "first_seen, last_seen, origin, evidence FROM findings WHERE target_key = $1 ORDER BY package, vuln_id",
+      {key});
+  if (!fr) return std::unexpected(fr.error());
+  json findings = json::array();
+  for (const auto& f : *fr) {
+    json j = {{"id", as_text(f[0])},
+              {"severity", as_text(f[4])},
+              {"first_seen", format_rfc3339(as_int(f[10]))},
+              {"last_seen", format_rfc3339(as_int(f[11]))},
+              {"origin", as_text(f[12])}};
+    if (!as_text(f[1]).empty()) j["package"] = {{"name", as_text(f[1])}, {"version", as_text(f[2])}};
+    if (!as_text(f[3]).empty()) j["title"] = as_text(f[3]);
+    if (!as_text(f[5]).empty()) j["status"] = as_text(f[5]);
+    if (!as_text(f[6]).empty()) j["practice"] = as_text(f[6]);
+    if (!as_text(f[7]).empty()) j["fixed_version"] = as_text(f[7]);
+    if (!as_text(f[8]).empty()) j["state"] = as_text(f[8]);
+    if (!as_text(f[13]).empty()) j["evidence"] = as_text(f[13]);
+    json aliases = parse_array(f[9]);
+    if (!aliases.empty()) j["aliases"] = aliases;
+    findings.push_back(std::move(j));
+  }
+  item["findings"] = findings;
+  return std::optional<json>{item};
+}
+
+Result<json> Store::affected(std::string_view vuln_id) {
+  std::lock_guard lock(mutex_);
+  // Every finding that has this id or alias, then every id those findings go by.
+  auto rows = sql_->query(
+      "SELECT DISTINCT f.target_key, f.vuln_id, f.package, f.package_version, f.fixed_version, f.severity, "
+      "f.aliases, t.kind, t.name, t.target_id, t.names, t.host FROM finding_ids i JOIN findings f ON "
+      "f.target_key = i.target_key AND f.vuln_id = i.vuln_id AND f.package = i.package AND f.package_version = "
+      "i.package_version AND f.origin = i.origin JOIN targets t ON t.key = f.target_key WHERE i.alias = $1 AND "
+      "(f.package = '' OR f.origin = (CASE WHEN t.matched_at > 0 THEN 'server' ELSE 'report' END)) ORDER BY "
+      "f.target_key, f.package",
+      {std::string(vuln_id)});
+  if (!rows) return std::unexpected(rows.error());
+  std::set<std::string> ids{std::string(vuln_id)};
+  std::map<std::string, json> images, others;
+  std::set<std::string> hosts;
+  std::map<std::string, json> containers;
+  std::string severity;
+  for (const auto& r : *rows) {
+    ids.insert(as_text(r[1]));
+    for (const auto& a : parse_array(r[6])) ids.insert(a.get<std::string>());
+    if (severity_rank(as_text(r[5])) > severity_rank(severity)) severity = as_text(r[5]);
+    std::string key = as_text(r[0]);
+    auto& bucket = as_text(r[7]) == "image" ? images : others;
+    auto [it, fresh] = bucket.try_emplace(key);
+    if (fresh) {
+      it->second = {{"id", as_text(r[9]).empty() ? key : as_text(r[9])},
+                    {"kind", as_text(r[7])},
+                    {"name", as_text(r[8])},
+                    {"names", parse_array(r[10])},
+                    {"packages", json::array()}};
+      if (!as_text(r[11]).empty()) {
+        it->second["host"] = as_text(r[11]);
+        hosts.insert(as_text(r[11]));
+      }
+    }
+    json p = {{"name", as_text(r[2])}, {"version", as_text(r[3])}, {"vulnerability", as_text(r[1])}};
+    if (!as_text(r[4]).empty()) p["fixed_version"] = as_text(r[4]);
+    auto& pkgs = it->second["packages"];
+    if (std::find(pkgs.begin(), pkgs.end(), p) == pkgs.end()) pkgs.push_back(p);
+  }
+  for (auto& [key, img] : images) {
+    const std::string id = img["id"].get<std::string>();
+    auto cs = sql_->query(
+        "SELECT host, id, name, image, state, pod_name, pod_namespace, runtime FROM containers WHERE image_id = $1 "
+        "ORDER BY host, name",
+        {id});
+    if (!cs) return std::unexpected(cs.error());
+    for (const auto& c : *cs) {
+      if (as_text(c[4]) != "running") continue;
+      hosts.insert(as_text(c[0]));
+      json cj = {{"host", as_text(c[0])},  {"id", as_text(c[1])}, {"name", as_text(c[2])},
+                 {"image", as_text(c[3])}, {"image_id", id},      {"state", as_text(c[4])}};
+      if (!as_text(c[7]).empty()) cj["runtime"] = as_text(c[7]);
+      if (!as_text(c[5]).empty()) cj["pod"] = {{"name", as_text(c[5])}, {"namespace", as_text(c[6])}};
+      containers[as_text(c[0]) + "/" + as_text(c[1])] = cj;
+    }
+    auto hs = sql_->query("SELECT DISTINCT host FROM host_images WHERE image_id = $1", {id});
+    if (hs) {
+      json seen = json::array();
+      for (const auto& h : *hs) seen.push_back(as_text(h[0]));
+      img["seen_on"] = seen;
+    }
+  }
+  json out = {{"id", std::string(vuln_id)}, {"ids", json::array()},   {"images", json::array()},
+              {"targets", json::array()},   {"hosts", json::array()}, {"containers", json::array()}};
+  if (!severity.empty()) out["severity"] = severity;
+  for (const auto& i : ids) out["ids"].push_back(i);
+  for (auto& [k, v] : images) out["images"].push_back(std::move(v));
+  for (auto& [k, v] : others) out["targets"].push_back(std::move(v));
+  for (const auto& h : hosts) out["hosts"].push_back(h);
+  for (auto& [k, v] : containers) out["containers"].push_back(std::move(v));
+  return out;
+}
+
+Result<json> Store::hosts(const ListQuery& q) {
+  std::lock_guard lock(mutex_);
+  std::string after;
+  if (!q.cursor.empty()) {
+    auto c = hex_decode(q.cursor);
+    if (!c) return fail(ErrorCode::invalid_argument, "cursor: not a cursor this server issued");
+    after = *c;
+  }
+  std::string name = opt_filter(q, "name");
+  auto rows =
+      sql_->query("SELECT name, engine, first_seen, last_seen FROM hosts WHERE name > $1 ORDER BY name", {after});
+  if (!rows) return std::unexpected(rows.error());
+  json items = json::array();
+  std::string next;
+  for (const auto& r : *rows) {
+    std::string h = as_text(r[0]);
+    if (!name.empty() && h.find(name) == std::string::npos) continue;
+    if (items.size() == q.limit) {
+      next = hex_encode(items.back()["name"].get<std::string>());
+      break;
+    }
+    json item = {
+        {"name", h}, {"first_seen", format_rfc3339(as_int(r[2]))}, {"last_seen", format_rfc3339(as_int(r[3]))}};
+    if (!as_text(r[1]).empty()) item["engine"] = as_text(r[1]);
+    auto c = sql_->query("SELECT COUNT(*) FROM containers WHERE host = $1 AND state = 'running'", {h});
+    item["containers_running"] = c ? as_int((*c)[0][0]) : 0;
+    auto a = sql_->query("SELECT COUNT(*) FROM alerts WHERE host = $1", {h});
+    item["alerts"] = a ? as_int((*a)[0][0]) : 0;
+    auto au = sql_->query(
+        "SELECT t.score, (SELECT COUNT(*) FROM findings f WHERE f.target_key = t.key AND f.status = 'fail'), "
+        "t.last_seen FROM targets t WHERE t.kind = 'host' AND t.name = $1",
+        {h});
+    if (au && !au->empty()) {
+      json audit = {{"failed", as_int((*au)[0][1])}, {"last_seen", format_rfc3339(as_int((*au)[0][2]))}};
+      if (!as_text((*au)[0][0]).empty()) audit["score_percent"] = std::stod(as_text((*au)[0][0]));
+      item["audit"] = audit;
+    }
+    items.push_back(std::move(item));
+  }
+  json out = {{"items", items}};
+  if (!next.empty()) out["next_cursor"] = next;
+  return out;
+}
+
+Result<std::optional<json>> Store::host(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  ListQuery q;
+  q.limit = 100000;
+  q.filters["name"] = std::string(name);
+  auto all = hosts(q);
+  if (!all) return std::unexpected(all.error());
+  json item;
+  for (const auto& h : (*all)["items"]) {
+    if (h["name"] == name) item = h;
+  }
+  if (item.is_null()) return std::optional<json>{};
+  auto cs = sql_->query(
+      "SELECT id, name, image, image_id, state, started_at, runtime, pod_name, pod_namespace FROM containers WHERE "
+      "host = $1 ORDER BY name",
+      {std::string(name)});
+  if (!cs) return std::unexpected(cs.error());
+  json containers = json::array();
+  for (const auto& c : *cs) {
+    json cj = {{"id", as_text(c[0])},       {"name", as_text(c[1])},  {"image", as_text(c[2])},
+               {"image_id", as_text(c[3])}, {"state", as_text(c[4])}, {"started_at", as_text(c[5])},
+               {"runtime", as_text(c[6])}};
+    if (!as_text(c[7]).empty()) cj["pod"] = {{"name", as_text(c[7])}, {"namespace", as_text(c[8])}};
+    containers.push_back(std::move(cj));
+  }
+  item["containers"] = containers;
+  auto fr = sql_->query(
+      "SELECT f.vuln_id, f.title, f.severity, f.practice, f.evidence, f.remediation FROM findings f JOIN targets t ON "
+      "t.key = f.target_key WHERE t.kind = 'host' AND t.name = $1 AND f.status = 'fail' ORDER BY f.vuln_id",
+      {std::string(name)});
+  if (!fr) return std::unexpected(fr.error());
+  json failing = json::array();
+  for (const auto& f : *fr) {
+    json j = {{"id", as_text(f[0])}, {"severity", as_text(f[2])}};
+    if (!as_text(f[1]).empty()) j["title"] = as_text(f[1]);
+    if (!as_text(f[3]).empty()) j["practice"] = as_text(f[3]);
+    if (!as_text(f[4]).empty()) j["evidence"] = as_text(f[4]);
+    if (!as_text(f[5]).empty()) j["remediation"] = as_text(f[5]);
+    failing.push_back(std::move(j));
+  }
+  item["failing_checks"] = failing;
+  auto im =
+      sql_->query("SELECT image_id, names FROM host_images WHERE host = $1 ORDER BY image_id", {std::string(name)});
+  if (!im) return std::unexpected(im.error());
+  json images = json::array();
+  for (const auto& i : *im) images.push_back({{"id", as_text(i[0])}, {"names", parse_array(i[1])}});
+  item["images"] = images;
+  return std::optional<json>{item};
+}
+
+Result<json> Store::alerts(const ListQuery& q) {
+  std::lock_guard lock(mutex_);
+  std::int64_t before = INT64_MAX;
+  if (!q.cursor.empty()) {
+    auto c = hex_decode(q.cursor);
+    std::int64_t v = 0;
+    if (!c || std::from_chars(c->data(), c->data() + c->size(), v).ec != std::errc()) {
+      return fail(ErrorCode::invalid_argument, "cursor: not a cursor this server issued");
+    }
+    before = v;
+  }
+  std::int64_t since = 0;
+  if (auto s = opt_filter(q, "since"); !s.empty()) {
+    auto t = parse_rfc3339(s);
+    if (!t) return fail(ErrorCode::invalid_argument, "since: not an RFC 3339 time");
+    since = *t;
+  }
+  std::int64_t after = 0;
+  if (auto s = opt_filter(q, "after"); !s.empty()) {
+    if (std::from_chars(s.data(), s.data() + s.size(), after).ec != std::errc() || after < 0) {
+      return fail(ErrorCode::invalid_argument, "after: not an alert seq (a non-negative integer)");
+    }
+  }
+  auto rows = sql_->query(
+      "SELECT id, host, time, rule, priority, output, source, container_id, container_name, image, pod_name, "
+      "pod_namespace FROM alerts WHERE id < $1 AND time_unix >= $2 AND ($3 = '' OR host = $3) AND ($4 = '' OR "
+      "container_id = $4 OR container_name = $4) AND ($5 = '' OR rule = $5) AND ($6 = '' OR LOWER(priority) = "
+      "LOWER($6)) AND id > $8 ORDER BY id DESC LIMIT $7",
+      {before, since, opt_filter(q, "host"), opt_filter(q, "container"), opt_filter(q, "rule"),
+       opt_filter(q, "priority"), static_cast<std::int64_t>(q.limit + 1), after});
+  if (!rows) return std::unexpected(rows.error());
+  json items = json::array();
+  std::string next;
+  for (const auto& r : *rows) {
+    if (items.size() == q.limit) {
+      next = hex_encode(std::to_string(items.back()["seq"].get<std::int64_t>()));
+      break;
+    }
+    json a = {{"seq", as_int(r[0])},
+              {"host", as_text(r[1])},
+              {"time", as_text(r[2])},
+              {"rule", as_text(r[3])},
+              {"priority", as_text(r[4])},
+              {"output", as_text(r[5])},
+              {"source", as_text(r[6])},
+              {"container", {{"id", as_text(r[7])}, {"name", as_text(r[8])}, {"image", as_text(r[9])}}}};
+    if (!as_text(r[10]).empty()) a["pod"] = {{"name", as_text(r[10])}, {"namespace", as_text(r[11])}};
+    items.push_back(std::move(a));
+  }
+  json out = {{"items", items}};
+  if (!next.empty()) out["next_cursor"] = next;
+  return out;
+}
+
+Result<json> Store::events(const ListQuery& q) {
+  std::lock_guard lock(mutex_);
+  std::int64_t before = INT64_MAX;
+  if (!q.cursor.empty()) {
+    auto c = hex_decode(q.cursor);
+    std::int64_t v = 0;
+    if (!c || std::from_chars(c->data(), c->data() + c->size(), v).ec != std::errc()) {
+      return fail(ErrorCode::invalid_argument, "cursor: not a cursor this server issued");
+    }
+    before = v;
+  }
+  std::int64_t since = 0;
+  if (auto s = opt_filter(q, "since"); !s.empty()) {
+    auto t = parse_rfc3339(s);
+    if (!t) return fail(ErrorCode::invalid_argument, "since: not an RFC 3339 time");
+    since = *t;
+  }
+  auto rows = sql_->query(
+      "SELECT e.id, e.time, e.kind, e.vuln_id, e.target_key, e.package, e.severity, e.detail, t.kind, t.name, "
+      "t.target_id FROM events e LEFT JOIN targets t ON t.key = e.target_key WHERE e.id < $1 AND e.time >= $2 AND "
+      "($3 = '' OR e.kind = $3) AND ($4 = '' OR e.vuln_id = $4) ORDER BY e.id DESC LIMIT $5",
+      {before, since, opt_filter(q, "kind"), opt_filter(q, "vulnerability"), static_cast<std::int64_t>(q.limit + 1)});
+  if (!rows) return std::unexpected(rows.error());
+  json items = json::array();
+  std::string next;
+  for (const auto& r : *rows) {
+    if (items.size() == q.limit) {
+      next = hex_encode(std::to_string(items.back()["seq"].get<std::int64_t>()));
+      break;
+    }
+    json e = {{"seq", as_int(r[0])}, {"time", format_rfc3339(as_int(r[1]))}, {"kind", as_text(r[2])}};
+    if (!as_text(r[3]).empty()) e["vulnerability"] = as_text(r[3]);
+    if (!as_text(r[5]).empty()) e["package"] = as_text(r[5]);
+    if (!as_text(r[6]).empty()) e["severity"] = as_text(r[6]);
+    if (!as_text(r[7]).empty()) e["detail"] = as_text(r[7]);
+    if (!as_text(r[4]).empty()) {
+      e["target"] = {{"kind", as_text(r[8])}, {"name", as_text(r[9])}};
+      if (!as_text(r[10]).empty()) e["target"]["id"] = as_text(r[10]);
+    }
+    items.push_back(std::move(e));
+  }
+  json out = {{"items", items}};
+  if (!next.empty()) out["next_cursor"] = next;
+  return out;
+}
+
+Result<std::int64_t> Store::count(std::string_view table) {
+  static const std::set<std::string, std::less<>> kTables{
+      "reports", "targets", "packages", "findings",          "hosts", "containers", "alerts",
+      "events",  "audit",   "tokens",   "webhook_deliveries"};
+  if (!kTables.contains(table)) return fail(ErrorCode::invalid_argument, "unknown table");
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query(fmt::format("SELECT COUNT(*) FROM {}", table));
+  if (!rows) return std::unexpected(rows.error());
+  return as_int((*rows)[0][0]);
+}
+
+Result<json> Store::summary() {
+  std::lock_guard lock(mutex_);
+  auto one = [&](const char* sql, const std::vector<Value>& params = {}) -> std::int64_t {
+    auto r = sql_->query(sql, params);
+    return r && !r->empty() ? as_int((*r)[0][0]) : 0;
+  };
+  std::int64_t now = clock_();
+  json out;
+  out["images"] = one("SELECT COUNT(*) FROM targets WHERE kind = 'image'");
+  out["targets"] = one("SELECT COUNT(*) FROM targets");
+  out["hosts"] = one("SELECT COUNT(*) FROM hosts");
+  out["containers_running"] = one("SELECT COUNT(*) FROM containers WHERE state = 'running'");
+  out["reports"] = one("SELECT COUNT(*) FROM reports");
+  out["alerts_24h"] = one("SELECT COUNT(*) FROM alerts WHERE time_unix >= $1", {now - 86400});
+  json counts = json::object();
+  for (const char* s : kSeverityOrder) counts[s] = 0;
+  auto rows = sql_->query(
+      "SELECT severity, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM (SELECT DISTINCT "
+      "f.target_key, f.vuln_id, f.package, f.package_version, f.severity, f.fixed_version FROM findings f JOIN targets "
+      "t ON t.key = f.target_key WHERE f.package <> '' AND (f.status = 'fail' OR f.status = '') AND f.origin = (CASE "
+      "WHEN t.matched_at > 0 THEN 'server' ELSE 'report' END)) f GROUP BY severity");
+  std::int64_t fixable = 0;
+  if (rows) {
+    for (const auto& r : *rows) {
+      counts[as_text(r[0])] = as_int(r[1]);
+      fixable += as_int(r[2]);
+    }
+  }
+  out["vulnerabilities"] = counts;
+  out["fixable"] = fixable;
+  // The trend: reports received and new findings per day, the last 14 days (UTC), oldest first.
+  json trend = json::array();
+  std::int64_t today = now - now % 86400;
+  for (int d = 13; d >= 0; --d) {
+    std::int64_t from = today - std::int64_t{d} * 86400, to = from + 86400;
+    trend.push_back(
+        {{"date", format_rfc3339(from).substr(0, 10)},
+         {"reports", one("SELECT COUNT(*) FROM reports WHERE received_at >= $1 AND received_at < $2", {from, to})},
+         {"new_findings",
+          one("SELECT COUNT(*) FROM events WHERE kind = 'new' AND time >= $1 AND time < $2", {from, to})},
+         {"alerts", one("SELECT COUNT(*) FROM alerts WHERE time_unix >= $1 AND time_unix < $2", {from, to})}});
+  }
+  out["trend"] = trend;
+  return out;
+}
+
+Result<std::optional<json>> Store::report(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query("SELECT id, digest, kind, host, received_at, size, targets FROM reports WHERE id = $1",
+                          {std::string(id)});
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<json>{};
+  const auto& r = (*rows)[0];
+  json out = {{"id", as_text(r[0])},   {"digest", as_text(r[1])},
+              {"kind", as_text(r[2])}, {"received_at", format_rfc3339(as_int(r[4]))},
+              {"size", as_int(r[5])},  {"targets", parse_array(r[6])}};
+  if (!as_text(r[3]).empty()) out["host"] = as_text(r[3]);
+  return std::optional<json>{out};
+}
+
+void Store::audit(const AuditEntry& e) noexcept {
+  std::lock_guard lock(mutex_);
+  (void)sql_->exec(
+      "INSERT INTO audit(time, token_id, peer, method, path, status, message) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+      {clock_(), e.token_id, e.peer, e.method, e.path.substr(0, 512), std::int64_t{e.status},
+       e.message.substr(0, 1024)});
+}
+
+Result<json> Store::audit_log(const ListQuery& q) {
+  std::lock_guard lock(mutex_);
+  auto rows =
+      sql_->query("SELECT id, time, token_id, peer, method, path, status, message FROM audit ORDER BY id DESC LIMIT $1",
+                  {static_cast<std::int64_t>(q.limit)});
+  if (!rows) return std::unexpected(rows.error());
+  json items = json::array();
+  for (const auto& r : *rows) {
+    items.push_back({{"seq", as_int(r[0])},
+                     {"time", format_rfc3339(as_int(r[1]))},
+                     {"token_id", as_text(r[2])},
+                     {"peer", as_text(r[3])},
+                     {"method", as_text(r[4])},
+                     {"path", as_text(r[5])},
+                     {"status", as_int(r[6])},
+                     {"message", as_text(r[7])}});
+  }
+  return json{{"items", items}};
+}
+
+}  // namespace bulwark::server

@@ -1,0 +1,179 @@
+// The server's store: every uploaded result, tokens, sessions, events and the audit log, on one
+// SQL engine (sql.hpp; SQLite at DIR/bulwark.db). Opening runs the versioned schema migrations in
+// order, each in its own transaction; a store whose schema is newer than this binary knows is
+// refused (ErrorCode::unsupported) rather than guessed at. Every public call is one transaction
+// and is safe to call from several threads (calls are serialised on the one connection).
+//
+// Queries answer with the JSON the API sends (nlohmann::json), so the shapes live in one place
+// (docs/api/openapi.yaml documents them).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "server/ingest.hpp"
+#include "server/sql.hpp"
+#include "util/error.hpp"
+
+namespace bulwark::server {
+
+inline constexpr int kSchemaVersion = 4;
+
+enum class Role { admin, ci, agent, reader };
+[[nodiscard]] std::string_view to_string(Role r) noexcept;
+[[nodiscard]] std::optional<Role> parse_role(std::string_view s) noexcept;
+
+struct TokenInfo {
+  std::string id;
+  Role role = Role::reader;
+  std::string host;                                                            // agents only
+  std::int64_t created_at = 0, expires_at = 0, revoked_at = 0, last_used = 0;  // unix seconds; 0 = none
+};
+
+// Who made a request.
+struct Principal {
+  std::string token_id;
+  Role role = Role::reader;
+  std::string host;
+  std::string csrf;  // set when authenticated by a session cookie
+};
+
+// A finding an upload reported for the first time on its target (what webhooks announce).
+struct NewFinding {
+  std::string target_kind, target_name, target_id, vuln_id, severity, package, package_version, fixed_version;
+};
+
+struct IngestOutcome {
+  std::string id, digest;
+  bool duplicate = false;
+  std::vector<NewFinding> new_findings;  // first seen on their target with this upload
+  std::vector<std::int64_t> alert_seqs;  // the stored alerts' seq, in the document's order
+};
+
+// Runs inside the ingest transaction after everything is written (webhook deliveries are
+// queued there, so that a stored report and its notifications commit together).
+using IngestHook = std::function<Status(Sql&, const Document&, const IngestOutcome&)>;
+
+struct ListQuery {
+  std::size_t limit = 50;
+  std::string cursor;  // opaque, from next_cursor
+  std::map<std::string, std::string> filters;
+};
+
+struct AuditEntry {
+  std::string token_id, peer, method, path, message;
+  int status = 0;
+};
+
+// "30d", "12h", "15m", "3600s", "3600" -> seconds; nullopt when malformed or not positive.
+[[nodiscard]] std::optional<std::int64_t> parse_duration(std::string_view text) noexcept;
+// RFC 3339 ("2026-12-06T18:50:00Z", "...+01:00", fractions) -> unix seconds.
+[[nodiscard]] std::optional<std::int64_t> parse_rfc3339(std::string_view text) noexcept;
+[[nodiscard]] std::string format_rfc3339(std::int64_t unix_seconds);
+// Lower-case hex of n random bytes from OpenSSL's CSPRNG.
+[[nodiscard]] Result<std::string> random_hex(std::size_t bytes);
+
+// A unit of work that must be done once however many server processes share the store
+// (re-match, retention, sweeps). See Store::claim_job.
+struct Job {
+  std::int64_t id = 0;
+  std::string kind, payload;
+  std::int64_t attempts = 0;  // claims so far, this one included
+};
+
+class Store {
+ public:
+  using Clock = std::function<std::int64_t()>;  // unix seconds
+
+  // Runs the migrations. Fails on a schema newer than kSchemaVersion.
+  [[nodiscard]] static Result<std::unique_ptr<Store>> open(std::unique_ptr<Sql> sql, Clock clock = {});
+  [[nodiscard]] static Result<std::unique_ptr<Store>> open_sqlite(const std::filesystem::path& path, Clock clock = {});
+  // A postgresql:// URL (libpq); several server processes may share one such store.
+  [[nodiscard]] static Result<std::unique_ptr<Store>> open_postgresql(std::string_view url, Clock clock = {});
+  [[nodiscard]] Dialect dialect() const noexcept { return sql_->dialect(); }
+
+  [[nodiscard]] Result<int> schema_version();
+  [[nodiscard]] std::int64_t now() const { return clock_(); }
+
+  // Tokens. create_token returns the token itself (shown once; only its SHA-256 is kept).
+  [[nodiscard]] Result<std::pair<TokenInfo, std::string>> create_token(Role role, std::string_view host,
+                                                                       std::int64_t expires_in_seconds);
+  [[nodiscard]] Result<std::vector<TokenInfo>> list_tokens();
+  [[nodiscard]] Result<bool> revoke_token(std::string_view id);
+  // The principal of a bearer token, or nullopt (unknown, wrong, revoked or expired).
+  [[nodiscard]] Result<std::optional<Principal>> authenticate(std::string_view token);
+
+  // Dashboard sessions: a random session id (cookie value) and CSRF token; both only hashed at rest.
+  struct NewSession {
+    std::string cookie, csrf;
+    std::int64_t expires_at = 0;
+  };
+  [[nodiscard]] Result<NewSession> create_session(const Principal& who, std::int64_t lifetime_seconds);
+  [[nodiscard]] Result<std::optional<Principal>> session(std::string_view cookie);
+  [[nodiscard]] Status delete_session(std::string_view cookie);
+  // Deletes sessions past their expiry; returns how many (the "sweep" job).
+  [[nodiscard]] Result<std::int64_t> delete_expired_sessions();
+
+  // Stores a parsed document (all of it or, on any error, nothing).
+  [[nodiscard]] Result<IngestOutcome> ingest(const Document& doc, std::size_t size, const Principal& who,
+                                             std::string_view idempotency_key, const IngestHook& hook = {});
+
+  // Queries (JSON shapes of docs/api/openapi.yaml).
+  [[nodiscard]] Result<nlohmann::json> images(const ListQuery& q);
+  [[nodiscard]] Result<std::optional<nlohmann::json>> image(std::string_view id);
+  [[nodiscard]] Result<nlohmann::json> affected(std::string_view vuln_id);
+  [[nodiscard]] Result<nlohmann::json> hosts(const ListQuery& q);
+  [[nodiscard]] Result<std::optional<nlohmann::json>> host(std::string_view name);
+  [[nodiscard]] Result<nlohmann::json> alerts(const ListQuery& q);
+  [[nodiscard]] Result<nlohmann::json> events(const ListQuery& q);
+  [[nodiscard]] Result<nlohmann::json> summary();
+  [[nodiscard]] Result<std::optional<nlohmann::json>> report(std::string_view id);
+  [[nodiscard]] Result<std::int64_t> count(std::string_view table);
+
+  // The audit log (table `audit`).
+  void audit(const AuditEntry& entry) noexcept;
+  [[nodiscard]] Result<nlohmann::json> audit_log(const ListQuery& q);
+
+  // Jobs: a queue in the store that every process sharing it takes work from. enqueue_job adds a
+  // job; with a dedup key, a job with that key that already exists (in any state) is returned
+  // instead, so replicas that all schedule "the 14:00 sweep" make one job. claim_job takes the
+  // oldest due job of one of `kinds` for `lease_seconds`: on PostgreSQL with SELECT ... FOR
+  // UPDATE SKIP LOCKED, so concurrent claimers never get the same job and never wait for each
+  // other; on SQLite under the engine's single writer lock. A job whose lease ran out (its
+  // worker died) can be claimed again (attempts counts the claims). finish_job succeeds only for
+  // the worker holding the lease; it returns false when the lease was lost.
+  [[nodiscard]] Result<std::int64_t> enqueue_job(std::string_view kind, std::string_view payload,
+                                                 std::string_view dedup_key = {}, std::int64_t run_after = 0);
+  [[nodiscard]] Result<std::optional<Job>> claim_job(const std::vector<std::string>& kinds, std::string_view worker,
+                                                     std::int64_t lease_seconds);
+  [[nodiscard]] Result<bool> extend_job(std::int64_t id, std::string_view worker, std::int64_t lease_seconds);
+  [[nodiscard]] Result<bool> finish_job(std::int64_t id, std::string_view worker, bool ok, std::string_view result);
+  // Jobs by state ("queued", "running", "done", "failed") for /metrics.
+  [[nodiscard]] Result<std::map<std::string, std::int64_t>> job_counts();
+
+  // Runs fn inside one transaction on the connection (for the re-matcher and tests).
+  [[nodiscard]] Status transaction(const std::function<Status(Sql&)>& fn);
+
+ private:
+  Store(std::unique_ptr<Sql> sql, Clock clock);
+  [[nodiscard]] Status migrate();
+  [[nodiscard]] Status migrate_locked();
+  [[nodiscard]] nlohmann::json image_json(const Row& row);
+  [[nodiscard]] Result<std::optional<Principal>> authenticate_locked(std::string_view token);
+
+  std::unique_ptr<Sql> sql_;
+  Clock clock_;
+  std::recursive_mutex mutex_;
+};
+
+}  // namespace bulwark::server
