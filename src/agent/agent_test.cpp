@@ -1,0 +1,231 @@
+// The agent against the real dockerd: a container started by the test appears in
+// the inventory sent to a loopback HTTP server (the real server is exercised by
+// tests/e2e/test_agent.sh); each image's SBOM is sent once, not again on the next run.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "agent/activity.hpp"
+#include "agent/agent.hpp"
+#include "util/files.hpp"
+#include "util/testing/loopback_http_server.hpp"
+#include "util/testing/shell.hpp"
+
+namespace bulwark::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(AgentDocker, InventoryShowsRunningContainerAndSbomsAreSentOnce) {
+  if (!bulwark::testing::unix_socket_answers("/var/run/docker.sock")) GTEST_SKIP() << "no dockerd";
+  auto tmp = util::make_temp_dir(fs::temp_directory_path(), "bulwark-agent-test");
+  ASSERT_TRUE(tmp);
+  util::ScopedDir cleanup(*tmp);
+  std::string name = "bulwark-agent-test-" + std::to_string(::getpid());
+  auto started = bulwark::testing::run(
+      "docker run -d --rm --name " + name +
+      " --label team=agent bulwark-e2e/debian:12 sh -c 'head -c 30000000 /dev/zero > /dev/shm/x; sleep 120'");
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  struct Stop {
+    std::string n;
+    ~Stop() { (void)bulwark::testing::run("docker rm -f " + n + " >/dev/null 2>&1"); }
+  } stop_container{name};
+
+  std::mutex m;
+  std::vector<nlohmann::json> docs;
+  bulwark::testing::LoopbackHttpServer server([&](const bulwark::testing::TestRequest& r) {
+    std::lock_guard lock(m);
+    docs.push_back(nlohmann::json::parse(r.body, nullptr, false));
+    return bulwark::testing::TestResponse{201, {}, R"({"id":"1","duplicate":false})"};
+  });
+  AgentOptions o;
+  o.delivery.server = "http://" + server.host();
+  o.delivery.token = "t";
+  o.host.name = "agent-test-host";
+  o.spool_dir = *tmp / "spool";
+  o.state_dir = *tmp / "state";
+  o.once = true;
+  o.host_audit = false;
+  core::Context ctx;
+  auto progress = core::make_silent_progress();
+  ctx.progress = progress.get();
+  ctx.cache_dir = *tmp / "cache";
+  std::atomic<bool> stop{false};
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the container has written its file
+  std::vector<std::string> logs;
+  auto log = [&](std::string_view l) { logs.emplace_back(l); };
+  auto r = run_agent(o, ctx, stop, log);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->left_in_spool, 0u);
+
+  std::string image_id = bulwark::testing::run_line("docker image inspect -f '{{.Id}}' bulwark-e2e/debian:12");
+  std::lock_guard lock(m);
+  ASSERT_FALSE(docs.empty());
+  const auto& inv = docs[0];
+  ASSERT_EQ(inv["report"], "inventory");
+  EXPECT_EQ(inv["host"]["name"], "agent-test-host");
+  EXPECT_EQ(inv["host"]["engine"], "docker");
+  bool found_image = false;
+  for (const auto& im : inv["images"]) {
+    if (im["id"] == image_id) {
+      found_image = true;
+      EXPECT_NE(im["repo_tags"].dump().find("bulwark-e2e/debian:12"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(found_image);
+  bool found_container = false;
+  for (const auto& c : inv["containers"]) {
+    if (c["name"] == name) {
+      found_container = true;
+      EXPECT_EQ(c["image_id"], image_id);
+      EXPECT_EQ(c["state"], "running");
+      EXPECT_EQ(c["labels"]["team"], "agent");
+      EXPECT_EQ(c["runtime"], "docker");
+      EXPECT_FALSE(c["started_at"].get<std::string>().empty());
+    }
+  }
+  EXPECT_TRUE(found_container);
+  // Activity of the running container, from its cgroup.
+  bool found_activity = false;
+  std::string cid = bulwark::testing::run_line("docker inspect -f '{{.Id}}' " + name);
+  for (const auto& d : docs) {
+    if (d.value("report", "") != "activity") continue;
+    for (const auto& c : d["containers"]) {
+      if (c["id"] != cid) continue;
+      found_activity = true;
+      EXPECT_GT(c["cpu_usage_usec"].get<std::uint64_t>(), 0u);
+      EXPECT_GT(c["memory_bytes"].get<std::uint64_t>(), 1u << 20);
+      EXPECT_GE(c["pids"].get<std::uint64_t>(), 1u);
+    }
+  }
+  EXPECT_TRUE(found_activity);
+  std::erase_if(docs, [](const nlohmann::json& d) { return d.value("report", "") == "activity"; });
+  // One SBOM per image, with packages, the config digest as the target id, and the host.
+  std::set<std::string> sbom_ids;
+  bool debian_has_packages = false;
+  for (std::size_t i = 1; i < docs.size(); ++i) {
+    ASSERT_TRUE(docs[i].contains("targets"));
+    EXPECT_EQ(docs[i]["host"]["name"], "agent-test-host");
+    std::string id = docs[i]["targets"][0]["id"];
+    EXPECT_TRUE(sbom_ids.insert(id).second) << "SBOM of " << id << " sent twice";
+    if (id == image_id)
+      debian_has_packages = docs[i]["targets"][0].value("packages", nlohmann::json::array()).size() > 50;
+  }
+  EXPECT_TRUE(sbom_ids.count(image_id));
+  EXPECT_TRUE(debian_has_packages);
+
+  // Second run: the inventory again, no SBOM of an image already sent.
+  docs.clear();
+  m.unlock();
+  auto r2 = run_agent(o, ctx, stop, log);
+  m.lock();
+  ASSERT_TRUE(r2) << r2.error().describe();
+  ASSERT_GE(docs.size(), 1u);
+  EXPECT_EQ(docs[0]["report"], "inventory");
+  // Other suites may build images meanwhile: those get their SBOM now, an image already sent never.
+  for (std::size_t i = 1; i < docs.size(); ++i) {
+    if (docs[i].value("report", "") == "activity") continue;
+    const std::string id = docs[i]["targets"][0]["id"];
+    EXPECT_FALSE(sbom_ids.count(id)) << "SBOM of " << id << " sent again";
+  }
+}
+
+}  // namespace
+}  // namespace bulwark::agent
+
+namespace bulwark::agent {
+namespace {
+
+TEST(Activity, ParsesCgroupFiles) {
+  EXPECT_EQ(parse_cpu_stat_usage("usage_usec 1234\nuser_usec 1000\nsystem_usec 234\n"), 1234u);
+  std::uint64_t r = 0, w = 0;
+  parse_io_stat("8:0 rbytes=100 wbytes=20 rios=1 wios=1\n8:16 rbytes=5 wbytes=7 rios=0 wios=0\n", r, w);
+  EXPECT_EQ(r, 105u);
+  EXPECT_EQ(w, 27u);
+  r = w = 0;
+  parse_blkio_service_bytes("8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 0\n8:0 Total 12288\nTotal 12288\n", r, w);
+  EXPECT_EQ(r, 4096u);
+  EXPECT_EQ(w, 8192u);
+  EXPECT_FALSE(read_container_activity("/sys/fs/cgroup", "../../etc"));
+}
+
+TEST(Activity, DocumentsAreBatchedAndPrometheusTextIsWellFormed) {
+  std::vector<ContainerActivity> acts(450);
+  for (std::size_t i = 0; i < acts.size(); ++i) acts[i].id = fmt::format("{:064x}", i);
+  auto docs = activity_documents(acts, HostIdentity{"h1", "docker"}, 200);
+  ASSERT_EQ(docs.size(), 3u);
+  EXPECT_EQ(docs[0]["containers"].size(), 200u);
+  EXPECT_EQ(docs[2]["containers"].size(), 50u);
+  EXPECT_EQ(docs[0]["report"], "activity");
+  acts.resize(1);
+  acts[0].memory_bytes = 42;
+  auto text = prometheus_text(acts);
+  EXPECT_NE(text.find("# TYPE bulwark_container_memory_bytes gauge\nbulwark_container_memory_bytes{container_id=\"" +
+                      acts[0].id + "\"} 42\n"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace bulwark::agent
+
+namespace bulwark::agent {
+namespace {
+
+TEST(AgentDocker, HostAuditRunsAgainAfterTheDaemonConfigurationChanges) {
+  if (!bulwark::testing::unix_socket_answers("/var/run/docker.sock")) GTEST_SKIP() << "no dockerd";
+  auto tmp = util::make_temp_dir(fs::temp_directory_path(), "bulwark-agent-audit");
+  ASSERT_TRUE(tmp);
+  util::ScopedDir cleanup(*tmp);
+  std::mutex m;
+  std::vector<nlohmann::json> docs;
+  bulwark::testing::LoopbackHttpServer server([&](const bulwark::testing::TestRequest& r) {
+    std::lock_guard lock(m);
+    docs.push_back(nlohmann::json::parse(r.body, nullptr, false));
+    return bulwark::testing::TestResponse{201, {}, R"({"id":"1","duplicate":false})"};
+  });
+  AgentOptions o;
+  o.delivery.server = "http://" + server.host();
+  o.delivery.token = "t";
+  o.host.name = "audit-host";
+  o.spool_dir = *tmp / "spool";
+  o.state_dir = *tmp / "state";
+  o.sboms = false;
+  o.watched_config_files = {*tmp / "daemon.json"};
+  o.config_poll = std::chrono::milliseconds(200);
+  core::Context ctx;
+  auto progress = core::make_silent_progress();
+  ctx.progress = progress.get();
+  ctx.cache_dir = *tmp / "cache";
+  std::atomic<bool> stop{false};
+  auto audits = [&] {
+    std::lock_guard lock(m);
+    return std::count_if(docs.begin(), docs.end(), [](const nlohmann::json& d) {
+      return !d.contains("report") && d.dump().find("cis-docker-1.6.0") != std::string::npos;
+    });
+  };
+  std::thread agent([&] { (void)run_agent(o, ctx, stop, [](std::string_view) {}); });
+  struct Join {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Join() {
+      stop = true;
+      if (t.joinable()) t.join();
+    }
+  } join{stop, agent};
+  for (int i = 0; i < 600 && audits() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(audits(), 1) << "no first audit";
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(audits(), 1) << "audited again without a change";
+  ASSERT_TRUE(util::write_file_atomic(*tmp / "daemon.json", R"({"icc": false})"));
+  for (int i = 0; i < 600 && audits() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(audits(), 2) << "the configuration change did not trigger an audit";
+}
+
+}  // namespace
+}  // namespace bulwark::agent
