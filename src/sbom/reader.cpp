@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/purl.hpp"
@@ -35,13 +38,50 @@ core::Ecosystem ecosystem_of(std::string_view type) {
   return core::Ecosystem::unknown;
 }
 
-// "debian-11", "alpine-3.19.1", "ubuntu-22.04", "wolfi-20230201" -> OsInfo.
-core::OsInfo os_from_distro(std::string_view distro) {
+// A distribution name as SBOM tools write it (os-release IDs, Trivy's families, purl
+// namespaces) to the os-release ID.
+std::string os_id_of(std::string_view name) {
+  const auto n = util::to_lower(name);
+  if (n == "redhat" || n == "red hat") return "rhel";
+  if (n == "amazon") return "amzn";
+  if (n == "oracle") return "ol";
+  if (n == "alma") return "almalinux";
+  if (n == "suse linux enterprise server" || n == "suse" || n == "sle") return "sles";
+  if (n == "opensuse.leap" || n == "opensuse-leap" || n == "opensuse leap") return "opensuse-leap";
+  if (n == "opensuse.tumbleweed") return "opensuse-tumbleweed";
+  if (n == "cbl-mariner") return "mariner";
+  return n;
+}
+
+// The distro qualifier: "debian-11", "alpine-3.19.1", "ubuntu-22.04", "wolfi-20230201",
+// "centos-7.6.1810" (Syft, and Trivy for most distributions), or the bare release "3.10.2"
+// (Trivy for Alpine), whose distribution is the purl's namespace ("pkg:apk/alpine/...").
+core::OsInfo os_from_distro(std::string_view distro, std::string_view purl_namespace) {
   core::OsInfo os;
+  if (!distro.empty() && std::isdigit(static_cast<unsigned char>(distro.front()))) {
+    os.id = os_id_of(purl_namespace);
+    os.version_id = std::string(distro);
+    return os;
+  }
   const auto dash = distro.find('-');
-  os.id = util::to_lower(distro.substr(0, dash));
+  os.id = os_id_of(distro.substr(0, dash));
   if (dash != std::string_view::npos) os.version_id = std::string(distro.substr(dash + 1));
   return os;
+}
+
+// "openssl-1.0.2k-16.el7.src.rpm" -> {"openssl", "1.0.2k-16.el7"}.
+std::pair<std::string, std::string> split_source_rpm(std::string_view srpm) {
+  for (std::string_view ext : {".src.rpm", ".nosrc.rpm"}) {
+    if (srpm.ends_with(ext)) {
+      srpm.remove_suffix(ext.size());
+      break;
+    }
+  }
+  const auto release_dash = srpm.rfind('-');
+  if (release_dash == std::string_view::npos || release_dash == 0) return {std::string(srpm), {}};
+  const auto version_dash = srpm.rfind('-', release_dash - 1);
+  if (version_dash == std::string_view::npos || version_dash == 0) return {std::string(srpm), {}};
+  return {std::string(srpm.substr(0, version_dash)), std::string(srpm.substr(version_dash + 1))};
 }
 
 struct Reader {
@@ -78,7 +118,7 @@ struct Reader {
                              p->ecosystem == core::Ecosystem::rpm)) {
       if (auto parsed = core::parse_purl(purl_text); parsed) {
         if (auto it = parsed->qualifiers.find("distro"); it != parsed->qualifiers.end() && !it->second.empty()) {
-          purl_os = os_from_distro(it->second);
+          purl_os = os_from_distro(it->second, parsed->namespace_);
         }
       }
     }
@@ -114,23 +154,42 @@ struct Reader {
       if (auto st = push_list(c, "a component"); !st) return st;
       if (text_of(c, "type") == "operating-system") {
         if (!result.os.known()) {
-          result.os.id = util::to_lower(text_of(c, "name"));
+          result.os.id = os_id_of(text_of(c, "name"));
           result.os.version_id = text_of(c, "version");
           result.os.pretty_name = text_of(c, "description");
         }
         continue;
       }
       std::string layer, source_name, source_version;
+      std::string trivy_name, trivy_version, trivy_release, trivy_epoch;
       if (const auto props = c.find("properties"); props != c.end() && props->is_array()) {
         for (const auto& prop : *props) {
           const auto key = text_of(prop, "name");
-          if (key == "bulwark:layer:diff_id" || (key.starts_with("syft:location:") && key.ends_with(":layerID"))) {
+          if (key == "bulwark:layer:diff_id" || key == "aquasecurity:trivy:LayerDiffID" ||
+              (key.starts_with("syft:location:") && key.ends_with(":layerID"))) {
             if (layer.empty()) layer = text_of(prop, "value");
           } else if (key == "bulwark:package:source_name") {
             source_name = text_of(prop, "value");
           } else if (key == "bulwark:package:source_version") {
             source_version = text_of(prop, "value");
+          } else if (key == "aquasecurity:trivy:SrcName") {
+            trivy_name = text_of(prop, "value");
+          } else if (key == "aquasecurity:trivy:SrcVersion") {
+            trivy_version = text_of(prop, "value");
+          } else if (key == "aquasecurity:trivy:SrcRelease") {
+            trivy_release = text_of(prop, "value");
+          } else if (key == "aquasecurity:trivy:SrcEpoch") {
+            trivy_epoch = text_of(prop, "value");
           }
+        }
+      }
+      // Trivy's source package: SrcName, and [SrcEpoch:]SrcVersion[-SrcRelease].
+      if (source_name.empty() && !trivy_name.empty()) {
+        source_name = trivy_name;
+        if (source_version.empty() && !trivy_version.empty()) {
+          source_version = trivy_version;
+          if (!trivy_release.empty()) source_version += "-" + trivy_release;
+          if (!trivy_epoch.empty() && trivy_epoch != "0") source_version = trivy_epoch + ":" + source_version;
         }
       }
       if (auto st = add(text_of(c, "purl"), layer, source_name, source_version); !st) return st;
@@ -145,9 +204,11 @@ struct Reader {
     if (!it->is_array()) return fail(ErrorCode::parse, "\"packages\" is not an array", std::string(name));
     for (const auto& p : *it) {
       if (!p.is_object()) return fail(ErrorCode::parse, "a package is not an object", std::string(name));
-      if (text_of(p, "primaryPackagePurpose") == "OPERATING-SYSTEM") {
+      // Trivy names its OS package "SPDXRef-OperatingSystem-..." without a purpose.
+      if (text_of(p, "primaryPackagePurpose") == "OPERATING-SYSTEM" ||
+          text_of(p, "SPDXID").starts_with("SPDXRef-OperatingSystem-")) {
         if (!result.os.known()) {
-          result.os.id = util::to_lower(text_of(p, "name"));
+          result.os.id = os_id_of(text_of(p, "name"));
           result.os.version_id = text_of(p, "versionInfo");
         }
         continue;
@@ -161,7 +222,16 @@ struct Reader {
           }
         }
       }
-      if (auto st = add(purl, {}, {}, {}); !st) return st;
+      // Trivy: "sourceInfo": "built package from: openssl 1.1.1k-r0" names the source package.
+      std::string source_name, source_version;
+      constexpr std::string_view kBuiltFrom = "built package from: ";
+      if (const auto info = text_of(p, "sourceInfo"); info.starts_with(kBuiltFrom)) {
+        const std::string_view rest = std::string_view(info).substr(kBuiltFrom.size());
+        const auto space = rest.find(' ');
+        source_name = std::string(rest.substr(0, space));
+        if (space != std::string_view::npos) source_version = std::string(util::trim(rest.substr(space + 1)));
+      }
+      if (auto st = add(purl, {}, source_name, source_version); !st) return st;
     }
     return {};
   }
@@ -204,10 +274,28 @@ Result<core::Package> package_from_purl(std::string_view text) {
       }
       break;
     }
-    case core::Ecosystem::apk: p.source_name = qualifier("origin"); break;
-    case core::Ecosystem::rpm:
-      if (const auto epoch = qualifier("epoch"); !epoch.empty() && epoch != "0") p.version = epoch + ":" + p.version;
+    case core::Ecosystem::apk: {
+      // origin (bulwark), else upstream=ORIGIN (Syft, Trivy); the origin's version is the package's.
+      p.source_name = qualifier("origin");
+      if (p.source_name.empty()) {
+        const auto upstream = qualifier("upstream");
+        p.source_name = upstream.substr(0, upstream.find('@'));
+      }
       break;
+    }
+    case core::Ecosystem::rpm: {
+      if (const auto epoch = qualifier("epoch"); !epoch.empty() && epoch != "0") p.version = epoch + ":" + p.version;
+      // upstream=NAME-VERSION-RELEASE.src.rpm (Syft): the source RPM, with the binary's epoch.
+      if (const auto upstream = qualifier("upstream"); !upstream.empty()) {
+        auto [name, evr] = split_source_rpm(upstream);
+        p.source_name = std::move(name);
+        if (!evr.empty()) {
+          const auto colon = p.version.find(':');
+          p.source_version = colon == std::string::npos ? evr : p.version.substr(0, colon + 1) + evr;
+        }
+      }
+      break;
+    }
     default: break;
   }
   if (p.version.empty()) return fail(ErrorCode::parse, "purl has no version", std::string(text));

@@ -3,6 +3,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <memory>
@@ -84,11 +85,52 @@ class Importer {
         diags_.error("bad-document", name, content.error().message);
         return {};
       }
+      if (name.ends_with(".xml.gz")) {
+        auto plain = gunzip(*content, options_.limits.max_document_bytes);
+        if (!plain) {
+          ++report_.documents;
+          ++report_.failed_documents;
+          diags_.error("bad-document", name, plain.error().message);
+          return {};
+        }
+        return document(name.substr(0, name.size() - 3), *plain);
+      }
       return document(name, *content);
     }
     ++report_.documents;
     ++report_.skipped;
     return {};
+  }
+
+  // A gzip member (updateinfo.xml.gz), inflated up to max bytes.
+  static Result<std::string> gunzip(std::string_view in, std::uint64_t max) {
+    z_stream zs{};
+    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return fail(ErrorCode::io, "zlib: inflateInit2 failed");
+    std::string out;
+    char buf[64 * 1024];
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+      zs.next_out = reinterpret_cast<Bytef*>(buf);
+      zs.avail_out = sizeof buf;
+      rc = inflate(&zs, Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END) {
+        inflateEnd(&zs);
+        return fail(ErrorCode::parse, "not a readable gzip stream");
+      }
+      out.append(buf, sizeof buf - zs.avail_out);
+      if (out.size() > max) {
+        inflateEnd(&zs);
+        return fail(ErrorCode::limit, "expands beyond the document size limit");
+      }
+      if (rc != Z_STREAM_END && zs.avail_in == 0 && zs.avail_out != 0) {
+        inflateEnd(&zs);
+        return fail(ErrorCode::parse, "truncated gzip stream");
+      }
+    }
+    inflateEnd(&zs);
+    return out;
   }
 
   Status finish() {
@@ -120,8 +162,8 @@ class Importer {
 
   static bool is_candidate(std::string_view name) {
     const auto base = base_name(name);
-    return ends_with_any(name, {".json", ".yaml", ".yml", ".md"}) || base == "list" || base.ends_with(".list") ||
-           base.starts_with("CVE.list");
+    return ends_with_any(name, {".json", ".yaml", ".yml", ".md", ".xml", ".xml.gz"}) || base == "list" ||
+           base.ends_with(".list") || base.starts_with("CVE.list");
   }
 
   Status folder(const fs::path& root, std::uint32_t depth) {
@@ -227,6 +269,11 @@ class Importer {
       }
       format = classify_tree(doc, false);
       advisories = parse_tree(doc, format, base, "alpine", log);
+    } else if (ends_with_any(name, {".xml"})) {
+      if (content.find("<updates") != std::string_view::npos) {
+        format = Format::alas_updateinfo;
+        advisories = parse_alas_updateinfo(content, log);
+      }
     } else if (ends_with_any(name, {".yaml", ".yml"})) {
       const json doc = parse_yaml_document(content, options_.limits, log);
       if (doc.is_discarded()) {
@@ -338,6 +385,7 @@ std::string_view to_string(Format f) noexcept {
     case Format::wolfi: return "wolfi";
     case Format::debian_advisory_list: return "debian-advisory-list";
     case Format::debian_cve_list: return "debian-cve-list";
+    case Format::alas_updateinfo: return "alas-updateinfo";
     case Format::rustsec: return "rustsec";
     case Format::nodejs_wg: return "nodejs-security-wg";
     case Format::not_advisory: return "not-advisory";

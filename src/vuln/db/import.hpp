@@ -31,6 +31,7 @@ enum class Format {
   debian_cve_list,       // security-tracker data/CVE/list
   rustsec,               // RustSec Markdown with TOML front matter
   nodejs_wg,             // Node security-wg vuln/{npm,core}/<n>.json
+  alas_updateinfo,       // Amazon Linux updateinfo.xml (ALAS), plain or .gz
   not_advisory,          // licences, READMEs, schemas, aggregate indexes: skipped
 };
 
@@ -61,6 +62,25 @@ struct ImportReport {
   std::map<std::string, std::size_t> records_by_source;
   std::map<std::string, std::size_t> documents_by_format;
   std::map<std::string, std::size_t> counters;  // format-specific tallies, e.g. "alpine.package-entries"
+
+  // Adds another import's tallies (several paths or bodies imported one after another).
+  ImportReport& operator+=(const ImportReport& r) {
+    documents += r.documents;
+    skipped += r.skipped;
+    failed_documents += r.failed_documents;
+    records += r.records;
+    rejected += r.rejected;
+    duplicates += r.duplicates;
+    stale += r.stale;
+    inserted += r.inserted;
+    updated += r.updated;
+    unchanged += r.unchanged;
+    removed += r.removed;
+    for (const auto& [k, v] : r.records_by_source) records_by_source[k] += v;
+    for (const auto& [k, v] : r.documents_by_format) documents_by_format[k] += v;
+    for (const auto& [k, v] : r.counters) counters[k] += v;
+    return *this;
+  }
 };
 
 // Imports every path (file, folder or archive) into store. Fails only when the store

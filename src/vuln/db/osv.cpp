@@ -82,6 +82,15 @@ Advisory read_record(const json& doc, ParseLog& log) {
   a.withdrawn = f::text(doc, "withdrawn");
   a.summary = summary_of(doc);
   for (const auto& alias : f::text_list(doc, "aliases")) add_alias(a, alias);
+  // Canonical's records: "UBUNTU-CVE-2021-3520" is CVE-2021-3520 as Ubuntu tracks it, and a
+  // USN names the CVEs it fixes in "upstream" (as UBUNTU-CVE-… or CVE-…). Both become
+  // aliases, so a USN, its UBUNTU-CVE records and other CVE-keyed records group as one finding.
+  auto add_with_cve = [&](std::string_view id) {
+    add_alias(a, id);
+    if (id.starts_with("UBUNTU-CVE-")) add_alias(a, id.substr(7));
+  };
+  if (a.id.starts_with("UBUNTU-CVE-")) add_alias(a, std::string_view(a.id).substr(7));
+  for (const auto& up : f::text_list(doc, "upstream")) add_with_cve(up);
   for (const auto& s : f::array(doc, "severity")) {
     const std::string type = f::text(s, "type");
     const std::string score = f::text(s, "score");
@@ -91,8 +100,32 @@ Advisory read_record(const json& doc, ParseLog& log) {
       a.severity = score;  // e.g. type "Ubuntu": a word, not a vector
     }
   }
+  // Ubuntu's priority sits on each affected entry: ecosystem_specific.ubuntu_priority.
+  bool ubuntu = false;
+  for (const auto& item : f::array(doc, "affected")) {
+    if (!item.is_object()) continue;
+    const auto* pkg = f::find(item, "package");
+    if (pkg && pkg->is_object() && f::text(*pkg, "ecosystem").starts_with("Ubuntu")) ubuntu = true;
+    if (!a.severity.empty()) continue;
+    if (const auto* es = f::find(item, "ecosystem_specific"); es && es->is_object()) {
+      if (const auto* pr = f::find(*es, "ubuntu_priority"); pr && pr->is_string()) a.severity = pr->get<std::string>();
+    }
+  }
+  // Canonical's older exports use the bare CVE id ("CVE-2021-3520"): they are Ubuntu's
+  // records all the same (source osv:UBUNTU), and their words are never lent to another distribution.
+  if (ubuntu && a.id.starts_with("CVE-")) a.source = "osv:UBUNTU";
   if (const auto* ds = f::find(doc, "database_specific"); ds && a.severity.empty()) {
     if (const auto* sev = f::find(*ds, "severity"); sev && sev->is_string()) a.severity = sev->get<std::string>();
+  }
+  // Red Hat's errata and their rebuilds (ALSA, RLSA, ELSA, RHSA) carry the vendor's severity
+  // only as the summary's first word: "Moderate: util-linux security update".
+  if (a.severity.empty() && (a.id.starts_with("ALSA-") || a.id.starts_with("RLSA-") || a.id.starts_with("ELSA-") ||
+                             a.id.starts_with("RHSA-"))) {
+    const auto colon = a.summary.find(':');
+    if (colon != std::string::npos) {
+      const std::string word = a.summary.substr(0, colon);
+      if (word == "Critical" || word == "Important" || word == "Moderate" || word == "Low") a.severity = word;
+    }
   }
   for (const auto& r : f::array(doc, "references")) {
     a.references.push_back({f::text(r, "type"), f::text(r, "url")});

@@ -71,6 +71,12 @@ class ParseLog {
 [[nodiscard]] std::vector<Advisory> parse_alpine_secdb(const nlohmann::json& doc, std::string_view source_prefix,
                                                        ParseLog& log);
 
+// Amazon Linux updateinfo.xml (ALAS): one advisory per security <update>, source "alas", the
+// ecosystem from the id ("ALAS2023-…" -> "Amazon Linux:2023", "ALAS2-…" -> "Amazon Linux:2",
+// "ALAS-…" -> "Amazon Linux:1"); binary packages fixed at [epoch:]version-release.
+[[nodiscard]] std::vector<Advisory> parse_alas_updateinfo(std::string_view content, ParseLog& log);
+[[nodiscard]] std::string alas_ecosystem(std::string_view id);
+
 // One Wolfi <package>.advisories.yaml tree. Source "wolfi".
 [[nodiscard]] std::vector<Advisory> parse_wolfi(const nlohmann::json& doc, ParseLog& log);
 

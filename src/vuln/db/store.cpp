@@ -258,6 +258,18 @@ struct Store::Impl {
       insert_source;
   // Source names are stored once, in the source table; advisories carry its integer key.
   std::map<std::string, std::int64_t, std::less<>> sid_cache;
+  bool tracking = false;
+  Changes changes;
+  Stmt keys_of;  // (ecosystem, package) of an advisory's affected entries
+
+  Status note_old_keys(std::int64_t pk) {
+    if (!tracking) return {};
+    auto& s = keys_of.reset().bind(1, pk);
+    int rc = 0;
+    while ((rc = s.step()) == SQLITE_ROW) changes.packages.emplace(s.text(0), s.text(1));
+    if (rc != SQLITE_DONE) return std::unexpected(db_error("affected keys"));
+    return {};
+  }
 
   // The source's key, or 0 when it does not exist and create is false.
   Result<std::int64_t> sid_of(std::string_view name, bool create) {
@@ -298,6 +310,7 @@ struct Store::Impl {
     };
     make(find_advisory, "SELECT pk, digest, modified FROM advisory WHERE sid = ?1 AND id = ?2");
     make(find_source, "SELECT sid FROM source WHERE name = ?1");
+    make(keys_of, "SELECT DISTINCT ecosystem, package FROM affected WHERE advisory = ?1");
     make(lookup,
          "SELECT advisory, ecosystem, name, package, state, ranges, versions, requirements, note, fixed FROM affected "
          "WHERE ecosystem = ?1 AND package = ?2 ORDER BY advisory");
@@ -484,7 +497,9 @@ Result<UpsertOutcome> Store::upsert(const Advisory& a) {
         .bind_opt(9, refs)
         .bind(10, digest);
   };
+  if (d.tracking) d.changes.advisories.emplace(a.source, a.id);
   if (exists) {
+    if (auto st = d.note_old_keys(pk); !st) return std::unexpected(st.error());
     auto& s = bind_common(d.update_advisory.reset().bind(1, pk));
     if (s.step() != SQLITE_DONE) return std::unexpected(d.db_error("update advisory"));
     if (d.delete_aliases.reset().bind(1, pk).step() != SQLITE_DONE) return std::unexpected(d.db_error("aliases"));
@@ -502,6 +517,7 @@ Result<UpsertOutcome> Store::upsert(const Advisory& a) {
   std::int64_t seq = 0;
   for (const auto& af : a.affected) {
     const std::string key = normalise_package(af.ecosystem, af.package);
+    if (d.tracking) d.changes.packages.emplace(af.ecosystem, key);
     // Most distro entries are exactly "introduced 0, fixed X": X alone goes in the fixed
     // column, which keeps the file small and lets SQL see fixed versions directly.
     std::string fixed;
@@ -547,18 +563,32 @@ Result<std::size_t> Store::remove_others(std::string_view source, const std::set
     if (!error.empty()) return fail(ErrorCode::internal, error, d.path);
     s.bind(1, *sid);
     while (s.step() == SQLITE_ROW) {
-      if (!keep.contains(s.text(1))) doomed.push_back(s.integer(0));
+      if (keep.contains(s.text(1))) continue;
+      doomed.push_back(s.integer(0));
+      if (d.tracking) d.changes.advisories.emplace(std::string(source), s.text(1));
     }
   }
   std::string error;
   Stmt del(d.db, "DELETE FROM advisory WHERE pk = ?1", error);
   if (!error.empty()) return fail(ErrorCode::internal, error, d.path);
   for (const auto pk : doomed) {
+    if (auto st = d.note_old_keys(pk); !st) return std::unexpected(st.error());
     if (d.delete_aliases.reset().bind(1, pk).step() != SQLITE_DONE ||
         d.delete_affected.reset().bind(1, pk).step() != SQLITE_DONE || del.reset().bind(1, pk).step() != SQLITE_DONE)
       return std::unexpected(d.db_error("remove advisory"));
   }
   return doomed.size();
+}
+
+void Store::track_changes(bool on) {
+  impl_->tracking = on;
+  if (!on) impl_->changes = {};
+}
+
+Store::Changes Store::take_changes() {
+  Changes out = std::move(impl_->changes);
+  impl_->changes = {};
+  return out;
 }
 
 Status Store::record_source(std::string_view name, const SourceMeta& meta, bool data_changed) {

@@ -117,6 +117,17 @@ class Store {
   [[nodiscard]] Result<std::vector<SourceStats>> stats() const;
   [[nodiscard]] Result<Totals> totals() const;
 
+  // Change tracking (the server re-matches only what an import changed): while enabled,
+  // every upsert that writes and every removal records the (ecosystem, normalised package)
+  // keys of the affected entries before and after, and the (source, id) of the advisory.
+  // take_changes() hands them over and clears them. Off by default (no cost for `db import`).
+  struct Changes {
+    std::set<std::pair<std::string, std::string>> packages;    // (ecosystem, package)
+    std::set<std::pair<std::string, std::string>> advisories;  // (source, id)
+  };
+  void track_changes(bool on);
+  [[nodiscard]] Changes take_changes();
+
   // Rows written through this connection since it was opened (for idempotency checks).
   [[nodiscard]] std::int64_t total_changes() const noexcept;
 

@@ -87,5 +87,34 @@ TEST(Store, RoundTripLookupAndIdempotentUpsert) {
   EXPECT_FALSE(Store::open(*dir / "missing.sqlite", OpenMode::read_only));
 }
 
+// Change tracking (the server's incremental re-match): the (ecosystem, package) keys an
+// upsert or removal touched, before and after, and nothing for an unchanged upsert.
+TEST(Store, TracksTheKeysOfChangedAdvisories) {
+  auto dir = util::make_temp_dir(std::filesystem::temp_directory_path(), "bulwark-store");
+  ASSERT_TRUE(dir) << dir.error().describe();
+  util::ScopedDir cleanup(*dir);
+  auto store = Store::open(*dir / "db.sqlite", OpenMode::read_write);
+  ASSERT_TRUE(store) << store.error().describe();
+  ASSERT_TRUE(store->upsert(sample()));
+  EXPECT_TRUE(store->take_changes().packages.empty()) << "off by default";
+  store->track_changes(true);
+  EXPECT_EQ(*store->upsert(sample()), UpsertOutcome::unchanged);
+  EXPECT_TRUE(store->take_changes().packages.empty());
+  auto moved = sample();
+  moved.modified = "2024-02-01T00:00:00Z";
+  moved.affected.pop_back();                // no longer names crates.io/foo
+  moved.affected[0].package = "other-pkg";  // PyPI Foo_Bar -> other-pkg
+  EXPECT_EQ(*store->upsert(moved), UpsertOutcome::updated);
+  auto c = store->take_changes();
+  using Key = std::pair<std::string, std::string>;
+  EXPECT_EQ(c.packages, (std::set<Key>{{"PyPI", "foo-bar"}, {"crates.io", "foo"}, {"PyPI", "other-pkg"}}));
+  EXPECT_EQ(c.advisories, (std::set<Key>{{"osv:TEST", "TEST-1"}}));
+  EXPECT_TRUE(store->take_changes().packages.empty()) << "taken once";
+  auto removed = store->remove_others("osv:TEST", {});
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_EQ(store->take_changes().packages, (std::set<Key>{{"PyPI", "other-pkg"}}));
+}
+
 }  // namespace
 }  // namespace bulwark::vuln::db

@@ -250,10 +250,18 @@ Status verify_zip(const fs::path& path, std::uint64_t max_entries, std::uint64_t
   return {};
 }
 
-Result<UpdateReport> update_database(const fs::path& db_path, const UpdateOptions& options, core::Progress& progress,
+Result<UpdateReport> update_database(const fs::path& given_path, const UpdateOptions& options, core::Progress& progress,
                                      core::Diagnostics& diags) {
   UpdateReport report;
-  report.path = db_path;
+  report.path = given_path;
+  // The database is replaced by a rename: only ever over a regular file (a symlink's target, never the
+  // link itself, never a device).
+  auto resolved = util::resolve_output(given_path);
+  if (!resolved) return std::unexpected(resolved.error());
+  if (resolved->kind != util::OutputTarget::Kind::replace) {
+    return fail(ErrorCode::invalid_argument, "the vulnerability database must be a regular file", given_path.string());
+  }
+  const fs::path db_path = resolved->path;
   const fs::path dir = db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path();
   std::error_code ec;
   fs::create_directories(dir, ec);

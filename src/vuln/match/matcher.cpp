@@ -356,6 +356,12 @@ core::Finding make_finding(const std::vector<const Hit*>& hits, const core::Pack
     f.remediation = by_source && q.package != package.name
                         ? fmt::format("Upgrade {} (source package {}) to {} or later", package.name, q.package, fixed)
                         : fmt::format("Upgrade {} to {} or later", package.name, fixed);
+    for (const auto* h : ordered) {
+      if (h->fixed == fixed && h->affected->ecosystem.starts_with("Ubuntu:Pro:")) {
+        f.remediation += " (the fix is published for Ubuntu Pro, " + h->affected->ecosystem + ")";
+        break;
+      }
+    }
   } else {
     const auto& note = state_hit->affected->note;
     f.remediation = fmt::format("No fixed version is available (vendor state: {}{})", ref.state,
@@ -396,6 +402,73 @@ std::string alpine_branch(std::string_view version_id) {
 
 }  // namespace
 
+namespace {
+
+std::string major_of(std::string_view v) {
+  return std::string(v.substr(0, v.find('.')));
+}
+
+// deb, apk or rpm: the package type a distribution's advisories are written for.
+std::string_view distro_family(std::string_view id) {
+  if (id == "debian" || id == "ubuntu") return "deb";
+  if (id == "alpine" || id == "wolfi" || id == "chainguard") return "apk";
+  if (id == "almalinux" || id == "rocky" || id == "rhel" || id == "centos" || id == "ol" || id == "amzn" ||
+      id == "photon" || id == "azurelinux" || id == "mariner" || id == "opensuse-leap" || id == "opensuse-tumbleweed" ||
+      id == "opensuse" || id == "sles" || id == "sled" || id == "sle-micro" || id == "sl-micro")
+    return "rpm";
+  return {};
+}
+
+}  // namespace
+
+std::string distro_ecosystem(const core::OsInfo& os) {
+  const std::string& id = os.id;
+  const std::string& v = os.version_id;
+  if (id == "debian") {
+    if (!v.empty()) return "Debian:" + major_of(v);
+    auto e = db::debian_ecosystem(os.codename);
+    return e.empty() ? std::string("Debian:unstable") : e;
+  }
+  if (id == "wolfi") return "Wolfi";
+  if (id == "chainguard") return "Chainguard";
+  if (v.empty()) return {};
+  if (id == "ubuntu") {
+    // OSV: "Ubuntu:22.04:LTS" for long-term releases (even year, April), "Ubuntu:23.10" otherwise.
+    const bool lts = v.size() == 5 && v.substr(2) == ".04" && std::isdigit(static_cast<unsigned char>(v[1])) &&
+                     (v[1] - '0') % 2 == 0;
+    return "Ubuntu:" + v + (lts ? ":LTS" : "");
+  }
+  if (id == "alpine") {
+    auto b = alpine_branch(v);
+    return b.empty() ? std::string() : "Alpine:" + b;
+  }
+  if (id == "almalinux") return "AlmaLinux:" + major_of(v);
+  if (id == "rocky") return "Rocky Linux:" + major_of(v);
+  if (id == "rhel" || id == "centos") return "Red Hat:enterprise_linux:" + major_of(v);
+  if (id == "ol") return "Oracle Linux:" + major_of(v);
+  if (id == "amzn") {
+    // Amazon Linux 1 names its releases by date ("2018.03"); 2, 2022 and 2023 by number.
+    const auto major = major_of(v);
+    return "Amazon Linux:" + (major.size() == 4 && major != "2022" && major != "2023" ? std::string("1") : major);
+  }
+  if (id == "photon") return "Photon OS:" + (v.find('.') == std::string::npos ? v + ".0" : v);
+  if (id == "azurelinux") return "Azure Linux:" + major_of(v);
+  if (id == "mariner") return "CBL-Mariner:" + major_of(v);
+  if (id == "opensuse-leap") return "openSUSE:Leap " + v;
+  if (id == "opensuse-tumbleweed" || id == "opensuse") return "openSUSE:Tumbleweed";
+  if (id == "sles" || id == "sled" || id == "sle-micro" || id == "sl-micro") {
+    // VERSION_ID "15.5" -> "15 SP5"; "15" -> "15".
+    const auto dot = v.find('.');
+    std::string rel = dot == std::string::npos || v.substr(dot + 1) == "0"
+                          ? v.substr(0, dot)
+                          : v.substr(0, dot) + " SP" + v.substr(dot + 1);
+    if (id == "sles") return "SUSE:Linux Enterprise Server " + rel;
+    if (id == "sled") return "SUSE:Linux Enterprise Desktop " + rel;
+    return "SUSE:Linux Enterprise Micro " + v;
+  }
+  return {};
+}
+
 std::optional<core::Severity> severity_from_word(std::string_view word) {
   const auto w = util::to_lower(util::trim(word));
   if (w == "critical") return core::Severity::critical;
@@ -433,57 +506,48 @@ Coverage query_for(const core::Package& p, const core::OsInfo& os) {
     case core::Ecosystem::maven: return lang("Maven");
     case core::Ecosystem::cargo: return lang("crates.io");
     case core::Ecosystem::gem: return lang("RubyGems");
-    case core::Ecosystem::deb: {
+    case core::Ecosystem::deb:
+    case core::Ecosystem::apk:
+    case core::Ecosystem::rpm: {
+      const auto kind = p.ecosystem == core::Ecosystem::deb   ? std::string_view("deb")
+                        : p.ecosystem == core::Ecosystem::apk ? std::string_view("apk")
+                                                              : std::string_view("rpm");
       Query q;
-      q.scheme = version::Scheme::dpkg;
-      q.package = p.source_name.empty() ? p.name : p.source_name;
-      q.version = p.source_version.empty() ? p.version : p.source_version;
-      if (os.id == "debian") {
-        if (!os.version_id.empty()) {
-          const auto dot = os.version_id.find('.');
-          q.ecosystem = "Debian:" + os.version_id.substr(0, dot);
-        } else {
-          q.ecosystem = db::debian_ecosystem(os.codename);
-          if (q.ecosystem.empty()) q.ecosystem = "Debian:unstable";
-        }
-      } else if (os.id == "ubuntu") {
-        q.ecosystem = "Ubuntu:" + os.version_id;
-      } else {
-        c.gap = os.known() ? fmt::format("deb packages on {}: no advisory source for this distribution", os.id)
-                           : "deb packages without a known OS release: no suite to match against";
-        return c;
-      }
-      c.query = std::move(q);
-      return c;
-    }
-    case core::Ecosystem::apk: {
-      Query q;
-      q.scheme = version::Scheme::apk;
-      q.package = p.source_name.empty() ? p.name : p.source_name;
-      q.version = p.version;
-      if (os.id == "alpine") {
-        const auto branch = alpine_branch(os.version_id);
-        if (branch.empty()) {
+      q.scheme = p.ecosystem == core::Ecosystem::deb   ? version::Scheme::dpkg
+                 : p.ecosystem == core::Ecosystem::apk ? version::Scheme::apk
+                                                       : version::Scheme::rpm;
+      q.ecosystem = distro_ecosystem(os);
+      const auto family = distro_family(os.id);
+      if (q.ecosystem.empty() || family != kind) {
+        if (os.id == "alpine" && kind == "apk") {
           c.gap = fmt::format("apk packages on Alpine \"{}\": release not recognised", os.version_id);
-          return c;
+        } else {
+          c.gap = os.known() ? fmt::format("{} packages on {}: no advisory source for this distribution", kind, os.id)
+                             : fmt::format("{} packages without a known OS release: no release to match against", kind);
         }
-        q.ecosystem = "Alpine:" + branch;
-      } else if (os.id == "wolfi") {
-        q.ecosystem = "Wolfi";
-      } else if (os.id == "chainguard") {
-        q.ecosystem = "Chainguard";
-      } else {
-        c.gap = os.known() ? fmt::format("apk packages on {}: no advisory source for this distribution", os.id)
-                           : "apk packages without a known OS release: no release to match against";
         return c;
+      }
+      q.package = p.source_name.empty() ? p.name : p.source_name;
+      if (q.ecosystem.starts_with("Ubuntu:") && q.ecosystem.ends_with(":LTS")) {
+        q.extra_ecosystems.push_back("Ubuntu:Pro:" + q.ecosystem.substr(7));
+      }
+      if (p.ecosystem == core::Ecosystem::deb) {
+        q.version = p.source_version.empty() ? p.version : p.source_version;
+      } else if (p.ecosystem == core::Ecosystem::apk) {
+        q.version = p.version;
+      } else {
+        // rpm: the binary name with its EVR first (how Red Hat, Alma, Rocky, Oracle, SUSE and
+        // Amazon list packages), the source RPM with its EVR as well (epoch carried over).
+        q.package = p.name;
+        q.version = p.version;
+        if (!p.source_name.empty() && p.source_name != p.name) {
+          q.alt_package = p.source_name;
+          q.alt_version = p.source_version.empty() ? p.version : p.source_version;
+        }
       }
       c.query = std::move(q);
       return c;
     }
-    case core::Ecosystem::rpm:
-      c.gap = fmt::format("rpm packages{}: no rpm vendor advisories (Red Hat, SUSE, Amazon, ...) are imported",
-                          os.known() ? " on " + os.id : std::string());
-      return c;
     case core::Ecosystem::unknown: c.gap = "packages of unknown type"; return c;
   }
   return c;
@@ -578,21 +642,48 @@ Result<std::vector<core::Finding>> Matcher::match(const core::Package& package, 
   auto hits_or = store_.lookup(q.ecosystem, q.package);
   if (!hits_or) return std::unexpected(hits_or.error());
   const auto& rows = *hits_or;
-  Evaluator ev(q);
   std::vector<Hit> hits;
   bool reported = false;
-  for (const auto& row : rows) {
-    auto h = ev.evaluate(row.advisory, row.affected);
-    if (!h) {
-      if (!reported) {
-        diags.warning("version-not-comparable", package.path,
-                      fmt::format("{} {}: {} (advisory {}); this advisory is not matched", package.name,
-                                  util::printable(q.version), h.error().message, row.advisory.id));
-        reported = true;
+  std::set<std::pair<std::string, std::string>> taken;
+  auto evaluate = [&](const Query& query, const std::vector<db::LookupHit>& found, bool second) {
+    Evaluator ev(query);
+    for (const auto& row : found) {
+      if (second && taken.contains({row.advisory.source, row.advisory.id})) continue;
+      auto h = ev.evaluate(row.advisory, row.affected);
+      if (!h) {
+        if (!reported) {
+          diags.warning("version-not-comparable", package.path,
+                        fmt::format("{} {}: {} (advisory {}); this advisory is not matched", package.name,
+                                    util::printable(query.version), h.error().message, row.advisory.id));
+          reported = true;
+        }
+        continue;
       }
-      continue;
+      if (*h) {
+        hits.push_back(**h);
+        taken.emplace(row.advisory.source, row.advisory.id);
+      }
     }
-    if (*h) hits.push_back(**h);
+  };
+  evaluate(q, rows, false);
+  // The same package in further ecosystems (Ubuntu Pro).
+  std::vector<std::vector<db::LookupHit>> extra_rows;
+  for (const auto& eco : q.extra_ecosystems) {
+    auto extra = store_.lookup(eco, q.package);
+    if (!extra) return std::unexpected(extra.error());
+    extra_rows.push_back(std::move(*extra));
+  }
+  for (const auto& found : extra_rows) evaluate(q, found, true);
+  // rpm: advisories keyed by the source RPM (evaluated with the source EVR).
+  std::vector<db::LookupHit> alt_rows;
+  if (!q.alt_package.empty()) {
+    auto alt = store_.lookup(q.ecosystem, q.alt_package);
+    if (!alt) return std::unexpected(alt.error());
+    alt_rows = std::move(*alt);
+    Query aq = q;
+    aq.package = q.alt_package;
+    aq.version = q.alt_version;
+    evaluate(aq, alt_rows, true);
   }
   // Pointers into rows stay valid: rows lives until the end of this function.
   for (const auto& group : group_hits(hits)) {
@@ -611,23 +702,44 @@ Result<std::vector<core::Finding>> Matcher::match(const core::Package& package, 
 
 Result<MatchStats> Matcher::match_all(core::ScanResult& result, core::Diagnostics& diags) {
   MatchStats stats;
+  core::VulnCoverage coverage_out;
+  std::map<std::string, core::CoverageGap> gaps;
+  auto gap = [&](const core::Package& p, const std::string& reason, const std::string& ecosystem) {
+    ++stats.uncovered[reason];
+    auto& g = gaps[reason];
+    g.reason = reason;
+    g.ecosystem = ecosystem;
+    ++g.packages;
+    g.os = p.ecosystem == core::Ecosystem::deb || p.ecosystem == core::Ecosystem::apk ||
+           p.ecosystem == core::Ecosystem::rpm;
+    g.counts = p.ecosystem != core::Ecosystem::unknown;
+  };
   for (const auto& p : result.packages) {
     ++stats.packages;
     const auto coverage = query_for(p, result.os);
     if (!coverage.query) {
-      ++stats.uncovered[coverage.gap];
+      gap(p, coverage.gap, {});
       continue;
     }
     auto known = ecosystem_known_.find(coverage.query->ecosystem);
     if (known == ecosystem_known_.end()) {
       auto has = store_.has_ecosystem(coverage.query->ecosystem);
       if (!has) return std::unexpected(has.error());
-      known = ecosystem_known_.emplace(coverage.query->ecosystem, *has).first;
+      bool any = *has;
+      for (const auto& eco : coverage.query->extra_ecosystems) {
+        if (any) break;
+        auto extra = store_.has_ecosystem(eco);
+        if (!extra) return std::unexpected(extra.error());
+        any = *extra;
+      }
+      known = ecosystem_known_.emplace(coverage.query->ecosystem, any).first;
     }
     if (!known->second) {
-      ++stats.uncovered[fmt::format("the database has no advisories for ecosystem {}", coverage.query->ecosystem)];
+      gap(p, fmt::format("the database has no advisories for ecosystem {}", coverage.query->ecosystem),
+          coverage.query->ecosystem);
       continue;
     }
+    ++coverage_out.checked;
     auto findings = match(p, result.os, result.target, diags);
     if (!findings) return std::unexpected(findings.error());
     if (!findings->empty()) ++stats.matched_packages;
@@ -637,6 +749,14 @@ Result<MatchStats> Matcher::match_all(core::ScanResult& result, core::Diagnostic
   for (const auto& [reason, count] : stats.uncovered) {
     diags.warning("not-matched", "", fmt::format("{} package{} not matched: {}", count, count == 1 ? "" : "s", reason));
   }
+  coverage_out.packages = stats.packages;
+  // OS packages first, then by reason.
+  for (const bool os : {true, false}) {
+    for (auto& [reason, g] : gaps) {
+      if (g.os == os) coverage_out.gaps.push_back(g);
+    }
+  }
+  stats.coverage = std::move(coverage_out);
   return stats;
 }
 

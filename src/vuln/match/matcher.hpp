@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/coverage.hpp"
 #include "core/diagnostics.hpp"
 #include "core/model.hpp"
 #include "util/error.hpp"
@@ -40,6 +41,13 @@ struct Query {
   std::string package;    // Debian: source package; Alpine/Wolfi: origin
   std::string version;    // Debian: source version
   version::Scheme scheme = version::Scheme::dpkg;
+  // rpm: vendors key advisories by binary package (Red Hat, Alma, Rocky, SUSE, Amazon) or by
+  // source RPM (OSV exports of some); the other name and its EVR are looked up too.
+  std::string alt_package;
+  std::string alt_version;
+  // Further ecosystems the same name and version are looked up in: an Ubuntu LTS release's
+  // "Ubuntu:Pro:22.04:LTS" (Canonical lists a release's CVEs there once its standard support ends).
+  std::vector<std::string> extra_ecosystems;
 };
 
 // The query for a package, or nullopt with the reason no advisory ecosystem applies
@@ -50,6 +58,13 @@ struct Coverage {
 };
 [[nodiscard]] Coverage query_for(const core::Package& package, const core::OsInfo& os);
 
+// The OSV ecosystem name of the distribution an os-release describes ("Debian:12",
+// "Ubuntu:22.04:LTS", "Alpine:v3.20", "AlmaLinux:8", "Rocky Linux:9", "Red Hat:enterprise_linux:8",
+// "SUSE:Linux Enterprise Server 15 SP5", "openSUSE:Leap 15.5", "Photon OS:5.0", "Azure Linux:3",
+// "Amazon Linux:2023", "Oracle Linux:9", "Wolfi", "Chainguard"), or "" when it names none.
+// The table is in docs/vulnerability-scanning.md.
+[[nodiscard]] std::string distro_ecosystem(const core::OsInfo& os);
+
 // Vendor words ("HIGH", "moderate", "important", "unimportant", "negligible") to a severity.
 [[nodiscard]] std::optional<core::Severity> severity_from_word(std::string_view word);
 
@@ -58,6 +73,7 @@ struct MatchStats {
   std::size_t matched_packages = 0;  // packages with at least one finding
   std::size_t findings = 0;
   std::map<std::string, std::size_t> uncovered;  // reason -> packages
+  core::VulnCoverage coverage;                   // the same, for the reports and --exit-code
 };
 
 class Matcher {
@@ -70,8 +86,9 @@ class Matcher {
                                                          const core::Target& target, core::Diagnostics& diags);
 
   // Matches every package of the scan and appends the findings to result.findings.
-  // Packages no imported advisory source covers are counted in the stats and named in
-  // one warning per reason.
+  // Packages no imported advisory source covers are counted in the stats, named in one
+  // warning per reason and recorded in MatchStats::coverage (which the reports show and
+  // --exit-code fails on: never a silent all-clear).
   [[nodiscard]] Result<MatchStats> match_all(core::ScanResult& result, core::Diagnostics& diags);
 
  private:

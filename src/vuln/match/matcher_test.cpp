@@ -253,12 +253,61 @@ TEST(MatcherQuery, EcosystemsForOsPackages) {
   EXPECT_EQ(query_for(apk, {"alpine", "3.21_alpha20240923", "", ""}).query->ecosystem, "Alpine:edge");
   EXPECT_EQ(query_for(apk, {"wolfi", "20230201", "", ""}).query->ecosystem, "Wolfi");
   EXPECT_EQ(query_for(deb("x", "1", "x"), {"debian", "", "", "bookworm"}).query->ecosystem, "Debian:12");
-  EXPECT_FALSE(query_for(lang(core::Ecosystem::rpm, "openssl", "1"), {"rhel", "9", "", ""}).query);
+  EXPECT_FALSE(query_for(lang(core::Ecosystem::rpm, "openssl", "1"), {"debian", "12", "", ""}).query);
+  EXPECT_FALSE(query_for(deb("x", "1", "x"), {"almalinux", "8.10", "", ""}).query);
   EXPECT_EQ(query_for(lang(core::Ecosystem::golang, "m", "1.2.3"), {}).query->version, "v1.2.3");
   EXPECT_EQ(query_for(lang(core::Ecosystem::golang, "stdlib", "go1.21.3"), {}).query->version, "v1.21.3");
   EXPECT_EQ(severity_from_word("MODERATE"), core::Severity::medium);
   EXPECT_EQ(severity_from_word("unimportant"), core::Severity::low);
   EXPECT_FALSE(severity_from_word("unsound"));
+}
+
+// os-release (ID, VERSION_ID) to the OSV ecosystem names of docs/vulnerability-scanning.md.
+TEST(MatcherQuery, DistroEcosystemNames) {
+  auto eco = [](std::string id, std::string version, std::string codename = {}) {
+    return distro_ecosystem(core::OsInfo{std::move(id), std::move(version), "", std::move(codename)});
+  };
+  EXPECT_EQ(eco("debian", "12"), "Debian:12");
+  EXPECT_EQ(eco("ubuntu", "22.04"), "Ubuntu:22.04:LTS");
+  EXPECT_EQ(eco("ubuntu", "24.04"), "Ubuntu:24.04:LTS");
+  EXPECT_EQ(eco("ubuntu", "23.10"), "Ubuntu:23.10");
+  EXPECT_EQ(eco("ubuntu", "21.04"), "Ubuntu:21.04");
+  EXPECT_EQ(eco("alpine", "3.20.3"), "Alpine:v3.20");
+  EXPECT_EQ(eco("almalinux", "8.10"), "AlmaLinux:8");
+  EXPECT_EQ(eco("rocky", "9.3"), "Rocky Linux:9");
+  EXPECT_EQ(eco("rhel", "8.9"), "Red Hat:enterprise_linux:8");
+  EXPECT_EQ(eco("ol", "9.4"), "Oracle Linux:9");
+  EXPECT_EQ(eco("amzn", "2023"), "Amazon Linux:2023");
+  EXPECT_EQ(eco("amzn", "2"), "Amazon Linux:2");
+  EXPECT_EQ(eco("photon", "5.0"), "Photon OS:5.0");
+  EXPECT_EQ(eco("azurelinux", "3.0"), "Azure Linux:3");
+  EXPECT_EQ(eco("mariner", "2.0"), "CBL-Mariner:2");
+  EXPECT_EQ(eco("sles", "15.5"), "SUSE:Linux Enterprise Server 15 SP5");
+  EXPECT_EQ(eco("sles", "15"), "SUSE:Linux Enterprise Server 15");
+  EXPECT_EQ(eco("opensuse-leap", "15.5"), "openSUSE:Leap 15.5");
+  EXPECT_EQ(eco("opensuse-tumbleweed", "20240101"), "openSUSE:Tumbleweed");
+  EXPECT_EQ(eco("wolfi", "20230201"), "Wolfi");
+  EXPECT_EQ(eco("chainguard", ""), "Chainguard");
+  EXPECT_EQ(eco("fedora", "40"), "");
+  EXPECT_EQ(eco("almalinux", ""), "");
+}
+
+// rpm: the binary name with its EVR, and the source RPM with its EVR as the second name.
+TEST(MatcherQuery, RpmByBinaryAndSourceRpm) {
+  core::Package p;
+  p.ecosystem = core::Ecosystem::rpm;
+  p.name = "openssl-libs";
+  p.version = "1:1.1.1k-7.el8_6";
+  p.source_name = "openssl";
+  p.source_version = "1:1.1.1k-7.el8_6";
+  auto c = query_for(p, {"almalinux", "8.6", "", ""});
+  ASSERT_TRUE(c.query);
+  EXPECT_EQ(c.query->ecosystem, "AlmaLinux:8");
+  EXPECT_EQ(c.query->scheme, version::Scheme::rpm);
+  EXPECT_EQ(c.query->package, "openssl-libs");
+  EXPECT_EQ(c.query->version, "1:1.1.1k-7.el8_6");
+  EXPECT_EQ(c.query->alt_package, "openssl");
+  EXPECT_EQ(c.query->alt_version, "1:1.1.1k-7.el8_6");
 }
 
 // Severity borrowed from aliased records: a tiny database written here, by hand.
