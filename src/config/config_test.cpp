@@ -108,6 +108,27 @@ TEST(Yaml, ErrorsNameFileLineAndColumn) {
   EXPECT_TRUE(docs.error().context.starts_with("broken.yaml:")) << docs.error().context;
 }
 
+// Found by fuzz_compose: yaml-cpp 0.7's LoadAll loops for ever (allocating) on a stray comma.
+TEST(Yaml, StrayCommaIsAParseErrorNotAHang) {
+  for (std::string_view text : {", 3e", ",", "a: 1\n---\n,\n"}) {
+    auto docs = load_yaml_stream(text, "compose.yaml");
+    ASSERT_FALSE(docs) << text;
+    EXPECT_EQ(docs.error().code, ErrorCode::parse) << docs.error().describe();
+  }
+}
+
+// The document limit fires before any node is built (200,000 tiny documents once took 932 MB).
+TEST(Yaml, DocumentLimitFiresWhileReading) {
+  std::string text;
+  for (int i = 0; i < 50; ++i) text += "a: 1\n---\n";
+  YamlLimits limits;
+  limits.max_documents = 10;
+  auto docs = load_yaml_stream(text, "many.yaml", limits);
+  ASSERT_FALSE(docs);
+  EXPECT_EQ(docs.error().code, ErrorCode::limit);
+  EXPECT_NE(docs.error().describe().find("documents"), std::string::npos) << docs.error().describe();
+}
+
 TEST(Yaml, AliasBombIsBounded) {
   // Nine levels of ten-fold aliases: 10^9 nodes once expanded.
   std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";

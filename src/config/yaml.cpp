@@ -1,5 +1,7 @@
 #include "config/yaml.hpp"
 
+#include "util/yaml_load.hpp"
+
 #include <fmt/format.h>
 
 #include <string>
@@ -44,7 +46,7 @@ Result<std::vector<YamlDocument>> load_yaml_stream(std::string_view text, std::s
   }
   std::vector<YamlDocument> docs;
   try {
-    auto nodes = YAML::LoadAll(std::string(text));
+    auto nodes = util::load_all_bounded(std::string(text), limits.max_documents);
     if (nodes.size() > limits.max_documents) {
       return fail(ErrorCode::limit, fmt::format("{} documents; the limit is {}", nodes.size(), limits.max_documents),
                   std::string(path));
@@ -67,6 +69,10 @@ Result<std::vector<YamlDocument>> load_yaml_stream(std::string_view text, std::s
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) return fail(ErrorCode::parse, e.msg, std::string(path));
     return fail(ErrorCode::parse, e.msg, fmt::format("{}:{}:{}", path, e.mark.line + 1, e.mark.column + 1));
+  } catch (const util::YamlDocumentLimit&) {
+    return fail(ErrorCode::limit,
+                fmt::format("more than {} documents; the limit is {}", limits.max_documents, limits.max_documents),
+                std::string(path));
   } catch (const std::exception& e) {
     return fail(ErrorCode::parse, e.what(), std::string(path));
   }

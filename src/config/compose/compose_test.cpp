@@ -2,6 +2,7 @@
 #include "config/analyze.hpp"
 #include "config/compose/settings.hpp"
 #include "config/yaml.hpp"
+#include "util/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -193,4 +194,22 @@ TEST(ConfigAnalyze, HugeDockerfileIsBounded) {
   EXPECT_TRUE(findings.empty());
   ASSERT_EQ(diags.error_count(), 1u);
   EXPECT_NE(diags.items()[0].message.find("limit"), std::string::npos);
+}
+
+// Found by fuzz_compose: `devices` written as a mapping made services_from_compose iterate
+// key/value pairs as nodes, and YAML::InvalidNode ended the process (bulwark config crashed).
+// The input is tests/data/fuzz-regressions/fuzz_compose/devices-mapping.yaml.
+TEST(ComposeSettings, DevicesAsAMappingIsIgnoredNotACrash) {
+  auto text = util::read_file(
+      std::string(BULWARK_SOURCE_DIR) + "/tests/data/fuzz-regressions/fuzz_compose/devices-mapping.yaml", 1 << 20);
+  ASSERT_TRUE(text) << text.error().describe();
+  core::Diagnostics diags;
+  const auto svcs = services(*text, diags);
+  ASSERT_EQ(svcs.size(), 1u);
+  EXPECT_EQ(svcs[0].name, "web");
+  EXPECT_TRUE(svcs[0].devices.empty());
+  // The whole analysis of the file runs too.
+  Document doc{"compose.yaml", DocumentKind::compose, *text};
+  core::Diagnostics all;
+  (void)analyze({doc}, AnalyzeOptions{}, all);
 }

@@ -284,7 +284,9 @@ std::vector<RuntimeSettings> services_from_compose(const YAML::Node& root, std::
     if (auto n = child(svc, "ports"); n && n.IsSequence()) {
       for (const auto& p : n) map_port(p, path, s, diags);
     }
-    if (auto n = child(svc, "devices"); n) {
+    // A sequence only: iterating a mapping yields key/value pairs, whose node half throws
+    // YAML::InvalidNode on use (found by fuzz_compose: `devices: {a: b}` ended the process).
+    if (auto n = child(svc, "devices"); n && n.IsSequence()) {
       for (const auto& d : n) {
         if (d.IsScalar()) s.devices.push_back(d.Scalar());
         if (d.IsMap()) s.devices.push_back(scalar(child(d, "source")).value_or("?"));

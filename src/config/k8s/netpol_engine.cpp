@@ -1,4 +1,5 @@
 #include "config/k8s/netpol_engine.hpp"
+#include "util/strings.hpp"
 
 #include <fmt/format.h>
 
@@ -835,8 +836,9 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
   for (const auto& p : m.policies) ensure_ns(p.namespace_);
 
   // Pods of one owner with different labels: fine unless some selector tells them apart.
-  for (const auto& [wi, vs] : variants) {
+  for (const auto& [wi, vs_binding] : variants) {
     const auto& w = m.workloads[static_cast<std::size_t>(wi)];
+    const auto& vs = vs_binding;  // lambdas capture a variable (clang 14 cannot capture a binding)
     auto splits = [&](const Selector& s) {
       bool first = s.matches(vs.front());
       return std::any_of(vs.begin(), vs.end(), [&](const Labels& l) { return s.matches(l) != first; });
@@ -857,8 +859,9 @@ Result<Model> build_model(const std::vector<Item>& items, core::Diagnostics& dia
   }
 
   // The same gap through AdminNetworkPolicy or BaselineAdminNetworkPolicy pod selectors.
-  for (const auto& [wi, vs] : variants) {
+  for (const auto& [wi, vs_binding] : variants) {
     const auto& w = m.workloads[static_cast<std::size_t>(wi)];
+    const auto& vs = vs_binding;  // lambdas capture a variable (clang 14 cannot capture a binding)
     auto splits = [&](const Selector& sel) {
       bool first = sel.matches(vs.front());
       return std::any_of(vs.begin(), vs.end(), [&](const Labels& l) { return sel.matches(l) != first; });
@@ -1303,23 +1306,6 @@ std::optional<MatrixFormat> parse_matrix_format(std::string_view s) noexcept {
 
 namespace {
 
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20)
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        else
-          out += c;
-    }
-  }
-  return out;
-}
-
 std::string dot_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -1355,7 +1341,7 @@ std::string format_matrix(const std::vector<Connection>& conns, MatrixFormat for
       for (std::size_t i = 0; i < conns.size(); ++i) {
         const auto& c = conns[i];
         out += fmt::format("  {{\n    \"src\": \"{}\",\n    \"dst\": \"{}\",\n    \"conn\": \"{}\"\n  }}{}\n",
-                           json_escape(c.src), json_escape(c.dst), json_escape(c.conns.to_string()),
+                           util::json_escape(c.src), util::json_escape(c.dst), util::json_escape(c.conns.to_string()),
                            i + 1 < conns.size() ? "," : "");
       }
       out += "]\n";

@@ -142,7 +142,7 @@ TEST(PssConformance, AgreesWithKubernetesFixtures) {
       } else {
         const auto& [check_id, reason] = it->second;
         auto hit = std::find_if(violations.begin(), violations.end(),
-                                [&](const Violation& v) { return v.check->id == check_id; });
+                                [&id = check_id](const Violation& v) { return v.check->id == id; });
         if (hit == violations.end())
           problem = "not denied by " + check_id;
         else if (hit->reason.find(reason) == std::string::npos)
