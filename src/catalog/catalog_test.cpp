@@ -571,9 +571,12 @@ TEST(Fuzz, TruncatedAndBitFlippedFixturesDoNotCrash) {
   };
   auto sqlite = run("zstd -dc " + kPkgdb + "rpm/go-rpmdb_amazonlinux2023_rpmdb.sqlite.zst 2>/dev/null");
   if (!sqlite.empty()) inputs.emplace_back("sqlite", sqlite);
+  for (const auto& [kind, data] : inputs)
+    ASSERT_FALSE(data.empty()) << "a " << kind << " fixture is missing: " << kPkgdb;
   std::mt19937 rng(12345);
   std::size_t parsed = 0;
-  for (auto& [kind, data] : inputs) {
+  for (auto& [kind_name, data] : inputs) {
+    const std::string& kind = kind_name;  // a lambda cannot capture a structured binding before C++20 in clang 14
     auto feed = [&](const std::string& in) {
       core::Diagnostics d;
       if (kind == "dpkg") {

@@ -23,7 +23,12 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitInput = 3;
 inline constexpr int kExitNetwork = 4;
 
-// Prints "bulwark: error: <context>: <message>" on stderr and returns the exit code for it.
+// The command that fixes the commonest failures (an engine that does not answer, a socket or file
+// this user may not open), so nobody has to guess it; empty when there is none to name.
+[[nodiscard]] std::string fix_hint(const Error& error);
+
+// Prints "bulwark: error: <context>: <message>" on stderr (and "bulwark: fix: <command>" where
+// fix_hint knows one) and returns the exit code for it.
 int report_error(const Error& error);
 
 // Options every scanning command takes.
@@ -44,6 +49,10 @@ struct ScanSession {
   core::Context context;
 };
 [[nodiscard]] ScanSession make_session(const ScanOptions& opts);
+
+// The columns a table may use on stdout: $COLUMNS, else the terminal's width when stdout is one,
+// else 0 (a pipe or file: no limit).
+[[nodiscard]] std::size_t terminal_columns();
 
 // Writes text to -o PATH (atomically) or stdout.
 [[nodiscard]] Status write_output(const ScanOptions& opts, std::string_view text);

@@ -13,10 +13,13 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/policy_options.hpp"
+#include "cli/secret_options.hpp"
 #include "config/analyze.hpp"
 #include "config/checks.hpp"
 #include "config/k8s/pss.hpp"
+#include "report/html.hpp"
 #include "report/report.hpp"
+#include "secret/walk.hpp"
 #include "util/strings.hpp"
 
 namespace bulwark::cli {
@@ -33,6 +36,8 @@ struct ConfigOptions {
   std::string trusted_registries;
   std::string output;
   bool quiet = false;
+  SecretOptions secrets;
+  bool no_secrets = false;
 };
 
 std::string checks_table(const config::CheckCatalog& catalog) {
@@ -76,6 +81,18 @@ int run_config(const ConfigOptions& o) {
   options.trusted_registries_file = o.trusted_registries;
   options.include_passed = o.include_passed;
   auto findings = config::analyze(*docs, options, diags);
+  // Secrets in the same files: Dockerfile ARG/ENV defaults and RUN lines, Compose environment
+  // and build args, Kubernetes env values, ConfigMaps and Secrets (their base64 data decoded).
+  if (!o.no_secrets) {
+    auto engine = make_secret_engine(o.secrets, o.format == "sarif", diags);
+    if (!engine) return report_error(engine.error());
+    core::Target file_target;
+    file_target.kind = core::TargetKind::file;
+    for (const auto& doc : *docs) {
+      file_target.name = doc.path;
+      for (auto& f : secret::scan_document(**engine, doc.path, doc.text, file_target)) findings.push_back(std::move(f));
+    }
+  }
   for (const auto& d : diags.items()) {
     std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
   }
@@ -92,11 +109,11 @@ int run_config(const ConfigOptions& o) {
   const auto failing = outcome->failing;
 
   std::string text;
-  if (o.format == "json") {
+  if (o.format == "json" || o.format == "html") {
     report::JsonOptions jo;
     jo.tool_version = BULWARK_VERSION;
     jo.include_passed = o.include_passed;
-    text = report::write_json(results, jo);
+    text = o.format == "html" ? report::write_html(results, jo) : report::write_json(results, jo);
   } else if (o.format == "sarif") {
     report::SarifOptions so;
     so.tool_version = BULWARK_VERSION;
@@ -134,12 +151,12 @@ void register_config(CLI::App& app, int& exit_code) {
       "  bulwark config . --format sarif -o bulwark.sarif       for GitHub code scanning\n"
       "  bulwark config --list-checks                  every check, its severity and practice\n");
   cmd->add_option("PATH", opts->paths, "Files or folders; - reads stdin");
-  cmd->add_option("-f,--format", opts->format, "Output: table, json, sarif (markdown with --list-checks)")
-      ->check(CLI::IsMember({"table", "json", "sarif", "markdown"}));
+  cmd->add_option("-f,--format", opts->format, "Output: table, json, sarif, html (markdown with --list-checks)")
+      ->check(CLI::IsMember({"table", "json", "sarif", "html", "markdown"}));
   cmd->add_option("-o,--output", opts->output, "Write the report to this file (atomically)");
   cmd->add_flag("--list-checks", opts->list_checks, "List the check catalogue and exit");
   cmd->add_flag("--include-passed", opts->include_passed, "Also report checks that passed");
-  add_policy_options(*cmd, opts->policy);
+  add_policy_options(*cmd, opts->policy, PolicyFindings::checks_only);
   cmd->add_option("--pss-version", opts->pss_version, "Pod Security Standards version, e.g. v1.30 (default latest)")
       ->check(CLI::Validator(
           [](std::string& v) {
@@ -151,6 +168,8 @@ void register_config(CLI::App& app, int& exit_code) {
   cmd->add_option("--trusted-registries", opts->trusted_registries,
                   "YAML file listing the registries FROM images may come from");
   cmd->add_flag("-q,--quiet", opts->quiet, "No summary on stderr");
+  add_secret_options(*cmd, opts->secrets);
+  cmd->add_flag("--no-secrets", opts->no_secrets, "Do not look for secrets in the files");
   cmd->callback([opts, &exit_code] { exit_code = run_config(*opts); });
 }
 

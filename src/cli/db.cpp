@@ -134,21 +134,6 @@ Json import_json(const vuln::db::ImportReport& r) {
   return j;
 }
 
-void add_up(vuln::db::ImportReport& total, const vuln::db::ImportReport& r) {
-  total.documents += r.documents;
-  total.skipped += r.skipped;
-  total.failed_documents += r.failed_documents;
-  total.records += r.records;
-  total.rejected += r.rejected;
-  total.duplicates += r.duplicates;
-  total.stale += r.stale;
-  total.inserted += r.inserted;
-  total.updated += r.updated;
-  total.unchanged += r.unchanged;
-  total.removed += r.removed;
-  for (const auto& [k, v] : r.records_by_source) total.records_by_source[k] += v;
-}
-
 // ---------------------------------------------------------------- import
 
 struct ImportCmd {
@@ -187,7 +172,7 @@ int run_import(const ImportCmd& c) {
       progress->end();
       return report_error(r.error());
     }
-    add_up(total, *r);
+    total += *r;
   }
   const bool changed = total.inserted + total.updated + total.removed > 0;
   if (auto st = !changed ? Status{}

@@ -16,6 +16,7 @@
 #include "cli/policy_options.hpp"
 #include "host/audit.hpp"
 #include "host/catalogue.hpp"
+#include "report/html.hpp"
 #include "report/report.hpp"
 #include "util/strings.hpp"
 
@@ -183,19 +184,25 @@ int run_host(const HostOptions& o) {
     std::fprintf(stderr, "bulwark: %s: %s\n", p.kind == host::ProblemKind::daemon ? "warning" : "error",
                  util::printable(p.error.describe()).c_str());
   }
+  for (const auto& p : report.problems) {
+    if (auto hint = fix_hint(p.error); !hint.empty()) {
+      std::fprintf(stderr, "bulwark: fix: %s\n", hint.c_str());
+      break;
+    }
+  }
   if (std::any_of(report.problems.begin(), report.problems.end(),
                   [](const auto& p) { return p.kind == host::ProblemKind::daemon; })) {
     std::fprintf(stderr, "bulwark: the checks that need the Docker daemon were skipped; the others ran\n");
   }
 
   std::string text;
-  if (o.format == "json") {
+  if (o.format == "json" || o.format == "html") {
     report::JsonOptions jo;
     jo.tool_version = BULWARK_VERSION;
     jo.include_passed = o.include_passed;
     jo.score = report::ScoreSummary{"cis-docker-1.6.0", score.passed,  score.failed, score.warned,
                                     score.manual,       score.skipped, score.info,   score.percent()};
-    text = report::write_json(report.results, jo);
+    text = o.format == "html" ? report::write_html(report.results, jo) : report::write_json(report.results, jo);
   } else if (o.format == "sarif") {
     report::SarifOptions so;
     so.tool_version = BULWARK_VERSION;
@@ -261,13 +268,13 @@ void register_host(CLI::App& app, int& exit_code) {
   cmd->add_option("--tlscacert", opts->tlscacert, "CA certificate (PEM) to verify the engine with");
   cmd->add_option("--tlscert", opts->tlscert, "Client certificate (PEM)");
   cmd->add_option("--tlskey", opts->tlskey, "Client key (PEM)");
-  cmd->add_option("-f,--format", opts->format, "Output: table, json, sarif")
-      ->check(CLI::IsMember({"table", "json", "sarif"}));
+  cmd->add_option("-f,--format", opts->format, "Output: table, json, sarif, html")
+      ->check(CLI::IsMember({"table", "json", "sarif", "html"}));
   cmd->add_flag("--include-passed", opts->include_passed,
                 "Show passed checks too (and, in the table, manual and skipped results)");
   cmd->add_option("--level", opts->level, "CIS profile level: 1 (level-1 checks only) or 2 (all; default)")
       ->check(CLI::IsMember({1, 2}));
-  add_policy_options(*cmd, opts->policy);
+  add_policy_options(*cmd, opts->policy, PolicyFindings::checks_only);
   cmd->add_flag("--image-files", opts->image_files,
                 "Read every image's files for setuid/setgid binaries (CIS 4.8; exports each image: slower)");
   cmd->add_flag("--stats", opts->stats, "Print the audit's wall time and Engine API request count on stderr");

@@ -4,34 +4,33 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/help.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{
-      "bulwark: container security in one binary.\n"
+  CLI::App app{"bulwark: container security in one binary.", "bulwark"};
+  app.footer(
+      "\nExamples:\n"
+      "  bulwark audit                                     how secure is this machine, and what runs on it\n"
+      "  bulwark image docker-daemon:nginx:1.27            known vulnerabilities in a local image\n"
+      "  bulwark sbom docker-archive:app.tar -f cyclonedx  the packages of a 'docker save' archive, as CycloneDX\n"
+      "  bulwark config ./k8s --format sarif -o k8s.sarif  misconfigured Kubernetes manifests, for code scanning\n"
       "\n"
-      "Examples:\n"
-      "  bulwark sbom docker-archive:app.tar              packages in a 'docker save' archive, as a table\n"
-      "  bulwark sbom oci:./layout:v1 --format cyclonedx  CycloneDX 1.5 JSON of an OCI layout\n"
-      "  bulwark sbom docker://registry.example/app:1.2   pull from a registry (credentials: --creds, env, ~/.docker)\n"
-      "  bulwark sbom ./rootfs --format json              a root filesystem on disk\n",
-      "bulwark"};
-  app.set_version_flag("--version", "bulwark " BULWARK_VERSION);
+      "bulwark COMMAND --help explains each command, with examples.");
+  app.set_version_flag(
+      "--version", [] { return bulwark::cli::version_text(); },
+      "Version, commit, build type and the advisory database's age");
   app.require_subcommand(1);
   app.fallthrough(false);
 
   int exit_code = 0;
   for (const auto& command : bulwark::cli::registered_commands()) command.fn(app, exit_code);
+  bulwark::cli::install_help(app);
 
-  // Name an unknown subcommand instead of CLI11's "A subcommand is required".
-  if (argc > 1 && argv[1][0] != '-') {
-    bool known = false;
-    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-      if (sub->check_name(argv[1])) known = true;
-    }
-    if (!known) {
-      std::fprintf(stderr, "bulwark: error: unknown subcommand '%s' (see bulwark --help)\n", argv[1]);
-      return 2;
-    }
+  // Name an unknown subcommand or option, with the nearest real one, instead of CLI11's
+  // "A subcommand is required" or "arguments were not expected" (which blames valid ones too).
+  if (auto message = bulwark::cli::unknown_name_message(app, argc, argv)) {
+    std::fprintf(stderr, "bulwark: error: %s\n", message->c_str());
+    return 2;
   }
 
   try {

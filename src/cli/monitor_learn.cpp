@@ -5,7 +5,6 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -14,6 +13,7 @@
 #include "runtime/probe/learn.hpp"
 #include "runtime/probe/live_source.hpp"
 #include "runtime/state/container.hpp"
+#include "util/files.hpp"
 
 namespace bulwark::cli {
 namespace {
@@ -23,12 +23,9 @@ void on_signal(int) {
   g_stop.store(true);
 }
 
+// Rule files land atomically; a symlink is followed, a device written through (util::write_file_atomic).
 Status write_file(const std::filesystem::path& path, std::string_view text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return fail(ErrorCode::io, "cannot write the file", path.string());
-  return {};
+  return util::write_file_atomic(path, text);
 }
 
 }  // namespace

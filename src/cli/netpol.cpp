@@ -84,7 +84,12 @@ int run_matrix(const NetpolOptions& o) {
 
 void register_netpol(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("netpol", "NetworkPolicy reachability between workloads");
-  cmd->footer("Subcommands: matrix. Run `bulwark netpol matrix --help` for formats and examples.");
+  cmd->footer(
+      "Subcommands: matrix. Run `bulwark netpol matrix --help` for formats.\n"
+      "\n"
+      "Examples:\n"
+      "  bulwark netpol matrix k8s/\n"
+      "  bulwark netpol matrix k8s/ --focus-workload shop/frontend --format csv");
   cmd->require_subcommand(1);
   auto opts = std::make_shared<NetpolOptions>();
   auto* matrix = cmd->add_subcommand("matrix", "List the allowed connections between workloads and external ranges");

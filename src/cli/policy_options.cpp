@@ -28,7 +28,7 @@ std::string parse_severity_option(const std::string& text, PolicyOptions& opts) 
   return {};
 }
 
-void add_policy_options(CLI::App& cmd, PolicyOptions& opts) {
+void add_policy_options(CLI::App& cmd, PolicyOptions& opts, PolicyFindings findings) {
   cmd.add_option_function<std::string>(
          "--severity",
          [&opts](const std::string& text) {
@@ -49,18 +49,31 @@ void add_policy_options(CLI::App& cmd, PolicyOptions& opts) {
          "Only findings at or above this severity trigger --exit-code (default: every reported finding)")
       ->type_name("SEVERITY");
   cmd.add_option("--exit-code", opts.exit_code,
-                 "Exit with this code when reported findings remain after the policy (default 0)")
+                 "Exit with this code when reported findings remain after the policy, or when a vulnerability "
+                 "scan could not check every package (no vulnerability data for its ecosystem) (default 0)")
       ->check(CLI::Range(0, 125));
-  cmd.add_flag("--ignore-unfixed", opts.ignore_unfixed, "Leave out vulnerabilities that have no fixed version yet");
+  if (findings == PolicyFindings::vulnerabilities) {
+    cmd.add_option("--exit-code-scanners", opts.exit_scanners,
+                   "Only these scanners' findings trigger --exit-code: vuln (and packages left unchecked), config, "
+                   "secret; comma-separated (default: all)")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"vuln", "config", "secret"}))
+        ->type_name("LIST");
+  }
+  if (findings == PolicyFindings::vulnerabilities) {
+    cmd.add_flag("--ignore-unfixed", opts.ignore_unfixed, "Leave out vulnerabilities that have no fixed version yet");
+  }
   cmd.add_option("--ignorefile", opts.ignore_files,
                  "Ignore file: YAML (entries: id, package, reason, expires; or Trivy's .trivyignore.yaml) or "
                  "Trivy's .trivyignore (one id a line, optional exp:YYYY-MM-DD); repeatable. "
                  "Default: ./.trivyignore when it exists")
       ->type_name("PATH")
       ->allow_extra_args(false);
-  cmd.add_option("--vex", opts.vex_files, "OpenVEX document: not_affected and fixed statements suppress; repeatable")
-      ->type_name("PATH")
-      ->allow_extra_args(false);
+  if (findings == PolicyFindings::vulnerabilities) {
+    cmd.add_option("--vex", opts.vex_files, "OpenVEX document: not_affected and fixed statements suppress; repeatable")
+        ->type_name("PATH")
+        ->allow_extra_args(false);
+  }
 }
 
 std::vector<std::string> effective_ignore_files(const PolicyOptions& opts, const std::filesystem::path& cwd) {

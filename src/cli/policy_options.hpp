@@ -21,7 +21,11 @@ namespace bulwark::cli {
 
 using PolicyOptions = report::PolicyOptions;
 
-void add_policy_options(CLI::App& cmd, PolicyOptions& opts);
+// What a command reports decides which flags act on it: --ignore-unfixed and --vex act on
+// vulnerabilities only, so commands that report checks alone do not offer them.
+enum class PolicyFindings { vulnerabilities, checks_only };
+
+void add_policy_options(CLI::App& cmd, PolicyOptions& opts, PolicyFindings findings = PolicyFindings::vulnerabilities);
 
 // Parses "--severity": one name is a minimum ("high": high and critical); a comma
 // list is the exact set ("critical,low"). Names are case-insensitive.

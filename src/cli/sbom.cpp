@@ -12,11 +12,11 @@
 #include "catalog/catalog.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/pipeline.hpp"
 #include "image/reference.hpp"
 #include "report/policy.hpp"
 #include "report/report.hpp"
 #include "sbom/sbom.hpp"
+#include "scan/pipeline.hpp"
 #include "util/strings.hpp"
 
 namespace bulwark::cli {
@@ -61,7 +61,7 @@ int run_sbom(const SbomOptions& o) {
   if (!so) return report_error(so.error());
   auto session = make_session(o.scan);
   core::Diagnostics diags;
-  auto result = inventory(*ref, *so, session.context, diags);
+  auto result = scan::inventory(*ref, *so, session.context, diags);
   session.progress->end();
   if (!result) return report_error(result.error());
   for (auto& d : diags.items()) std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
@@ -72,7 +72,9 @@ int run_sbom(const SbomOptions& o) {
 
   std::string text;
   if (o.format == "table") {
-    text = report::package_table(*result, ::isatty(STDOUT_FILENO) && o.scan.output.empty());
+    const bool to_stdout = o.scan.output.empty() || o.scan.output == "-";
+    text = report::package_table(
+        *result, report::TableOptions{::isatty(STDOUT_FILENO) != 0 && to_stdout, to_stdout ? terminal_columns() : 0});
     for (auto& f : result->findings) {
       std::fprintf(stderr, "bulwark: warning: %s\n", util::printable(f.title).c_str());
     }

@@ -15,27 +15,25 @@
 #include <memory>
 #include <optional>
 
-#include "catalog/catalog.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/pipeline.hpp"
 #include "cli/policy_options.hpp"
-#include "config/image/image_config.hpp"
+#include "cli/secret_options.hpp"
 #include "image/reference.hpp"
+#include "report/html.hpp"
 #include "report/policy.hpp"
 #include "report/report.hpp"
 #include "report/vulnerabilities.hpp"
-#include "sbom/reader.hpp"
 #include "sbom/sbom.hpp"
+#include "scan/scan.hpp"
 #include "util/strings.hpp"
 #include "vuln/db/store.hpp"
-#include "vuln/match/matcher.hpp"
 
 namespace bulwark::cli {
 
 namespace {
 
-enum class Input { image, rootfs, sbom };
+using scan::Input;
 
 struct VulnScanOptions {
   Input input = Input::image;
@@ -49,7 +47,8 @@ struct VulnScanOptions {
   std::string docker_host;
   ScanOptions scan;
   PolicyOptions policy;
-  std::vector<std::string> scanners{"vuln", "config"};
+  std::vector<std::string> scanners{"vuln", "config", "secret"};
+  SecretOptions secrets;
 };
 
 Result<image::SourceOptions> source_options(const VulnScanOptions& o) {
@@ -71,97 +70,36 @@ Result<image::SourceOptions> source_options(const VulnScanOptions& o) {
   return so;
 }
 
-// The advisory database, opened read-only; a missing file gets a message that says what to do.
-Result<vuln::db::Store> open_database(const VulnScanOptions& o, const core::Context& ctx) {
-  const std::filesystem::path path =
-      o.db.empty() ? vuln::db::default_db_path(ctx.cache_dir) : std::filesystem::path(o.db);
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return fail(ErrorCode::not_found,
-                "advisory database not found; run `bulwark db import PATH...` or `bulwark db update` first, "
-                "or name one with --db",
-                path.string());
-  }
-  if (std::filesystem::is_directory(path, ec)) {
-    return fail(ErrorCode::invalid_argument, "--db names a folder, not a database file", path.string());
-  }
-  auto store = vuln::db::Store::open(path, vuln::db::OpenMode::read_only);
-  if (!store) return std::unexpected(store.error());
-  // A damaged file can open and still fail on first use: ask it something now.
-  if (auto probe = store->has_ecosystem("PyPI"); !probe) return std::unexpected(probe.error());
-  return store;
-}
-
-Result<core::ScanResult> inventory_of(const VulnScanOptions& o, const core::Context& ctx, core::Diagnostics& diags,
-                                      InventoryExtras* extras) {
-  if (o.input == Input::sbom) return sbom::read_sbom(o.target, ctx.limits, diags);
-  std::string text = o.target;
-  if (o.input == Input::rootfs) {
-    std::error_code ec;
-    if (!std::filesystem::is_directory(o.target, ec)) {
-      return fail(ErrorCode::not_found, "not a folder (rootfs takes a root filesystem folder)", o.target);
-    }
-    if (!o.target.starts_with("dir:")) text = "dir:" + o.target;
-  }
-  auto ref = image::parse_reference(text);
-  if (!ref) return std::unexpected(ref.error());
-  auto so = source_options(o);
-  if (!so) return std::unexpected(so.error());
-  return inventory(*ref, *so, ctx, diags, extras);
-}
-
-bool wants_scanner(const VulnScanOptions& o, std::string_view name) {
-  return std::find(o.scanners.begin(), o.scanners.end(), name) != o.scanners.end();
-}
-
 int run_scan(const VulnScanOptions& o) {
   auto session = make_session(o.scan);
-  const bool vulns = wants_scanner(o, "vuln");
+  scan::Request request;
+  request.input = o.input;
+  request.target = o.target;
+  request.scanners = o.scanners;
+  if (o.input != Input::sbom) {
+    auto so = source_options(o);
+    if (!so) return report_error(so.error());
+    request.source = std::move(*so);
+  }
+  const bool vulns = request.wants("vuln");
   std::optional<vuln::db::Store> store;
   if (vulns) {
-    auto opened = open_database(o, session.context);
+    auto opened = scan::open_database(o.db, session.context);
     if (!opened) return report_error(opened.error());
     store = std::move(*opened);
   }
 
   core::Diagnostics diags;
-  InventoryExtras extras;
-  auto result = inventory_of(o, session.context, diags, &extras);
-  if (!result) {
-    session.progress->end();
-    return report_error(result.error());
+  if (o.input != Input::sbom && request.wants("secret")) {
+    auto engine = make_secret_engine(o.secrets, o.format == "sarif", diags, session.context.cache_dir.string());
+    if (!engine) return report_error(engine.error());
+    request.secrets = std::move(*engine);
   }
-  if (vulns) {
-    session.progress->note("matching packages against the advisory database");
-    vuln::match::Matcher matcher(*store);
-    auto stats = matcher.match_all(*result, diags);
-    if (!stats) {
-      session.progress->end();
-      return report_error(stats.error());
-    }
-  }
+  std::optional<core::VulnCoverage> coverage;
+  auto result = scan::run(request, store ? &*store : nullptr, session.context, diags, &coverage);
   session.progress->end();
-  if (o.input != Input::sbom) {
-    // End of life of the distribution (practice up-to-date), as `bulwark sbom` reports it.
-    if (auto eol = catalog::eol_finding(result->os, report::today_utc())) {
-      eol->target = result->target;
-      result->findings.push_back(std::move(*eol));
-    }
-  }
-  if (o.input == Input::image && wants_scanner(o, "config") && !extras.config_json.empty()) {
-    auto checks = config::image::check_image_config_text(extras.config_json, result->target, extras.facts);
-    if (!checks) return report_error(checks.error());
-    for (auto& f : *checks) result->findings.push_back(std::move(f));
-  }
+  if (!result) return report_error(result.error());
   for (const auto& d : diags.items()) std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
-  std::stable_sort(result->findings.begin(), result->findings.end(),
-                   [](const core::Finding& a, const core::Finding& b) {
-                     const auto& pa = a.package ? a.package->name : std::string();
-                     const auto& pb = b.package ? b.package->name : std::string();
-                     if (pa != pb) return pa < pb;
-                     if (a.severity != b.severity) return a.severity > b.severity;
-                     return a.id < b.id;
-                   });
 
   std::vector<core::ScanResult> results{std::move(*result)};
   auto outcome = apply_policy_and_warn(results, o.policy);
@@ -171,7 +109,7 @@ int run_scan(const VulnScanOptions& o) {
   if (o.format == "table") {
     const bool color = ::isatty(STDOUT_FILENO) && o.scan.output.empty();
     if (vulns) {
-      text = report::vulnerability_table(results.front(), color);
+      text = report::vulnerability_table(results.front(), color, coverage ? &*coverage : nullptr);
     } else {
       text = fmt::format("Target: {} (vulnerability scan not requested: --scanners)\n",
                          util::printable(results.front().target.name));
@@ -181,34 +119,47 @@ int run_scan(const VulnScanOptions& o) {
       if (!f.vulnerability && !f.suppression && f.status != core::FindingStatus::pass) other.push_back(f);
     }
     if (!other.empty()) text += "\nConfiguration and end of life:\n" + report::findings_table(other, color);
-  } else if (o.format == "json") {
+  } else if (o.format == "json" || o.format == "html") {
     report::JsonOptions jo;
     jo.tool_version = BULWARK_VERSION;
-    text = report::write_json(results, jo);
+    text =
+        o.format == "html" ? report::write_html(results, jo, {coverage}) : report::write_json(results, jo, {coverage});
   } else if (o.format == "sarif") {
     report::SarifOptions so;
     so.tool_version = BULWARK_VERSION;
-    text = report::write_sarif(results, so);
+    text = report::write_sarif(results, so, {coverage});
   } else {
     text = sbom::write_cyclonedx(results.front(), {BULWARK_VERSION, {}});
   }
   if (auto st = write_output(o.scan, text); !st) return report_error(st.error());
-  return outcome->failing > 0 ? o.policy.exit_code : kExitOk;
+  // No vulnerability data for some packages: never an all-clear, whatever --fail-on says.
+  const bool unchecked = coverage && !coverage->complete() && report::exit_scanner(o.policy, "vuln");
+  if (unchecked && o.policy.exit_code != 0) {
+    std::fprintf(stderr, "bulwark: exit %d: %s\n", o.policy.exit_code,
+                 util::printable(report::coverage_gap_text(*coverage)).c_str());
+  }
+  return outcome->failing > 0 || unchecked ? o.policy.exit_code : kExitOk;
 }
 
 void add_common(CLI::App& cmd, VulnScanOptions& o) {
-  cmd.add_option("-f,--format", o.format, "Output: table, json, sarif, cyclonedx (with vulnerabilities)")
-      ->check(CLI::IsMember({"table", "json", "sarif", "cyclonedx"}));
+  cmd.add_option("-f,--format", o.format, "Output: table, json, sarif, cyclonedx (with vulnerabilities), html")
+      ->check(CLI::IsMember({"table", "json", "sarif", "cyclonedx", "html"}));
   cmd.add_option("--db", o.db, "Advisory database (default $BULWARK_DB, else <cache dir>/db/bulwark.db)");
   add_scan_options(cmd, o.scan);
   add_policy_options(cmd, o.policy);
   if (o.input == Input::image) {
     cmd.add_option("--scanners", o.scanners,
                    "What to look for: vuln (known vulnerabilities), config (the image config's USER, HEALTHCHECK, "
-                   "secrets in ENV and history, setuid files, ...); default both")
+                   "secrets in ENV and history, setuid files, ...), secret (every file of every layer, deleted "
+                   "ones too, and the image config); default all three")
         ->delimiter(',')
-        ->check(CLI::IsMember({"vuln", "config"}));
+        ->check(CLI::IsMember({"vuln", "config", "secret"}));
+  } else if (o.input == Input::rootfs) {
+    cmd.add_option("--scanners", o.scanners, "What to look for: vuln, config, secret; default all three")
+        ->delimiter(',')
+        ->check(CLI::IsMember({"vuln", "config", "secret"}));
   }
+  if (o.input != Input::sbom) add_secret_options(cmd, o.secrets);
 }
 
 constexpr const char* kDbNote =

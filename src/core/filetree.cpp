@@ -122,4 +122,56 @@ void FileTree::for_each_below(std::string_view dir, const std::function<void(con
   }
 }
 
+namespace {
+
+class ChainScan final : public ProbeScan {
+ public:
+  explicit ChainScan(std::vector<std::unique_ptr<ProbeScan>> scans) : scans_(std::move(scans)) {}
+  void feed(std::string_view chunk) override {
+    for (auto& s : scans_) {
+      if (!s->done()) s->feed(chunk);
+    }
+  }
+  [[nodiscard]] bool done() const override {
+    for (const auto& s : scans_) {
+      if (!s->done()) return false;
+    }
+    return true;
+  }
+  [[nodiscard]] std::optional<std::string> finish() override {
+    std::optional<std::string> out;
+    for (auto& s : scans_) {
+      auto r = s->finish();
+      if (r && !out) out = std::move(r);
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::unique_ptr<ProbeScan>> scans_;
+};
+
+}  // namespace
+
+bool ProbeChain::wants(const FileEntry& entry) const {
+  for (const auto* p : probes_) {
+    if (p->wants(entry)) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<ProbeScan> ProbeChain::start() const {
+  std::vector<std::unique_ptr<ProbeScan>> scans;
+  for (const auto* p : probes_) scans.push_back(p->start());
+  return std::make_unique<ChainScan>(std::move(scans));
+}
+
+std::unique_ptr<ProbeScan> ProbeChain::start(const FileEntry& entry) const {
+  std::vector<std::unique_ptr<ProbeScan>> scans;
+  for (const auto* p : probes_) {
+    if (p->wants(entry)) scans.push_back(p->start(entry));
+  }
+  return std::make_unique<ChainScan>(std::move(scans));
+}
+
 }  // namespace bulwark::core

@@ -55,6 +55,24 @@ class ContentProbe {
   // Decides from the entry's metadata (path, mode, size) whether to scan it.
   [[nodiscard]] virtual bool wants(const FileEntry& entry) const = 0;
   [[nodiscard]] virtual std::unique_ptr<ProbeScan> start() const = 0;
+  // Probes that report where they found something (the secret scanner) need the entry.
+  [[nodiscard]] virtual std::unique_ptr<ProbeScan> start(const FileEntry& entry) const {
+    (void)entry;
+    return start();
+  }
+};
+
+// Several probes over one stream of bytes: each sees the files it wants; the first
+// captured piece (in probe order) becomes FileEntry::probed.
+class ProbeChain final : public ContentProbe {
+ public:
+  explicit ProbeChain(std::vector<const ContentProbe*> probes) : probes_(std::move(probes)) {}
+  [[nodiscard]] bool wants(const FileEntry& entry) const override;
+  [[nodiscard]] std::unique_ptr<ProbeScan> start() const override;
+  [[nodiscard]] std::unique_ptr<ProbeScan> start(const FileEntry& entry) const override;
+
+ private:
+  std::vector<const ContentProbe*> probes_;
 };
 
 // Decides which regular files' content is kept while reading a tree.

@@ -148,6 +148,9 @@ struct Finding {
   std::string remediation;
   std::vector<std::string> references;
   std::optional<Suppression> suppression;
+  // A stable identity for findings that have no package (secrets: sha256 of rule, path and
+  // value), so ignore files and the server can track one finding across scans.
+  std::string fingerprint;
 };
 
 // Everything one scan of one target produced.

@@ -305,7 +305,8 @@ AuditReport run_audit(const AuditOptions& options, const core::Context& ctx) {
   }
 
   // Containers of other runtimes (containerd, CRI-O, podman), or of an unreachable daemon, seen only in /proc.
-  for (const auto& [id, list] : by_container) {
+  for (const auto& [id_binding, list] : by_container) {
+    const auto& id = id_binding;  // captured below (clang 14 cannot capture a binding)
     bool known = std::any_of(inspected.begin(), inspected.end(),
                              [&](const nlohmann::json& d) { return d.value("Id", std::string()) == id; });
     if (known) continue;

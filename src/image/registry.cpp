@@ -378,7 +378,9 @@ class RegistrySource final : public ImageSource {
   Status download(const core::Layer& layer, const std::filesystem::path& path) {
     auto context = fmt::format("{} blob {}", session_->where(), layer.digest);
     if (layer.size > ctx_.limits.max_total_bytes) {
-      return fail(ErrorCode::limit, fmt::format("layer of {} bytes is over the limit", layer.size), context);
+      return fail(ErrorCode::limit,
+                  fmt::format("layer of {} bytes is over the limit (--max-total-size MiB raises it)", layer.size),
+                  context);
     }
     std::error_code ec;
     std::filesystem::create_directories(path.parent_path(), ec);

@@ -6,7 +6,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/magic.h>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "image/internal.hpp"
+#include "util/files.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -79,10 +79,10 @@ struct LayerFeed {
     bytes += *n;
     *image_total += *n;
     if (*image_total > limits->max_total_bytes) {
-      return fail(
-          ErrorCode::limit,
-          fmt::format("image is larger than the limit of {} uncompressed", util::human_bytes(limits->max_total_bytes)),
-          what);
+      return fail(ErrorCode::limit,
+                  fmt::format("image is larger than the limit of {} uncompressed (--max-total-size MiB raises it)",
+                              util::human_bytes(limits->max_total_bytes)),
+                  what);
     }
     if (bytes > kRatioGrace &&
         bytes / std::max<std::uint64_t>(compressed->count(), 1) > limits->max_compression_ratio) {
@@ -194,13 +194,16 @@ Status read_entries(struct archive* a, LayerFeed& feed, int layer, const core::F
       return fail(ErrorCode::hostile, "layer entry '" + shown + "' climbs out of the root with '..'", what);
     }
     if (++counters.entries > limits.max_file_count) {
-      return fail(ErrorCode::limit, fmt::format("image has more than {} files (limit)", limits.max_file_count), what);
+      return fail(ErrorCode::limit,
+                  fmt::format("image has more than {} files (limit; --max-files raises it)", limits.max_file_count),
+                  what);
     }
     const auto size = static_cast<std::uint64_t>(std::max<la_int64_t>(archive_entry_size(entry), 0));
     if (size > limits.max_file_bytes) {
       return fail(
           ErrorCode::limit,
-          fmt::format("entry '{}' is {} bytes, over the single-file limit of {}", shown, size, limits.max_file_bytes),
+          fmt::format("entry '{}' is {} bytes, over the single-file limit of {} (--max-file-size MiB raises it)", shown,
+                      size, limits.max_file_bytes),
           what);
     }
     if (path->empty()) continue;  // "./" itself
@@ -286,15 +289,23 @@ Status read_entries(struct archive* a, LayerFeed& feed, int layer, const core::F
         return fail(ErrorCode::parse, fmt::format("entry '{}' is shorter than its header says", shown), what);
       }
       e.content = std::move(content);
+      // Kept files are probed too (the secret scanner reads every file once).
+      if (probe != nullptr && probe->wants(e)) {
+        auto scan = probe->start(e);
+        scan->feed(*e.content);
+        e.probed = scan->finish();
+      }
     } else if (e.type == core::FileType::regular && probe != nullptr && probe->wants(e)) {
-      auto scan = probe->start();
+      auto scan = probe->start(e);
       char buf[65536];
-      while (true) {
+      while (!scan->done()) {
         la_ssize_t n = archive_read_data(a, buf, sizeof buf);
         if (n < 0) return archive_error("reading '" + shown + "'");
         if (n == 0) break;
-        if (!scan->done()) scan->feed(std::string_view(buf, static_cast<std::size_t>(n)));
+        scan->feed(std::string_view(buf, static_cast<std::size_t>(n)));
       }
+      // The probes need no more of this file (a binary, once sniffed): skip the rest.
+      if (scan->done() && archive_read_data_skip(a) < ARCHIVE_WARN) return archive_error("skipping '" + shown + "'");
       e.probed = scan->finish();
     } else if (archive_read_data_skip(a) < ARCHIVE_WARN) {
       return archive_error("skipping '" + shown + "'");
@@ -423,20 +434,7 @@ Result<std::string> read_fd_content(int fd, std::uint64_t size) {
 
 Status walk(DirWalk& w, int dirfd, const std::string& prefix, int depth) {
   if (depth > kMaxDirDepth) return {};
-  int dup_fd = ::dup(dirfd);
-  if (dup_fd < 0) return {};
-  DIR* d = ::fdopendir(dup_fd);
-  if (!d) {
-    ::close(dup_fd);
-    return {};
-  }
-  std::vector<std::string> names;
-  while (struct dirent* de = ::readdir(d)) {
-    std::string_view n = de->d_name;
-    if (n == "." || n == "..") continue;
-    names.emplace_back(n);
-  }
-  ::closedir(d);
+  const std::vector<std::string> names = util::directory_entries(dirfd);
   for (const auto& n : names) {
     std::string path = prefix.empty() ? n : prefix + "/" + n;
     if (w.host_root && prefix.empty() && (n == "proc" || n == "sys" || n == "dev")) continue;
@@ -444,7 +442,8 @@ Status walk(DirWalk& w, int dirfd, const std::string& prefix, int depth) {
     struct stat st {};
     if (::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (++w.count > w.limits.max_file_count) {
-      return fail(ErrorCode::limit, fmt::format("folder has more than {} files (limit)", w.limits.max_file_count),
+      return fail(ErrorCode::limit,
+                  fmt::format("folder has more than {} files (limit; --max-files raises it)", w.limits.max_file_count),
                   w.root_name);
     }
     core::FileEntry e;
@@ -467,6 +466,11 @@ Status walk(DirWalk& w, int dirfd, const std::string& prefix, int depth) {
         if (::fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_ino == st.st_ino &&
             static_cast<std::uint64_t>(fst.st_size) <= w.limits.max_kept_file_bytes) {
           if (auto c = read_fd_content(fd, static_cast<std::uint64_t>(fst.st_size))) e.content = std::move(*c);
+          if (e.content && w.probe != nullptr && w.probe->wants(e)) {
+            auto scan = w.probe->start(e);
+            scan->feed(*e.content);
+            e.probed = scan->finish();
+          }
         }
         ::close(fd);
       }
@@ -475,7 +479,7 @@ Status walk(DirWalk& w, int dirfd, const std::string& prefix, int depth) {
       if (fd >= 0) {
         struct stat fst {};
         if (::fstat(fd, &fst) == 0 && S_ISREG(fst.st_mode) && fst.st_ino == st.st_ino) {
-          auto scan = w.probe->start();
+          auto scan = w.probe->start(e);
           std::vector<char> buf(1U << 20);
           ssize_t got = 0;
           while (!scan->done() && (got = ::read(fd, buf.data(), buf.size())) > 0) {

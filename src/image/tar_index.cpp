@@ -202,7 +202,7 @@ Result<TarIndex> TarIndex::build(const std::filesystem::path& path, const core::
     auto checked = checked_name(member, name);
     if (!checked) return std::unexpected(checked.error());
     if (index.members_.size() >= limits.max_file_count) {
-      return fail(ErrorCode::limit, "tar archive has more members than the limit", name);
+      return fail(ErrorCode::limit, "tar archive has more members than the limit (--max-files raises it)", name);
     }
     TarMember m;
     m.offset = data_at;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/report.hpp"
+#include "report/vulnerabilities.hpp"
 
 namespace bulwark::report {
 
@@ -33,6 +34,28 @@ Json os_json(const core::OsInfo& os) {
   put(out, "version_id", os.version_id);
   put(out, "pretty_name", os.pretty_name);
   put(out, "codename", os.codename);
+  return out;
+}
+
+// What a vulnerability scan checked: "complete": false means some packages had no
+// vulnerability data and the absence of findings for them is not an all-clear.
+Json coverage_json(const core::VulnCoverage& c) {
+  Json out;
+  out["complete"] = c.complete();
+  out["packages"] = c.packages;
+  out["checked"] = c.checked;
+  out["unchecked"] = c.unchecked();
+  Json gaps = Json::array();
+  for (const auto& g : c.gaps) {
+    Json j;
+    j["reason"] = g.reason;
+    put(j, "ecosystem", g.ecosystem);
+    j["packages"] = g.packages;
+    j["os"] = g.os;
+    j["counts"] = g.counts;
+    gaps.push_back(std::move(j));
+  }
+  out["gaps"] = std::move(gaps);
   return out;
 }
 
@@ -134,6 +157,7 @@ Json finding_json(const core::Finding& f, const core::Target& scanned) {
   put(out, "evidence", f.evidence);
   put(out, "remediation", f.remediation);
   if (!f.references.empty()) out["references"] = f.references;
+  put(out, "fingerprint", f.fingerprint);
   if (f.suppression) {
     Json s;
     s["kind"] = f.suppression->kind;
@@ -147,17 +171,24 @@ Json finding_json(const core::Finding& f, const core::Target& scanned) {
 
 }  // namespace
 
-std::string write_json(const std::vector<core::ScanResult>& results, const JsonOptions& options) {
+namespace {
+
+std::string json_document(const std::vector<core::ScanResult>& results, const JsonOptions& options,
+                          const Coverages* coverage) {
   Json doc;
   doc["schema"] = "bulwark/v1";
   doc["tool"] = Json{{"name", "bulwark"},
                      {"version", options.tool_version.empty() ? std::string(BULWARK_VERSION) : options.tool_version}};
   Json targets = Json::array();
   Json findings = Json::array();
-  for (const auto& result : results) {
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& result = results[i];
     Json target = target_json(result.target);
     if (result.os.known()) target["os"] = os_json(result.os);
     if (result.image) target["image"] = image_json(*result.image);
+    if (coverage != nullptr && i < coverage->size() && (*coverage)[i]) {
+      target["vulnerability_coverage"] = coverage_json(*(*coverage)[i]);
+    }
     if (options.include_packages) {
       Json packages = Json::array();
       for (const auto& package : result.packages) packages.push_back(package_json(package));
@@ -186,6 +217,17 @@ std::string write_json(const std::vector<core::ScanResult>& results, const JsonO
   }
   // Strings from scanned images may be invalid UTF-8; replace, never throw.
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+std::string write_json(const std::vector<core::ScanResult>& results, const JsonOptions& options) {
+  return json_document(results, options, nullptr);
+}
+
+std::string write_json(const std::vector<core::ScanResult>& results, const JsonOptions& options,
+                       const Coverages& coverage) {
+  return json_document(results, options, &coverage);
 }
 
 }  // namespace bulwark::report

@@ -590,10 +590,21 @@ Result<PolicyOutcome> apply_policy(std::vector<core::ScanResult>& results, const
       if (f.status == core::FindingStatus::pass) continue;
       ++outcome.reported;
       bool fails = f.status == core::FindingStatus::fail || f.status == core::FindingStatus::warn;
-      if (fails && f.severity >= options.fail_on) ++outcome.failing;
+      if (fails && f.severity >= options.fail_on && exit_scanner(options, scanner_of(f))) ++outcome.failing;
     }
   }
   return outcome;
+}
+
+bool exit_scanner(const PolicyOptions& options, std::string_view scanner) noexcept {
+  return options.exit_scanners.empty() ||
+         std::find(options.exit_scanners.begin(), options.exit_scanners.end(), scanner) != options.exit_scanners.end();
+}
+
+std::string_view scanner_of(const core::Finding& f) noexcept {
+  if (f.vulnerability) return "vuln";
+  if (!f.fingerprint.empty()) return "secret";
+  return "config";
 }
 
 }  // namespace bulwark::report

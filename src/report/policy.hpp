@@ -39,11 +39,22 @@ struct PolicyOptions {
   bool ignore_unfixed = false;
   std::vector<std::string> ignore_files;
   std::vector<std::string> vex_files;
+  // --exit-code-scanners: the scanners whose findings trigger exit_code ("vuln", "config",
+  // "secret"); empty = every scanner. A vulnerability scan that could not check every package
+  // (VulnCoverage incomplete) fails like a finding while "vuln" is among them.
+  std::vector<std::string> exit_scanners;
 };
+
+// The scanner a finding comes from: "vuln" (it has a vulnerability), "secret" (a secret
+// rule's match, which carries a fingerprint) or "config" (every other check, end of life included).
+[[nodiscard]] std::string_view scanner_of(const core::Finding& f) noexcept;
+
+// Whether this scanner's findings (and, for "vuln", packages left unchecked) trigger --exit-code.
+[[nodiscard]] bool exit_scanner(const PolicyOptions& options, std::string_view scanner) noexcept;
 
 struct PolicyOutcome {
   std::size_t reported = 0;           // findings left to show (neither dropped nor suppressed; passed checks excluded)
-  std::size_t failing = 0;            // of those, status fail or warn at or above fail_on
+  std::size_t failing = 0;            // of those, status fail or warn at or above fail_on from an exit scanner
   std::size_t dropped = 0;            // removed by severity or --ignore-unfixed
   std::size_t suppressed = 0;         // kept with a Suppression (ignore file or VEX)
   std::vector<std::string> warnings;  // expired ignore entries, unusable VEX statements

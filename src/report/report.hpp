@@ -60,6 +60,16 @@ struct SarifOptions {
 // through util::printable; colour (bold headers) only when `color` is true.
 [[nodiscard]] std::string package_table(const core::ScanResult& result, bool color);
 
+// The same fitted to a terminal: OS packages first, then language packages, local modules whose
+// version is "(devel)" last; a LOCATION column (the file a package was found in) for the packages
+// whose name appears more than once, where it tells them apart; and, when width > 0, the widest
+// columns shortened in the middle ("github.com/o...pkg/v2") until each line fits in width columns.
+struct TableOptions {
+  bool color = false;
+  std::size_t width = 0;  // 0: no limit
+};
+[[nodiscard]] std::string package_table(const core::ScanResult& result, const TableOptions& options);
+
 // A findings table: ID SEVERITY PACKAGE/LOCATION TITLE, most severe first.
 // Severities are coloured only when `color` is true. Findings suppressed by policy
 // are left out, with one closing line counting them.

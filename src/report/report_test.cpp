@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 
 #include "../../tests/schema/sample_scan.hpp"
 #include "report/report.hpp"
@@ -271,4 +272,52 @@ TEST(Table, FindingsTableColour) {
   EXPECT_NE(coloured.find("\x1b[33mmedium\x1b[0m"), std::string::npos) << coloured;
   EXPECT_EQ(report::findings_table(r.findings, false).find('\x1b'), std::string::npos);
   EXPECT_EQ(report::findings_table({}, false), "No findings.\n");
+}
+
+TEST(Table, PackageTableFitsTheWidthSortsAndLocatesDuplicates) {
+  core::ScanResult r;
+  r.target = {core::TargetKind::rootfs, "/", ""};
+  core::Package devel;
+  devel.name = "./internal/backend/remote-state/azure";
+  devel.version = "(devel)";
+  devel.ecosystem = core::Ecosystem::golang;
+  devel.path = "usr/bin/terraform";
+  core::Package yaml1;
+  yaml1.name = "PyYAML";
+  yaml1.version = "6.0";
+  yaml1.ecosystem = core::Ecosystem::pypi;
+  yaml1.path = "usr/lib/python3/dist-packages/PyYAML-6.0.dist-info/METADATA";
+  core::Package yaml2 = yaml1;
+  yaml2.version = "6.0.3";
+  yaml2.path = "root/.local/lib/python3.11/site-packages/PyYAML-6.0.3.dist-info/METADATA";
+  core::Package deb;
+  deb.name = "libc6";
+  deb.version = "2.36-9+deb12u4";
+  deb.source_name = "glibc";
+  deb.architecture = "amd64";
+  deb.ecosystem = core::Ecosystem::deb;
+  r.packages = {devel, yaml1, yaml2, deb};
+
+  auto wide = report::package_table(r, report::TableOptions{false, 0});
+  // OS packages first, local modules last; LOCATION only for the duplicated name.
+  EXPECT_LT(wide.find("libc6"), wide.find("PyYAML")) << wide;
+  EXPECT_LT(wide.find("PyYAML"), wide.find("(devel)")) << wide;
+  EXPECT_NE(wide.find("LOCATION"), std::string::npos) << wide;
+  EXPECT_NE(wide.find("root/.local/lib/python3.11/site-packages/PyYAML-6.0.3.dist-info/METADATA"), std::string::npos);
+
+  auto narrow = report::package_table(r, report::TableOptions{false, 90});
+  std::size_t longest = 0;
+  std::istringstream lines(narrow);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("Target:")) longest = std::max(longest, line.size());
+  }
+  EXPECT_LE(longest, 90U) << narrow;
+  // Shortened in the middle: both ends stay.
+  EXPECT_NE(narrow.find("..."), std::string::npos) << narrow;
+  EXPECT_NE(narrow.find("...ADATA"), std::string::npos) << narrow;
+
+  core::ScanResult single;
+  single.target = r.target;
+  single.packages = {deb};
+  EXPECT_EQ(report::package_table(single, report::TableOptions{false, 0}).find("LOCATION"), std::string::npos);
 }

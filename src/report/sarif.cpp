@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "report/report.hpp"
+#include "report/vulnerabilities.hpp"
 #include "util/sha256.hpp"
 
 namespace bulwark::report {
@@ -210,7 +211,10 @@ Json rule_json(const std::string& id, const RuleInfo& info) {
 
 }  // namespace
 
-std::string write_sarif(const std::vector<core::ScanResult>& results, const SarifOptions& options) {
+namespace {
+
+std::string sarif_document(const std::vector<core::ScanResult>& results, const SarifOptions& options,
+                           const Coverages* coverage) {
   auto shown = [&](const core::Finding& f) { return f.status != core::FindingStatus::pass || options.include_passed; };
 
   // Rules in order of first appearance; one rule per id, graded by its most severe finding.
@@ -315,12 +319,51 @@ std::string write_sarif(const std::vector<core::ScanResult>& results, const Sari
   if (!options.category.empty()) run["automationDetails"] = Json{{"id", options.category}};
   run["columnKind"] = "unicodeCodePoints";
   run["results"] = std::move(results_json);
+  // A vulnerability scan that could not check every package says so as a tool notification
+  // (GitHub shows them with the analysis), so an empty result list is never an all-clear.
+  Json notifications = Json::array();
+  for (std::size_t i = 0; coverage != nullptr && i < results.size() && i < coverage->size(); ++i) {
+    const auto& result = results[i];
+    const auto& cov = (*coverage)[i];
+    if (!cov || cov->complete()) continue;
+    Json n;
+    n["descriptor"] = Json{{"id", "bulwark/no-vulnerability-data"}};
+    n["level"] = "error";
+    n["message"] = Json{{"text", result.target.name + ": " + coverage_gap_text(*cov) +
+                                     ". This is not an all-clear for those packages: import advisories for them."}};
+    Json props;
+    props["target"] = result.target.name;
+    props["packages"] = cov->packages;
+    props["unchecked"] = cov->unchecked();
+    Json ecosystems = Json::array();
+    for (const auto& g : cov->gaps) {
+      if (g.counts && !g.ecosystem.empty()) ecosystems.push_back(g.ecosystem);
+    }
+    if (!ecosystems.empty()) props["ecosystems"] = std::move(ecosystems);
+    n["properties"] = std::move(props);
+    notifications.push_back(std::move(n));
+  }
+  if (!notifications.empty()) {
+    run["invocations"] =
+        Json::array({Json{{"executionSuccessful", true}, {"toolExecutionNotifications", std::move(notifications)}}});
+  }
 
   Json doc;
   doc["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json";
   doc["version"] = "2.1.0";
   doc["runs"] = Json::array({std::move(run)});
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
+
+std::string write_sarif(const std::vector<core::ScanResult>& results, const SarifOptions& options) {
+  return sarif_document(results, options, nullptr);
+}
+
+std::string write_sarif(const std::vector<core::ScanResult>& results, const SarifOptions& options,
+                        const Coverages& coverage) {
+  return sarif_document(results, options, &coverage);
 }
 
 }  // namespace bulwark::report

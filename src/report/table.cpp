@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,11 +53,52 @@ struct Row {
   std::size_t color_column = 0;
 };
 
-std::string render(const std::vector<std::string>& header, const std::vector<Row>& rows, bool color) {
+// Shortens s to at most width code points, keeping its start and its end around "...".
+std::string shorten(const std::string& s, std::size_t width) {
+  if (display_width(s) <= width) return s;
+  if (width <= 3) return std::string(width, '.');
+  // Code point boundaries, so a UTF-8 sequence is never cut.
+  std::vector<std::size_t> starts;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  }
+  const std::size_t keep = width - 3;
+  const std::size_t head = (keep + 1) / 2;
+  const std::size_t tail = keep - head;
+  const std::size_t n = starts.size();
+  return s.substr(0, starts[head]) + "..." + s.substr(starts[n - tail]);
+}
+
+// Fitting a table to max_width columns: columns give up characters in the order `shrink` names
+// them (column index and the width it may shrink to), each down to its floor before the next.
+struct Fit {
+  std::size_t max_width = 0;  // 0: no limit
+  std::vector<std::pair<std::size_t, std::size_t>> shrink;
+};
+
+std::string render(const std::vector<std::string>& header, std::vector<Row> rows, bool color, const Fit& fit = {}) {
   std::vector<std::size_t> widths(header.size());
   for (std::size_t c = 0; c < header.size(); ++c) widths[c] = display_width(header[c]);
   for (const auto& row : rows) {
     for (std::size_t c = 0; c < row.cells.size(); ++c) widths[c] = std::max(widths[c], display_width(row.cells[c]));
+  }
+  if (fit.max_width > 0 && !widths.empty()) {
+    std::size_t total = 2 * (widths.size() - 1);
+    for (auto w : widths) total += w;
+    bool cut = false;
+    for (const auto& [c, floor] : fit.shrink) {
+      if (total <= fit.max_width) break;
+      if (c >= widths.size() || widths[c] <= floor) continue;
+      const std::size_t give = std::min(widths[c] - floor, total - fit.max_width);
+      widths[c] -= give;
+      total -= give;
+      cut = true;
+    }
+    if (cut) {
+      for (auto& row : rows) {
+        for (std::size_t c = 0; c < row.cells.size(); ++c) row.cells[c] = shorten(row.cells[c], widths[c]);
+      }
+    }
   }
   auto line = [&](const std::vector<std::string>& cells, std::string_view code, std::size_t code_column) {
     std::string out;
@@ -116,24 +158,51 @@ std::string finding_subject(const core::Finding& f) {
 }  // namespace
 
 std::string package_table(const core::ScanResult& result, bool color) {
+  return package_table(result, TableOptions{color, 0});
+}
+
+std::string package_table(const core::ScanResult& result, const TableOptions& options) {
   std::string out = fmt::format("Target: {} ({})  OS: {}  Packages: {}\n", cell(result.target.name),
                                 core::to_string(result.target.kind), os_label(result.os), result.packages.size());
   if (result.packages.empty()) return out + "No packages found.\n";
   out += "\n";
+  // What matters first: the OS's packages, then language packages, then local modules in development.
+  auto rank = [](const core::Package& p) {
+    if (p.version == "(devel)") return 2;
+    switch (p.ecosystem) {
+      case core::Ecosystem::deb:
+      case core::Ecosystem::apk:
+      case core::Ecosystem::rpm: return 0;
+      default: return 1;
+    }
+  };
+  std::vector<const core::Package*> sorted;
+  sorted.reserve(result.packages.size());
+  for (const auto& p : result.packages) sorted.push_back(&p);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [&](const core::Package* a, const core::Package* b) { return rank(*a) < rank(*b); });
+  std::map<std::string, std::size_t, std::less<>> name_count;
+  for (const auto* p : sorted) ++name_count[p->name];
+  const bool duplicates =
+      std::any_of(name_count.begin(), name_count.end(), [](const auto& kv) { return kv.second > 1; });
   std::vector<Row> rows;
-  rows.reserve(result.packages.size());
-  for (const auto& p : result.packages) {
-    std::string source = cell(p.source_name);
-    // Show the source version only where it differs (binNMUs, epochs added later).
-    if (!p.source_name.empty() && !p.source_version.empty() && p.source_version != p.version) {
-      source = util::printable(p.source_name + " " + p.source_version);
+  rows.reserve(sorted.size());
+  for (const auto* p : sorted) {
+    std::string source = cell(p->source_name);
+    if (!p->source_name.empty() && !p->source_version.empty() && p->source_version != p->version) {
+      source = util::printable(p->source_name + " " + p->source_version);
     }
     std::string type =
-        p.ecosystem == core::Ecosystem::unknown ? std::string(kEmptyCell) : std::string(core::to_string(p.ecosystem));
-    rows.push_back(
-        Row{{cell(p.name), cell(p.version), source, cell(p.architecture), type, short_digest(p.layer)}, {}, 0});
+        p->ecosystem == core::Ecosystem::unknown ? std::string(kEmptyCell) : std::string(core::to_string(p->ecosystem));
+    Row row{{cell(p->name), cell(p->version), source, cell(p->architecture), type, short_digest(p->layer)}, {}, 0};
+    if (duplicates) row.cells.push_back(name_count[p->name] > 1 ? cell(p->path) : std::string(kEmptyCell));
+    rows.push_back(std::move(row));
   }
-  return out + render({"NAME", "VERSION", "SOURCE", "ARCH", "TYPE", "LAYER"}, rows, color);
+  std::vector<std::string> header{"NAME", "VERSION", "SOURCE", "ARCH", "TYPE", "LAYER"};
+  if (duplicates) header.emplace_back("LOCATION");
+  // SOURCE, VERSION and LOCATION give way before NAME does; the name is what people look for.
+  Fit fit{options.width, {{2, 12}, {1, 18}, {6, 24}, {0, 28}, {6, 12}, {2, 6}, {1, 10}, {0, 12}}};
+  return out + render(header, std::move(rows), options.color, fit);
 }
 
 std::string findings_table(const std::vector<core::Finding>& findings, bool color) {
@@ -183,7 +252,20 @@ std::string plain_table(const std::vector<std::string>& header, const std::vecto
 
 namespace bulwark::report {
 
-std::string vulnerability_table(const core::ScanResult& result, bool color) {
+std::string coverage_gap_text(const core::VulnCoverage& coverage) {
+  if (coverage.complete()) return {};
+  std::vector<std::string> parts;
+  for (const auto& g : coverage.gaps) {
+    if (!g.counts) continue;
+    parts.push_back(
+        fmt::format("{} {}package{}: {}", g.packages, g.os ? "OS " : "", g.packages == 1 ? "" : "s", g.reason));
+  }
+  const auto n = coverage.unchecked();
+  return fmt::format("{} of {} package{} NOT checked for vulnerabilities (no vulnerability data): {}", n,
+                     coverage.packages, coverage.packages == 1 ? " was" : "s were", util::join(parts, "; "));
+}
+
+std::string vulnerability_table(const core::ScanResult& result, bool color, const core::VulnCoverage* coverage) {
   std::vector<Row> rows;
   std::array<std::size_t, 6> by_severity{};
   std::size_t suppressed = 0;
@@ -216,9 +298,27 @@ std::string vulnerability_table(const core::ScanResult& result, bool color) {
                                ? std::string()
                                : fmt::format("{} vulnerabilit{} suppressed by policy (listed in --format json).\n",
                                              suppressed, suppressed == 1 ? "y" : "ies");
-  if (rows.empty()) return out + "No known vulnerabilities.\n" + note;
+  std::string gap;
+  if (coverage != nullptr && !coverage->complete()) {
+    const auto& c = *coverage;
+    gap = fmt::format("{}: {}.\n", color ? "\x1b[1;31mNOT FULLY CHECKED\x1b[0m" : "NOT FULLY CHECKED",
+                      cell(coverage_gap_text(c)));
+    gap +=
+        "This is not an all-clear for those packages: import advisories for them (bulwark db update, bulwark db "
+        "import; see docs/vulnerability-scanning.md).\n";
+    if (rows.empty()) {
+      return out + gap +
+             (c.checked > 0 ? fmt::format("No known vulnerabilities in the {} package{} that were checked.\n",
+                                          c.checked, c.checked == 1 ? "" : "s")
+                            : std::string()) +
+             note;
+    }
+  } else if (rows.empty()) {
+    return out + "No known vulnerabilities.\n" + note;
+  }
   out += "\n";
-  return out + render({"PACKAGE", "INSTALLED", "FIXED", "STATE", "SEVERITY", "ID", "LAYER"}, rows, color) + note;
+  return out + render({"PACKAGE", "INSTALLED", "FIXED", "STATE", "SEVERITY", "ID", "LAYER"}, rows, color) + note +
+         (gap.empty() ? std::string() : "\n" + gap);
 }
 
 }  // namespace bulwark::report

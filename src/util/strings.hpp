@@ -25,5 +25,8 @@ namespace bulwark::util {
 [[nodiscard]] std::optional<std::string_view> key_field(std::string_view text, std::string_view key);
 // Replaces control characters so untrusted text cannot drive a terminal.
 [[nodiscard]] std::string printable(std::string_view s);
+// The body of a JSON string literal for s: quote, backslash and control characters escaped (for the
+// few hand-formatted JSON lines; documents are written with nlohmann-json).
+[[nodiscard]] std::string json_escape(std::string_view s);
 
 }  // namespace bulwark::util

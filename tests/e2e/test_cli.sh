@@ -125,4 +125,37 @@ run_bulwark o-missing-dir sbom "dir:$R" --format json --quiet -o "$W/no/such/dir
 assert_true "-o into a missing folder fails (non-zero exit)" test "$RC" -ne 0
 assert_grep "-o into a missing folder: message names it" "$ERR" 'no/such/dir'
 
+# -o onto paths that must not be replaced (issue 13: `-o /dev/null` as root once replaced /dev/null).
+# Device nodes and FIFOs are made in the work folder, never the real /dev/null.
+if [ "$(id -u)" -eq 0 ]; then
+  mknod "$W/out/null" c 1 3
+  run_bulwark o-chardev sbom "dir:$R" --format json --quiet -o "$W/out/null"
+  assert_rc "-o onto a character device (1,3)" 0
+  assert_true "-o onto a character device: still a character device" test -c "$W/out/null"
+  assert_eq "-o onto a character device: still 1,3" "1,3" "$(stat -c '%t,%T' "$W/out/null")"
+else
+  echo "  note: not root; the character-device case runs in util_test only when root"
+fi
+mkfifo "$W/out/fifo"
+( head -c 100000000 "$W/out/fifo" > "$W/out/fifo.read" ) &
+FIFO_READER=$!
+run_bulwark o-fifo sbom "dir:$R" --format json --quiet -o "$W/out/fifo"
+wait "$FIFO_READER" || true
+assert_rc "-o onto a FIFO" 0
+assert_true "-o onto a FIFO: still a FIFO" test -p "$W/out/fifo"
+assert_json "-o onto a FIFO: the reader got the report" "$W/out/fifo.read" '.schema == "bulwark/v1"'
+ln -s report.json "$W/out/link.json"
+run_bulwark o-symlink sbom "dir:$R" --format json --quiet -o "$W/out/link.json"
+assert_rc "-o onto a symlink" 0
+assert_true "-o onto a symlink: the link stays a link" test -L "$W/out/link.json"
+assert_json "-o onto a symlink: its target holds the report" "$W/out/report.json" '.schema == "bulwark/v1"'
+mkdir -p "$W/out/adir"
+run_bulwark o-dir sbom "dir:$R" --format json --quiet -o "$W/out/adir"
+assert_true "-o onto a directory fails" test "$RC" -ne 0
+assert_grep "-o onto a directory: says so" "$ERR" 'is a directory'
+assert_true "-o onto a directory: the directory stays" test -d "$W/out/adir"
+run_bulwark o-stdout sbom "dir:$R" --format json --quiet -o /dev/stdout
+assert_rc "-o /dev/stdout" 0
+assert_json "-o /dev/stdout: the report on stdout" "$OUT" '.schema == "bulwark/v1"'
+
 e2e_finish

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "report/report.hpp"
+#include "report/vulnerabilities.hpp"
 #include "sample_scan.hpp"
 #include "sbom/license.hpp"
 #include "sbom/sbom.hpp"
@@ -124,5 +125,15 @@ int main(int argc, char** argv) {
   failures += write(out / "several.sarif", report::write_sarif({image, rootfs, host}, {"0.1.0", false, "/work", ""}));
   failures += write(out / "suppressed.bulwark.json", report::write_json({suppressed}, {"0.1.0", false, false}));
   failures += write(out / "empty.sarif", report::write_sarif({rootfs}, {"0.1.0", false, "", ""}));
+  // A vulnerability scan that could not check every package: JSON's targets[].vulnerability_coverage
+  // and SARIF's tool execution notification (complete for the image, incomplete for the rootfs).
+  core::VulnCoverage complete{3, 3, {}};
+  core::VulnCoverage gaps{5, 1, {}};
+  gaps.gaps.push_back({"the database has no advisories for ecosystem Debian:12", "Debian:12", 3, true, true});
+  gaps.gaps.push_back({"packages of unknown type", "", 1, false, false});
+  const report::Coverages coverage{complete, gaps};
+  failures +=
+      write(out / "coverage.bulwark.json", report::write_json({image, rootfs}, {"0.1.0", false, false}, coverage));
+  failures += write(out / "coverage.sarif", report::write_sarif({image, rootfs}, {"0.1.0", false, "", ""}, coverage));
   return failures == 0 ? 0 : 1;
 }

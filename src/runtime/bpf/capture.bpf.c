@@ -577,8 +577,21 @@ int BPF_PROG(on_sys_exit, struct pt_regs* regs, long ret) {
      * be allowed, but is not the workload's. */
     char comm[6] = {};
     bpf_get_current_comm(comm, sizeof(comm));
-    bool runtime_init = comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && comm[4] == ':';
+    /* runc's init stages are "runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]"; before
+     * nsexec names them, `runc init` is started through /proc/self/exe and is called "exe"
+     * (its first mounts happen then). A workload process of that name still counts once it
+     * runs under the container's own filter (below). */
+    bool runtime_init = (comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && comm[4] == ':') ||
+                        (comm[0] == 'e' && comm[1] == 'x' && comm[2] == 'e' && comm[3] == '\0');
+    /* "Under the container's filter" means a filter of its own: where the engine
+     * itself runs under seccomp (a sandboxed CI runner, a systemd SystemCallFilter)
+     * runc's init inherits that filter, and its set-up calls still run before the
+     * container's. The shim (init's parent once runc exits) keeps the inherited one. */
     bool filtered = lt->seccomp.mode != 0;
+    if (filtered && runtime_init) {
+      struct task_struct* parent = lt->real_parent;
+      if (parent && parent->seccomp.filter == lt->seccomp.filter) filtered = false;
+    }
     __u32 word = (nr / 64) & (BW_MAX_SYSCALLS / 64 - 1);
     if (set && (filtered || !runtime_init)) __sync_fetch_and_or(&set->bits[word], 1ULL << (nr % 64));
     if (set && !runtime_init) __sync_fetch_and_or(&set->workload[word], 1ULL << (nr % 64));

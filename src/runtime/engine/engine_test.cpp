@@ -184,6 +184,16 @@ TEST(UnknownFields, ConditionFieldIsAWarningAtTheField) {
   EXPECT_EQ(h.fired(), std::vector<std::string>{"good"});
 }
 
+// Found by fuzz_falco_rules: a rules file yaml-cpp 0.7 stalls on (falcosecurity/falco#3281) is a
+// parse error, not an endless loop that eats the machine's memory.
+TEST(RulesFileLoading, StrayCommaIsAYamlErrorNotAHang) {
+  auto rs = load_rules({{"t.yaml", ",\n"}});
+  EXPECT_TRUE(rs.rules().empty());
+  bool parse_error = false;
+  for (const auto& d : rs.diagnostics()) parse_error |= d.code == "LOAD_ERR_YAML_PARSE";
+  EXPECT_TRUE(parse_error);
+}
+
 TEST(UnknownFields, EveryUnknownFieldIsNamedOnce) {
   auto rs = load_rules({{"t.yaml", rule("bad",
                                         "evt.type = execve and (k8s.foo = 1 or tolower(proc.bar) = x) and "

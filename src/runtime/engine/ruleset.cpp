@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "runtime/engine/filter.hpp"
+#include "util/yaml_load.hpp"
 
 namespace bulwark::runtime::engine {
 
@@ -430,7 +431,7 @@ void Loader::read(const RulesFile& f) {
   }
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(f.content);
+    docs = util::load_all_bounded(f.content, opts_.max_items);
   } catch (const YAML::Exception& e) {
     error("LOAD_ERR_YAML_PARSE", {e.mark.line + 1, e.mark.column + 1}, "rules content", "", e.what());
     return;
