@@ -1,8 +1,30 @@
+# bulwark_register_unit_test(TARGET LABEL)
+# Registers a GoogleTest binary with CTest (labels "unit;LABEL") and adds it to bulwark_unit_tests.
+# By default each test case is its own CTest test; with -DBULWARK_TEST_PER_BINARY=ON each binary
+# runs once with all its cases (the sanitizer job: an ASan binary takes about a second to start).
+# Optional FIXTURES: CTest fixtures the binary's tests need (e2e_images: the test images).
+function(bulwark_register_unit_test target label)
+  cmake_parse_arguments(U "" "" "FIXTURES" ${ARGN})
+  add_dependencies(bulwark_unit_tests ${target})
+  set(extra "")
+  if(U_FIXTURES)
+    list(JOIN U_FIXTURES "\\;" fixtures)
+    set(extra FIXTURES_REQUIRED "${fixtures}")
+  endif()
+  if(BULWARK_TEST_PER_BINARY)
+    add_test(NAME ${target} COMMAND ${target} --gtest_brief=1)
+    set_tests_properties(${target} PROPERTIES LABELS "unit;${label}" TIMEOUT 1500 ${extra})
+  else()
+    gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+      PROPERTIES LABELS "unit;${label}" ${extra})
+  endif()
+endfunction()
+
 # bulwark_module(NAME DEPS <targets...>)
 # One static library per src/<module>: every .cpp below the folder except *_test.cpp.
 # The *_test.cpp files beside them form one GoogleTest binary, <NAME>_test, registered with CTest.
 function(bulwark_module name)
-  cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "" "DEPS;TEST_DEPS;TEST_FIXTURES" ${ARGN})
   file(GLOB_RECURSE all_sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/*.cpp")
   set(lib_sources "")
   set(test_sources "")
@@ -31,7 +53,6 @@ function(bulwark_module name)
       BULWARK_SHARED_DIR="${BULWARK_SHARED_DIR}"
       BULWARK_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
       BULWARK_BINARY_DIR="${PROJECT_BINARY_DIR}")
-    gtest_discover_tests(${name}_test DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
-      PROPERTIES LABELS "unit;${name}")
+    bulwark_register_unit_test(${name}_test ${name} FIXTURES ${M_TEST_FIXTURES})
   endif()
 endfunction()
