@@ -76,6 +76,21 @@ struct Reader {
     }
     return &*it;
   }
+  // Each element of an optional array (required: its absence is an error) must be an object; fn(element,
+  // its path) reads it, and the first error ends the walk.
+  template <class Fn>
+  Status objects(const json& obj, const char* key, const std::string& where, bool required, Fn&& fn) const {
+    auto arr = array(obj, key, where);
+    if (!arr) return std::unexpected(arr.error());
+    if (!*arr) return required ? bad(where + "." + key, "is required") : Status{};
+    for (std::size_t i = 0; i < (*arr)->size(); ++i) {
+      const auto& e = (**arr)[i];
+      std::string at = fmt::format("{}.{}[{}]", where, key, i);
+      if (!e.is_object()) return bad(at, "must be an object");
+      if (auto st = fn(e, at); !st) return st;
+    }
+    return {};
+  }
   Result<const json*> object(const json& obj, const char* key, const std::string& where) const {
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) return nullptr;
@@ -122,14 +137,10 @@ const std::set<std::string, std::less<>> kTargetKinds{"image", "rootfs", "sbom",
 const std::set<std::string, std::less<>> kSeverities{"critical", "high", "medium", "low", "info", "unknown"};
 
 Status read_scan(const Reader& r, const json& doc, Document& out) {
-  auto targets = r.array(doc, "targets", "$");
-  if (!targets) return std::unexpected(targets.error());
-  if (!*targets) return r.bad("$.targets", "is required");
-  if ((*targets)->empty()) return r.bad("$.targets", "must name at least one target");
-  for (std::size_t i = 0; i < (*targets)->size(); ++i) {
-    const auto& t = (**targets)[i];
-    std::string where = fmt::format("$.targets[{}]", i);
-    if (!t.is_object()) return r.bad(where, "must be an object");
+  if (auto targets = r.array(doc, "targets", "$"); targets && *targets && (*targets)->empty()) {
+    return r.bad("$.targets", "must name at least one target");
+  }
+  auto read_target = [&](const json& t, const std::string& where) -> Status {
     TargetRec rec;
     BW_TRY(r.str(t, "kind", where, rec.kind));
     if (!kTargetKinds.contains(rec.kind)) return r.bad(where + ".kind", "unknown target kind '" + rec.kind + "'");
@@ -170,20 +181,16 @@ Status read_scan(const Reader& r, const json& doc, Document& out) {
       }
     }
     out.targets.push_back(std::move(rec));
-  }
+    return {};
+  };
+  BW_TRY(r.objects(doc, "targets", "$", true, read_target));
   if (auto score = r.object(doc, "score", "$"); !score) {
     return std::unexpected(score.error());
   } else if (*score) {
     auto it = (*score)->find("percent");
     if (it != (*score)->end() && it->is_number()) out.targets.front().score_percent = it->get<double>();
   }
-  auto findings = r.array(doc, "findings", "$");
-  if (!findings) return std::unexpected(findings.error());
-  if (!*findings) return r.bad("$.findings", "is required");
-  for (std::size_t i = 0; i < (*findings)->size(); ++i) {
-    const auto& f = (**findings)[i];
-    std::string where = fmt::format("$.findings[{}]", i);
-    if (!f.is_object()) return r.bad(where, "must be an object");
+  return r.objects(doc, "findings", "$", true, [&](const json& f, const std::string& where) -> Status {
     FindingRec rec;
     BW_TRY(r.str(f, "id", where, rec.id));
     if (rec.id.empty()) return r.bad(where + ".id", "is required");
@@ -196,7 +203,7 @@ Status read_scan(const Reader& r, const json& doc, Document& out) {
     BW_TRY(r.str(f, "practice", where, rec.practice));
     BW_TRY(r.str(f, "evidence", where, rec.evidence));
     BW_TRY(r.str(f, "remediation", where, rec.remediation));
-    if (auto sup = f.find("suppression"); sup != f.end() && !sup->is_null()) continue;  // policy suppressed it
+    if (auto sup = f.find("suppression"); sup != f.end() && !sup->is_null()) return {};  // policy suppressed it
     auto pkg = r.object(f, "package", where);
     if (!pkg) return std::unexpected(pkg.error());
     if (*pkg) {
@@ -224,8 +231,8 @@ Status read_scan(const Reader& r, const json& doc, Document& out) {
       }
     }
     out.targets[owner].findings.push_back(std::move(rec));
-  }
-  return {};
+    return {};
+  });
 }
 
 Status read_pod(const Reader& r, const json& obj, const std::string& where, std::string& name, std::string& ns,
@@ -240,52 +247,36 @@ Status read_pod(const Reader& r, const json& obj, const std::string& where, std:
 }
 
 Status read_inventory(const Reader& r, const json& doc, Document& out) {
-  auto images = r.array(doc, "images", "$");
-  if (!images) return std::unexpected(images.error());
-  if (*images) {
-    for (std::size_t i = 0; i < (*images)->size(); ++i) {
-      const auto& im = (**images)[i];
-      std::string where = fmt::format("$.images[{}]", i);
-      if (!im.is_object()) return r.bad(where, "must be an object");
-      ImageSeen rec;
-      BW_TRY(r.str(im, "id", where, rec.id));
-      if (!util::parse_digest(rec.id)) return r.bad(where + ".id", "must be a sha256 digest");
-      BW_TRY(r.strings(im, "repo_tags", where, rec.names));
-      BW_TRY(r.strings(im, "repo_digests", where, rec.names));
-      out.images.push_back(std::move(rec));
-    }
-  }
-  auto containers = r.array(doc, "containers", "$");
-  if (!containers) return std::unexpected(containers.error());
-  if (*containers) {
-    for (std::size_t i = 0; i < (*containers)->size(); ++i) {
-      const auto& c = (**containers)[i];
-      std::string where = fmt::format("$.containers[{}]", i);
-      if (!c.is_object()) return r.bad(where, "must be an object");
-      ContainerRec rec;
-      BW_TRY(r.str(c, "id", where, rec.id));
-      if (rec.id.empty()) return r.bad(where + ".id", "is required");
-      BW_TRY(r.str(c, "name", where, rec.name));
-      BW_TRY(r.str(c, "image", where, rec.image));
-      BW_TRY(r.str(c, "image_id", where, rec.image_id));
-      BW_TRY(r.str(c, "state", where, rec.state));
-      BW_TRY(r.str(c, "started_at", where, rec.started_at));
-      BW_TRY(r.str(c, "runtime", where, rec.runtime));
-      BW_TRY(read_pod(r, c, where, rec.pod_name, rec.pod_namespace, &rec.pod_uid));
-      out.containers.push_back(std::move(rec));
-    }
-  }
+  auto read_image = [&](const json& im, const std::string& where) -> Status {
+    ImageSeen rec;
+    BW_TRY(r.str(im, "id", where, rec.id));
+    if (!util::parse_digest(rec.id)) return r.bad(where + ".id", "must be a sha256 digest");
+    BW_TRY(r.strings(im, "repo_tags", where, rec.names));
+    BW_TRY(r.strings(im, "repo_digests", where, rec.names));
+    out.images.push_back(std::move(rec));
+    return {};
+  };
+  BW_TRY(r.objects(doc, "images", "$", false, read_image));
+  auto read_container = [&](const json& c, const std::string& where) -> Status {
+    ContainerRec rec;
+    BW_TRY(r.str(c, "id", where, rec.id));
+    if (rec.id.empty()) return r.bad(where + ".id", "is required");
+    BW_TRY(r.str(c, "name", where, rec.name));
+    BW_TRY(r.str(c, "image", where, rec.image));
+    BW_TRY(r.str(c, "image_id", where, rec.image_id));
+    BW_TRY(r.str(c, "state", where, rec.state));
+    BW_TRY(r.str(c, "started_at", where, rec.started_at));
+    BW_TRY(r.str(c, "runtime", where, rec.runtime));
+    BW_TRY(read_pod(r, c, where, rec.pod_name, rec.pod_namespace, &rec.pod_uid));
+    out.containers.push_back(std::move(rec));
+    return {};
+  };
+  BW_TRY(r.objects(doc, "containers", "$", false, read_container));
   return {};
 }
 
 Status read_alerts(const Reader& r, const json& doc, Document& out) {
-  auto alerts = r.array(doc, "alerts", "$");
-  if (!alerts) return std::unexpected(alerts.error());
-  if (!*alerts) return r.bad("$.alerts", "is required");
-  for (std::size_t i = 0; i < (*alerts)->size(); ++i) {
-    const auto& a = (**alerts)[i];
-    std::string where = fmt::format("$.alerts[{}]", i);
-    if (!a.is_object()) return r.bad(where, "must be an object");
+  return r.objects(doc, "alerts", "$", true, [&](const json& a, const std::string& where) -> Status {
     AlertRec rec;
     BW_TRY(r.str(a, "time", where, rec.time));
     BW_TRY(r.str(a, "rule", where, rec.rule));
@@ -302,44 +293,34 @@ Status read_alerts(const Reader& r, const json& doc, Document& out) {
     }
     BW_TRY(read_pod(r, a, where, rec.pod_name, rec.pod_namespace, nullptr));
     out.alerts.push_back(std::move(rec));
-  }
-  return {};
+    return {};
+  });
 }
 
 Status read_activity(const Reader& r, const json& doc, Document& out) {
-  auto containers = r.array(doc, "containers", "$");
-  if (!containers) return std::unexpected(containers.error());
-  if (*containers) {
-    for (std::size_t i = 0; i < (*containers)->size(); ++i) {
-      const auto& c = (**containers)[i];
-      std::string where = fmt::format("$.containers[{}]", i);
-      if (!c.is_object()) return r.bad(where, "must be an object");
-      ActivityRec rec;
-      BW_TRY(r.str(c, "id", where, rec.container_id));
-      BW_TRY(r.integer(c, "cpu_usage_usec", where, rec.cpu_usage_usec));
-      BW_TRY(r.integer(c, "memory_bytes", where, rec.memory_bytes));
-      BW_TRY(r.integer(c, "io_read_bytes", where, rec.io_read_bytes));
-      BW_TRY(r.integer(c, "io_write_bytes", where, rec.io_write_bytes));
-      BW_TRY(r.integer(c, "pids", where, rec.pids));
-      out.activity.push_back(std::move(rec));
-    }
-  }
-  auto conns = r.array(doc, "connections", "$");
-  if (!conns) return std::unexpected(conns.error());
-  if (*conns) {
-    for (std::size_t i = 0; i < (*conns)->size(); ++i) {
-      const auto& c = (**conns)[i];
-      std::string where = fmt::format("$.connections[{}]", i);
-      if (!c.is_object()) return r.bad(where, "must be an object");
-      ConnectionRec rec;
-      BW_TRY(r.str(c, "container_id", where, rec.container_id));
-      BW_TRY(r.str(c, "direction", where, rec.direction));
-      BW_TRY(r.str(c, "peer", where, rec.peer));
-      BW_TRY(r.integer(c, "port", where, rec.port));
-      BW_TRY(r.integer(c, "count", where, rec.count));
-      out.connections.push_back(std::move(rec));
-    }
-  }
+  auto read_usage = [&](const json& c, const std::string& where) -> Status {
+    ActivityRec rec;
+    BW_TRY(r.str(c, "id", where, rec.container_id));
+    BW_TRY(r.integer(c, "cpu_usage_usec", where, rec.cpu_usage_usec));
+    BW_TRY(r.integer(c, "memory_bytes", where, rec.memory_bytes));
+    BW_TRY(r.integer(c, "io_read_bytes", where, rec.io_read_bytes));
+    BW_TRY(r.integer(c, "io_write_bytes", where, rec.io_write_bytes));
+    BW_TRY(r.integer(c, "pids", where, rec.pids));
+    out.activity.push_back(std::move(rec));
+    return {};
+  };
+  BW_TRY(r.objects(doc, "containers", "$", false, read_usage));
+  auto read_connection = [&](const json& c, const std::string& where) -> Status {
+    ConnectionRec rec;
+    BW_TRY(r.str(c, "container_id", where, rec.container_id));
+    BW_TRY(r.str(c, "direction", where, rec.direction));
+    BW_TRY(r.str(c, "peer", where, rec.peer));
+    BW_TRY(r.integer(c, "port", where, rec.port));
+    BW_TRY(r.integer(c, "count", where, rec.count));
+    out.connections.push_back(std::move(rec));
+    return {};
+  };
+  BW_TRY(r.objects(doc, "connections", "$", false, read_connection));
   return {};
 }
 

