@@ -1,7 +1,7 @@
 # bulwark_register_unit_test(TARGET LABEL)
 # Registers a GoogleTest binary with CTest (labels "unit;LABEL") and adds it to bulwark_unit_tests.
 # By default each test case is its own CTest test; with -DBULWARK_TEST_PER_BINARY=ON each binary
-# runs once with all its cases (the sanitizer job: an ASan binary takes about a second to start).
+# runs as two shards of its cases (the sanitizer job: an ASan binary takes about a second to start).
 # Optional FIXTURES: CTest fixtures the binary's tests need (e2e_images: the test images).
 function(bulwark_register_unit_test target label)
   cmake_parse_arguments(U "" "" "FIXTURES" ${ARGN})
@@ -12,8 +12,12 @@ function(bulwark_register_unit_test target label)
     set(extra FIXTURES_REQUIRED "${fixtures}")
   endif()
   if(BULWARK_TEST_PER_BINARY)
-    add_test(NAME ${target} COMMAND ${target} --gtest_brief=1)
-    set_tests_properties(${target} PROPERTIES LABELS "unit;${label}" TIMEOUT 1500 ${extra})
+    # Two shards per binary (GoogleTest's GTEST_SHARD_INDEX), so one long binary keeps both cores busy.
+    foreach(shard 0 1)
+      add_test(NAME ${target}.${shard} COMMAND ${target} --gtest_brief=1)
+      set_tests_properties(${target}.${shard} PROPERTIES LABELS "unit;${label}" TIMEOUT 1500 ${extra}
+        ENVIRONMENT "GTEST_TOTAL_SHARDS=2;GTEST_SHARD_INDEX=${shard}")
+    endforeach()
   else()
     gtest_discover_tests(${target} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
       PROPERTIES LABELS "unit;${label}" ${extra})
