@@ -294,6 +294,26 @@ std::string opt_filter(const ListQuery& q, const char* key) {
   return it == q.filters.end() ? std::string() : it->second;
 }
 
+// The newest-first paging cursor of alerts and events (a hex-encoded sequence number): INT64_MAX when absent.
+Result<std::int64_t> seq_cursor(const ListQuery& q) {
+  if (q.cursor.empty()) return INT64_MAX;
+  auto c = hex_decode(q.cursor);
+  std::int64_t v = 0;
+  if (!c || std::from_chars(c->data(), c->data() + c->size(), v).ec != std::errc()) {
+    return fail(ErrorCode::invalid_argument, "cursor: not a cursor this server issued");
+  }
+  return v;
+}
+
+// The "since" filter as a Unix time: 0 when absent.
+Result<std::int64_t> since_filter(const ListQuery& q) {
+  auto s = opt_filter(q, "since");
+  if (s.empty()) return 0;
+  auto t = parse_rfc3339(s);
+  if (!t) return fail(ErrorCode::invalid_argument, "since: not an RFC 3339 time");
+  return *t;
+}
+
 }  // namespace
 
 Store::Store(std::unique_ptr<Sql> sql, Clock clock) : sql_(std::move(sql)), clock_(std::move(clock)) {
@@ -1139,21 +1159,11 @@ Result<std::optional<json>> Store::host(std::string_view name) {
 
 Result<json> Store::alerts(const ListQuery& q) {
   std::lock_guard lock(mutex_);
-  std::int64_t before = INT64_MAX;
-  if (!q.cursor.empty()) {
-    auto c = hex_decode(q.cursor);
-    std::int64_t v = 0;
-    if (!c || std::from_chars(c->data(), c->data() + c->size(), v).ec != std::errc()) {
-      return fail(ErrorCode::invalid_argument, "cursor: not a cursor this server issued");
-    }
-    before = v;
-  }
-  std::int64_t since = 0;
-  if (auto s = opt_filter(q, "since"); !s.empty()) {
-    auto t = parse_rfc3339(s);
-    if (!t) return fail(ErrorCode::invalid_argument, "since: not an RFC 3339 time");
-    since = *t;
-  }
+  auto cursor = seq_cursor(q);
+  if (!cursor) return std::unexpected(cursor.error());
+  auto since_time = since_filter(q);
+  if (!since_time) return std::unexpected(since_time.error());
+  const std::int64_t before = *cursor, since = *since_time;
   std::int64_t after = 0;
   if (auto s = opt_filter(q, "after"); !s.empty()) {
     if (std::from_chars(s.data(), s.data() + s.size(), after).ec != std::errc() || after < 0) {
@@ -1193,21 +1203,11 @@ Result<json> Store::alerts(const ListQuery& q) {
 
 Result<json> Store::events(const ListQuery& q) {
   std::lock_guard lock(mutex_);
-  std::int64_t before = INT64_MAX;
-  if (!q.cursor.empty()) {
-    auto c = hex_decode(q.cursor);
-    std::int64_t v = 0;
-    if (!c || std::from_chars(c->data(), c->data() + c->size(), v).ec != std::errc()) {
-      return fail(ErrorCode::invalid_argument, "cursor: not a cursor this server issued");
-    }
-    before = v;
-  }
-  std::int64_t since = 0;
-  if (auto s = opt_filter(q, "since"); !s.empty()) {
-    auto t = parse_rfc3339(s);
-    if (!t) return fail(ErrorCode::invalid_argument, "since: not an RFC 3339 time");
-    since = *t;
-  }
+  auto cursor = seq_cursor(q);
+  if (!cursor) return std::unexpected(cursor.error());
+  auto since_time = since_filter(q);
+  if (!since_time) return std::unexpected(since_time.error());
+  const std::int64_t before = *cursor, since = *since_time;
   auto rows = sql_->query(
       "SELECT e.id, e.time, e.kind, e.vuln_id, e.target_key, e.package, e.severity, e.detail, t.kind, t.name, "
       "t.target_id FROM events e LEFT JOIN targets t ON t.key = e.target_key WHERE e.id < $1 AND e.time >= $2 AND "
