@@ -17,10 +17,12 @@ BULWARK="$BUILD/bulwark"
 BENCH="$BUILD/bench_server_rematch"
 SHARED="${BULWARK_SHARED_DIR:-$ROOT/../shared}"
 N="${N:-10000}"
+# ADVISORIES: another advisory folder (for a quick run, e.g. a folder linking only some sources).
+ADVISORIES="${ADVISORIES:-$SHARED/data/advisories}"
 for x in "$BULWARK" "$BENCH"; do
   [ -x "$x" ] || { echo "bench: build it first: cmake --build build --target bulwark bench_server_rematch ($x)" >&2; exit 1; }
 done
-[ -d "$SHARED/data/advisories" ] || { echo "bench: no shared advisory data under $SHARED/data/advisories" >&2; exit 1; }
+[ -d "$ADVISORIES" ] || { echo "bench: no advisory data under $ADVISORIES" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -36,7 +38,7 @@ done
 # Three Debian SBOMs for every Alpine one: the pool list repeats the Debian scan.
 pools=("${pools[0]}" "${pools[1]}" "${pools[0]}" "${pools[2]}" "${pools[0]}" "${pools[3]}" "${pools[0]}")
 echo "bench: $N SBOMs from ${#pools[@]} pool entries; nproc $(nproc); $(date -u +%FT%TZ)" >&2
-/usr/bin/time -v -o "$work/time" taskset -c 0 "$BENCH" "$work/data" "$N" "$SHARED/data/advisories" "${pools[@]}" \
+/usr/bin/time -v -o "$work/time" taskset -c 0 ${PERF:-} "$BENCH" "$work/data" "$N" "$ADVISORIES" "${pools[@]}" \
   >"$work/out.json"
 cat "$work/out.json"
 grep -E "Maximum resident|Elapsed|User time|System time" "$work/time" >&2

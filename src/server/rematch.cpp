@@ -101,6 +101,61 @@ struct RematchFinding {
   return a.dump();
 }
 
+// Rows of one INSERT, sent as multi-row VALUES statements instead of one statement per row
+// (PostgreSQL: one round trip per statement). `row` is the VALUES tuple with '?' where each
+// parameter goes, e.g. "(?,?,'server',?)". Statements carry 64 rows, and a remainder is sent
+// in power-of-two pieces, so at most 7 statement texts exist per batch (the SQLite engine keeps
+// its prepared statements by text).
+class RowBatch {
+ public:
+  RowBatch(Sql& sql, std::string head, std::string row, std::string tail = {})
+      : sql_(sql), head_(std::move(head)), row_(std::move(row)), tail_(std::move(tail)) {
+    width_ = static_cast<std::size_t>(std::count(row_.begin(), row_.end(), '?'));
+  }
+  Status add(std::vector<Value> row) {
+    for (auto& v : row) values_.push_back(std::move(v));
+    if (++rows_ == kRows) return send(kRows);
+    return {};
+  }
+  Status flush() {
+    for (std::size_t piece = kRows / 2; rows_ > 0; piece /= 2) {
+      while (rows_ >= piece) BW_TRY(send(piece));
+    }
+    return {};
+  }
+
+ private:
+  static constexpr std::size_t kRows = 64;
+  // Sends the first n buffered rows.
+  Status send(std::size_t n) {
+    std::string text = head_ + " VALUES ";
+    std::size_t param = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      if (r) text += ',';
+      for (char c : row_) {
+        if (c == '?') {
+          text += '$';
+          text += std::to_string(++param);
+        } else {
+          text += c;
+        }
+      }
+    }
+    text += tail_;
+    const auto used = static_cast<std::ptrdiff_t>(n * width_);
+    std::vector<Value> params(std::make_move_iterator(values_.begin()),
+                              std::make_move_iterator(values_.begin() + used));
+    values_.erase(values_.begin(), values_.begin() + used);
+    rows_ -= n;
+    return sql_.exec(text, params);
+  }
+  Sql& sql_;
+  std::string head_, row_, tail_;
+  std::size_t width_ = 0;
+  std::size_t rows_ = 0;
+  std::vector<Value> values_;
+};
+
 }  // namespace
 
 json RematchReport::to_json() const {
@@ -329,15 +384,29 @@ Result<RematchReport> DbRematcher::run(Work work, std::string_view trigger) {
     }
     report.targets += targets.size();
 
-    // 3. Write the differences and the events.
+    // 3. Write the differences and the events. Inserts go in multi-row batches; a finding's alias
+    // rows are rewritten only when it is new or its aliases changed; a whole target's unchanged
+    // findings get their last_seen in one statement.
     const std::int64_t now = store_.now();
     BW_TRY(store_.transaction([&](Sql& sql) -> Status {
+      RowBatch events(sql, "INSERT INTO events(time, kind, vuln_id, target_key, package, severity, detail)",
+                      "(?,?,?,?,?,?,?)");
+      RowBatch ids(sql, "INSERT INTO finding_ids(target_key, vuln_id, package, package_version, origin, alias)",
+                   "(?,?,?,?,'server',?)");
+      RowBatch keys(sql, "INSERT INTO match_keys(ecosystem, package, target_key, pkg_name, pkg_version)",
+                    "(?,?,?,?,?)");
+      RowBatch upserts(
+          sql,
+          "INSERT INTO findings(target_key, vuln_id, package, package_version, title, severity, status, practice, "
+          "fixed_version, state, aliases, evidence, remediation, origin, first_seen, last_seen)",
+          "(?,?,?,?,?,?,?,?,?,?,?,?,?,'server',?,?)",
+          " ON CONFLICT(target_key, vuln_id, package, package_version, origin) DO UPDATE SET title = "
+          "excluded.title, severity = excluded.severity, status = excluded.status, practice = excluded.practice, "
+          "fixed_version = excluded.fixed_version, state = excluded.state, aliases = excluded.aliases, evidence = "
+          "excluded.evidence, remediation = excluded.remediation, last_seen = excluded.last_seen");
       auto event = [&](std::string_view kind, const std::string& vuln, const std::string& target,
-                       const std::string& pkg, const std::string& severity, const std::string& detail) -> Status {
-        return sql.exec(
-            "INSERT INTO events(time, kind, vuln_id, target_key, package, severity, detail) VALUES "
-            "($1,$2,$3,$4,$5,$6,$7)",
-            {now, std::string(kind), vuln, target, pkg, severity, detail});
+                       const std::string& pkg, const std::string& severity, std::string detail) -> Status {
+        return events.add({now, std::string(kind), vuln, target, pkg, severity, std::move(detail)});
       };
       auto drop_ids = [&](const std::string& target, const FindingKey& k) -> Status {
         const auto& [id, pkg, ver] = k;
@@ -346,18 +415,12 @@ Result<RematchReport> DbRematcher::run(Work work, std::string_view trigger) {
             "$4 AND origin = 'server'",
             {target, id, pkg, ver});
       };
-      auto write_ids = [&](const std::string& target, const FindingKey& k,
-                           const std::vector<std::string>& aliases) -> Status {
+      auto add_ids = [&](const std::string& target, const FindingKey& k,
+                         const std::vector<std::string>& aliases) -> Status {
         const auto& [id, pkg, ver] = k;
-        BW_TRY(drop_ids(target, k));
-        std::set<std::string> ids{id};
-        ids.insert(aliases.begin(), aliases.end());
-        for (const auto& alias : ids) {
-          BW_TRY(
-              sql.exec("INSERT INTO finding_ids(target_key, vuln_id, package, package_version, origin, alias) VALUES "
-                       "($1,$2,$3,$4,'server',$5)",
-                       {target, id, pkg, ver, alias}));
-        }
+        std::set<std::string> all{id};
+        all.insert(aliases.begin(), aliases.end());
+        for (const auto& alias : all) BW_TRY(ids.add({target, id, pkg, ver, alias}));
         return Status{};
       };
       for (const auto& st : targets) {
@@ -370,51 +433,12 @@ Result<RematchReport> DbRematcher::run(Work work, std::string_view trigger) {
           for (const auto& p : st.packages) {
             for (const auto& [eco, pkg] : keys_of(p, st.os)) {
               if (!seen.emplace(eco, pkg, p.name, p.version).second) continue;
-              BW_TRY(
-                  sql.exec("INSERT INTO match_keys(ecosystem, package, target_key, pkg_name, pkg_version) VALUES "
-                           "($1,$2,$3,$4,$5)",
-                           {eco, pkg, st.key, p.name, p.version}));
+              BW_TRY(keys.add({eco, pkg, st.key, p.name, p.version}));
             }
           }
         }
-        for (const auto& [k, nf] : news) {
-          const auto& [id, pkg, ver] = k;
-          auto old = olds.find(k);
-          const std::string aliases = aliases_json(nf.aliases);
-          if (old != olds.end() && old->second.fixed == nf.fixed && old->second.severity == nf.severity &&
-              old->second.aliases == aliases && old->second.state == nf.state && old->second.title == nf.title) {
-            ++report.unchanged;
-            BW_TRY(sql.exec(
-                "UPDATE findings SET last_seen = $1 WHERE target_key = $2 AND vuln_id = $3 AND package = $4 AND "
-                "package_version = $5 AND origin = 'server'",
-                {now, st.key, id, pkg, ver}));
-            continue;
-          }
-          const std::int64_t first = old == olds.end() ? now : old->second.first_seen;
-          BW_TRY(sql.exec(
-              "INSERT INTO findings(target_key, vuln_id, package, package_version, title, severity, status, "
-              "practice, fixed_version, state, aliases, evidence, remediation, origin, first_seen, last_seen) VALUES "
-              "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'server',$14,$15) ON CONFLICT(target_key, vuln_id, "
-              "package, package_version, origin) DO UPDATE SET title = excluded.title, severity = excluded.severity, "
-              "status = excluded.status, practice = excluded.practice, fixed_version = excluded.fixed_version, "
-              "state = excluded.state, aliases = excluded.aliases, evidence = excluded.evidence, remediation = "
-              "excluded.remediation, last_seen = excluded.last_seen",
-              {st.key, id, pkg, ver, nf.title, nf.severity, nf.status, nf.practice, nf.fixed, nf.state, aliases,
-               nf.evidence, nf.remediation, first, now}));
-          BW_TRY(write_ids(st.key, k, nf.aliases));
-          if (old == olds.end()) {
-            ++report.new_findings;
-            BW_TRY(event("new", id, st.key, pkg, nf.severity,
-                         nf.fixed.empty() ? fmt::format("{} {}: no fix yet", pkg, ver)
-                                          : fmt::format("{} {}: fixed in {}", pkg, ver, nf.fixed)));
-          } else if (old->second.fixed.empty() && !nf.fixed.empty()) {
-            ++report.fixed;
-            BW_TRY(event("fixed-upstream", id, st.key, pkg, nf.severity,
-                         fmt::format("fixed upstream: {} {} is fixed in {}", pkg, ver, nf.fixed)));
-          } else {
-            ++report.unchanged;
-          }
-        }
+        // Findings that went: deleted first, so that a whole target's last_seen update below
+        // touches only findings still reported.
         for (const auto& [k, of] : olds) {
           if (news.contains(k)) continue;
           const auto& [id, pkg, ver] = k;
@@ -437,9 +461,58 @@ Result<RematchReport> DbRematcher::run(Work work, std::string_view trigger) {
                                  : fmt::format("{} {} is no longer in the SBOM", pkg, ver)));
           }
         }
+        bool any_unchanged = false;
+        for (const auto& [k, nf] : news) {
+          const auto& [id, pkg, ver] = k;
+          auto old = olds.find(k);
+          const std::string aliases = aliases_json(nf.aliases);
+          if (old != olds.end() && old->second.fixed == nf.fixed && old->second.severity == nf.severity &&
+              old->second.aliases == aliases && old->second.state == nf.state && old->second.title == nf.title) {
+            ++report.unchanged;
+            any_unchanged = true;
+            if (!whole) {
+              BW_TRY(sql.exec(
+                  "UPDATE findings SET last_seen = $1 WHERE target_key = $2 AND vuln_id = $3 AND package = $4 AND "
+                  "package_version = $5 AND origin = 'server'",
+                  {now, st.key, id, pkg, ver}));
+            }
+            continue;
+          }
+          const std::int64_t first = old == olds.end() ? now : old->second.first_seen;
+          BW_TRY(upserts.add({st.key, id, pkg, ver, nf.title, nf.severity, nf.status, nf.practice, nf.fixed, nf.state,
+                              aliases, nf.evidence, nf.remediation, first, now}));
+          if (old == olds.end()) {
+            BW_TRY(add_ids(st.key, k, nf.aliases));
+            ++report.new_findings;
+            BW_TRY(event("new", id, st.key, pkg, nf.severity,
+                         nf.fixed.empty() ? fmt::format("{} {}: no fix yet", pkg, ver)
+                                          : fmt::format("{} {}: fixed in {}", pkg, ver, nf.fixed)));
+            continue;
+          }
+          if (old->second.aliases != aliases) {
+            BW_TRY(drop_ids(st.key, k));
+            BW_TRY(add_ids(st.key, k, nf.aliases));
+          }
+          if (old->second.fixed.empty() && !nf.fixed.empty()) {
+            ++report.fixed;
+            BW_TRY(event("fixed-upstream", id, st.key, pkg, nf.severity,
+                         fmt::format("fixed upstream: {} {} is fixed in {}", pkg, ver, nf.fixed)));
+          } else {
+            ++report.unchanged;
+          }
+        }
+        // Every finding of a whole target still there was seen now (the changed and new ones get
+        // it from their upsert too).
+        if (whole && any_unchanged) {
+          BW_TRY(sql.exec("UPDATE findings SET last_seen = $1 WHERE target_key = $2 AND origin = 'server'",
+                          {now, st.key}));
+        }
         if (has_data) BW_TRY(sql.exec("UPDATE targets SET matched_at = $1 WHERE key = $2", {now, st.key}));
       }
-      return {};
+      BW_TRY(upserts.flush());
+      BW_TRY(ids.flush());
+      BW_TRY(keys.flush());
+      return events.flush();
     }));
     std::lock_guard lock(progress_mutex_);
     progress_done_ = e;

@@ -22,7 +22,7 @@ class SqliteSql final : public Sql {
  public:
   explicit SqliteSql(sqlite3* db) : db_(db) {}
   ~SqliteSql() override {
-    for (auto& [text, st] : cache_) sqlite3_finalize(st);
+    for (auto& [text, p] : cache_) sqlite3_finalize(p.statement);
     sqlite3_close_v2(db_);
   }
   SqliteSql(const SqliteSql&) = delete;
@@ -33,20 +33,38 @@ class SqliteSql final : public Sql {
   Result<std::vector<Row>> query(std::string_view sql, const std::vector<Value>& params) override {
     // Prepared statements are kept (up to kCacheSize) and reset after each use: the re-matcher
     // and ingest run the same few statements hundreds of thousands of times.
-    sqlite3_stmt* st = nullptr;
+    Prepared* prepared = nullptr;
     auto cached = cache_.find(std::string(sql));
     if (cached != cache_.end()) {
-      st = cached->second;
+      prepared = &cached->second;
     } else {
-      if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) != SQLITE_OK) {
+      sqlite3_stmt* fresh = nullptr;
+      if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &fresh, nullptr) != SQLITE_OK) {
         return error("prepare");
       }
       if (cache_.size() >= kCacheSize) {
-        for (auto& [text, old] : cache_) sqlite3_finalize(old);
+        for (auto& [text, old] : cache_) sqlite3_finalize(old.statement);
         cache_.clear();
       }
-      cache_.emplace(std::string(sql), st);
+      // Where each numbered parameter $N binds, worked out once per statement: looking names
+      // up on every execution is quadratic in a multi-row INSERT's hundreds of parameters.
+      Prepared p{fresh, {}};
+      const int count = sqlite3_bind_parameter_count(fresh);
+      for (int i = 1; i <= count; ++i) {
+        const char* name = sqlite3_bind_parameter_name(fresh, i);
+        if (name == nullptr || name[0] != '$') continue;
+        std::size_t n = 0;
+        std::string_view digits(name + 1);
+        if (std::from_chars(digits.data(), digits.data() + digits.size(), n).ptr != digits.data() + digits.size() ||
+            n == 0 || n > 100000) {
+          continue;
+        }
+        if (p.index.size() < n) p.index.resize(n, 0);
+        p.index[n - 1] = i;
+      }
+      prepared = &cache_.emplace(std::string(sql), std::move(p)).first->second;
     }
+    sqlite3_stmt* st = prepared->statement;
     struct Reset {
       sqlite3_stmt* s;
       ~Reset() {
@@ -55,8 +73,7 @@ class SqliteSql final : public Sql {
       }
     } guard{st};
     for (std::size_t i = 0; i < params.size(); ++i) {
-      std::string name = "$" + std::to_string(i + 1);
-      int index = sqlite3_bind_parameter_index(st, name.c_str());
+      const int index = i < prepared->index.size() ? prepared->index[i] : 0;
       if (index == 0) continue;  // not used by this statement
       const Value& v = params[i];
       int rc = SQLITE_OK;
@@ -116,9 +133,13 @@ class SqliteSql final : public Sql {
   std::unexpected<Error> error(std::string_view step) const {
     return fail(classify(), "SQLite " + std::string(step) + ": " + sqlite3_errmsg(db_));
   }
+  struct Prepared {
+    sqlite3_stmt* statement;
+    std::vector<int> index;  // $N binds at index[N-1] (0: not in the statement)
+  };
   static constexpr std::size_t kCacheSize = 256;
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, Prepared> cache_;
 };
 
 }  // namespace

@@ -235,6 +235,12 @@ CREATE TABLE webhook_attempts(delivery_id BIGINT NOT NULL, attempt BIGINT NOT NU
   status BIGINT NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '', duration_ms BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY(delivery_id, attempt));
 )SQL"},
+    // Re-matching rewrites a finding's alias rows by the finding: an index on the finding's key
+    // (it also serves every lookup by target, so the target-only index goes).
+    {5, R"SQL(
+CREATE INDEX finding_ids_finding ON finding_ids(target_key, vuln_id, package, package_version, origin);
+DROP INDEX finding_ids_target;
+)SQL"},
 };
 
 std::string ddl_for(const char* ddl, Dialect d) {

@@ -27,7 +27,7 @@
 
 namespace bulwark::server {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 enum class Role { admin, ci, agent, reader };
 [[nodiscard]] std::string_view to_string(Role r) noexcept;
