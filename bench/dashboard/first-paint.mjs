@@ -49,7 +49,8 @@ console.error(`filled: ${N - have} uploads in ${fillS.toFixed(1)} s (${failed} r
 const med = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
 async function timeRoute(path) { const t = []; for (let k = 0; k < 5; k++) t.push((await get(path)).ms); return med(t); }
 const routes = ['/api/v1/summary', '/api/v1/images?limit=50', '/api/v1/images?limit=50&severity=critical',
-  '/api/v1/images?limit=50&name=svc9999', '/api/v1/events?limit=10'];
+  '/api/v1/images?limit=50&name=svc9999', '/api/v1/images?limit=50&sort=name', '/api/v1/images?limit=50&sort=-critical',
+  '/api/v1/images?limit=50&sort=-fixable', '/api/v1/images?limit=50&sort=-last_seen', '/api/v1/events?limit=10'];
 const api = [];
 for (const r of routes) api.push([r, await timeRoute(r)]);
 
@@ -76,6 +77,8 @@ const pages = [
   ['overview', await paint('#/overview', '#ov-events tbody tr')],
   ['images', await paint('#/images', '#images-table tbody tr td a')],
   ['images, severity ≥ critical', await paint('#/images?severity=critical', '#images-table tbody tr')],
+  ['images, sort name', await paint('#/images?sort=name', '#images-table tbody tr td a')],
+  ['images, sort -critical', await paint('#/images?sort=-critical', '#images-table tbody tr td a')],
 ];
 await browser.close();
 

@@ -583,7 +583,7 @@ struct Api::Impl {
       if (auto r = need_read()) return *r;
       if (parts.size() == 3) {
         route = "GET /api/v1/images";
-        auto q = list_query(req, {"severity", "fixable", "name", "registry", "kind"});
+        auto q = list_query(req, {"severity", "fixable", "name", "registry", "kind", "sort"});
         if (!q) return from_error(q.error());
         return from_json_result(store.images(*q));
       }

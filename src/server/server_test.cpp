@@ -281,6 +281,111 @@ TEST_P(ServerApi, PaginationWalksEveryImageOnce) {
   EXPECT_EQ(call("GET", "/api/v1/images?cursor=zz", reader).status, 400);
 }
 
+// An image with `critical` and `high` vulnerabilities (every other one fixable), named `tag`.
+json counted_image_doc(const std::string& digest_hex, const std::string& tag, int critical, int high) {
+  json doc = image_doc(digest_hex, tag, "CVE-0");
+  json findings = json::array();
+  for (int i = 0; i < critical + high; ++i) {
+    json f = doc["findings"][0];
+    std::string id = "CVE-2026-" + std::to_string(1000 + i);
+    f["id"] = id;
+    f["severity"] = i < critical ? "critical" : "high";
+    f["vulnerability"] = {{"id", id}, {"fixed_version", i % 2 == 0 ? "1.1" : ""}};
+    findings.push_back(f);
+  }
+  doc["findings"] = findings;
+  return doc;
+}
+
+// The images list in every sort: each walked in pages of 2 gives the order its items' own fields
+// say (ties by id), the same as one page; the overview's trend counts open critical/high per day.
+TEST_P(ServerApi, ImagesSortedByEveryKeyAndTrendPerDay) {
+  std::int64_t now = 1'764'979'200 - 5 * 86400 + 3600;  // 5 days before 2025-12-06, 01:00 UTC
+  auto clocked = dir.open([&] { return now; });
+  ASSERT_TRUE(clocked) << clocked.error().describe();
+  Api api2(**clocked, ApiOptions{});
+  auto get = [&](const std::string& target) {
+    return api2.handle(testing::make_request("GET", target, reader, {}, {}));
+  };
+  // Keys (digests) in one order, names in another, counts with ties; one upload a day.
+  const char* names[] = {"delta:1", "alpha:1", "echo:1", "charlie:1", "bravo:1", "golf:1"};
+  const int crit[] = {2, 0, 2, 1, 0, 3}, high[] = {1, 4, 0, 1, 2, 1};
+  for (int i = 0; i < 6; ++i) {
+    std::string hex(64, 'd');
+    hex[0] = static_cast<char>('0' + i);
+    auto r = api2.handle(testing::make_request("POST", "/api/v1/reports", ci,
+                                               counted_image_doc(hex, names[i], crit[i], high[i]).dump(), {}));
+    ASSERT_EQ(r.status, 201) << r.body;
+    now += 86400;
+  }
+  now -= 86400;  // "today" is the day of the last upload
+  auto value = [](const json& it, const std::string& key) -> json {
+    if (key == "name") return it["names"][0];  // the repo tag (names: the tags, then the scan name)
+    if (key == "last_seen") return it["last_seen"];
+    if (key == "fixable") return it["fixable"];
+    return it["counts"][key];
+  };
+  for (std::string key : {"name", "critical", "high", "fixable", "last_seen"}) {
+    for (std::string sort : {key, "-" + key}) {
+      auto full = get("/api/v1/images?limit=50&sort=" + sort);
+      ASSERT_EQ(full.status, 200) << full.body;
+      json all = body(full)["items"];
+      ASSERT_EQ(all.size(), 6u);
+      EXPECT_EQ(body(full)["sort"], sort);
+      for (std::size_t i = 1; i < all.size(); ++i) {
+        json a = value(all[i - 1], key), b = value(all[i], key);
+        bool ordered = sort[0] == '-' ? a > b : a < b;
+        EXPECT_TRUE(ordered || (a == b && all[i - 1]["id"] < all[i]["id"]))
+            << sort << ": " << all[i - 1]["id"] << " " << a << " before " << all[i]["id"] << " " << b;
+      }
+      std::vector<std::string> walked;
+      std::string cursor;
+      for (int page = 0; page < 10; ++page) {
+        auto r = body(get("/api/v1/images?limit=2&sort=" + sort + (cursor.empty() ? "" : "&cursor=" + cursor)));
+        for (const auto& it : r["items"]) walked.push_back(it["id"]);
+        if (!r.contains("next_cursor")) break;
+        cursor = r["next_cursor"];
+      }
+      std::vector<std::string> ids;
+      for (const auto& it : all) ids.push_back(it["id"]);
+      EXPECT_EQ(walked, ids) << sort;
+    }
+  }
+  EXPECT_EQ(body(get("/api/v1/images?sort=name"))["items"][0]["names"][0], "alpha:1");
+  EXPECT_EQ(body(get("/api/v1/images?sort=-critical"))["items"][0]["counts"]["critical"], 3);
+  // A filter and a sort together: only images with a critical finding, most high first.
+  json crit_only = body(get("/api/v1/images?severity=critical&sort=-high"))["items"];
+  ASSERT_EQ(crit_only.size(), 4u);
+  EXPECT_EQ(crit_only[0]["counts"]["high"], 1);
+  EXPECT_EQ(crit_only[3]["counts"]["high"], 0);
+  // Bad input: an unknown key names it; a cursor of another sort is refused.
+  auto bad = get("/api/v1/images?sort=severity");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("'severity'"), std::string::npos) << bad.body;
+  std::string c = body(get("/api/v1/images?limit=2&sort=name"))["next_cursor"];
+  auto other = get("/api/v1/images?limit=2&sort=-name&cursor=" + c);
+  EXPECT_EQ(other.status, 400);
+  EXPECT_NE(other.body.find("issued for sort 'name'"), std::string::npos) << other.body;
+  EXPECT_EQ(get("/api/v1/images?limit=2&sort=name&cursor=78").status, 400);
+
+  // The trend: image i was first seen on day i of the last six (today is the 14th entry).
+  json s = body(get("/api/v1/summary"));
+  ASSERT_EQ(s["trend"].size(), 14u);
+  int open_critical = 0, open_high = 0;
+  for (int d = 0; d < 14; ++d) {
+    int upload = d - 8;  // entries 8..13 are the six upload days
+    if (upload >= 0) {
+      open_critical += crit[upload];
+      open_high += high[upload];
+    }
+    EXPECT_EQ(s["trend"][d]["critical"], open_critical) << "day " << d << " " << s["trend"][d]["date"];
+    EXPECT_EQ(s["trend"][d]["high"], open_high) << "day " << d;
+  }
+  EXPECT_EQ(s["trend"][13]["critical"], s["vulnerabilities"]["critical"]);
+  EXPECT_EQ(s["trend"][13]["high"], s["vulnerabilities"]["high"]);
+  EXPECT_EQ(s["trend"][13]["date"], "2025-12-06");
+}
+
 TEST_P(ServerApi, HostileInputIsRefusedAndNothingStored) {
   struct Case {
     std::string body;

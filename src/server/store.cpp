@@ -886,13 +886,72 @@ json Store::image_json(const Row& r) {
   return item;
 }
 
+namespace {
+
+// The name the dashboard shows for an image: the first of `names` that is a registry reference
+// (not a scan transport such as docker-archive:/path), else the name it was scanned under, else
+// the id (web/js/pages.js imageName, the same rule). The images list sorts by it.
+std::string shown_name(const json& names, const std::string& name, const std::string& id) {
+  static constexpr std::string_view kTransports[] = {
+      "docker-archive:", "oci-archive:", "oci:", "docker:", "dir:", "rootfs:", "containerd:", "podman:", "registry:"};
+  for (const auto& n : names) {
+    if (!n.is_string()) continue;
+    const auto& s = n.get_ref<const std::string&>();
+    if (s.empty() || s.starts_with('/')) continue;
+    bool transport = false;
+    for (auto t : kTransports) transport = transport || s.starts_with(t);
+    if (!transport) return s;
+  }
+  return name.empty() ? id : name;
+}
+
+// One image row's value for a sort key: a number (counts, last_seen) or a text (name).
+struct SortValue {
+  std::int64_t n = 0;
+  std::string s;
+  auto operator<=>(const SortValue&) const = default;
+};
+
+constexpr std::string_view kImageSorts[] = {"name", "critical", "high", "fixable", "last_seen"};
+
+}  // namespace
+
 Result<json> Store::images(const ListQuery& q) {
   std::lock_guard lock(mutex_);
+  // sort: one of kImageSorts, '-' before it for descending; ties in key order. Absent: key order.
+  std::string sort = opt_filter(q, "sort");
+  bool desc = sort.starts_with('-');
+  std::string sort_key = desc ? sort.substr(1) : sort;
+  if (!sort.empty() && std::ranges::find(kImageSorts, sort_key) == std::end(kImageSorts)) {
+    return fail(ErrorCode::invalid_argument,
+                fmt::format("sort: unknown sort key '{}' (one of name, critical, high, fixable, last_seen; a leading "
+                            "'-' sorts descending)",
+                            sort_key));
+  }
+  // The cursor: without a sort, the last key (hex); with one, hex of {"sort", "n"|"s", "k"}, the last
+  // row's place in that order, so a page starts after it even when rows came or went since.
   std::string after;
+  std::optional<std::pair<SortValue, std::string>> after_sorted;
   if (!q.cursor.empty()) {
     auto c = hex_decode(q.cursor);
     if (!c) return fail(ErrorCode::invalid_argument, "cursor: not a cursor this server issued");
-    after = *c;
+    if (sort.empty()) {
+      after = *c;
+    } else {
+      json cj = json::parse(*c, nullptr, false);
+      if (!cj.is_object() || !cj.contains("k") || !cj["k"].is_string() || !cj.contains("sort") ||
+          !cj["sort"].is_string()) {
+        return fail(ErrorCode::invalid_argument, "cursor: not a cursor this server issued for a sorted list");
+      }
+      if (cj["sort"].get<std::string>() != sort) {
+        return fail(ErrorCode::invalid_argument,
+                    fmt::format("cursor: issued for sort '{}', not '{}'", cj["sort"].get<std::string>(), sort));
+      }
+      SortValue v;
+      if (cj.contains("n") && cj["n"].is_number_integer()) v.n = cj["n"].get<std::int64_t>();
+      if (cj.contains("s") && cj["s"].is_string()) v.s = cj["s"].get<std::string>();
+      after_sorted = std::pair{v, cj["k"].get<std::string>()};
+    }
   }
   std::string kind = opt_filter(q, "kind");
   if (kind.empty()) kind = "image";
@@ -906,9 +965,67 @@ Result<json> Store::images(const ListQuery& q) {
   auto rows = sql_->query(
       fmt::format("SELECT {} FROM targets WHERE kind = $1 AND key > $2 ORDER BY key", kImageColumns), {kind, after});
   if (!rows) return std::unexpected(rows.error());
+
+  // The order to walk the rows in, and each row's sort value.
+  std::vector<std::size_t> order(rows->size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<SortValue> values(rows->size());
+  if (!sort.empty()) {
+    if (sort_key == "critical" || sort_key == "high" || sort_key == "fixable") {
+      // Every image's counts in one query (the same DISTINCT findings image_json counts).
+      auto agg = sql_->query(
+          "SELECT target_key, SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END), SUM(CASE WHEN severity = "
+          "'high' THEN 1 ELSE 0 END), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM (SELECT DISTINCT "
+          "f.target_key, f.vuln_id, f.package, f.package_version, f.severity, f.fixed_version FROM findings f JOIN "
+          "targets t ON t.key = f.target_key WHERE t.kind = $1 AND f.package <> '' AND (f.status = 'fail' OR "
+          "f.status = '') AND f.origin = (CASE WHEN t.matched_at > 0 THEN 'server' ELSE 'report' END)) d GROUP BY "
+          "target_key",
+          {kind});
+      if (!agg) return std::unexpected(agg.error());
+      std::size_t col = sort_key == "critical" ? 1 : sort_key == "high" ? 2 : 3;
+      std::map<std::string, std::int64_t, std::less<>> by_key;
+      for (const auto& a : *agg) by_key[as_text(a[0])] = as_int(a[col]);
+      for (std::size_t i = 0; i < rows->size(); ++i) {
+        auto it = by_key.find(as_text((*rows)[i][0]));
+        if (it != by_key.end()) values[i].n = it->second;
+      }
+    } else if (sort_key == "last_seen") {
+      for (std::size_t i = 0; i < rows->size(); ++i) values[i].n = as_int((*rows)[i][8]);
+    } else {
+      for (std::size_t i = 0; i < rows->size(); ++i) {
+        const auto& r = (*rows)[i];
+        values[i].s =
+            shown_name(parse_array(r[3]), as_text(r[2]), as_text(r[1]).empty() ? as_text(r[0]) : as_text(r[1]));
+      }
+    }
+    // Rows come in key order, so a stable sort leaves ties in key order both ways.
+    std::ranges::stable_sort(
+        order, [&](std::size_t a, std::size_t b) { return desc ? values[b] < values[a] : values[a] < values[b]; });
+  }
+  // Whether row i comes after the cursor's place in the sorted order.
+  auto past_cursor = [&](std::size_t i) {
+    if (!after_sorted) return true;
+    const auto& [v, k] = *after_sorted;
+    if (values[i] != v) return desc ? values[i] < v : v < values[i];
+    return as_text((*rows)[i][0]) > k;
+  };
+  auto cursor_of = [&](std::size_t i) {
+    if (sort.empty()) return hex_encode(as_text((*rows)[i][0]));
+    json c = {{"sort", sort}, {"k", as_text((*rows)[i][0])}};
+    if (sort_key == "name") {
+      c["s"] = values[i].s;
+    } else {
+      c["n"] = values[i].n;
+    }
+    return hex_encode(c.dump());
+  };
+
   json items = json::array();
   std::string next;
-  for (const auto& r : *rows) {
+  std::size_t last = 0;
+  for (std::size_t i : order) {
+    if (!past_cursor(i)) continue;
+    const auto& r = (*rows)[i];
     json names = parse_array(r[3]);
     if (!name.empty() || !registry.empty()) {
       bool hit = false;
@@ -930,14 +1047,14 @@ Result<json> Store::images(const ListQuery& q) {
     if (fixable == "true" && item["fixable"].get<std::int64_t>() == 0) continue;
     if (fixable == "false" && item["fixable"].get<std::int64_t>() != 0) continue;
     if (items.size() == q.limit) {
-      next = hex_encode(items.back()["_key"].get<std::string>());
+      next = cursor_of(last);
       break;
     }
-    item["_key"] = as_text(r[0]);
+    last = i;
     items.push_back(std::move(item));
   }
-  for (auto& it : items) it.erase("_key");
   json out = {{"items", items}};
+  if (!sort.empty()) out["sort"] = sort;
   if (!next.empty()) out["next_cursor"] = next;
   return out;
 }
@@ -1270,27 +1387,46 @@ Result<json> Store::summary() {
   out["alerts_24h"] = one("SELECT COUNT(*) FROM alerts WHERE time_unix >= $1", {now - 86400});
   json counts = json::object();
   for (const char* s : kSeverityOrder) counts[s] = 0;
+  std::int64_t today = now - now % 86400;
+  constexpr int kDays = 14;
+  std::int64_t first_day = today / 86400 - (kDays - 1);
+  // Open critical/high findings by the day (UTC) they were first seen; days before the window
+  // count into its first day (and a later one, after a clock step, into today). The findings table holds the open
+  // findings only (an upload that no longer reports one deletes it, with no event), so this is exact for today and, for
+  // an earlier day, counts the findings open then that are still open now.
+  std::int64_t critical_by_day[kDays] = {}, high_by_day[kDays] = {};
   auto rows = sql_->query(
-      "SELECT severity, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM (SELECT DISTINCT "
-      "f.target_key, f.vuln_id, f.package, f.package_version, f.severity, f.fixed_version FROM findings f JOIN targets "
-      "t ON t.key = f.target_key WHERE f.package <> '' AND (f.status = 'fail' OR f.status = '') AND f.origin = (CASE "
-      "WHEN t.matched_at > 0 THEN 'server' ELSE 'report' END)) f GROUP BY severity");
+      "SELECT severity, first_seen / 86400, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM "
+      "(SELECT DISTINCT f.target_key, f.vuln_id, f.package, f.package_version, f.severity, f.fixed_version, "
+      "f.first_seen FROM findings f JOIN targets t ON t.key = f.target_key WHERE f.package <> '' AND (f.status = "
+      "'fail' OR f.status = '') AND f.origin = (CASE WHEN t.matched_at > 0 THEN 'server' ELSE 'report' END)) f GROUP "
+      "BY severity, first_seen / 86400");
   std::int64_t fixable = 0;
   if (rows) {
     for (const auto& r : *rows) {
-      counts[as_text(r[0])] = as_int(r[1]);
-      fixable += as_int(r[2]);
+      std::string sev = as_text(r[0]);
+      std::int64_t n = as_int(r[2]);
+      counts[sev] = counts.value(sev, std::int64_t{0}) + n;
+      fixable += as_int(r[3]);
+      std::int64_t day = std::clamp<std::int64_t>(as_int(r[1]) - first_day, 0, kDays - 1);
+      if (sev == "critical") critical_by_day[day] += n;
+      if (sev == "high") high_by_day[day] += n;
     }
   }
   out["vulnerabilities"] = counts;
   out["fixable"] = fixable;
-  // The trend: reports received and new findings per day, the last 14 days (UTC), oldest first.
+  // The trend, the last 14 days (UTC), oldest first: open critical/high (as above), and the reports
+  // received, new findings (events) and alerts of each day.
   json trend = json::array();
-  std::int64_t today = now - now % 86400;
-  for (int d = 13; d >= 0; --d) {
+  std::int64_t open_critical = 0, open_high = 0;
+  for (int d = kDays - 1; d >= 0; --d) {
     std::int64_t from = today - std::int64_t{d} * 86400, to = from + 86400;
+    open_critical += critical_by_day[kDays - 1 - d];
+    open_high += high_by_day[kDays - 1 - d];
     trend.push_back(
         {{"date", format_rfc3339(from).substr(0, 10)},
+         {"critical", open_critical},
+         {"high", open_high},
          {"reports", one("SELECT COUNT(*) FROM reports WHERE received_at >= $1 AND received_at < $2", {from, to})},
          {"new_findings",
           one("SELECT COUNT(*) FROM events WHERE kind = 'new' AND time >= $1 AND time < $2", {from, to})},

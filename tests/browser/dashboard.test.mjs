@@ -101,6 +101,24 @@ try {
   const sc = counts(pick(sum, 'vulnerabilities', 'findings_by_severity', 'findings.by_severity', 'severity_counts', 'findings'));
   for (const s of SEVERITIES) eq(`overview: ${s}`, String(sc[s]), await text(`#ov-${s}`));
   check('overview: trend chart drawn', !!(await page.$('#ov-trend')));
+  // The trend: one point per day and series, each drawn with the API's number for that day; today's
+  // open critical/high equal the severity counts (the trend counts the open findings by first seen).
+  const trend = Array.isArray(sum.trend) ? sum.trend : [];
+  eq('overview: trend has 14 days', 14, trend.length);
+  const drawn = await page.$$eval('#ov-trend circle[data-series]', (cs) => cs.map((c) => [c.getAttribute('data-series'), c.getAttribute('data-date'), c.getAttribute('data-value')]));
+  const expectedPoints = ['critical', 'high'].flatMap((sv) => trend.map((p) => [sv, p.date, String(p[sv])]));
+  eq('overview: trend points drawn = API trend (critical, high per day)', expectedPoints, drawn);
+  if (trend.length) {
+    eq('overview: trend today critical = open critical', sc.critical, trend[trend.length - 1].critical);
+    eq('overview: trend today high = open high', sc.high, trend[trend.length - 1].high);
+    check('overview: trend never falls going back in time (open now, by first seen)',
+      trend.every((p, i) => i === 0 || (p.critical >= trend[i - 1].critical && p.high >= trend[i - 1].high)));
+    const maxOpen = Math.max(1, ...trend.flatMap((p) => [p.critical, p.high]));
+    const axis = await page.$$eval('#ov-trend text.axis', (ts) => ts.map((t) => t.textContent));
+    check('overview: trend axis tops at the largest API value', axis.includes(String(maxOpen)), JSON.stringify(axis));
+    check('overview: trend axis shows the first and last API dates', axis.includes(trend[0].date) && axis.includes(trend[trend.length - 1].date), JSON.stringify(axis));
+  }
+  check('overview: trend says what it counts', ((await text('#ov-trend-note')) || '').includes('first seen'));
   await shot('overview');
 
   // ---- images: list, filter, pagination ----
@@ -132,6 +150,58 @@ try {
   await page.waitForSelector('#images-table');
   await page.waitForFunction(() => !document.querySelector('.loading'));
   eq('images: name filter', items(await apiGet('/api/v1/images?limit=50&name=debian')).length, await rows('images-table'));
+
+  // ---- images: sorted by the server (click a header; the rows follow GET /api/v1/images?sort=) ----
+  const hrefId = (href) => decodeURIComponent(String(href).replace(/^#\/image\//, ''));
+  const domIds = () => page.$$eval('#images-table tbody tr td:first-child a', (as) => as.map((a) => a.getAttribute('href')));
+  const sortValue = (it, key) => (key === 'name' ? shownName(it) : key === 'last_seen' ? Date.parse(it.last_seen)
+    : key === 'fixable' ? Number(it.fixable) : Number((it.counts || {})[key]));
+  const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  const byName = {};
+  for (const key of ['name', 'critical', 'high', 'fixable', 'last_seen']) {
+    await visit('#/images', '#images-table');
+    // First click: names A to Z, counts and dates largest first; the second click reverses.
+    for (const sort of key === 'name' ? [key, '-' + key] : ['-' + key, key]) {
+      const dir = sort.startsWith('-') ? 'descending' : 'ascending';
+      await page.click(`#images-table th[data-sort="${key}"]`);
+      await page.waitForFunction(([k, d, s]) => new URLSearchParams(location.hash.split('?')[1] || '').get('sort') === s
+        && !!document.querySelector(`#images-table th[data-sort="${k}"][aria-sort="${d}"]`) && !document.querySelector('.loading'), [key, dir, sort], { timeout: 15000 });
+      const api = items(await apiGet(`/api/v1/images?limit=50&sort=${encodeURIComponent(sort)}`));
+      byName[sort] = api.map((it) => it.id);
+      eq(`images: sort ${sort}: DOM order = API order`, api.map((it) => it.id), (await domIds()).map(hrefId));
+      // The API's order is that sort (ties by id), checked here from the items' own fields.
+      const sign = sort.startsWith('-') ? -1 : 1;
+      const sorted = api.every((it, i) => i === 0 || (() => {
+        const c = sign * cmp(sortValue(api[i - 1], key), sortValue(it, key));
+        return c < 0 || (c === 0 && api[i - 1].id < it.id);
+      })());
+      check(`images: sort ${sort}: the API's items are in that order`, sorted, JSON.stringify(api.map((it) => [it.id, sortValue(it, key)])));
+      // Cursor paging in that order: pages of 2 give the same list, no row twice, none left out.
+      if (api.length > 2 && api.length < 50) {
+        let cursor = '', walked = [], pages = 0;
+        do {
+          const r = await apiGet(`/api/v1/images?limit=2&sort=${encodeURIComponent(sort)}${cursor ? '&cursor=' + cursor : ''}`);
+          walked.push(...items(r).map((it) => it.id));
+          cursor = r.next_cursor || '';
+        } while (cursor && ++pages < 100);
+        eq(`images: sort ${sort}: pages of 2 walk the same order`, api.map((it) => it.id), walked);
+      }
+    }
+  }
+  await shot('images-sorted');
+  if (list.length > 1) {
+    check('images: sort -name reverses sort name', JSON.stringify(byName.name) !== JSON.stringify(byName['-name']));
+    // A cursor marks a place in one order only.
+    const two = await apiGet('/api/v1/images?limit=1&sort=-name');
+    const bad = await fetch(`${BASE}/api/v1/images?limit=1&sort=name&cursor=${two.next_cursor}`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+    eq('images: a cursor of another sort is a 400', 400, bad.status);
+    check('images: ... that says so', (await bad.text()).includes('issued for sort'));
+  }
+  {
+    const r = await fetch(`${BASE}/api/v1/images?sort=bogus_key`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+    eq('images: an unknown sort key is a 400', 400, r.status);
+    check('images: ... naming the key', (await r.text()).includes('bogus_key'));
+  }
 
   // ---- one image ----
   if (list.length) {

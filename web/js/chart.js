@@ -40,7 +40,8 @@ export function lineChart(points, series, { width = 640, height = 200, id } = {}
     const d = pts.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(Number(p.values[s.name]) || 0).toFixed(1)}`).join(' ');
     if (d) svg.appendChild(el('path', { d, class: 'line ' + s.cls }));
     for (const p of pts) {
-      const c = el('circle', { cx: x(p.t), cy: y(Number(p.values[s.name]) || 0), r: 2.5, class: 'dot ' + s.cls });
+      const v = Number(p.values[s.name]) || 0;
+      const c = el('circle', { cx: x(p.t), cy: y(v), r: 2.5, class: 'dot ' + s.cls, 'data-series': s.name, 'data-value': v, 'data-date': new Date(p.t).toISOString().slice(0, 10) });
       const title = el('title');
       title.textContent = `${s.name} ${Number(p.values[s.name]) || 0} at ${new Date(p.t).toISOString()}`;
       c.appendChild(title);

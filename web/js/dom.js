@@ -90,13 +90,30 @@ export function errorBox(err) {
 }
 
 // A table of rows: columns [{label, cell(row) -> node|string, cls}].
-export function table(id, columns, rows, empty = 'Nothing here yet.') {
+// A table. Columns with `sort` (a server sort key) get headers that call serverSort.go(key) and
+// show serverSort.current ("key" ascending, "-key" descending) in aria-sort; the other headers
+// sort the rows in hand.
+export function table(id, columns, rows, empty = 'Nothing here yet.', serverSort = null) {
   const t = h('table', { id },
-    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', text: c.label, 'data-key': c.key || null })))));
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', text: c.label, 'data-key': c.key || null, 'data-sort': (serverSort && c.sort) || null })))));
   const tb = h('tbody');
   for (const r of rows) tb.appendChild(h('tr', {}, columns.map((c) => h('td', { class: c.cls || null }, c.cell(r)))));
   if (!rows.length) tb.appendChild(h('tr', {}, h('td', { class: 'empty', colspan: String(columns.length), text: empty })));
   t.appendChild(tb);
+  if (serverSort) {
+    for (const th of t.tHead.rows[0].cells) {
+      const key = th.getAttribute('data-sort');
+      if (!key) continue;
+      th.classList.add('sortable', 'server');
+      th.tabIndex = 0;
+      const cur = str(serverSort.current);
+      if (cur === key) th.setAttribute('aria-sort', 'ascending');
+      if (cur === '-' + key) th.setAttribute('aria-sort', 'descending');
+      const go = () => serverSort.go(key);
+      th.addEventListener('click', go);
+      th.addEventListener('keydown', (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); go(); } });
+    }
+  }
   if (rows.length > 1) sortable(t, tb);
   return h('div', { class: 'tablewrap' }, t);
 }
@@ -106,7 +123,7 @@ export function table(id, columns, rows, empty = 'Nothing here yet.') {
 function sortable(t, tb) {
   const ths = [...t.tHead.rows[0].cells];
   ths.forEach((th, i) => {
-    if (!th.textContent) return;
+    if (!th.textContent || th.hasAttribute('data-sort')) return;
     th.classList.add('sortable');
     th.tabIndex = 0;
     const go = () => {

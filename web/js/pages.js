@@ -45,7 +45,7 @@ function title(view, text, ...extra) {
 function loading() { return h('p', { class: 'muted loading', text: 'Loading…' }); }
 
 // A server-paged list: fetches `path` with params + limit + cursor; Previous/Next walk a cursor stack.
-function pagedList({ id, path, params = {}, columns, empty, onItems, missing }) {
+function pagedList({ id, path, params = {}, columns, empty, onItems, missing, serverSort = null }) {
   const wrap = h('div', { class: 'paged', id: id + '-wrap' });
   const body = h('div');
   const info = h('span', { class: 'muted', id: id + '-info' });
@@ -63,7 +63,7 @@ function pagedList({ id, path, params = {}, columns, empty, onItems, missing }) 
       const items = Array.isArray(r) ? r : (r && (r.items || r.data)) || [];
       nextCursor = (r && r.next_cursor) || '';
       body.textContent = '';
-      body.appendChild(table(id, columns, items, empty));
+      body.appendChild(table(id, columns, items, empty, serverSort));
       const start = stack.length * num(params.limit || PAGE);
       const totalText = r && typeof r.total === 'number' ? ` of ${r.total}` : '';
       info.textContent = items.length ? `${start + 1}–${start + items.length}${totalText}` : (stack.length ? 'no more' : '');
@@ -112,6 +112,7 @@ function filterBar(page, params, fields) {
       const v = el.type === 'checkbox' ? (el.checked ? 'true' : '') : el.value.trim();
       if (v) q.set(k, v);
     }
+    if (params.sort) q.set('sort', params.sort);  // a filtered list keeps its server sort
     const s = q.toString();
     location.hash = `#/${page}${s ? '?' + s : ''}`;
   };
@@ -187,6 +188,7 @@ export async function overview(view) {
   }
   sevCard.appendChild(bars);
   const trendCard = h('div', { class: 'card' }, h('h2', { text: hasOpen ? 'Open critical and high findings over time' : 'New findings and runtime alerts per day' }),
+    hasOpen ? h('p', { class: 'muted', id: 'ov-trend-note', text: 'Per day (UTC): the findings open now, counted from the day each was first seen; findings fixed since are not in earlier days.' }) : null,
     lineChart(points, series, { id: 'ov-trend' }),
     h('div', { class: 'legend' }, series.map((x) => h('span', { class: x.cls, text: x.name }))));
   body.appendChild(h('div', { class: 'grid2' }, sevCard, trendCard));
@@ -221,18 +223,30 @@ export function images(view, params) {
     { name: 'severity', label: 'severity', options: SEV_OPTIONS },
     { name: 'fixable', label: 'fixable only', checkbox: true },
   ]));
+  // Sorted by the server (GET /api/v1/images?sort=key or -key), kept in the address like the filters.
+  // A first click sorts names A to Z and counts and dates largest first; the next click reverses.
+  const sortGo = (key) => {
+    const cur = str(params.sort);
+    const first = key === 'name' ? key : '-' + key;
+    const nextSort = cur === first ? (first.startsWith('-') ? key : '-' + key) : first;
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (k !== 'sort' && v) q.set(k, v);
+    q.set('sort', nextSort);
+    location.hash = `#/images?${q.toString()}`;
+  };
   view.appendChild(pagedList({
-    id: 'images-table', path: '/api/v1/images', params: { name: params.name, registry: params.registry, severity: params.severity, fixable: params.fixable },
+    id: 'images-table', path: '/api/v1/images', params: { name: params.name, registry: params.registry, severity: params.severity, fixable: params.fixable, sort: params.sort },
     empty: 'No image matches.',
+    serverSort: { current: params.sort, go: sortGo },
     columns: [
-      { label: 'Image', cell: (it) => link(imageName(it), route('image', pick(it, 'id', 'config_digest'))) },
+      { label: 'Image', sort: 'name', cell: (it) => link(imageName(it), route('image', pick(it, 'id', 'config_digest'))) },
       { label: 'Registry', cell: (it) => registryOf(it) },
-      ...SEVERITIES.slice(0, 4).map((s) => ({ label: s, key: s, cls: 'num', cell: (it) => String(imageCounts(it)[s]) })),
+      ...SEVERITIES.slice(0, 4).map((s) => ({ label: s, key: s, sort: s === 'critical' || s === 'high' ? s : undefined, cls: 'num', cell: (it) => String(imageCounts(it)[s]) })),
       { label: 'other', cls: 'num', cell: (it) => { const c = pick(it, 'counts') || {}; return String(num(c.info) + num(c.unknown)); } },
-      { label: 'Fixable', cls: 'num', cell: (it) => str(pick(it, 'fixable', 'fixable_count', 'counts.fixable')) },
+      { label: 'Fixable', sort: 'fixable', cls: 'num', cell: (it) => str(pick(it, 'fixable', 'fixable_count', 'counts.fixable')) },
       { label: 'Findings', cell: (it) => { const c = imageCounts(it); return severityBar(c, Math.max(1, total(c))); } },
       { label: 'Runs on', cls: 'num', cell: (it) => { const r = pick(it, 'running'); return Array.isArray(r) ? String(r.length) : ''; } },
-      { label: 'Last seen', cls: 'nowrap', cell: (it) => when(pick(it, 'last_seen', 'updated_at', 'scanned_at', 'created_at')) },
+      { label: 'Last seen', sort: 'last_seen', cls: 'nowrap', cell: (it) => when(pick(it, 'last_seen', 'updated_at', 'scanned_at', 'created_at')) },
     ],
   }));
 }
