@@ -13,6 +13,11 @@
 
 #include "agent/activity.hpp"
 #include "agent/agent.hpp"
+#include "core/diagnostics.hpp"
+#include "docker/client.hpp"
+#include "image/reference.hpp"
+#include "report/report.hpp"
+#include "scan/pipeline.hpp"
 #include "util/files.hpp"
 #include "util/testing/loopback_http_server.hpp"
 #include "util/testing/shell.hpp"
@@ -134,6 +139,98 @@ TEST(AgentDocker, InventoryShowsRunningContainerAndSbomsAreSentOnce) {
     const std::string id = docs[i]["targets"][0]["id"];
     EXPECT_FALSE(sbom_ids.count(id)) << "SBOM of " << id << " sent again";
   }
+}
+
+// The first round exports images several at a time (one tar, shared layers once): each SBOM must be the
+// one the docker-daemon transport gives for that image alone, and the SBOMs follow the inventory's order.
+TEST(AgentDocker, BatchExportedSbomsEqualThoseOfOneImageAtATime) {
+  if (!bulwark::testing::unix_socket_answers("/var/run/docker.sock")) GTEST_SKIP() << "no dockerd";
+  auto tmp = util::make_temp_dir(fs::temp_directory_path(), "bulwark-agent-batch");
+  ASSERT_TRUE(tmp);
+  util::ScopedDir cleanup(*tmp);
+  std::mutex m;
+  std::vector<nlohmann::json> docs;
+  bulwark::testing::LoopbackHttpServer server([&](const bulwark::testing::TestRequest& r) {
+    std::lock_guard lock(m);
+    docs.push_back(nlohmann::json::parse(r.body, nullptr, false));
+    return bulwark::testing::TestResponse{201, {}, R"({"id":"1","duplicate":false})"};
+  });
+  AgentOptions o;
+  o.delivery.server = "http://" + server.host();
+  o.delivery.token = "t";
+  o.host.name = "batch-host";
+  o.spool_dir = *tmp / "spool";
+  o.state_dir = *tmp / "state";
+  o.once = true;
+  o.host_audit = false;
+  core::Context ctx;
+  auto progress = core::make_silent_progress();
+  ctx.progress = progress.get();
+  ctx.cache_dir = *tmp / "cache";
+  std::atomic<bool> stop{false};
+  std::vector<std::string> logs;
+  auto r = run_agent(o, ctx, stop, [&](std::string_view l) { logs.emplace_back(l); });
+  ASSERT_TRUE(r) << r.error().describe();
+  for (const auto& l : logs) EXPECT_EQ(l.find("one at a time"), std::string::npos) << l;
+
+  std::lock_guard lock(m);
+  ASSERT_FALSE(docs.empty());
+  ASSERT_EQ(docs[0]["report"], "inventory");
+  std::vector<std::string> inventory_order;
+  for (const auto& im : docs[0]["images"]) inventory_order.push_back(im["id"]);
+  std::vector<nlohmann::json> sboms;
+  for (const auto& d : docs)
+    if (d.contains("targets")) sboms.push_back(d);
+  // The fixture images (bulwark-e2e/debian:12 and the others) make a batch of several.
+  ASSERT_GE(sboms.size(), 2u);
+  // Order: the SBOMs' images are a subsequence of the inventory's (another suite may delete one meanwhile).
+  std::size_t pos = 0;
+  for (const auto& sb : sboms) {
+    const std::string id = sb["targets"][0]["id"];
+    while (pos < inventory_order.size() && inventory_order[pos] != id) ++pos;
+    EXPECT_LT(pos, inventory_order.size()) << "SBOM of " << id << " out of inventory order";
+  }
+  // Each against the image exported alone, for the fixture images.
+  std::set<std::string> fixtures;
+  for (const char* name : {"bulwark-e2e/debian:12", "bulwark-e2e/app:1"}) {
+    auto id = bulwark::testing::run_line(fmt::format("docker image inspect -f '{{{{.Id}}}}' {}", name));
+    if (!id.empty()) fixtures.insert(id);
+  }
+  ASSERT_FALSE(fixtures.empty());
+  std::size_t compared = 0;
+  for (const auto& sb : sboms) {
+    const std::string id = sb["targets"][0]["id"];
+    if (!fixtures.count(id)) continue;
+    auto ref = image::parse_reference("docker-daemon:" + id);
+    ASSERT_TRUE(ref);
+    core::Diagnostics diags;
+    auto alone = scan::inventory(*ref, image::SourceOptions{}, ctx, diags);
+    ASSERT_TRUE(alone) << alone.error().describe();
+    report::JsonOptions jo;
+    jo.include_packages = true;
+    auto expected = nlohmann::json::parse(report::write_json({*alone}, jo));
+    auto got = sb["targets"][0];
+    auto want = expected["targets"][0];
+    want["id"] = id;
+    EXPECT_GT(got.value("packages", nlohmann::json::array()).size(), 0u);
+    EXPECT_EQ(got, want) << "SBOM of " << id << " differs from the image exported alone";
+    ++compared;
+  }
+  EXPECT_EQ(compared, fixtures.size());
+}
+
+TEST(AgentDocker, ExportOfSeveralImagesFailsWholeOnAnUnknownName) {
+  if (!bulwark::testing::unix_socket_answers("/var/run/docker.sock")) GTEST_SKIP() << "no dockerd";
+  auto tmp = util::make_temp_dir(fs::temp_directory_path(), "bulwark-agent-export");
+  ASSERT_TRUE(tmp);
+  util::ScopedDir cleanup(*tmp);
+  auto client = docker::Client::connect();
+  ASSERT_TRUE(client) << client.error().describe();
+  auto st = client->export_images({"bulwark-e2e/debian:12", "bulwark-no-such/image:0"}, *tmp / "x.tar");
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().describe().find("bulwark-no-such/image:0"), std::string::npos) << st.error().describe();
+  EXPECT_FALSE(fs::exists(*tmp / "x.tar"));
+  EXPECT_FALSE(client->export_images({}, *tmp / "y.tar"));
 }
 
 }  // namespace

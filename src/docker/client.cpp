@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cerrno>
 #include <cstring>
@@ -230,6 +231,22 @@ Status Client::stream_events(const EventStreamOptions& options, const EventSink&
 
 Status Client::export_image(std::string_view name, const std::filesystem::path& path, const ExportProgress& progress) {
   if (name.empty()) return fail(ErrorCode::invalid_argument, "empty image name", docker_host_);
+  return export_to("/images/" + path_segment(name) + "/get", fmt::format("image {}", name), path, progress);
+}
+
+Status Client::export_images(const std::vector<std::string>& names, const std::filesystem::path& path,
+                             const ExportProgress& progress) {
+  if (names.empty()) return fail(ErrorCode::invalid_argument, "no image names", docker_host_);
+  std::string query;
+  for (const auto& n : names) {
+    if (n.empty()) return fail(ErrorCode::invalid_argument, "empty image name", docker_host_);
+    query += (query.empty() ? "?names=" : "&names=") + util::url_encode(n, "");
+  }
+  return export_to("/images/get" + query, fmt::format("images {}", fmt::join(names, ", ")), path, progress);
+}
+
+Status Client::export_to(const std::string& target, const std::string& what, const std::filesystem::path& path,
+                         const ExportProgress& progress) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return fail(ErrorCode::io, std::strerror(errno), path.string());
   FileWriter out(fd);
@@ -240,9 +257,8 @@ Status Client::export_image(std::string_view name, const std::filesystem::path& 
     if (progress) progress(received);
     return {};
   };
-  auto what = fmt::format("image {}", name);
   ++requests_;
-  auto res = http_.fetch_to({.url = base_url_ + "/images/" + path_segment(name) + "/get"}, sink);
+  auto res = http_.fetch_to({.url = base_url_ + target}, sink);
   Status status;
   if (!res) {
     status = std::unexpected(unreachable(res.error()));

@@ -73,6 +73,10 @@ class Client {
   // GET /images/{name}/get streamed into path (a `docker save` tar).
   [[nodiscard]] Status export_image(std::string_view name, const std::filesystem::path& path,
                                     const ExportProgress& progress = {});
+  // GET /images/get?names=..&names=..: several images in one `docker save` tar (manifest.json has one
+  // entry per image; a layer the images share is in the tar once). Fails whole if one name is unknown.
+  [[nodiscard]] Status export_images(const std::vector<std::string>& names, const std::filesystem::path& path,
+                                     const ExportProgress& progress = {});
   // GET /containers/json (the list form: one object per container).
   [[nodiscard]] Result<nlohmann::json> list_containers(ContainerSet which = ContainerSet::running);
   // GET /containers/{id}/json.
@@ -107,6 +111,8 @@ class Client {
   Client(std::string docker_host, std::string base_url, util::HttpClient http)
       : docker_host_(std::move(docker_host)), base_url_(std::move(base_url)), http_(std::move(http)) {}
   [[nodiscard]] Result<nlohmann::json> get_json(const std::string& path, std::string_view what);
+  [[nodiscard]] Status export_to(const std::string& target, const std::string& what, const std::filesystem::path& path,
+                                 const ExportProgress& progress);
   [[nodiscard]] Error engine_error(const util::HttpResponse& response, std::string_view what) const;
   [[nodiscard]] Error unreachable(const Error& cause) const;
 
