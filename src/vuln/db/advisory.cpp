@@ -39,13 +39,14 @@ constexpr std::array<std::pair<RequirementSyntax, std::string_view>, 3> kSyntaxe
     {RequirementSyntax::cargo, "cargo"},
     {RequirementSyntax::node_semver, "node-semver"},
 }};
-constexpr std::array<std::pair<VendorState, std::string_view>, 10> kStates{{
+constexpr std::array<std::pair<VendorState, std::string_view>, 11> kStates{{
     {VendorState::fixed, "fixed"},
     {VendorState::unfixed, "unfixed"},
     {VendorState::no_dsa, "no-dsa"},
     {VendorState::postponed, "postponed"},
     {VendorState::ignored, "ignored"},
     {VendorState::will_not_fix, "will-not-fix"},
+    {VendorState::under_investigation, "under-investigation"},
     {VendorState::end_of_life, "end-of-life"},
     {VendorState::not_affected, "not-affected"},
     {VendorState::removed, "removed"},

@@ -50,15 +50,16 @@ struct Requirements {
 // requirements carry the fix; the other states come from vendor trackers.
 enum class VendorState {
   fixed,
-  unfixed,       // affected, no fix yet (Debian <unfixed>, Wolfi pending-upstream-fix)
-  no_dsa,        // Debian: minor issue, fixed in a point release or never
-  postponed,     // Debian <postponed>
-  ignored,       // Debian <ignored>
-  will_not_fix,  // Wolfi fix-not-planned
-  end_of_life,   // Debian <end-of-life>: the suite is no longer supported
-  not_affected,  // Alpine fixed "0", Debian <not-affected>, Wolfi false-positive-determination
-  removed,       // Debian <removed>: the package left the suite
-  withdrawn,     // the advisory itself was withdrawn
+  unfixed,              // affected, no fix yet (Debian <unfixed>, Wolfi pending-upstream-fix, Red Hat known_affected)
+  no_dsa,               // Debian: minor issue, fixed in a point release or never
+  postponed,            // Debian <postponed>
+  ignored,              // Debian <ignored>
+  will_not_fix,         // Wolfi fix-not-planned, Red Hat no_fix_planned
+  under_investigation,  // Red Hat under_investigation: whether it is affected is not known yet
+  end_of_life,          // Debian <end-of-life>: the suite is no longer supported
+  not_affected,         // Alpine fixed "0", Debian <not-affected>, Wolfi false-positive-determination
+  removed,              // Debian <removed>: the package left the suite
+  withdrawn,            // the advisory itself was withdrawn
 };
 
 [[nodiscard]] std::string_view to_string(RangeType t) noexcept;

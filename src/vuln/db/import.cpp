@@ -321,6 +321,12 @@ class Importer {
     if (yaml && doc.contains("schema-version") && doc.contains("package")) return Format::wolfi;
     if (doc.contains("module_name") && doc.contains("vulnerable_versions")) return Format::nodejs_wg;
     if (doc.contains("vulnerable") && doc.contains("patched")) return Format::nodejs_wg;
+    // CSAF: a "document" object with a csaf_* category. The parser refuses what it cannot read
+    // (RHSA advisories, other publishers) with the reason, rather than skipping it unseen.
+    if (const auto d = doc.find("document"); d != doc.end() && d->is_object() && d->contains("category") &&
+                                             (*d)["category"].is_string() &&
+                                             (*d)["category"].get<std::string>().starts_with("csaf_"))
+      return Format::redhat_csaf;
     if (doc.contains("ghsa_id")) return Format::not_advisory;  // GitHub REST shape; its .osv.json twin is imported
     if (doc.contains("id") && doc["id"].is_string() &&
         (doc.contains("modified") || doc.contains("affected") || doc.contains("schema_version")))
@@ -334,6 +340,7 @@ class Importer {
       case Format::osv: return parse_osv(doc, log);
       case Format::alpine_secdb: return parse_alpine_secdb(doc, alpine_prefix, log);
       case Format::wolfi: return parse_wolfi(doc, log);
+      case Format::redhat_csaf: return parse_redhat_csaf(doc, log);
       case Format::nodejs_wg:
         return parse_nodejs_wg(doc, doc.contains("module_name") ? NodeWgKind::npm : NodeWgKind::core, stem(base), log);
       default: return {};
@@ -386,6 +393,7 @@ std::string_view to_string(Format f) noexcept {
     case Format::debian_advisory_list: return "debian-advisory-list";
     case Format::debian_cve_list: return "debian-cve-list";
     case Format::alas_updateinfo: return "alas-updateinfo";
+    case Format::redhat_csaf: return "redhat-csaf";
     case Format::rustsec: return "rustsec";
     case Format::nodejs_wg: return "nodejs-security-wg";
     case Format::not_advisory: return "not-advisory";

@@ -32,6 +32,7 @@ enum class Format {
   rustsec,               // RustSec Markdown with TOML front matter
   nodejs_wg,             // Node security-wg vuln/{npm,core}/<n>.json
   alas_updateinfo,       // Amazon Linux updateinfo.xml (ALAS), plain or .gz
+  redhat_csaf,           // Red Hat CSAF VEX, one JSON document per CVE (csaf/v2/vex/<year>/cve-*.json)
   not_advisory,          // licences, READMEs, schemas, aggregate indexes: skipped
 };
 

@@ -77,6 +77,15 @@ class ParseLog {
 [[nodiscard]] std::vector<Advisory> parse_alas_updateinfo(std::string_view content, ParseLog& log);
 [[nodiscard]] std::string alas_ecosystem(std::string_view id);
 
+// One Red Hat CSAF VEX document (one CVE): source "redhat-csaf", id the CVE; one affected entry per
+// rpm name per "Red Hat:enterprise_linux:<major>" (or "Red Hat:rhel_eus:8.6", ...) with the fixed
+// [epoch:]version-release or the unfixed state; module stream packages as "<module>:<stream>/<name>".
+// Documents that are not Red Hat's VEX (RHSA CSAF advisories, other publishers) are refused.
+[[nodiscard]] std::vector<Advisory> parse_redhat_csaf(const nlohmann::json& doc, ParseLog& log);
+// A Red Hat platform CPE to its ecosystem ("cpe:/o:redhat:enterprise_linux:8::baseos" ->
+// "Red Hat:enterprise_linux:8"); empty for other products.
+[[nodiscard]] std::string redhat_ecosystem(std::string_view cpe);
+
 // One Wolfi <package>.advisories.yaml tree. Source "wolfi".
 [[nodiscard]] std::vector<Advisory> parse_wolfi(const nlohmann::json& doc, ParseLog& log);
 
