@@ -26,6 +26,7 @@
 #include "report/vulnerabilities.hpp"
 #include "sbom/sbom.hpp"
 #include "scan/scan.hpp"
+#include "trust/policy.hpp"
 #include "util/strings.hpp"
 #include "vuln/db/store.hpp"
 
@@ -49,6 +50,7 @@ struct VulnScanOptions {
   PolicyOptions policy;
   std::vector<std::string> scanners{"vuln", "config", "secret"};
   SecretOptions secrets;
+  std::string trust_policy;  // --trust-policy: turns the trust scanner on
 };
 
 Result<image::SourceOptions> source_options(const VulnScanOptions& o) {
@@ -71,6 +73,16 @@ Result<image::SourceOptions> source_options(const VulnScanOptions& o) {
 }
 
 int run_scan(const VulnScanOptions& o) {
+  std::optional<trust::TrustPolicy> trust_policy;
+  const bool trust_asked = std::find(o.scanners.begin(), o.scanners.end(), "trust") != o.scanners.end();
+  if (trust_asked && o.trust_policy.empty()) {
+    return report_error(Error{ErrorCode::invalid_argument, "the trust scanner needs --trust-policy FILE", {}});
+  }
+  if (!o.trust_policy.empty()) {
+    auto tp = trust::load_trust_policy(o.trust_policy);
+    if (!tp) return report_error(tp.error());
+    trust_policy = std::move(*tp);
+  }
   auto session = make_session(o.scan);
   scan::Request request;
   request.input = o.input;
@@ -101,6 +113,15 @@ int run_scan(const VulnScanOptions& o) {
   if (!result) return report_error(result.error());
   for (const auto& d : diags.items()) std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
 
+  if (trust_policy) {
+    trust::ImageAccess access;
+    access.tls_verify = o.tls_verify;
+    if (request.source.username) access.username = *request.source.username;
+    if (request.source.password) access.password = *request.source.password;
+    auto tf = trust::evaluate_image(*trust_policy, o.target, access);
+    if (!tf) return report_error(tf.error());
+    for (auto& f : *tf) result->findings.push_back(std::move(f));
+  }
   std::vector<core::ScanResult> results{std::move(*result)};
   auto outcome = apply_policy_and_warn(results, o.policy);
   if (!outcome) return report_error(outcome.error());
@@ -151,9 +172,12 @@ void add_common(CLI::App& cmd, VulnScanOptions& o) {
     cmd.add_option("--scanners", o.scanners,
                    "What to look for: vuln (known vulnerabilities), config (the image config's USER, HEALTHCHECK, "
                    "secrets in ENV and history, setuid files, ...), secret (every file of every layer, deleted "
-                   "ones too, and the image config); default all three")
+                   "ones too, and the image config), trust (the --trust-policy: registries, signatures, digest "
+                   "pinning, base image); default vuln, config, secret")
         ->delimiter(',')
-        ->check(CLI::IsMember({"vuln", "config", "secret"}));
+        ->check(CLI::IsMember({"vuln", "config", "secret", "trust"}));
+    cmd.add_option("--trust-policy", o.trust_policy,
+                   "Trust policy YAML (docs/trust.md); turns on the trust scanner (findings: trusted-base-image)");
   } else if (o.input == Input::rootfs) {
     cmd.add_option("--scanners", o.scanners, "What to look for: vuln, config, secret; default all three")
         ->delimiter(',')

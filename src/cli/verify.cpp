@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "image/reference.hpp"
 #include "trust/cosign.hpp"
+#include "trust/policy.hpp"
 #include "util/files.hpp"
 
 namespace bulwark::cli {
@@ -14,7 +15,7 @@ namespace bulwark::cli {
 namespace {
 
 struct ImageTrustOptions {
-  std::string target, key, reference, creds;
+  std::string target, key, reference, creds, trust_policy;
   bool tls_verify = true;
 };
 
@@ -27,7 +28,68 @@ Result<image::Reference> layout_target(const std::string& target) {
   return ref;
 }
 
+std::string effective_creds(const ImageTrustOptions& o) {
+  std::string creds = o.creds;
+  if (creds.empty() && std::getenv("BULWARK_USERNAME")) {
+    creds = std::string(std::getenv("BULWARK_USERNAME")) + ":" +
+            (std::getenv("BULWARK_PASSWORD") ? std::getenv("BULWARK_PASSWORD") : "");
+  }
+  return creds;
+}
+
+// `bulwark verify IMAGE --trust-policy P`: every rule of the policy that matches the image.
+int run_verify_policy(const ImageTrustOptions& o) {
+  auto policy = trust::load_trust_policy(o.trust_policy);
+  if (!policy) {
+    std::fprintf(stderr, "bulwark verify: %s\n", policy.error().describe().c_str());
+    return 2;
+  }
+  trust::ImageAccess access;
+  access.tls_verify = o.tls_verify;
+  const std::string creds = effective_creds(o);
+  if (auto c = creds.find(':'); c != std::string::npos) {
+    access.username = creds.substr(0, c);
+    access.password = creds.substr(c + 1);
+  }
+  trust::TrustFacts facts;
+  auto findings = trust::evaluate_image(*policy, o.target, access, &facts);
+  if (!findings) {
+    std::fprintf(stderr, "bulwark verify: %s\n", findings.error().describe().c_str());
+    return 2;
+  }
+  std::size_t refused = 0;
+  for (const auto& f : *findings) {
+    const bool bad = trust::refuses(f);
+    refused += bad;
+    std::fprintf(bad ? stderr : stdout, "%s %s: %s\n",
+                 bad                                     ? "refused"
+                 : f.status == core::FindingStatus::info ? "info"
+                                                         : "ok",
+                 f.id.c_str(), f.title.c_str());
+    if (bad && !f.evidence.empty()) std::fprintf(stderr, "  %s\n", f.evidence.c_str());
+  }
+  if (refused > 0) {
+    std::fprintf(stderr, "bulwark verify: refused: %zu trust policy failure(s) for %s\n", refused, o.target.c_str());
+    return 1;
+  }
+  std::printf("Verified OK: %s%s%s against %s (%zu rule(s) applied)\n", o.target.c_str(),
+              facts.manifest_digest.empty() ? "" : " ", facts.manifest_digest.c_str(), o.trust_policy.c_str(),
+              facts.rules_applied.size());
+  return 0;
+}
+
 int run_verify(const ImageTrustOptions& o) {
+  if (!o.trust_policy.empty()) {
+    if (!o.key.empty()) {
+      std::fprintf(stderr, "bulwark verify: --key and --trust-policy exclude each other (put the key in a rule)\n");
+      return 2;
+    }
+    return run_verify_policy(o);
+  }
+  if (o.key.empty()) {
+    std::fprintf(stderr, "bulwark verify: --key or --trust-policy is required\n");
+    return 2;
+  }
   auto parsed = image::parse_reference(o.target);
   auto ref = parsed && parsed->transport == image::Transport::registry ? parsed : layout_target(o.target);
   if (!ref) {
@@ -43,11 +105,7 @@ int run_verify(const ImageTrustOptions& o) {
   if (ref->transport == image::Transport::registry) {
     trust::RegistryTarget t{ref->registry, ref->repository, ref->tag.empty() ? "latest" : ref->tag, ref->digest, {}, {},
                             o.tls_verify};
-    std::string creds = o.creds;
-    if (creds.empty() && std::getenv("BULWARK_USERNAME")) {
-      creds = std::string(std::getenv("BULWARK_USERNAME")) + ":" +
-              (std::getenv("BULWARK_PASSWORD") ? std::getenv("BULWARK_PASSWORD") : "");
-    }
+    const std::string creds = effective_creds(o);
     if (auto c = creds.find(':'); c != std::string::npos) {
       t.username = creds.substr(0, c);
       t.password = creds.substr(c + 1);
@@ -97,9 +155,12 @@ void register_verify(CLI::App& app, int& exit_code) {
       "  bulwark verify oci:./layout:1 --key cosign.pub --reference registry.example/app\n"
       "  bulwark verify docker://127.0.0.1:5000/app:1 --key cosign.pub --creds ci:secret\n"
       "  bulwark verify docker://127.0.0.1:5000/app@sha256:... --key cosign.pub --tls-verify=false\n"
+      "  bulwark verify docker://127.0.0.1:5000/app@sha256:... --trust-policy trust.yaml --creds ci:secret\n"
       "\nExit 0 verified, 1 refused, 2 usage or I/O error.");
   cmd->add_option("IMAGE", opts->target, "Image (oci:DIR[:TAG] or docker://HOST/REPO[:TAG|@DIGEST])")->required();
-  cmd->add_option("--key", opts->key, "PEM public key")->required();
+  cmd->add_option("--key", opts->key, "PEM public key (or --trust-policy)");
+  cmd->add_option("--trust-policy", opts->trust_policy,
+                  "Trust policy YAML (docs/trust.md): registries, required signers, digest pinning, base images");
   cmd->add_option("--creds", opts->creds, "Registry credentials USER:PASSWORD (else BULWARK_USERNAME/PASSWORD)");
   cmd->add_option("--tls-verify", opts->tls_verify, "Verify registry TLS (false allows plain HTTP)")
       ->default_str("true");

@@ -180,9 +180,13 @@ class LayoutStore final : public Store {
     std::string digest;
     int images = 0;
     for (const auto& m : manifests) {
-      std::string name = m.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "");
+      if (!m.is_object()) return fail(ErrorCode::parse, "index.json: a manifest descriptor is not an object", dir_);
+      json ann = m.value("annotations", json::object());
+      if (!ann.is_object()) ann = json::object();
+      std::string name = ann.value("org.opencontainers.image.ref.name", "");
       if (tag.empty() ? !(name.ends_with(".sig") || name.ends_with(".att")) : name == tag) {
         digest = m.value("digest", "");
+        descriptor_annotations = ann;
         ++images;
       }
     }
@@ -193,6 +197,7 @@ class LayoutStore final : public Store {
     return std::pair{digest, *body};
   }
   Result<std::string> blob(const std::string& digest, std::size_t max) override { return read_blob(dir_, digest, max); }
+  json descriptor_annotations = json::object();  // of the last manifest() found
 
  private:
   std::string dir_;
@@ -304,6 +309,47 @@ Result<ImageSignatureVerdict> verify_registry_image(const RegistryTarget& target
     auto v = verify_in(store, ref, public_key_pem, repository);
     if (!v) return std::unexpected(v.error().within(target.registry + "/" + target.repository));
     return v;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::internal, e.what());
+  }
+}
+
+namespace {
+
+Result<ManifestFacts> facts_of(std::pair<std::string, std::string> m, const json& descriptor_annotations) {
+  ManifestFacts f;
+  f.digest = std::move(m.first);
+  f.body = std::move(m.second);
+  if (util::json_depth(f.body, 33) > 32) return fail(ErrorCode::limit, "manifest nested too deeply");
+  json j = json::parse(f.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail(ErrorCode::parse, "manifest is not a JSON object");
+  const json own = j.value("annotations", json::object());
+  for (const json* a : {&descriptor_annotations, &own}) {
+    if (!a->is_object()) continue;
+    for (const auto& [k, v] : a->items()) {
+      if (v.is_string()) f.annotations[k] = v.get<std::string>();
+    }
+  }
+  return f;
+}
+
+}  // namespace
+
+Result<ManifestFacts> read_oci_layout_manifest(const std::string& dir, const std::string& tag) {
+  LayoutStore store(dir);
+  auto m = store.manifest(tag);
+  if (!m) return std::unexpected(m.error().within(dir));
+  auto f = facts_of(std::move(*m), store.descriptor_annotations);
+  if (!f) return std::unexpected(f.error().within(dir));
+  return f;
+}
+
+Result<ManifestFacts> read_registry_manifest(const RegistryTarget& target) {
+  try {
+    RegistryStore store(target);
+    auto m = store.manifest(target.digest.empty() ? target.tag : target.digest);
+    if (!m) return std::unexpected(m.error().within(target.registry + "/" + target.repository));
+    return facts_of(std::move(*m), json::object());
   } catch (const std::exception& e) {
     return fail(ErrorCode::internal, e.what());
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,17 @@ struct RegistryTarget {
 [[nodiscard]] Result<ImageSignatureVerdict> verify_registry_image(const RegistryTarget& target,
                                                                   std::string_view public_key_pem,
                                                                   std::string_view repository);
+
+// The image's manifest as stored: its digest (sha256 of the bytes), the bytes, and its
+// annotations (an OCI layout's index descriptor annotations first, then the manifest's own,
+// which win). Used for the base-image annotations and digest checks of a trust policy.
+struct ManifestFacts {
+  std::string digest;
+  std::string body;
+  std::map<std::string, std::string> annotations;
+};
+[[nodiscard]] Result<ManifestFacts> read_oci_layout_manifest(const std::string& dir, const std::string& tag);
+[[nodiscard]] Result<ManifestFacts> read_registry_manifest(const RegistryTarget& target);
 
 // Signs the image tagged `tag` in the OCI layout `dir` with a PEM private key (PKCS#8 or
 // traditional; ECDSA P-256, RSA, Ed25519), cosign's way: a simple-signing payload naming

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# trust policy (--trust-policy, docs/trust.md): the `trust` scanner of `bulwark image` and
+# `bulwark verify --trust-policy` against the local registry (htpasswd). Set-up: the e2e Debian
+# base image is pushed to the registry; the e2e app image (built FROM it) is copied to an OCI
+# layout whose manifest gets the base-image annotations (org.opencontainers.image.base.name /
+# .base.digest, naming that pushed base and its digest), signed by `bulwark sign` with one key
+# (and a copy with another key), and pushed with skopeo --preserve-digests. Then: the signed
+# image passes; unsigned, signed by another key, from a denied registry, not pinned, or on a base
+# the rule does not allow are refused with findings naming the rule; a malformed policy is an
+# error naming the file and field.
+. "$(dirname "$0")/lib.sh"
+e2e_init trust_policy
+e2e_require_cmd openssl
+e2e_require_cmd skopeo
+e2e_setup_images
+e2e_require_registry
+
+REPO="$REGISTRY/bulwark-e2e/trust-policy"
+SK=(--dest-tls-verify=false --dest-creds "$REG_CREDS")
+openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$W/key.pem"
+openssl pkey -in "$W/key.pem" -pubout -out "$W/key.pub"
+openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out "$W/other.pem"
+openssl pkey -in "$W/other.pem" -pubout -out "$W/other.pub"
+
+# The base image in the registry, and its manifest digest as the registry serves it.
+skopeo copy -q "${SK[@]}" "docker-archive:$IMG/images/debian.tar" "docker://$REPO/debian:12" \
+  || e2e_fatal "skopeo push of the base image"
+BASE_DIGEST="$(skopeo inspect --tls-verify=false --creds "$REG_CREDS" --format '{{.Digest}}' "docker://$REPO/debian:12")"
+echo "   base image $REPO/debian:12@$BASE_DIGEST"
+
+# annotate LAYOUT BASE_NAME BASE_DIGEST: rewrites the manifest tagged 1 with the base-image
+# annotations (a new manifest blob; index.json points at it).
+annotate() {
+  local dir="$1" old new size
+  old="$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="1") | .digest' "$dir/index.json")"
+  jq -c --arg n "$2" --arg d "$3" \
+    '.annotations = {"org.opencontainers.image.base.name": $n, "org.opencontainers.image.base.digest": $d}' \
+    "$dir/blobs/sha256/${old#sha256:}" >"$W/manifest.json"
+  new="sha256:$(sha256sum "$W/manifest.json" | cut -d' ' -f1)"
+  size="$(stat -c %s "$W/manifest.json")"
+  cp "$W/manifest.json" "$dir/blobs/sha256/${new#sha256:}"
+  jq -c --arg o "$old" --arg n "$new" --argjson s "$size" \
+    '.manifests |= map(if .digest == $o then .digest = $n | .size = $s else . end)' "$dir/index.json" >"$W/index.json"
+  cp "$W/index.json" "$dir/index.json"
+}
+# push LAYOUT NAME: the image tagged 1 and every signature tag, digests preserved.
+push() {
+  skopeo copy -q --preserve-digests "${SK[@]}" "oci:$1:1" "docker://$REPO/$2:1" || _fail "skopeo push of $2"
+  local t
+  for t in $(jq -r '.manifests[].annotations["org.opencontainers.image.ref.name"] | select(endswith(".sig"))' "$1/index.json"); do
+    skopeo copy -q --preserve-digests "${SK[@]}" "oci:$1:$t" "docker://$REPO/$2:$t" || _fail "skopeo push of $2:$t"
+  done
+}
+digest_of() { jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]=="1") | .digest' "$1/index.json"; }
+
+rm -rf "$W/signed" "$W/other" "$W/unsigned" "$W/elsewhere"
+cp -a "$IMG/images/app-oci-gzip" "$W/signed"
+chmod -R u+w "$W/signed"
+annotate "$W/signed" "$REPO/debian:12" "$BASE_DIGEST"
+cp -a "$W/signed" "$W/unsigned"
+cp -a "$W/signed" "$W/other"
+cp -a "$IMG/images/app-oci-gzip" "$W/elsewhere"
+chmod -R u+w "$W/elsewhere"
+annotate "$W/elsewhere" "docker.io/library/alpine:3.20" "sha256:$(printf '%064d' 0)"
+run_bulwark sign_signed sign "oci:$W/signed:1" --key "$W/key.pem" --reference "$REPO/signed:1"
+assert_rc "bulwark sign (the required key)" 0
+run_bulwark sign_other sign "oci:$W/other:1" --key "$W/other.pem" --reference "$REPO/other:1"
+assert_rc "bulwark sign (another key)" 0
+run_bulwark sign_elsewhere sign "oci:$W/elsewhere:1" --key "$W/key.pem" --reference "$REPO/elsewhere:1"
+assert_rc "bulwark sign (image on another base)" 0
+assert_true "skopeo reads the annotated layout" skopeo inspect --raw "oci:$W/signed:1" >/dev/null
+push "$W/signed" signed
+push "$W/unsigned" unsigned
+push "$W/other" other
+push "$W/elsewhere" elsewhere
+D="$(digest_of "$W/signed")"
+DE="$(digest_of "$W/elsewhere")"
+assert_eq "the registry serves the annotated manifest unchanged" "$D" \
+  "$(skopeo inspect --tls-verify=false --creds "$REG_CREDS" --format '{{.Digest}}' "docker://$REPO/signed:1")"
+
+cat >"$W/trust.yaml" <<EOF
+version: 1
+registries:
+  allowed: [$REGISTRY]
+  denied: [docker.io, localhost:5000]
+unmatched: deny
+rules:
+  - images: "$REPO/*"
+    require_digest: true
+    signers:
+      - key: key.pub
+    allowed_base_images: ["$REPO/debian"]
+EOF
+A=(--creds "$REG_CREDS" --tls-verify=false)
+IM=(--scanners trust --trust-policy "$W/trust.yaml" "${A[@]}" --exit-code 1)
+
+# bulwark verify --trust-policy
+run_bulwark v_signed verify "docker://$REPO/signed@$D" --trust-policy "$W/trust.yaml" "${A[@]}"
+assert_rc "verify: the signed, pinned image on the allowed base passes" 0
+assert_grep "verify: the signature check is reported" "$OUT" "ok BW-TRUST-004: .*signed with key.pub"
+assert_grep "verify: the base image is reported" "$OUT" "info BW-TRUST-010: .*base image $REPO/debian:12@$BASE_DIGEST"
+run_bulwark v_unsigned verify "docker://$REPO/unsigned@$D" --trust-policy "$W/trust.yaml" "${A[@]}"
+assert_rc "verify: an unsigned image is refused" 1
+assert_grep "verify: the refusal names the key and the rule" "$ERR" \
+  "refused BW-TRUST-004: .*no signature verifies with key.pub, rule 1 \(images: $REPO/\*, $W/trust.yaml:7\)"
+assert_grep "verify: and why" "$ERR" "image is not signed"
+run_bulwark v_other verify "docker://$REPO/other@$D" --trust-policy "$W/trust.yaml" "${A[@]}"
+assert_rc "verify: an image signed by another key is refused" 1
+assert_grep "verify: the other key's signature does not verify" "$ERR" "signature does not verify with the key"
+run_bulwark v_tag verify "docker://$REPO/signed:1" --trust-policy "$W/trust.yaml" "${A[@]}"
+assert_rc "verify: an unpinned tag is refused when the rule requires a digest" 1
+assert_grep "verify: the pinning finding" "$ERR" "BW-TRUST-003: .*not pinned by digest, rule 1"
+run_bulwark v_denied verify "docker://localhost:5000/bulwark-e2e/trust-policy/signed@$D" \
+  --trust-policy "$W/trust.yaml" "${A[@]}"
+assert_rc "verify: a denied registry is refused (the same registry under a denied name)" 1
+assert_grep "verify: the denied-registry finding" "$ERR" "BW-TRUST-001: .*registry denied by the trust policy \(registries.denied: localhost:5000\)"
+assert_grep "verify: and the allowed list" "$ERR" "BW-TRUST-002"
+run_bulwark v_base verify "docker://$REPO/elsewhere@$DE" --trust-policy "$W/trust.yaml" "${A[@]}"
+assert_rc "verify: a base image the rule does not allow is refused" 1
+assert_grep "verify: the base-image finding" "$ERR" "BW-TRUST-005: .*base image docker.io/library/alpine:3.20 is not allowed by rule 1"
+
+# bulwark image: the trust scanner, through the normal report.
+run_bulwark i_signed image "docker://$REPO/signed@$D" "${IM[@]}" --format json
+assert_rc "image: the signed image passes with --exit-code 1" 0
+assert_json "image: no failing trust finding; the base image reported (info)" "$OUT" \
+  "([.findings[] | select(.practice==\"trusted-base-image\" and .status==\"fail\")] | length == 0) and
+   ([.findings[] | select(.id==\"BW-TRUST-010\" and .status==\"info\")] | length == 1)"
+run_bulwark i_unsigned image "docker://$REPO/unsigned@$D" "${IM[@]}" --format json
+assert_rc "image: an unsigned image fails --exit-code 1" 1
+assert_json "image: JSON finding BW-TRUST-004, practice trusted-base-image, naming the rule" "$OUT" \
+  "[.findings[] | select(.id==\"BW-TRUST-004\" and .status==\"fail\" and .practice==\"trusted-base-image\"
+    and (.title | contains(\"rule 1\")))] | length == 1"
+run_bulwark i_other_sarif image "docker://$REPO/other@$D" "${IM[@]}" --format sarif
+assert_rc "image: another key fails (SARIF)" 1
+assert_json "image: SARIF result with ruleId BW-TRUST-004" "$OUT" \
+  '[.runs[].results[] | select(.ruleId=="BW-TRUST-004")] | length == 1'
+run_bulwark i_tag_table image "docker://$REPO/signed:1" "${IM[@]}"
+assert_rc "image: an unpinned tag fails (table)" 1
+assert_grep "image: the table shows the pinning finding" "$OUT" "BW-TRUST-003"
+run_bulwark i_no_exit image "docker://$REPO/unsigned@$D" --scanners trust --trust-policy "$W/trust.yaml" "${A[@]}"
+assert_rc "image: without --exit-code a refusal is reported, exit 0" 0
+assert_grep "image: table names the unsigned finding" "$OUT" "BW-TRUST-004"
+run_bulwark i_no_policy image "docker://$REPO/signed@$D" --scanners trust "${A[@]}"
+assert_rc "image: the trust scanner without --trust-policy is a usage error" 2
+assert_grep "image: says what is missing" "$ERR" "needs --trust-policy"
+# The whole scan with the policy: vulnerability and config findings are still there too.
+run_bulwark i_config image "docker://$REPO/unsigned@$D" --scanners config --trust-policy "$W/trust.yaml" \
+  "${A[@]}" --format json
+assert_json "image: --trust-policy adds the trust findings to the other scanners'" "$OUT" \
+  "([.findings[] | select(.id==\"BW-TRUST-004\")] | length == 1) and
+   ([.findings[] | select(.id | startswith(\"BW-TRUST\") | not)] | length > 0)"
+
+# Malformed policies: a clear error naming the file, the line and the field.
+printf 'rules:\n  - images: "%s/*"\n    require_digest: yes-please\n' "$REPO" >"$W/bad.yaml"
+run_bulwark bad_bool image "docker://$REPO/signed@$D" --scanners trust --trust-policy "$W/bad.yaml" "${A[@]}"
+assert_rc "malformed policy: usage error" 2
+assert_grep "malformed policy: file, line and field" "$ERR" "$W/bad.yaml:3: rules\[0\]\.require_digest: expected true or false"
+printf 'rules:\n  - images: "x/*"\n    signers:\n      - key: missing.pub\n' >"$W/bad2.yaml"
+run_bulwark bad_key verify "docker://$REPO/signed@$D" --trust-policy "$W/bad2.yaml" "${A[@]}"
+assert_rc "policy naming a missing key: error" 2
+assert_grep "missing key: file, line and field" "$ERR" "$W/bad2.yaml:4: rules\[0\]\.signers\[0\]\.key: cannot read"
+printf 'registries:\n  allow: [x]\n' >"$W/bad3.yaml"
+run_bulwark bad_key3 verify "docker://$REPO/signed@$D" --trust-policy "$W/bad3.yaml" "${A[@]}"
+assert_rc "policy with an unknown key: error" 2
+assert_grep "unknown key named" "$ERR" "$W/bad3.yaml:2: registries.allow: unknown key"
+
+# The JSON Schema (docs/trust-policy.schema.json) accepts the policy used here and the example of
+# docs/trust.md, and refuses the malformed ones bulwark refuses.
+if python3 -c 'import jsonschema, yaml' 2>/dev/null; then
+  printf '%s\n' 'import json, sys, yaml, jsonschema' \
+    'jsonschema.validate(yaml.safe_load(open(sys.argv[2])), json.load(open(sys.argv[1])))' >"$W/schema_check.py"
+  schema_ok() { python3 "$W/schema_check.py" "$BULWARK_SOURCE_DIR/docs/trust-policy.schema.json" "$1"; }
+  schema_bad() { ! schema_ok "$1" 2>/dev/null; }
+  awk '/^## The trust policy/{p=1} p&&/^```yaml/{f=1;next} f&&/^```/{exit} f' "$BULWARK_SOURCE_DIR/docs/trust.md" >"$W/doc.yaml"
+  assert_true "schema: the docs example is a valid policy" schema_ok "$W/doc.yaml"
+  assert_true "schema: the e2e policy is valid" schema_ok "$W/trust.yaml"
+  assert_true "schema: refuses a non-boolean require_digest" schema_bad "$W/bad.yaml"
+  assert_true "schema: refuses an unknown key" schema_bad "$W/bad3.yaml"
+else
+  echo "   (python3 jsonschema/yaml missing: schema checks skipped)"
+fi
+e2e_finish
