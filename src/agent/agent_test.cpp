@@ -27,6 +27,31 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// What the Docker agent tests share: a loopback server that keeps every document the agent
+// sends, the options of an agent run against it (spool and state under tmp), and a context with
+// silent progress and its cache under tmp.
+struct AgentRig {
+  AgentRig(const fs::path& tmp, std::string host_name) {
+    options.delivery.server = "http://" + server.host();
+    options.delivery.token = "t";
+    options.host.name = std::move(host_name);
+    options.spool_dir = tmp / "spool";
+    options.state_dir = tmp / "state";
+    ctx.progress = progress.get();
+    ctx.cache_dir = tmp / "cache";
+  }
+  std::mutex m;
+  std::vector<nlohmann::json> docs;
+  bulwark::testing::LoopbackHttpServer server{[this](const bulwark::testing::TestRequest& r) {
+    std::lock_guard lock(m);
+    docs.push_back(nlohmann::json::parse(r.body, nullptr, false));
+    return bulwark::testing::TestResponse{201, {}, R"({"id":"1","duplicate":false})"};
+  }};
+  AgentOptions options;
+  std::unique_ptr<core::Progress> progress = core::make_silent_progress();
+  core::Context ctx;
+};
+
 TEST(AgentDocker, InventoryShowsRunningContainerAndSbomsAreSentOnce) {
   if (!bulwark::testing::unix_socket_answers("/var/run/docker.sock")) GTEST_SKIP() << "no dockerd";
   auto tmp = util::make_temp_dir(fs::temp_directory_path(), "bulwark-agent-test");
@@ -42,25 +67,13 @@ TEST(AgentDocker, InventoryShowsRunningContainerAndSbomsAreSentOnce) {
     ~Stop() { (void)bulwark::testing::run("docker rm -f " + n + " >/dev/null 2>&1"); }
   } stop_container{name};
 
-  std::mutex m;
-  std::vector<nlohmann::json> docs;
-  bulwark::testing::LoopbackHttpServer server([&](const bulwark::testing::TestRequest& r) {
-    std::lock_guard lock(m);
-    docs.push_back(nlohmann::json::parse(r.body, nullptr, false));
-    return bulwark::testing::TestResponse{201, {}, R"({"id":"1","duplicate":false})"};
-  });
-  AgentOptions o;
-  o.delivery.server = "http://" + server.host();
-  o.delivery.token = "t";
-  o.host.name = "agent-test-host";
-  o.spool_dir = *tmp / "spool";
-  o.state_dir = *tmp / "state";
+  AgentRig rig(*tmp, "agent-test-host");
+  auto& m = rig.m;
+  auto& docs = rig.docs;
+  auto& o = rig.options;
+  auto& ctx = rig.ctx;
   o.once = true;
   o.host_audit = false;
-  core::Context ctx;
-  auto progress = core::make_silent_progress();
-  ctx.progress = progress.get();
-  ctx.cache_dir = *tmp / "cache";
   std::atomic<bool> stop{false};
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the container has written its file
   std::vector<std::string> logs;
@@ -148,25 +161,13 @@ TEST(AgentDocker, BatchExportedSbomsEqualThoseOfOneImageAtATime) {
   auto tmp = util::make_temp_dir(fs::temp_directory_path(), "bulwark-agent-batch");
   ASSERT_TRUE(tmp);
   util::ScopedDir cleanup(*tmp);
-  std::mutex m;
-  std::vector<nlohmann::json> docs;
-  bulwark::testing::LoopbackHttpServer server([&](const bulwark::testing::TestRequest& r) {
-    std::lock_guard lock(m);
-    docs.push_back(nlohmann::json::parse(r.body, nullptr, false));
-    return bulwark::testing::TestResponse{201, {}, R"({"id":"1","duplicate":false})"};
-  });
-  AgentOptions o;
-  o.delivery.server = "http://" + server.host();
-  o.delivery.token = "t";
-  o.host.name = "batch-host";
-  o.spool_dir = *tmp / "spool";
-  o.state_dir = *tmp / "state";
+  AgentRig rig(*tmp, "batch-host");
+  auto& m = rig.m;
+  auto& docs = rig.docs;
+  auto& o = rig.options;
+  auto& ctx = rig.ctx;
   o.once = true;
   o.host_audit = false;
-  core::Context ctx;
-  auto progress = core::make_silent_progress();
-  ctx.progress = progress.get();
-  ctx.cache_dir = *tmp / "cache";
   std::atomic<bool> stop{false};
   std::vector<std::string> logs;
   auto r = run_agent(o, ctx, stop, [&](std::string_view l) { logs.emplace_back(l); });
@@ -279,26 +280,14 @@ TEST(AgentDocker, HostAuditRunsAgainAfterTheDaemonConfigurationChanges) {
   auto tmp = util::make_temp_dir(fs::temp_directory_path(), "bulwark-agent-audit");
   ASSERT_TRUE(tmp);
   util::ScopedDir cleanup(*tmp);
-  std::mutex m;
-  std::vector<nlohmann::json> docs;
-  bulwark::testing::LoopbackHttpServer server([&](const bulwark::testing::TestRequest& r) {
-    std::lock_guard lock(m);
-    docs.push_back(nlohmann::json::parse(r.body, nullptr, false));
-    return bulwark::testing::TestResponse{201, {}, R"({"id":"1","duplicate":false})"};
-  });
-  AgentOptions o;
-  o.delivery.server = "http://" + server.host();
-  o.delivery.token = "t";
-  o.host.name = "audit-host";
-  o.spool_dir = *tmp / "spool";
-  o.state_dir = *tmp / "state";
+  AgentRig rig(*tmp, "audit-host");
+  auto& m = rig.m;
+  auto& docs = rig.docs;
+  auto& o = rig.options;
+  auto& ctx = rig.ctx;
   o.sboms = false;
   o.watched_config_files = {*tmp / "daemon.json"};
   o.config_poll = std::chrono::milliseconds(200);
-  core::Context ctx;
-  auto progress = core::make_silent_progress();
-  ctx.progress = progress.get();
-  ctx.cache_dir = *tmp / "cache";
   std::atomic<bool> stop{false};
   auto audits = [&] {
     std::lock_guard lock(m);
