@@ -60,7 +60,12 @@ std::string cut(std::string_view s, std::size_t width) {
 }
 
 std::string finding_line(const core::Finding& f) {
-  std::string what = f.title;
+  // The host audit's checks (CIS, host) are titled by the state they want ("... is restricted"):
+  // a failed one is named as not met, so the line reads as the problem, not as the goal. Other
+  // checks are titled by the problem already ("Image runs as root").
+  const bool goal_title = f.id.starts_with("BLWK-CIS-") || f.id.starts_with("BLWK-HOST-");
+  std::string what =
+      f.status == core::FindingStatus::fail && goal_title ? fmt::format("{} not met: {}", f.id, f.title) : f.title;
   if (f.package) what = fmt::format("{} {} {}", f.id, f.package->name, f.package->version);
   if (f.vulnerability && !f.vulnerability->fixed_version.empty())
     what += fmt::format(" (fixed in {})", f.vulnerability->fixed_version);
