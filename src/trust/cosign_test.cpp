@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "trust/cosign.hpp"
+#include "trust/test_keys.hpp"
 #include "util/sha256.hpp"
 
 namespace fs = std::filesystem;
@@ -19,33 +20,8 @@ using namespace bulwark;
 
 namespace {
 
-struct KeyPair {
-  std::string priv, pub;
-};
-
-KeyPair make_key(const char* alg) {
-  EVP_PKEY* k = std::string(alg) == "ED25519" ? EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519")
-                                              : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  BIO* b = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(b, k, nullptr, nullptr, 0, nullptr, nullptr);
-  char* p = nullptr;
-  long n = BIO_get_mem_data(b, &p);
-  KeyPair kp;
-  kp.priv.assign(p, static_cast<std::size_t>(n));
-  BIO_free(b);
-  b = BIO_new(BIO_s_mem());
-  PEM_write_bio_PUBKEY(b, k);
-  n = BIO_get_mem_data(b, &p);
-  kp.pub.assign(p, static_cast<std::size_t>(n));
-  BIO_free(b);
-  EVP_PKEY_free(k);
-  return kp;
-}
-
-void write(const fs::path& p, const std::string& s) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << s;
-}
+using trust::testing::make_key;
+using trust::testing::write;
 
 // A minimal but valid OCI layout with two images tagged "1" and "2".
 fs::path make_layout() {

@@ -3,9 +3,6 @@
 // another refuses), pinning, registries and the base-image annotations.
 #include <gtest/gtest.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +11,7 @@
 
 #include "trust/cosign.hpp"
 #include "trust/policy.hpp"
+#include "trust/test_keys.hpp"
 #include "util/sha256.hpp"
 
 namespace fs = std::filesystem;
@@ -21,33 +19,8 @@ using namespace bulwark;
 
 namespace {
 
-struct Keys {
-  std::string priv, pub;
-};
-
-Keys make_key() {
-  EVP_PKEY* k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-  Keys kp;
-  for (int pub = 0; pub < 2; ++pub) {
-    BIO* b = BIO_new(BIO_s_mem());
-    if (pub) {
-      PEM_write_bio_PUBKEY(b, k);
-    } else {
-      PEM_write_bio_PrivateKey(b, k, nullptr, nullptr, 0, nullptr, nullptr);
-    }
-    char* p = nullptr;
-    long n = BIO_get_mem_data(b, &p);
-    (pub ? kp.pub : kp.priv).assign(p, static_cast<std::size_t>(n));
-    BIO_free(b);
-  }
-  EVP_PKEY_free(k);
-  return kp;
-}
-
-void write(const fs::path& p, const std::string& s) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << s;
-}
+using trust::testing::make_key;
+using trust::testing::write;
 
 struct TempDir {
   fs::path dir;
