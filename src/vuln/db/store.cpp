@@ -424,6 +424,8 @@ CREATE TABLE IF NOT EXISTS alias(
   alias TEXT NOT NULL, advisory INTEGER NOT NULL, rowid_order INTEGER NOT NULL,
   PRIMARY KEY(alias, advisory)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alias_by_advisory ON alias(advisory);
+-- Lookups by id alone (find_alias: a finding's id across every source); UNIQUE(sid, id) cannot serve them.
+CREATE INDEX IF NOT EXISTS advisory_by_id ON advisory(id);
 CREATE TABLE IF NOT EXISTS affected(
   ecosystem TEXT NOT NULL, package TEXT NOT NULL, advisory INTEGER NOT NULL, seq INTEGER NOT NULL, name TEXT,
   state TEXT NOT NULL, fixed TEXT, ranges TEXT, versions TEXT, requirements TEXT, note TEXT);
