@@ -122,6 +122,7 @@ struct Server::Impl {
   std::uint16_t bound_port = 0;
   std::vector<std::thread> io_threads;
   std::unique_ptr<net::thread_pool> pool;
+  std::unique_ptr<net::thread_pool> read_pool;  // GET and HEAD: never queued behind slow writes
 
   std::mutex mu;
   std::condition_variable cv;
@@ -288,7 +289,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     keep_alive_ = msg.keep_alive();
     parser_.reset();
     lowest().expires_never();
-    net::post(*srv_.pool, [self = this->shared_from_this(), req = std::move(req)]() mutable {
+    const bool reads = req.method == "GET" || req.method == "HEAD";
+    net::post(reads ? *srv_.read_pool : *srv_.pool, [self = this->shared_from_this(), req = std::move(req)]() mutable {
       Response res;
       try {
         res = self->srv_.handler(req);
@@ -522,6 +524,7 @@ void Server::Impl::stop() {
   for (auto& t : io_threads) t.join();
   io_threads.clear();
   pool->join();
+  read_pool->join();
   std::unordered_map<std::thread::id, std::thread> left;
   {
     std::lock_guard lock(mu);
@@ -657,6 +660,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerOptions options, Handler han
     impl->accept(acc);
   }
   impl->pool = std::make_unique<net::thread_pool>(threads);
+  impl->read_pool = std::make_unique<net::thread_pool>(std::max(2u, threads / 2));
   for (unsigned i = 0; i < threads; ++i) {
     impl->io_threads.emplace_back([ioc = impl->ioc.get()] {
       for (;;) {

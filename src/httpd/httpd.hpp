@@ -4,7 +4,9 @@
 // optionally with TLS 1.2+ (OpenSSL; with a client CA for mutual TLS). A pool of
 // I/O threads parses requests (Beast's parser: no hand-written HTTP), and the
 // Handler runs on a separate pool of the same size, so a slow handler never
-// stalls another connection's I/O. Streaming responses (server-sent events) run
+// stalls another connection's I/O. GET and HEAD requests have a pool of their
+// own (half the size, at least 2), so reads never queue behind writes that wait
+// (e.g. uploads waiting for the store). Streaming responses (server-sent events) run
 // their producer on a thread of their own.
 //
 // Limits: body size (413, checked from Content-Length before the body is read,

@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "enforce/admission.hpp"
+#include "server/ingest_queue.hpp"
 #include "server/live.hpp"
 #include "server/rematch.hpp"  // the interface only
 #include "server/webhook.hpp"
@@ -145,10 +146,11 @@ const std::vector<std::string> kRoutes = {
 }  // namespace
 
 struct Api::Impl {
-  Impl(Store& s, ApiOptions o, Rematcher* r) : store(s), options(std::move(o)), rematcher(r) {}
+  Impl(Store& s, ApiOptions o, Rematcher* r) : store(s), options(std::move(o)), rematcher(r), uploads(s, r) {}
   Store& store;
   ApiOptions options;
   Rematcher* rematcher;
+  IngestQueue uploads;  // group commit of concurrent uploads
   AlertHub hub{options.max_streams};
   std::mutex audit_file_mutex;
   std::atomic<std::uint64_t> requests{0}, refused{0}, ingested{0}, duplicates{0}, store_errors{0};
@@ -268,7 +270,7 @@ struct Api::Impl {
         return hooks->on_ingest(sql, d, o);
       };
     }
-    auto out = store.ingest(*doc, req.body.size(), who, key, hook);
+    auto out = uploads.submit(*doc, req.body.size(), who, key, hook);  // stored and matched
     if (!out) {
       ++store_errors;
       audit_message = out.error().describe();
@@ -278,7 +280,6 @@ struct Api::Impl {
       ++duplicates;
     } else {
       ++ingested;
-      if (rematcher) rematcher->on_ingest(*doc);
       if (hook) options.webhooks->wake();
       publish_alerts(*doc, *out);
     }
@@ -444,6 +445,13 @@ struct Api::Impl {
       out += "# TYPE bulwark_server_jobs gauge\n";
       for (const auto& [state, n] : *jobs) out += fmt::format("bulwark_server_jobs{{state=\"{}\"}} {}\n", state, n);
     }
+    out +=
+        "# HELP bulwark_server_ingest_batches_total Transactions that stored uploads (concurrent uploads share one).\n";
+    out += "# TYPE bulwark_server_ingest_batches_total counter\n";
+    out += fmt::format("bulwark_server_ingest_batches_total {}\n", uploads.batches());
+    out += "# HELP bulwark_server_ingest_batch_largest The most uploads one transaction stored.\n";
+    out += "# TYPE bulwark_server_ingest_batch_largest gauge\n";
+    out += fmt::format("bulwark_server_ingest_batch_largest {}\n", uploads.largest_batch());
     if (rematcher) out += rematcher->metrics_text();
     if (options.webhooks) out += options.webhooks->metrics_text();
     out += "# HELP bulwark_server_alert_streams Open GET /api/v1/alerts/stream connections.\n";

@@ -175,8 +175,17 @@ struct DbRematcher::Work {
   bool reindex = false;  // rebuild the match_keys rows of whole targets (their SBOM was just stored)
 };
 
+// Bounded: cleared when full (about 60 MiB at most, far less with typical package lists).
+struct DbRematcher::Memo {
+  static constexpr std::size_t kMaxEntries = 200000;
+  std::unordered_map<std::string, std::vector<RematchFinding>> findings;
+};
+
 DbRematcher::DbRematcher(Store& store, std::filesystem::path path, vuln::db::Store db)
-    : store_(store), path_(std::move(path)), db_(std::make_unique<vuln::db::Store>(std::move(db))) {}
+    : store_(store),
+      path_(std::move(path)),
+      db_(std::make_unique<vuln::db::Store>(std::move(db))),
+      memo_(std::make_unique<Memo>()) {}
 
 DbRematcher::~DbRematcher() = default;
 
@@ -186,10 +195,12 @@ Result<std::unique_ptr<DbRematcher>> DbRematcher::open(Store& store, const std::
   return std::unique_ptr<DbRematcher>(new DbRematcher(store, path, std::move(*db)));
 }
 
-void DbRematcher::on_ingest(const Document& doc) {
+void DbRematcher::on_ingest(const std::vector<const Document*>& docs) {
   std::vector<std::string> keys;
-  for (const auto& t : doc.targets) {
-    if (t.has_packages) keys.push_back(t.key());
+  for (const auto* doc : docs) {
+    for (const auto& t : doc->targets) {
+      if (t.has_packages) keys.push_back(t.key());
+    }
   }
   if (keys.empty()) return;
   auto r = match_targets(keys, "ingest");
@@ -268,7 +279,10 @@ Result<RematchReport> DbRematcher::run(Work work, std::string_view trigger) {
   core::Diagnostics diags;
   // Identical packages on the same release give identical findings: each distinct (release,
   // package) is matched once per run.
-  std::unordered_map<std::string, std::vector<RematchFinding>> memo;
+  // Only an upload's match may reuse what earlier runs matched: every other trigger follows (or
+  // is) a change of the advisory database.
+  if (trigger != "ingest") memo_->findings.clear();
+  auto& memo = memo_->findings;
   auto totals = db_->totals();
   const bool has_data = totals && totals->advisories > 0;
   // Whether a finding that disappeared went because its advisory was withdrawn (or removed).
@@ -377,6 +391,7 @@ Result<RematchReport> DbRematcher::run(Work work, std::string_view trigger) {
             nf.remediation = f.remediation;
             list.push_back(std::move(nf));
           }
+          if (memo.size() >= Memo::kMaxEntries) memo.clear();
           it = memo.emplace(std::move(memo_key), std::move(list)).first;
         }
         for (const auto& nf : it->second) mine[{nf.id, p.name, p.version}] = nf;
@@ -600,6 +615,7 @@ bool valid_upload_name(std::string_view name) {
 }  // namespace
 
 Result<json> DbRematcher::import_locked(const std::vector<std::filesystem::path>& paths) {
+  memo_->findings.clear();  // even an import that fails part way may have changed the database
   core::Diagnostics diags;
   db_->track_changes(true);
   vuln::db::ImportReport total;
@@ -682,6 +698,7 @@ Result<json> DbRematcher::update(const vuln::db::UpdateOptions& options) {
   std::lock_guard lock(mutex_);
   core::Diagnostics diags;
   auto progress = core::make_silent_progress();
+  memo_->findings.clear();
   // update_database rewrites the file beside the open one: close ours first, reopen after.
   db_.reset();
   auto report = vuln::db::update_database(path_, options, *progress, diags);

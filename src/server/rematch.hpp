@@ -43,8 +43,8 @@ namespace bulwark::server {
 class Rematcher {
  public:
   virtual ~Rematcher() = default;
-  // A document was stored: match its SBOMs against the server's database.
-  virtual void on_ingest(const Document& doc) = 0;
+  // Documents were stored: match their SBOMs against the server's database (one run for all).
+  virtual void on_ingest(const std::vector<const Document*>& docs) = 0;
   // POST /api/v1/db/import: the body is one advisory document or archive. name: the file name
   // the importer recognises the format by (`?name=DSA.list`); empty: guessed from the content.
   [[nodiscard]] virtual Result<nlohmann::json> import_body(std::string_view body, std::string_view content_type,
@@ -71,7 +71,7 @@ class DbRematcher final : public Rematcher {
   [[nodiscard]] static Result<std::unique_ptr<DbRematcher>> open(Store& store, const std::filesystem::path& path);
   ~DbRematcher() override;
 
-  void on_ingest(const Document& doc) override;
+  void on_ingest(const std::vector<const Document*>& docs) override;
   [[nodiscard]] Result<nlohmann::json> import_body(std::string_view body, std::string_view content_type,
                                                    std::string_view name) override;
   [[nodiscard]] nlohmann::json status() override;
@@ -101,6 +101,7 @@ class DbRematcher final : public Rematcher {
 
  private:
   struct Work;
+  struct Memo;
   DbRematcher(Store& store, std::filesystem::path path, vuln::db::Store db);
   [[nodiscard]] Result<RematchReport> run(Work work, std::string_view trigger);
   [[nodiscard]] Result<nlohmann::json> import_locked(const std::vector<std::filesystem::path>& paths);
@@ -110,6 +111,9 @@ class DbRematcher final : public Rematcher {
   std::unique_ptr<vuln::db::Store> db_;
   std::recursive_mutex mutex_;  // one import, update or re-match at a time (the vuln::db store is single-threaded)
   Counters counters_;
+  // Findings per distinct (release, package) matched, kept between runs while the advisory
+  // database is unchanged: uploads of images that share packages match each one once.
+  std::unique_ptr<Memo> memo_;
   // Progress of the running (or last) re-match, for status() and /metrics.
   std::mutex progress_mutex_;
   bool running_ = false;

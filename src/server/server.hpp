@@ -20,7 +20,7 @@ struct ServerConfig {
   std::string store;           // postgresql://... (empty: SQLite at DIR/bulwark.db)
   std::string tls_cert, tls_key, client_ca;
   bool insecure_listen = false;  // plain HTTP on a non-loopback address
-  unsigned threads = 2;
+  unsigned threads = 8;          // I/O and handler threads each; uploads waiting on the store share its commits
   std::size_t max_body = 64 << 20;
   // `--db-update-interval 6h`: run `db update` (the feeds in db_update) on the server's advisory
   // database every so many seconds, then re-match the stored SBOMs; 0: never.

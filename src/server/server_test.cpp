@@ -7,15 +7,18 @@
 #include <yaml-cpp/yaml.h>
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
 #include "server/api.hpp"
 #include "server/ingest.hpp"
+#include "server/ingest_queue.hpp"
 #include "server/jobs.hpp"
 #include "server/store.hpp"
 #include "server/test_support.hpp"
@@ -488,6 +491,88 @@ TEST_P(ServerApi, TwoConnectionsIngestTheSameDocumentOnce) {
   EXPECT_EQ(*store->count("reports"), 5);
   EXPECT_EQ(*store->count("targets"), 1);
   EXPECT_EQ(*store->count("packages"), 1);
+}
+
+// Group commit: uploads that arrive while the store is busy are stored in one transaction,
+// each still all or nothing on its own. The store is held by another transaction while seven
+// uploads queue: the first caller stores its own upload, the next leader the six queued ones.
+// One of them fails inside its savepoint (the hook refuses it) and leaves nothing; a document
+// sent twice in the batch is stored once; every other upload is stored with its package.
+TEST_P(ServerApi, ConcurrentUploadsShareATransactionAndFailAlone) {
+  IngestQueue queue(*store, nullptr);
+  std::vector<Document> docs;
+  for (int i = 0; i < 6; ++i) {
+    auto d = parse_document(
+        image_doc(std::string(63, 'c') + static_cast<char>('0' + i), "batch:" + std::to_string(i), "CVE-2024-0100")
+            .dump());
+    ASSERT_TRUE(d) << d.error().describe();
+    docs.push_back(std::move(*d));
+  }
+  docs.push_back(docs[2]);  // the same document again
+  IngestHook refuse_four = [](Sql&, const Document& d, const IngestOutcome&) -> Status {
+    if (d.targets.front().name.find("batch:4") != std::string::npos) {
+      return fail(ErrorCode::invalid_argument, "refused by the test's hook");
+    }
+    return {};
+  };
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false, holding = false;
+  std::thread holder([&] {
+    ASSERT_TRUE(store->transaction([&](Sql&) -> Status {
+      std::unique_lock lock(m);
+      holding = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+      return {};
+    }));
+  });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return holding; });
+  }
+  Principal who{"t", Role::ci, "", ""};
+  std::vector<Result<IngestOutcome>> results(docs.size(), fail(ErrorCode::internal, "unset"));
+  std::vector<std::thread> uploaders;
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    uploaders.emplace_back([&, i] { results[i] = queue.submit(docs[i], 100, who, "", refuse_four); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(i == 0 ? 100 : 20));  // the first one leads
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  holder.join();
+  for (auto& t : uploaders) t.join();
+
+  EXPECT_EQ(queue.uploads(), docs.size());
+  EXPECT_LT(queue.batches(), docs.size());
+  EXPECT_GE(queue.largest_batch(), 2u);
+  for (std::size_t i = 0; i < 6; ++i) {
+    if (i == 4) {
+      ASSERT_FALSE(results[i]);
+      EXPECT_NE(results[i].error().message.find("refused by the test's hook"), std::string::npos);
+      continue;
+    }
+    ASSERT_TRUE(results[i]) << i << ": " << results[i].error().describe();
+    EXPECT_FALSE(results[i]->duplicate) << i;
+  }
+  ASSERT_TRUE(results[6]) << results[6].error().describe();
+  // Uploads 2 and 6 are the same document: which of them came first is the queue's order.
+  EXPECT_NE(results[2]->duplicate, results[6]->duplicate);
+  EXPECT_EQ(results[2]->id, results[6]->id);
+  EXPECT_EQ(*store->count("reports"), 5);
+  EXPECT_EQ(*store->count("targets"), 5);
+  EXPECT_EQ(*store->count("packages"), 5);
+  auto refused = store->image("sha256:" + std::string(63, 'c') + "4");
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(*refused);  // nothing of the refused upload is stored
+  auto kept = store->image("sha256:" + std::string(63, 'c') + "5");
+  ASSERT_TRUE(kept);
+  ASSERT_TRUE(*kept);
+  EXPECT_EQ((**kept)["packages"], 1);
 }
 
 struct StoreJobs : ::testing::TestWithParam<std::string> {};

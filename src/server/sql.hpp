@@ -44,6 +44,9 @@ class Sql {
 
 // Opens (creating) the SQLite file in WAL mode with a busy timeout.
 [[nodiscard]] Result<std::unique_ptr<Sql>> open_sqlite(const std::filesystem::path& path);
+// A second connection to an open store, for reads only (PRAGMA query_only): in WAL mode its
+// read transactions see the last commit and never wait for the writer's.
+[[nodiscard]] Result<std::unique_ptr<Sql>> open_sqlite_reader(const std::filesystem::path& path);
 
 // Connects to PostgreSQL (libpq) at a postgresql:// URL; reconnects by itself after a lost
 // connection. Errors name the URL with its password replaced by ***.

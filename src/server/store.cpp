@@ -335,8 +335,33 @@ Result<std::unique_ptr<Store>> Store::open(std::unique_ptr<Sql> sql, Clock clock
 Result<std::unique_ptr<Store>> Store::open_sqlite(const std::filesystem::path& path, Clock clock) {
   auto sql = server::open_sqlite(path);
   if (!sql) return std::unexpected(sql.error());
-  return open(std::move(*sql), std::move(clock));
+  auto store = open(std::move(*sql), std::move(clock));
+  if (!store) return store;
+  auto reader = server::open_sqlite_reader(path);  // after the migrations: it reads their schema
+  if (!reader) return std::unexpected(reader.error());
+  (*store)->read_sql_ = std::move(*reader);
+  return store;
 }
+
+// A query's access to the store: the read connection in a read transaction of its own (one
+// snapshot for all of the query's statements), or the one connection under its lock.
+struct Store::Reader {
+  Store& store;
+  std::unique_lock<std::recursive_mutex> lock;
+  Sql* sql;
+  bool own_transaction = false;
+  explicit Reader(Store& s)
+      : store(s), lock(s.read_sql_ ? s.read_mutex_ : s.mutex_), sql(s.read_sql_ ? s.read_sql_.get() : s.sql_.get()) {
+    if (s.read_sql_ && s.read_depth_++ == 0) own_transaction = static_cast<bool>(sql->exec("BEGIN"));
+  }
+  ~Reader() {
+    if (!store.read_sql_) return;
+    --store.read_depth_;
+    if (own_transaction && !sql->exec("COMMIT")) sql->rollback();
+  }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+};
 
 Result<std::unique_ptr<Store>> Store::open_postgresql(std::string_view url, Clock clock) {
   auto sql = server::open_postgresql(url);
@@ -464,17 +489,25 @@ Result<bool> Store::revoke_token(std::string_view id) {
 }
 
 Result<std::optional<Principal>> Store::authenticate(std::string_view token) {
-  std::lock_guard lock(mutex_);
-  return authenticate_locked(token);
+  bool touch = false;
+  auto who = [&]() -> Result<std::optional<Principal>> {
+    Reader rd(*this);
+    return authenticate_on(*rd.sql, token, touch);
+  }();
+  if (who && *who && touch) {  // at most one write a minute per token
+    std::lock_guard lock(mutex_);
+    BW_TRY(sql_->exec("UPDATE tokens SET last_used = $1 WHERE id = $2", {clock_(), (*who)->token_id}));
+  }
+  return who;
 }
 
-Result<std::optional<Principal>> Store::authenticate_locked(std::string_view token) {
+Result<std::optional<Principal>> Store::authenticate_on(Sql& sql, std::string_view token, bool& touch) {
   // bwk_<16 hex id>_<64 hex secret>
   if (token.size() != 4 + 16 + 1 + 64 || !token.starts_with("bwk_") || token[20] != '_') {
     return std::optional<Principal>{};
   }
   std::string id(token.substr(4, 16));
-  auto rows = sql_->query("SELECT hash, role, host, expires_at, revoked_at, last_used FROM tokens WHERE id = $1", {id});
+  auto rows = sql.query("SELECT hash, role, host, expires_at, revoked_at, last_used FROM tokens WHERE id = $1", {id});
   if (!rows) return std::unexpected(rows.error());
   std::string presented = util::sha256_hex(token);
   std::string stored = rows->empty() ? std::string(64, '0') : as_text((*rows)[0][0]);
@@ -486,9 +519,7 @@ Result<std::optional<Principal>> Store::authenticate_locked(std::string_view tok
   std::int64_t now = clock_();
   if (as_int(r[4]) != 0) return std::optional<Principal>{};
   if (as_int(r[3]) != 0 && as_int(r[3]) <= now) return std::optional<Principal>{};
-  if (now - as_int(r[5]) >= 60) {  // at most one write a minute per token
-    BW_TRY(sql_->exec("UPDATE tokens SET last_used = $1 WHERE id = $2", {now, id}));
-  }
+  touch = now - as_int(r[5]) >= 60;
   Principal p;
   p.token_id = id;
   p.role = parse_role(as_text(r[1])).value_or(Role::reader);
@@ -512,8 +543,8 @@ Result<Store::NewSession> Store::create_session(const Principal& who, std::int64
 
 Result<std::optional<Principal>> Store::session(std::string_view cookie) {
   if (cookie.size() != 64) return std::optional<Principal>{};
-  std::lock_guard lock(mutex_);
-  auto rows = sql_->query(
+  Reader rd(*this);
+  auto rows = rd.sql->query(
       "SELECT s.csrf, s.expires_at, t.id, t.role, t.host, t.expires_at, t.revoked_at FROM sessions s JOIN tokens t "
       "ON t.id = s.token_id WHERE s.hash = $1",
       {util::sha256_hex(cookie)});
@@ -637,110 +668,168 @@ Status store_target(Sql& sql, const TargetRec& t, const std::string& host, const
 
 }  // namespace
 
-Result<IngestOutcome> Store::ingest(const Document& doc, std::size_t size, const Principal& who,
-                                    std::string_view idempotency_key, const IngestHook& hook) {
-  std::lock_guard lock(mutex_);
+namespace {
+
+Result<std::optional<IngestOutcome>> find_duplicate(Sql& sql, const Document& doc, std::string_view idempotency_key) {
+  auto dup = sql.query("SELECT id, digest FROM reports WHERE digest = $1 OR idem_key = $2",
+                       {doc.digest, idempotency_key.empty() ? Value{nullptr} : Value{std::string(idempotency_key)}});
+  if (!dup) return std::unexpected(dup.error());
+  if (dup->empty()) return std::optional<IngestOutcome>{};
+  return std::optional<IngestOutcome>{IngestOutcome{as_text((*dup)[0][0]), as_text((*dup)[0][1]), true}};
+}
+
+// One document, inside the caller's transaction.
+Result<IngestOutcome> ingest_one(Sql& sql, const Store::IngestRequest& req, std::int64_t now, const IngestHook& hook) {
+  const Document& doc = *req.doc;
+  const Principal& who = *req.who;
+  const std::size_t size = req.size;
+  const std::string_view idempotency_key = req.idempotency_key;
   {
-    auto dup =
-        sql_->query("SELECT id, digest FROM reports WHERE digest = $1 OR idem_key = $2",
-                    {doc.digest, idempotency_key.empty() ? Value{nullptr} : Value{std::string(idempotency_key)}});
+    auto dup = find_duplicate(sql, doc, idempotency_key);
     if (!dup) return std::unexpected(dup.error());
-    if (!dup->empty()) return IngestOutcome{as_text((*dup)[0][0]), as_text((*dup)[0][1]), true};
+    if (*dup) return std::move(**dup);
   }
   auto rid = random_hex(12);
   if (!rid) return std::unexpected(rid.error());
   IngestOutcome out{"r_" + *rid, doc.digest, false};
-  std::int64_t now = clock_();
   json targets = json::array();
   for (const auto& t : doc.targets) targets.push_back({{"kind", t.kind}, {"name", t.name}, {"key", t.key()}});
+  BW_TRY(
+      sql.exec("INSERT INTO reports(id, digest, idem_key, kind, host, token_id, received_at, size, targets) VALUES "
+               "($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+               {out.id, doc.digest, idempotency_key.empty() ? Value{nullptr} : Value{std::string(idempotency_key)},
+                std::string(to_string(doc.kind)), doc.host, who.token_id, now, static_cast<std::int64_t>(size),
+                targets.dump()}));
+  if (!doc.host.empty()) {
+    BW_TRY(sql.exec(
+        "INSERT INTO hosts(name, engine, first_seen, last_seen) VALUES ($1,$2,$3,$3) ON CONFLICT(name) DO UPDATE "
+        "SET last_seen = excluded.last_seen, engine = CASE WHEN excluded.engine <> '' THEN excluded.engine ELSE "
+        "hosts.engine END",
+        {doc.host, doc.engine, now}));
+  }
+  out.new_findings.clear();
+  out.alert_seqs.clear();
+  for (const auto& t : doc.targets) BW_TRY(store_target(sql, t, doc.host, out.id, now, out.new_findings));
+  if (doc.kind == ReportKind::inventory) {
+    BW_TRY(sql.exec("DELETE FROM containers WHERE host = $1", {doc.host}));
+    std::set<std::string> seen;
+    for (const auto& c : doc.containers) {
+      if (!seen.insert(c.id).second) continue;
+      BW_TRY(
+          sql.exec("INSERT INTO containers(host, id, name, image, image_id, state, started_at, runtime, pod_name, "
+                   "pod_namespace, pod_uid, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
+                   {doc.host, c.id, c.name, c.image, c.image_id, c.state, c.started_at, c.runtime, c.pod_name,
+                    c.pod_namespace, c.pod_uid, now}));
+    }
+    for (const auto& im : doc.images) {
+      json names = json::array();
+      for (const auto& n : im.names) names.push_back(n);
+      BW_TRY(
+          sql.exec("INSERT INTO host_images(host, image_id, names, last_seen) VALUES ($1,$2,$3,$4) ON CONFLICT(host, "
+                   "image_id) DO UPDATE SET names = excluded.names, last_seen = excluded.last_seen",
+                   {doc.host, im.id, names.dump(), now}));
+    }
+  }
+  for (const auto& a : doc.alerts) {
+    std::int64_t at = parse_rfc3339(a.time).value_or(now);
+    auto seq = sql.query(
+        "INSERT INTO alerts(host, time, time_unix, rule, priority, output, source, container_id, container_name, "
+        "image, pod_name, pod_namespace, report_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) "
+        "RETURNING id",
+        {doc.host, a.time.empty() ? format_rfc3339(at) : a.time, at, a.rule, a.priority, a.output, a.source,
+         a.container_id, a.container_name, a.image, a.pod_name, a.pod_namespace, out.id});
+    if (!seq) return std::unexpected(seq.error());
+    out.alert_seqs.push_back(seq->empty() ? 0 : as_int((*seq)[0][0]));
+  }
+  for (const auto& a : doc.activity) {
+    BW_TRY(sql.exec(
+        "INSERT INTO activity(host, container_id, at, cpu_usage_usec, memory_bytes, io_read_bytes, io_write_bytes, "
+        "pids) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT(host, container_id) DO UPDATE SET at = excluded.at, "
+        "cpu_usage_usec = excluded.cpu_usage_usec, memory_bytes = excluded.memory_bytes, io_read_bytes = "
+        "excluded.io_read_bytes, io_write_bytes = excluded.io_write_bytes, pids = excluded.pids",
+        {doc.host, a.container_id, now, a.cpu_usage_usec, a.memory_bytes, a.io_read_bytes, a.io_write_bytes, a.pids}));
+  }
+  for (const auto& c : doc.connections) {
+    BW_TRY(
+        sql.exec("INSERT INTO connections(host, container_id, direction, peer, port, count, last_seen) VALUES "
+                 "($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(host, container_id, direction, peer, port) DO UPDATE SET count = "
+                 "connections.count + excluded.count, last_seen = excluded.last_seen",
+                 {doc.host, c.container_id, c.direction, c.peer, c.port, c.count, now}));
+  }
+  if (hook) BW_TRY(hook(sql, doc, out));
+  return out;
+}
+
+}  // namespace
+
+Result<IngestOutcome> Store::ingest(const Document& doc, std::size_t size, const Principal& who,
+                                    std::string_view idempotency_key, const IngestHook& hook) {
+  auto r = ingest_batch({IngestRequest{&doc, size, &who, idempotency_key}}, hook);
+  return std::move(r.front());
+}
+
+std::vector<Result<IngestOutcome>> Store::ingest_batch(const std::vector<IngestRequest>& requests,
+                                                       const IngestHook& hook) {
+  std::lock_guard lock(mutex_);
+  std::vector<Result<IngestOutcome>> results;
+  const bool savepoints = requests.size() > 1;
+  const std::int64_t now = clock_();
   auto body = [&](Sql& sql) -> Status {
+    results.clear();
     if (sql.dialect() == Dialect::postgresql) {
       // Processes sharing the store: uploads that touch the same target or host's inventory
       // take turns (their read-then-replace of packages, findings and containers would
-      // interleave otherwise). Locks in key order, so two uploads never wait for each other.
+      // interleave otherwise). Every key of the batch is locked up front in key order, so two
+      // batches never wait for each other in a cycle.
       std::set<std::string> keys;
-      for (const auto& t : doc.targets) keys.insert(t.key());
-      if (doc.kind == ReportKind::inventory) keys.insert("inventory:" + doc.host);
+      for (const auto& r : requests) {
+        for (const auto& t : r.doc->targets) keys.insert(t.key());
+        if (r.doc->kind == ReportKind::inventory) keys.insert("inventory:" + r.doc->host);
+      }
       for (const auto& k : keys) BW_TRY(sql.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {k}));
     }
-    BW_TRY(
-        sql.exec("INSERT INTO reports(id, digest, idem_key, kind, host, token_id, received_at, size, targets) VALUES "
-                 "($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-                 {out.id, doc.digest, idempotency_key.empty() ? Value{nullptr} : Value{std::string(idempotency_key)},
-                  std::string(to_string(doc.kind)), doc.host, who.token_id, now, static_cast<std::int64_t>(size),
-                  targets.dump()}));
-    if (!doc.host.empty()) {
-      BW_TRY(sql.exec(
-          "INSERT INTO hosts(name, engine, first_seen, last_seen) VALUES ($1,$2,$3,$3) ON CONFLICT(name) DO UPDATE "
-          "SET last_seen = excluded.last_seen, engine = CASE WHEN excluded.engine <> '' THEN excluded.engine ELSE "
-          "hosts.engine END",
-          {doc.host, doc.engine, now}));
-    }
-    out.new_findings.clear();
-    out.alert_seqs.clear();
-    for (const auto& t : doc.targets) BW_TRY(store_target(sql, t, doc.host, out.id, now, out.new_findings));
-    if (doc.kind == ReportKind::inventory) {
-      BW_TRY(sql.exec("DELETE FROM containers WHERE host = $1", {doc.host}));
-      std::set<std::string> seen;
-      for (const auto& c : doc.containers) {
-        if (!seen.insert(c.id).second) continue;
-        BW_TRY(
-            sql.exec("INSERT INTO containers(host, id, name, image, image_id, state, started_at, runtime, pod_name, "
-                     "pod_namespace, pod_uid, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
-                     {doc.host, c.id, c.name, c.image, c.image_id, c.state, c.started_at, c.runtime, c.pod_name,
-                      c.pod_namespace, c.pod_uid, now}));
+    for (const auto& req : requests) {
+      if (savepoints) BW_TRY(sql.exec("SAVEPOINT bw_ingest"));
+      auto one = ingest_one(sql, req, now, hook);
+      if (!savepoints) {
+        if (!one) return std::unexpected(one.error());
+        results.push_back(std::move(one));
+        continue;
       }
-      for (const auto& im : doc.images) {
-        json names = json::array();
-        for (const auto& n : im.names) names.push_back(n);
-        BW_TRY(
-            sql.exec("INSERT INTO host_images(host, image_id, names, last_seen) VALUES ($1,$2,$3,$4) ON CONFLICT(host, "
-                     "image_id) DO UPDATE SET names = excluded.names, last_seen = excluded.last_seen",
-                     {doc.host, im.id, names.dump(), now}));
+      if (one) {
+        BW_TRY(sql.exec("RELEASE SAVEPOINT bw_ingest"));
+        results.push_back(std::move(one));
+        continue;
       }
+      BW_TRY(sql.exec("ROLLBACK TO SAVEPOINT bw_ingest"));
+      BW_TRY(sql.exec("RELEASE SAVEPOINT bw_ingest"));
+      if (one.error().code == ErrorCode::invalid_argument) {  // lost the race for the unique index
+        auto dup = find_duplicate(sql, *req.doc, req.idempotency_key);
+        if (dup && *dup) {
+          results.push_back(std::move(**dup));
+          continue;
+        }
+      }
+      results.push_back(std::unexpected(one.error()));
     }
-    for (const auto& a : doc.alerts) {
-      std::int64_t at = parse_rfc3339(a.time).value_or(now);
-      auto seq = sql.query(
-          "INSERT INTO alerts(host, time, time_unix, rule, priority, output, source, container_id, container_name, "
-          "image, pod_name, pod_namespace, report_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) "
-          "RETURNING id",
-          {doc.host, a.time.empty() ? format_rfc3339(at) : a.time, at, a.rule, a.priority, a.output, a.source,
-           a.container_id, a.container_name, a.image, a.pod_name, a.pod_namespace, out.id});
-      if (!seq) return std::unexpected(seq.error());
-      out.alert_seqs.push_back(seq->empty() ? 0 : as_int((*seq)[0][0]));
-    }
-    for (const auto& a : doc.activity) {
-      BW_TRY(sql.exec(
-          "INSERT INTO activity(host, container_id, at, cpu_usage_usec, memory_bytes, io_read_bytes, io_write_bytes, "
-          "pids) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT(host, container_id) DO UPDATE SET at = excluded.at, "
-          "cpu_usage_usec = excluded.cpu_usage_usec, memory_bytes = excluded.memory_bytes, io_read_bytes = "
-          "excluded.io_read_bytes, io_write_bytes = excluded.io_write_bytes, pids = excluded.pids",
-          {doc.host, a.container_id, now, a.cpu_usage_usec, a.memory_bytes, a.io_read_bytes, a.io_write_bytes,
-           a.pids}));
-    }
-    for (const auto& c : doc.connections) {
-      BW_TRY(sql.exec(
-          "INSERT INTO connections(host, container_id, direction, peer, port, count, last_seen) VALUES "
-          "($1,$2,$3,$4,$5,$6,$7) ON CONFLICT(host, container_id, direction, peer, port) DO UPDATE SET count = "
-          "connections.count + excluded.count, last_seen = excluded.last_seen",
-          {doc.host, c.container_id, c.direction, c.peer, c.port, c.count, now}));
-    }
-    if (hook) BW_TRY(hook(sql, doc, out));
     return {};
   };
   if (auto st = transaction(body); !st) {
-    // Another process sharing the store stored the same document (or key) a moment ago: its
-    // insert won the unique index on reports; this upload is the duplicate.
-    if (st.error().code == ErrorCode::invalid_argument) {
-      auto dup =
-          sql_->query("SELECT id, digest FROM reports WHERE digest = $1 OR idem_key = $2",
-                      {doc.digest, idempotency_key.empty() ? Value{nullptr} : Value{std::string(idempotency_key)}});
-      if (dup && !dup->empty()) return IngestOutcome{as_text((*dup)[0][0]), as_text((*dup)[0][1]), true};
+    results.clear();
+    for (const auto& req : requests) {
+      // Another process sharing the store stored the same document (or key) a moment ago: its
+      // insert won the unique index on reports; this upload is the duplicate.
+      if (!savepoints && st.error().code == ErrorCode::invalid_argument) {
+        auto dup = find_duplicate(*sql_, *req.doc, req.idempotency_key);
+        if (dup && *dup) {
+          results.push_back(std::move(**dup));
+          continue;
+        }
+      }
+      results.push_back(std::unexpected(st.error()));
     }
-    return std::unexpected(st.error());
   }
-  return out;
+  return results;
 }
 
 // ---- jobs --------------------------------------------------------------------------------------
@@ -857,6 +946,7 @@ constexpr const char* kImageColumns =
 }  // namespace
 
 json Store::image_json(const Row& r) {
+  Reader rd(*this);
   std::string key = as_text(r[0]);
   std::int64_t fixable = 0, total = 0;
   json item = {{"id", as_text(r[1]).empty() ? key : as_text(r[1])},
@@ -871,11 +961,11 @@ json Store::image_json(const Row& r) {
   item["counts"] = counts_for(*sql_, key, fixable, total);
   item["vulnerabilities"] = total;
   item["fixable"] = fixable;
-  auto pk = sql_->query("SELECT COUNT(*) FROM packages WHERE target_key = $1", {key});
+  auto pk = rd.sql->query("SELECT COUNT(*) FROM packages WHERE target_key = $1", {key});
   item["packages"] = pk ? as_int((*pk)[0][0]) : 0;
   json running = json::array();
   if (!as_text(r[1]).empty()) {
-    auto rows = sql_->query(
+    auto rows = rd.sql->query(
         "SELECT host, COUNT(*) FROM containers WHERE image_id = $1 AND state = 'running' GROUP BY host ORDER BY host",
         {as_text(r[1])});
     if (rows) {
@@ -917,7 +1007,7 @@ constexpr std::string_view kImageSorts[] = {"name", "critical", "high", "fixable
 }  // namespace
 
 Result<json> Store::images(const ListQuery& q) {
-  std::lock_guard lock(mutex_);
+  Reader rd(*this);
   // sort: one of kImageSorts, '-' before it for descending; ties in key order. Absent: key order.
   std::string sort = opt_filter(q, "sort");
   bool desc = sort.starts_with('-');
@@ -962,7 +1052,7 @@ Result<json> Store::images(const ListQuery& q) {
   if (!fixable.empty() && fixable != "true" && fixable != "false") {
     return fail(ErrorCode::invalid_argument, "fixable: must be true or false");
   }
-  auto rows = sql_->query(
+  auto rows = rd.sql->query(
       fmt::format("SELECT {} FROM targets WHERE kind = $1 AND key > $2 ORDER BY key", kImageColumns), {kind, after});
   if (!rows) return std::unexpected(rows.error());
 
@@ -973,7 +1063,7 @@ Result<json> Store::images(const ListQuery& q) {
   if (!sort.empty()) {
     if (sort_key == "critical" || sort_key == "high" || sort_key == "fixable") {
       // Every image's counts in one query (the same DISTINCT findings image_json counts).
-      auto agg = sql_->query(
+      auto agg = rd.sql->query(
           "SELECT target_key, SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END), SUM(CASE WHEN severity = "
           "'high' THEN 1 ELSE 0 END), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM (SELECT DISTINCT "
           "f.target_key, f.vuln_id, f.package, f.package_version, f.severity, f.fixed_version FROM findings f JOIN "
@@ -1060,8 +1150,8 @@ Result<json> Store::images(const ListQuery& q) {
 }
 
 Result<std::optional<json>> Store::image(std::string_view id) {
-  std::lock_guard lock(mutex_);
-  auto rows = sql_->query(
+  Reader rd(*this);
+  auto rows = rd.sql->query(
       fmt::format("SELECT {} FROM targets WHERE (kind = 'image' AND target_id = $1) OR key = $1", kImageColumns),
       {std::string(id)});
   if (!rows) return std::unexpected(rows.error());
@@ -1069,7 +1159,7 @@ Result<std::optional<json>> Store::image(std::string_view id) {
   const auto& r = (*rows)[0];
   json item = image_json(r);
   std::string key = as_text(r[0]);
-  auto pk = sql_->query(
+  auto pk = rd.sql->query(
       "SELECT name, version, source, source_version, ecosystem, purl, architecture, license FROM packages WHERE "
       "target_key = $1 ORDER BY name, version",
       {key});
@@ -1085,7 +1175,7 @@ Result<std::optional<json>> Store::image(std::string_view id) {
     packages.push_back(std::move(j));
   }
   item["package_list"] = packages;
-  auto fr = sql_->query(
+  auto fr = rd.sql->query(
       "SELECT vuln_id, package, package_version, title, severity, status, practice, fixed_version, state, aliases, "
       "first_seen, last_seen, origin, evidence FROM findings WHERE target_key = $1 ORDER BY package, vuln_id",
       {key});
@@ -1113,9 +1203,9 @@ Result<std::optional<json>> Store::image(std::string_view id) {
 }
 
 Result<json> Store::affected(std::string_view vuln_id) {
-  std::lock_guard lock(mutex_);
+  Reader rd(*this);
   // Every finding that has this id or alias, then every id those findings go by.
-  auto rows = sql_->query(
+  auto rows = rd.sql->query(
       "SELECT DISTINCT f.target_key, f.vuln_id, f.package, f.package_version, f.fixed_version, f.severity, "
       "f.aliases, t.kind, t.name, t.target_id, t.names, t.host FROM finding_ids i JOIN findings f ON "
       "f.target_key = i.target_key AND f.vuln_id = i.vuln_id AND f.package = i.package AND f.package_version = "
@@ -1154,7 +1244,7 @@ Result<json> Store::affected(std::string_view vuln_id) {
   }
   for (auto& [key, img] : images) {
     const std::string id = img["id"].get<std::string>();
-    auto cs = sql_->query(
+    auto cs = rd.sql->query(
         "SELECT host, id, name, image, state, pod_name, pod_namespace, runtime FROM containers WHERE image_id = $1 "
         "ORDER BY host, name",
         {id});
@@ -1168,7 +1258,7 @@ Result<json> Store::affected(std::string_view vuln_id) {
       if (!as_text(c[5]).empty()) cj["pod"] = {{"name", as_text(c[5])}, {"namespace", as_text(c[6])}};
       containers[as_text(c[0]) + "/" + as_text(c[1])] = cj;
     }
-    auto hs = sql_->query("SELECT DISTINCT host FROM host_images WHERE image_id = $1", {id});
+    auto hs = rd.sql->query("SELECT DISTINCT host FROM host_images WHERE image_id = $1", {id});
     if (hs) {
       json seen = json::array();
       for (const auto& h : *hs) seen.push_back(as_text(h[0]));
@@ -1187,7 +1277,7 @@ Result<json> Store::affected(std::string_view vuln_id) {
 }
 
 Result<json> Store::hosts(const ListQuery& q) {
-  std::lock_guard lock(mutex_);
+  Reader rd(*this);
   std::string after;
   if (!q.cursor.empty()) {
     auto c = hex_decode(q.cursor);
@@ -1196,7 +1286,7 @@ Result<json> Store::hosts(const ListQuery& q) {
   }
   std::string name = opt_filter(q, "name");
   auto rows =
-      sql_->query("SELECT name, engine, first_seen, last_seen FROM hosts WHERE name > $1 ORDER BY name", {after});
+      rd.sql->query("SELECT name, engine, first_seen, last_seen FROM hosts WHERE name > $1 ORDER BY name", {after});
   if (!rows) return std::unexpected(rows.error());
   json items = json::array();
   std::string next;
@@ -1210,11 +1300,11 @@ Result<json> Store::hosts(const ListQuery& q) {
     json item = {
         {"name", h}, {"first_seen", format_rfc3339(as_int(r[2]))}, {"last_seen", format_rfc3339(as_int(r[3]))}};
     if (!as_text(r[1]).empty()) item["engine"] = as_text(r[1]);
-    auto c = sql_->query("SELECT COUNT(*) FROM containers WHERE host = $1 AND state = 'running'", {h});
+    auto c = rd.sql->query("SELECT COUNT(*) FROM containers WHERE host = $1 AND state = 'running'", {h});
     item["containers_running"] = c ? as_int((*c)[0][0]) : 0;
-    auto a = sql_->query("SELECT COUNT(*) FROM alerts WHERE host = $1", {h});
+    auto a = rd.sql->query("SELECT COUNT(*) FROM alerts WHERE host = $1", {h});
     item["alerts"] = a ? as_int((*a)[0][0]) : 0;
-    auto au = sql_->query(
+    auto au = rd.sql->query(
         "SELECT t.score, (SELECT COUNT(*) FROM findings f WHERE f.target_key = t.key AND f.status = 'fail'), "
         "t.last_seen FROM targets t WHERE t.kind = 'host' AND t.name = $1",
         {h});
@@ -1231,7 +1321,7 @@ Result<json> Store::hosts(const ListQuery& q) {
 }
 
 Result<std::optional<json>> Store::host(std::string_view name) {
-  std::lock_guard lock(mutex_);
+  Reader rd(*this);
   ListQuery q;
   q.limit = 100000;
   q.filters["name"] = std::string(name);
@@ -1242,7 +1332,7 @@ Result<std::optional<json>> Store::host(std::string_view name) {
     if (h["name"] == name) item = h;
   }
   if (item.is_null()) return std::optional<json>{};
-  auto cs = sql_->query(
+  auto cs = rd.sql->query(
       "SELECT id, name, image, image_id, state, started_at, runtime, pod_name, pod_namespace FROM containers WHERE "
       "host = $1 ORDER BY name",
       {std::string(name)});
@@ -1256,7 +1346,7 @@ Result<std::optional<json>> Store::host(std::string_view name) {
     containers.push_back(std::move(cj));
   }
   item["containers"] = containers;
-  auto fr = sql_->query(
+  auto fr = rd.sql->query(
       "SELECT f.vuln_id, f.title, f.severity, f.practice, f.evidence, f.remediation FROM findings f JOIN targets t ON "
       "t.key = f.target_key WHERE t.kind = 'host' AND t.name = $1 AND f.status = 'fail' ORDER BY f.vuln_id",
       {std::string(name)});
@@ -1272,7 +1362,7 @@ Result<std::optional<json>> Store::host(std::string_view name) {
   }
   item["failing_checks"] = failing;
   auto im =
-      sql_->query("SELECT image_id, names FROM host_images WHERE host = $1 ORDER BY image_id", {std::string(name)});
+      rd.sql->query("SELECT image_id, names FROM host_images WHERE host = $1 ORDER BY image_id", {std::string(name)});
   if (!im) return std::unexpected(im.error());
   json images = json::array();
   for (const auto& i : *im) images.push_back({{"id", as_text(i[0])}, {"names", parse_array(i[1])}});
@@ -1281,7 +1371,7 @@ Result<std::optional<json>> Store::host(std::string_view name) {
 }
 
 Result<json> Store::alerts(const ListQuery& q) {
-  std::lock_guard lock(mutex_);
+  Reader rd(*this);
   auto cursor = seq_cursor(q);
   if (!cursor) return std::unexpected(cursor.error());
   auto since_time = since_filter(q);
@@ -1293,7 +1383,7 @@ Result<json> Store::alerts(const ListQuery& q) {
       return fail(ErrorCode::invalid_argument, "after: not an alert seq (a non-negative integer)");
     }
   }
-  auto rows = sql_->query(
+  auto rows = rd.sql->query(
       "SELECT id, host, time, rule, priority, output, source, container_id, container_name, image, pod_name, "
       "pod_namespace FROM alerts WHERE id < $1 AND time_unix >= $2 AND ($3 = '' OR host = $3) AND ($4 = '' OR "
       "container_id = $4 OR container_name = $4) AND ($5 = '' OR rule = $5) AND ($6 = '' OR LOWER(priority) = "
@@ -1325,13 +1415,13 @@ Result<json> Store::alerts(const ListQuery& q) {
 }
 
 Result<json> Store::events(const ListQuery& q) {
-  std::lock_guard lock(mutex_);
+  Reader rd(*this);
   auto cursor = seq_cursor(q);
   if (!cursor) return std::unexpected(cursor.error());
   auto since_time = since_filter(q);
   if (!since_time) return std::unexpected(since_time.error());
   const std::int64_t before = *cursor, since = *since_time;
-  auto rows = sql_->query(
+  auto rows = rd.sql->query(
       "SELECT e.id, e.time, e.kind, e.vuln_id, e.target_key, e.package, e.severity, e.detail, t.kind, t.name, "
       "t.target_id FROM events e LEFT JOIN targets t ON t.key = e.target_key WHERE e.id < $1 AND e.time >= $2 AND "
       "($3 = '' OR e.kind = $3) AND ($4 = '' OR e.vuln_id = $4) ORDER BY e.id DESC LIMIT $5",
@@ -1365,16 +1455,16 @@ Result<std::int64_t> Store::count(std::string_view table) {
       "reports", "targets", "packages", "findings",          "hosts", "containers", "alerts",
       "events",  "audit",   "tokens",   "webhook_deliveries"};
   if (!kTables.contains(table)) return fail(ErrorCode::invalid_argument, "unknown table");
-  std::lock_guard lock(mutex_);
-  auto rows = sql_->query(fmt::format("SELECT COUNT(*) FROM {}", table));
+  Reader rd(*this);
+  auto rows = rd.sql->query(fmt::format("SELECT COUNT(*) FROM {}", table));
   if (!rows) return std::unexpected(rows.error());
   return as_int((*rows)[0][0]);
 }
 
 Result<json> Store::summary() {
-  std::lock_guard lock(mutex_);
+  Reader rd(*this);
   auto one = [&](const char* sql, const std::vector<Value>& params = {}) -> std::int64_t {
-    auto r = sql_->query(sql, params);
+    auto r = rd.sql->query(sql, params);
     return r && !r->empty() ? as_int((*r)[0][0]) : 0;
   };
   std::int64_t now = clock_();
@@ -1395,7 +1485,7 @@ Result<json> Store::summary() {
   // findings only (an upload that no longer reports one deletes it, with no event), so this is exact for today and, for
   // an earlier day, counts the findings open then that are still open now.
   std::int64_t critical_by_day[kDays] = {}, high_by_day[kDays] = {};
-  auto rows = sql_->query(
+  auto rows = rd.sql->query(
       "SELECT severity, first_seen / 86400, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM "
       "(SELECT DISTINCT f.target_key, f.vuln_id, f.package, f.package_version, f.severity, f.fixed_version, "
       "f.first_seen FROM findings f JOIN targets t ON t.key = f.target_key WHERE f.package <> '' AND (f.status = "
@@ -1437,9 +1527,9 @@ Result<json> Store::summary() {
 }
 
 Result<std::optional<json>> Store::report(std::string_view id) {
-  std::lock_guard lock(mutex_);
-  auto rows = sql_->query("SELECT id, digest, kind, host, received_at, size, targets FROM reports WHERE id = $1",
-                          {std::string(id)});
+  Reader rd(*this);
+  auto rows = rd.sql->query("SELECT id, digest, kind, host, received_at, size, targets FROM reports WHERE id = $1",
+                            {std::string(id)});
   if (!rows) return std::unexpected(rows.error());
   if (rows->empty()) return std::optional<json>{};
   const auto& r = (*rows)[0];
@@ -1459,10 +1549,10 @@ void Store::audit(const AuditEntry& e) noexcept {
 }
 
 Result<json> Store::audit_log(const ListQuery& q) {
-  std::lock_guard lock(mutex_);
-  auto rows =
-      sql_->query("SELECT id, time, token_id, peer, method, path, status, message FROM audit ORDER BY id DESC LIMIT $1",
-                  {static_cast<std::int64_t>(q.limit)});
+  Reader rd(*this);
+  auto rows = rd.sql->query(
+      "SELECT id, time, token_id, peer, method, path, status, message FROM audit ORDER BY id DESC LIMIT $1",
+      {static_cast<std::int64_t>(q.limit)});
   if (!rows) return std::unexpected(rows.error());
   json items = json::array();
   for (const auto& r : *rows) {

@@ -127,6 +127,17 @@ class Store {
   // Stores a parsed document (all of it or, on any error, nothing).
   [[nodiscard]] Result<IngestOutcome> ingest(const Document& doc, std::size_t size, const Principal& who,
                                              std::string_view idempotency_key, const IngestHook& hook = {});
+  // Stores several documents in one transaction (group commit: one commit for many uploads).
+  // Each document is all or nothing on its own (a savepoint each): one result per request, in
+  // order. Only a failed commit fails them all.
+  struct IngestRequest {
+    const Document* doc = nullptr;
+    std::size_t size = 0;
+    const Principal* who = nullptr;
+    std::string_view idempotency_key;
+  };
+  [[nodiscard]] std::vector<Result<IngestOutcome>> ingest_batch(const std::vector<IngestRequest>& requests,
+                                                                const IngestHook& hook = {});
 
   // Queries (JSON shapes of docs/api/openapi.yaml).
   [[nodiscard]] Result<nlohmann::json> images(const ListQuery& q);
@@ -169,11 +180,19 @@ class Store {
   [[nodiscard]] Status migrate();
   [[nodiscard]] Status migrate_locked();
   [[nodiscard]] nlohmann::json image_json(const Row& row);
-  [[nodiscard]] Result<std::optional<Principal>> authenticate_locked(std::string_view token);
+  // The token's principal read on sql; touch: its last_used is over a minute old.
+  [[nodiscard]] Result<std::optional<Principal>> authenticate_on(Sql& sql, std::string_view token, bool& touch);
 
   std::unique_ptr<Sql> sql_;
   Clock clock_;
   std::recursive_mutex mutex_;
+  // Queries (the GET routes and authentication) go to a connection of their own where the
+  // engine allows it (SQLite in WAL mode), so that a read never waits for a write transaction;
+  // without one they share sql_ under mutex_.
+  struct Reader;
+  std::unique_ptr<Sql> read_sql_;
+  std::recursive_mutex read_mutex_;
+  int read_depth_ = 0;  // nested readers share one read transaction
 };
 
 }  // namespace bulwark::server
