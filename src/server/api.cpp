@@ -124,6 +124,7 @@ const std::vector<std::string> kRoutes = {
     "GET /api/v1/reports/{id}",
     "GET /api/v1/images",
     "GET /api/v1/images/{id}",
+    "GET /api/v1/images/{id}/layers",
     "GET /api/v1/vulnerabilities/{id}/affected",
     "GET /api/v1/hosts",
     "GET /api/v1/hosts/{name}",
@@ -602,6 +603,14 @@ struct Api::Impl {
         std::string key = *id;
         if (key.size() == 64 && key.find(':') == std::string::npos) key = "sha256:" + key;
         return from_optional(store.image(key), "image");
+      }
+      if (parts.size() == 5 && parts[4] == "layers") {
+        route = "GET /api/v1/images/{id}/layers";
+        auto id = segment(parts[3]);
+        if (!id) return error_response(400, "bad_request", "id: not a valid image id");
+        std::string key = *id;
+        if (key.size() == 64 && key.find(':') == std::string::npos) key = "sha256:" + key;
+        return from_optional(store.image_layers(key), "image");
       }
     }
     if (res == "vulnerabilities" && parts.size() == 5 && parts[4] == "affected") {

@@ -129,6 +129,21 @@ Status read_package(const Reader& r, const json& p, const std::string& where, Pa
   BW_TRY(r.str(p, "purl", where, out.purl));
   BW_TRY(r.str(p, "architecture", where, out.architecture));
   BW_TRY(r.str(p, "license", where, out.license));
+  BW_TRY(r.str(p, "layer", where, out.layer));
+  return {};
+}
+
+Status read_layer(const Reader& r, const json& l, const std::string& where, LayerRec& out) {
+  BW_TRY(r.str(l, "digest", where, out.digest));
+  BW_TRY(r.str(l, "diff_id", where, out.diff_id));
+  BW_TRY(r.str(l, "media_type", where, out.media_type));
+  BW_TRY(r.str(l, "created_by", where, out.created_by));
+  BW_TRY(r.integer(l, "size", where, out.size));
+  for (const auto* d : {&out.digest, &out.diff_id}) {
+    if (!d->empty() && !util::parse_digest(*d)) {
+      return r.bad(where + (d == &out.digest ? ".digest" : ".diff_id"), "must be a sha256 digest");
+    }
+  }
   return {};
 }
 
@@ -168,6 +183,18 @@ Status read_scan(const Reader& r, const json& doc, Document& out) {
         if (!util::parse_digest(config)) return r.bad(where + ".image.config_digest", "must be a sha256 digest");
         rec.id = config;
       }
+      if (auto layers = r.array(**image, "layers", where + ".image"); !layers) {
+        return std::unexpected(layers.error());
+      } else if (*layers) {
+        rec.has_layers = true;
+      }
+      auto read_one = [&](const json& l, const std::string& at) -> Status {
+        LayerRec layer;
+        BW_TRY(read_layer(r, l, at, layer));
+        rec.layers.push_back(std::move(layer));
+        return {};
+      };
+      BW_TRY(r.objects(**image, "layers", where + ".image", false, read_one));
     }
     rec.names.push_back(rec.name);
     auto packages = r.array(t, "packages", where);
@@ -203,6 +230,11 @@ Status read_scan(const Reader& r, const json& doc, Document& out) {
     BW_TRY(r.str(f, "practice", where, rec.practice));
     BW_TRY(r.str(f, "evidence", where, rec.evidence));
     BW_TRY(r.str(f, "remediation", where, rec.remediation));
+    if (auto loc = r.object(f, "location", where); !loc) {
+      return std::unexpected(loc.error());
+    } else if (*loc) {
+      BW_TRY(r.str(**loc, "layer", where + ".location", rec.layer));
+    }
     if (auto sup = f.find("suppression"); sup != f.end() && !sup->is_null()) return {};  // policy suppressed it
     auto pkg = r.object(f, "package", where);
     if (!pkg) return std::unexpected(pkg.error());

@@ -28,12 +28,20 @@ enum class ReportKind { scan, inventory, alerts, activity };
 
 struct PackageRec {
   std::string name, version, source, source_version, ecosystem, purl, architecture, license;
+  std::string layer;  // diffID of the layer that added it, when the SBOM says
+};
+
+// One layer of an image, bottom first (targets[].image.layers).
+struct LayerRec {
+  std::string digest, diff_id, media_type, created_by;
+  std::int64_t size = 0;
 };
 
 struct FindingRec {
   std::string id, title, severity, status, practice, package, package_version, ecosystem, fixed_version, state;
   std::vector<std::string> aliases;
   std::string evidence, remediation;
+  std::string layer;  // location.layer
 };
 
 struct TargetRec {
@@ -42,6 +50,8 @@ struct TargetRec {
   std::vector<std::string> names;  // image: repo tags, repo digests and the name it was scanned under
   bool has_packages = false;       // an SBOM was sent (targets[].packages present)
   std::vector<PackageRec> packages;
+  bool has_layers = false;  // targets[].image.layers present
+  std::vector<LayerRec> layers;
   std::vector<FindingRec> findings;
   std::optional<double> score_percent;    // host audits
   [[nodiscard]] std::string key() const;  // "image:sha256:...", "rootfs:/srv/x", "host:h1"

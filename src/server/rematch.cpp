@@ -438,6 +438,7 @@ Result<RematchReport> DbRematcher::run(Work work, std::string_view trigger) {
         for (const auto& alias : all) BW_TRY(ids.add({target, id, pkg, ver, alias}));
         return Status{};
       };
+      std::vector<std::string> recount;  // targets whose server findings changed: their kept counts
       for (const auto& st : targets) {
         auto& olds = old_findings[st.key];
         auto& news = new_findings[st.key];
@@ -456,6 +457,7 @@ Result<RematchReport> DbRematcher::run(Work work, std::string_view trigger) {
         // touches only findings still reported.
         for (const auto& [k, of] : olds) {
           if (news.contains(k)) continue;
+          if (recount.empty() || recount.back() != st.key) recount.push_back(st.key);
           const auto& [id, pkg, ver] = k;
           BW_TRY(sql.exec(
               "DELETE FROM findings WHERE target_key = $1 AND vuln_id = $2 AND package = $3 AND package_version = $4 "
@@ -493,6 +495,7 @@ Result<RematchReport> DbRematcher::run(Work work, std::string_view trigger) {
             }
             continue;
           }
+          if (recount.empty() || recount.back() != st.key) recount.push_back(st.key);
           const std::int64_t first = old == olds.end() ? now : old->second.first_seen;
           BW_TRY(upserts.add({st.key, id, pkg, ver, nf.title, nf.severity, nf.status, nf.practice, nf.fixed, nf.state,
                               aliases, nf.evidence, nf.remediation, first, now}));
@@ -525,6 +528,7 @@ Result<RematchReport> DbRematcher::run(Work work, std::string_view trigger) {
         if (has_data) BW_TRY(sql.exec("UPDATE targets SET matched_at = $1 WHERE key = $2", {now, st.key}));
       }
       BW_TRY(upserts.flush());
+      BW_TRY(refresh_finding_counts(sql, recount, "server"));
       BW_TRY(ids.flush());
       BW_TRY(keys.flush());
       return events.flush();

@@ -180,6 +180,23 @@ TEST_F(Rematching, NewFixedUpstreamWithdrawnOnTheStoredImage) {
   img = get("/api/v1/images/" + image_id);
   EXPECT_EQ(img["vulnerabilities"], curl_rows);
   EXPECT_EQ(img["fixable"], 0);
+  std::size_t summed = 0;
+  const json by_severity = get("/api/v1/summary")["vulnerabilities"];
+  for (const auto& [sev, n] : by_severity.items()) summed += n.get<std::size_t>();
+  EXPECT_EQ(summed, curl_rows) << "the summary's kept counts follow the re-match";
+  // The server's findings sit in the layer that installed curl (the real scan's apt-get layer).
+  auto layers = get("/api/v1/images/" + image_id + "/layers");
+  ASSERT_EQ(layers["layers"].size(), target["image"]["layers"].size());
+  std::size_t in_layers = 0, pkgs = 0;
+  for (const auto& l : layers["layers"]) {
+    pkgs += l["packages"].size();
+    if (l["vulnerabilities"].get<std::size_t>() == 0) continue;
+    in_layers += l["vulnerabilities"].get<std::size_t>();
+    EXPECT_NE(l.value("created_by", "").find("apt-get install"), std::string::npos) << l.dump().substr(0, 300);
+    for (const auto& f : l["findings"]) EXPECT_EQ(f["id"], "CVE-2023-23916");
+  }
+  EXPECT_EQ(in_layers, curl_rows);
+  EXPECT_EQ(pkgs + layers["unattributed"]["packages"].size(), total);
   for (const auto& f : img["findings"]) {
     EXPECT_EQ(f["origin"], "server");
     EXPECT_EQ(f["first_seen"], format_rfc3339(t0));

@@ -158,6 +158,48 @@ TEST_P(ServerStore, MigratesAndRefusesNewerSchema) {
   EXPECT_NE(again.error().message.find("999"), std::string::npos);
 }
 
+// Schema 6 on a store written by schema 5: the migration fills the kept counts from the findings
+// already there, and the store answers as before (layers start empty until the next upload).
+TEST_P(ServerStore, MigrationSixCountsTheFindingsAlreadyStored) {
+  Backing dir(GetParam());
+  ASSERT_TRUE(dir.ready());
+  {
+    auto s = dir.open();
+    ASSERT_TRUE(s) << s.error().describe();
+    Principal ci{"t", Role::ci, "", ""};
+    for (const auto& [hex, cve] : {std::pair{kHexA, "CVE-2024-0001"}, std::pair{kHexB, "CVE-2024-0002"}}) {
+      auto doc = parse_document(image_doc(hex, std::string("app:") + cve, cve).dump());
+      ASSERT_TRUE(doc) << doc.error().describe();
+      ASSERT_TRUE((*s)->ingest(*doc, 100, ci, ""));
+    }
+  }
+  {
+    // Back to schema 5's shape: no layer columns or tables, no kept counts.
+    auto raw = dir.raw();
+    ASSERT_TRUE(raw);
+    for (const char* stmt :
+         {"DROP TABLE finding_counts", "DROP TABLE layers", "ALTER TABLE packages DROP COLUMN layer",
+          "ALTER TABLE findings DROP COLUMN layer", "DELETE FROM schema_version WHERE version = 6"}) {
+      ASSERT_TRUE((*raw)->exec(stmt)) << stmt;
+    }
+  }
+  auto s = dir.open();
+  ASSERT_TRUE(s) << s.error().describe();
+  EXPECT_EQ(*(*s)->schema_version(), 6);
+  auto summary = (*s)->summary();
+  ASSERT_TRUE(summary);
+  EXPECT_EQ((*summary)["vulnerabilities"]["high"], 2);
+  EXPECT_EQ((*summary)["fixable"], 2);
+  EXPECT_EQ((*summary)["trend"][13]["high"], 2);
+  auto one = (*s)->image("sha256:" + kHexA);
+  ASSERT_TRUE(one && *one);
+  EXPECT_EQ((**one)["counts"]["high"], 1);
+  auto layers = (*s)->image_layers("sha256:" + kHexA);
+  ASSERT_TRUE(layers && *layers);
+  EXPECT_TRUE((**layers)["layers"].empty());
+  EXPECT_EQ((**layers)["unattributed"]["packages"].size(), 1u);
+}
+
 TEST(ServerStoreText, Durations) {
   EXPECT_EQ(parse_duration("30d"), 30 * 86400);
   EXPECT_EQ(parse_duration("12h"), 12 * 3600);
@@ -387,6 +429,183 @@ TEST_P(ServerApi, ImagesSortedByEveryKeyAndTrendPerDay) {
   EXPECT_EQ(s["trend"][13]["critical"], s["vulnerabilities"]["critical"]);
   EXPECT_EQ(s["trend"][13]["high"], s["vulnerabilities"]["high"]);
   EXPECT_EQ(s["trend"][13]["date"], "2025-12-06");
+}
+
+// An image of three layers: openssl in the base layer, curl in the second, a package the SBOM
+// gives no layer; a secret found in the third layer's files.
+json layered_image_doc(const std::string& digest_hex) {
+  const std::string l1 = "sha256:" + std::string(64, '1'), l2 = "sha256:" + std::string(64, '2'),
+                    l3 = "sha256:" + std::string(64, '3');
+  json doc = image_doc(digest_hex, "layered:1", "CVE-2024-0001");
+  auto& t = doc["targets"][0];
+  t["image"]["layers"] = {{{"digest", "sha256:" + std::string(64, 'e')},
+                           {"diff_id", l1},
+                           {"size", 29150000},
+                           {"created_by", "/bin/sh -c #(nop) ADD file:1a2b in / "}},
+                          {{"digest", "sha256:" + std::string(64, 'f')},
+                           {"diff_id", l2},
+                           {"size", 4200},
+                           {"created_by", "RUN apt-get install -y curl"}},
+                          {{"diff_id", l3}, {"size", 512}, {"created_by", "COPY app /app"}}};
+  t["packages"] = {{{"name", "openssl"}, {"version", "1.0"}, {"ecosystem", "deb"}, {"layer", l1}},
+                   {{"name", "curl"}, {"version", "7.88"}, {"ecosystem", "deb"}, {"layer", l2}},
+                   {{"name", "mystery"}, {"version", "2"}, {"ecosystem", "deb"}}};
+  json curl = doc["findings"][0];
+  curl["id"] = "CVE-2024-0002";
+  curl["severity"] = "critical";
+  curl["package"] = {{"name", "curl"}, {"version", "7.88"}, {"ecosystem", "deb"}};
+  curl["vulnerability"] = {{"id", "CVE-2024-0002"}};
+  json curl_low = curl;
+  curl_low["id"] = "CVE-2024-0003";
+  curl_low["severity"] = "low";
+  curl_low["vulnerability"] = {{"id", "CVE-2024-0003"}, {"fixed_version", "7.89"}};
+  json mystery = curl;
+  mystery["id"] = "CVE-2024-0004";
+  mystery["severity"] = "medium";
+  mystery["package"] = {{"name", "mystery"}, {"version", "2"}};
+  mystery["vulnerability"] = {{"id", "CVE-2024-0004"}};
+  json secret = {{"id", "BLWK-SECRET-AWS"},   {"severity", "high"},
+                 {"status", "fail"},          {"practice", "least-privilege"},
+                 {"title", "AWS access key"}, {"location", {{"path", "app/config"}, {"layer", l3}}}};
+  doc["findings"].push_back(curl);
+  doc["findings"].push_back(curl_low);
+  doc["findings"].push_back(mystery);
+  doc["findings"].push_back(secret);
+  return doc;
+}
+
+// Layers: each layer's created_by and size as uploaded, the packages it added and their findings;
+// the layers' counts add up to the image's; a new upload replaces them; bad layers are refused.
+TEST_P(ServerApi, ImageLayersWithTheirPackagesAndFindings) {
+  ASSERT_EQ(call("POST", "/api/v1/reports", ci, layered_image_doc(kHexA).dump()).status, 201);
+  auto r = call("GET", "/api/v1/images/sha256:" + kHexA + "/layers", reader);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json v = body(r);
+  EXPECT_EQ(v["id"], "sha256:" + kHexA);
+  ASSERT_EQ(v["layers"].size(), 3u);
+  const auto& base = v["layers"][0];
+  EXPECT_EQ(base["index"], 0);
+  EXPECT_EQ(base["size"], 29150000);
+  EXPECT_EQ(base["created_by"], "/bin/sh -c #(nop) ADD file:1a2b in / ");
+  EXPECT_EQ(base["digest"], "sha256:" + std::string(64, 'e'));
+  ASSERT_EQ(base["packages"].size(), 1u);
+  EXPECT_EQ(base["packages"][0]["name"], "openssl");
+  ASSERT_EQ(base["findings"].size(), 1u);
+  EXPECT_EQ(base["findings"][0]["id"], "CVE-2024-0001");
+  EXPECT_EQ(base["counts"]["high"], 1);
+  EXPECT_EQ(base["fixable"], 1);
+  const auto& apt = v["layers"][1];
+  EXPECT_EQ(apt["created_by"], "RUN apt-get install -y curl");
+  ASSERT_EQ(apt["packages"].size(), 1u);
+  EXPECT_EQ(apt["packages"][0]["name"], "curl");
+  EXPECT_EQ(apt["counts"]["critical"], 1);
+  EXPECT_EQ(apt["counts"]["low"], 1);
+  EXPECT_EQ(apt["vulnerabilities"], 2);
+  EXPECT_EQ(apt["fixable"], 1);
+  const auto& copy = v["layers"][2];
+  EXPECT_FALSE(copy.contains("digest"));
+  EXPECT_TRUE(copy["packages"].empty());
+  ASSERT_EQ(copy["findings"].size(), 1u) << "the secret found in the layer's files";
+  EXPECT_EQ(copy["findings"][0]["id"], "BLWK-SECRET-AWS");
+  EXPECT_EQ(copy["vulnerabilities"], 0) << "a secret is not a vulnerability";
+  ASSERT_EQ(v["unattributed"]["packages"].size(), 1u);
+  EXPECT_EQ(v["unattributed"]["packages"][0]["name"], "mystery");
+  EXPECT_EQ(v["unattributed"]["counts"]["medium"], 1);
+  // The layers' counts add up to the image's.
+  json img = body(call("GET", "/api/v1/images/sha256:" + kHexA, reader));
+  for (const char* sev : {"critical", "high", "medium", "low", "info", "unknown"}) {
+    std::int64_t sum = v["unattributed"]["counts"][sev].get<std::int64_t>();
+    for (const auto& l : v["layers"]) sum += l["counts"][sev].get<std::int64_t>();
+    EXPECT_EQ(sum, img["counts"][sev].get<std::int64_t>()) << sev;
+  }
+  EXPECT_EQ(img["vulnerabilities"], 4);
+  // The image's own lists carry the layer too.
+  for (const auto& p : img["package_list"]) {
+    if (p["name"] == "curl") {
+      EXPECT_EQ(p["layer"], "sha256:" + std::string(64, '2'));
+    }
+    if (p["name"] == "mystery") {
+      EXPECT_FALSE(p.contains("layer"));
+    }
+  }
+  bool secret_located = false;
+  for (const auto& f : img["findings"]) {
+    if (f["id"] == "BLWK-SECRET-AWS") secret_located = f["location"]["layer"] == "sha256:" + std::string(64, '3');
+  }
+  EXPECT_TRUE(secret_located) << img["findings"].dump();
+
+  // A rebuilt image under the same id (same config) lists only its new layers.
+  json rebuilt = layered_image_doc(kHexA);
+  rebuilt["targets"][0]["image"]["layers"].erase(2);
+  rebuilt["tool"]["version"] = "0.1.1";  // another document (digest)
+  ASSERT_EQ(call("POST", "/api/v1/reports", ci, rebuilt.dump()).status, 201);
+  v = body(call("GET", "/api/v1/images/sha256:" + kHexA + "/layers", reader));
+  EXPECT_EQ(v["layers"].size(), 2u);
+  // The secret's layer is gone: it counts as unattributed.
+  bool moved = false;
+  for (const auto& f : v["unattributed"]["findings"]) moved = moved || f["id"] == "BLWK-SECRET-AWS";
+  EXPECT_TRUE(moved) << v.dump();
+
+  // Unknown image; agents cannot read; a layer whose diff_id is no digest is refused, naming it.
+  EXPECT_EQ(call("GET", "/api/v1/images/sha256:" + kHexB + "/layers", reader).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/images/sha256:" + kHexA + "/layers", agent).status, 403);
+  json bad = layered_image_doc(kHexB);
+  bad["targets"][0]["image"]["layers"][1]["diff_id"] = "<script>alert(1)</script>";
+  auto refused = call("POST", "/api/v1/reports", ci, bad.dump());
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("$.targets[0].image.layers[1].diff_id"), std::string::npos) << refused.body;
+  bad = layered_image_doc(kHexB);
+  bad["targets"][0]["image"]["layers"][0]["size"] = -1;
+  refused = call("POST", "/api/v1/reports", ci, bad.dump());
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("layers[0].size"), std::string::npos) << refused.body;
+  EXPECT_EQ(call("GET", "/api/v1/images/sha256:" + kHexB, reader).status, 404) << "nothing of it stored";
+}
+
+// The counts kept per target (finding_counts) are what counting the findings gives, after every
+// kind of change an upload makes; the list, its count sorts and filters, and the summary read them.
+TEST_P(ServerApi, KeptCountsFollowEveryUpload) {
+  auto raw = dir.raw();
+  ASSERT_TRUE(raw);
+  auto recount_matches = [&](const std::string& when) {
+    auto kept = (*raw)->query(
+        "SELECT target_key, origin, severity, day, n, fixable FROM finding_counts ORDER BY target_key, origin, "
+        "severity, day");
+    auto counted = (*raw)->query(
+        "SELECT target_key, origin, severity, first_seen / 86400, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN "
+        "1 ELSE 0 END) FROM findings WHERE package <> '' AND (status = 'fail' OR status = '') GROUP BY target_key, "
+        "origin, severity, first_seen / 86400 ORDER BY target_key, origin, severity, first_seen / 86400");
+    ASSERT_TRUE(kept && counted);
+    EXPECT_EQ(*kept, *counted) << when;
+  };
+  ASSERT_EQ(call("POST", "/api/v1/reports", ci, counted_image_doc(kHexA, "a:1", 3, 2).dump()).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/reports", ci, layered_image_doc(kHexB).dump()).status, 201);
+  recount_matches("after two uploads");
+  // Fewer findings, another severity mix; then an SBOM-only upload (no findings: the old stay).
+  ASSERT_EQ(call("POST", "/api/v1/reports", ci, counted_image_doc(kHexA, "a:1", 1, 0).dump()).status, 201);
+  recount_matches("after a smaller upload");
+  json sbom_only = counted_image_doc(kHexA, "a:1", 0, 0);
+  sbom_only["tool"]["version"] = "sbom";
+  ASSERT_EQ(call("POST", "/api/v1/reports", ci, sbom_only.dump()).status, 201);
+  recount_matches("after an SBOM without findings");
+  auto a = body(call("GET", "/api/v1/images/sha256:" + kHexA, reader));
+  EXPECT_EQ(a["counts"]["critical"], 1);
+  EXPECT_EQ(a["counts"]["high"], 0);
+  EXPECT_EQ(a["vulnerabilities"], 1);
+  auto s = body(call("GET", "/api/v1/summary", reader));
+  EXPECT_EQ(s["vulnerabilities"]["critical"], 2);  // 1 + layered's curl
+  EXPECT_EQ(s["vulnerabilities"]["high"], 1);
+  EXPECT_EQ(s["vulnerabilities"]["medium"], 1);
+  EXPECT_EQ(s["vulnerabilities"]["low"], 1);
+  EXPECT_EQ(s["fixable"], 3);  // a's first (fixable), openssl's, curl's low
+  auto crit = body(call("GET", "/api/v1/images?severity=critical&sort=-critical", reader))["items"];
+  ASSERT_EQ(crit.size(), 2u);
+  auto low_only = body(call("GET", "/api/v1/images?severity=low&fixable=false", reader))["items"];
+  EXPECT_TRUE(low_only.empty()) << low_only.dump();
+  auto fix = body(call("GET", "/api/v1/images?sort=-fixable", reader))["items"];
+  ASSERT_EQ(fix.size(), 2u);
+  EXPECT_EQ(fix[0]["id"], "sha256:" + kHexB);
+  EXPECT_EQ(fix[0]["fixable"], 2);
 }
 
 TEST_P(ServerApi, HostileInputIsRefusedAndNothingStored) {

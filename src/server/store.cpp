@@ -241,6 +241,25 @@ CREATE TABLE webhook_attempts(delivery_id BIGINT NOT NULL, attempt BIGINT NOT NU
 CREATE INDEX finding_ids_finding ON finding_ids(target_key, vuln_id, package, package_version, origin);
 DROP INDEX finding_ids_target;
 )SQL"},
+    // Layers (GET /api/v1/images/{id}/layers): an image's layers as its upload listed them, and the
+    // layer that added each package (packages.layer) or a finding's location (findings.layer), as
+    // diffIDs. Stores from before keep no layer: an image shows its layers from its next upload.
+    // Counts kept per target (finding_counts): the open vulnerability findings of each target by
+    // origin, severity and the day (UTC) each was first seen, rewritten with the findings they count
+    // (ingest and re-match), so the summary, the images list and its count sorts read sums instead
+    // of every finding. Filled here from the findings already stored.
+    {6, R"SQL(
+ALTER TABLE packages ADD COLUMN layer TEXT NOT NULL DEFAULT '';
+ALTER TABLE findings ADD COLUMN layer TEXT NOT NULL DEFAULT '';
+CREATE TABLE layers(target_key TEXT NOT NULL, position BIGINT NOT NULL, digest TEXT NOT NULL DEFAULT '',
+  diff_id TEXT NOT NULL DEFAULT '', media_type TEXT NOT NULL DEFAULT '', size BIGINT NOT NULL DEFAULT 0,
+  created_by TEXT NOT NULL DEFAULT '', PRIMARY KEY(target_key, position));
+CREATE TABLE finding_counts(target_key TEXT NOT NULL, origin TEXT NOT NULL, severity TEXT NOT NULL,
+  day BIGINT NOT NULL, n BIGINT NOT NULL, fixable BIGINT NOT NULL, PRIMARY KEY(target_key, origin, severity, day));
+INSERT INTO finding_counts(target_key, origin, severity, day, n, fixable) SELECT target_key, origin, severity,
+  first_seen / 86400, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM findings
+  WHERE package <> '' AND (status = 'fail' OR status = '') GROUP BY target_key, origin, severity, first_seen / 86400;
+)SQL"},
 };
 
 std::string ddl_for(const char* ddl, Dialect d) {
@@ -575,6 +594,34 @@ Result<std::int64_t> Store::delete_expired_sessions() {
   return static_cast<std::int64_t>(rows->size());
 }
 
+// ---- kept counts -------------------------------------------------------------------------------
+
+Status refresh_finding_counts(Sql& sql, const std::vector<std::string>& target_keys, std::string_view origin) {
+  // Pieces of 64, 32, ... 1 keys: at most seven statement texts of each kind (the SQLite
+  // connection caches prepared statements by their text).
+  std::size_t at = 0;
+  for (std::size_t piece = 64; at < target_keys.size(); piece = std::max<std::size_t>(1, piece / 2)) {
+    while (target_keys.size() - at >= piece) {
+      std::vector<Value> params{std::string(origin)};
+      std::string in;
+      for (std::size_t i = at; i < at + piece; ++i) {
+        params.emplace_back(target_keys[i]);
+        in += fmt::format("{}${}", i == at ? "" : ",", params.size());
+      }
+      BW_TRY(sql.exec(fmt::format("DELETE FROM finding_counts WHERE origin = $1 AND target_key IN ({})", in), params));
+      BW_TRY(sql.exec(
+          fmt::format("INSERT INTO finding_counts(target_key, origin, severity, day, n, fixable) SELECT target_key, "
+                      "origin, severity, first_seen / 86400, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE "
+                      "0 END) FROM findings WHERE origin = $1 AND target_key IN ({}) AND package <> '' AND (status = "
+                      "'fail' OR status = '') GROUP BY target_key, origin, severity, first_seen / 86400",
+                      in),
+          params));
+      at += piece;
+    }
+  }
+  return {};
+}
+
 // ---- ingest ------------------------------------------------------------------------------------
 
 namespace {
@@ -617,8 +664,19 @@ Status store_target(Sql& sql, const TargetRec& t, const std::string& host, const
     for (const auto& p : t.packages) {
       BW_TRY(sql.exec(
           "INSERT INTO packages(target_key, name, version, source, source_version, ecosystem, purl, architecture, "
-          "license) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-          {key, p.name, p.version, p.source, p.source_version, p.ecosystem, p.purl, p.architecture, p.license}));
+          "license, layer) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+          {key, p.name, p.version, p.source, p.source_version, p.ecosystem, p.purl, p.architecture, p.license,
+           p.layer}));
+    }
+  }
+  if (t.has_layers) {
+    BW_TRY(sql.exec("DELETE FROM layers WHERE target_key = $1", {key}));
+    for (std::size_t i = 0; i < t.layers.size(); ++i) {
+      const auto& l = t.layers[i];
+      BW_TRY(
+          sql.exec("INSERT INTO layers(target_key, position, digest, diff_id, media_type, size, created_by) VALUES "
+                   "($1,$2,$3,$4,$5,$6,$7)",
+                   {key, static_cast<std::int64_t>(i), l.digest, l.diff_id, l.media_type, l.size, l.created_by}));
     }
   }
   // Findings the scan reported replace the previous scan's; each keeps the first time it was seen.
@@ -642,10 +700,10 @@ Status store_target(Sql& sql, const TargetRec& t, const std::string& host, const
       for (const auto& a : f.aliases) aliases.push_back(a);
       BW_TRY(sql.exec(
           "INSERT INTO findings(target_key, vuln_id, package, package_version, title, severity, status, practice, "
-          "fixed_version, state, aliases, evidence, remediation, origin, first_seen, last_seen) VALUES "
-          "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'report',$14,$15)",
+          "fixed_version, state, aliases, evidence, remediation, origin, first_seen, last_seen, layer) VALUES "
+          "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'report',$14,$15,$16)",
           {key, f.id, f.package, f.package_version, f.title, f.severity, f.status, f.practice, f.fixed_version, f.state,
-           aliases.dump(), f.evidence, f.remediation, first, now}));
+           aliases.dump(), f.evidence, f.remediation, first, now, f.layer}));
       std::set<std::string> ids{f.id};
       ids.insert(f.aliases.begin(), f.aliases.end());
       for (const auto& alias : ids) {
@@ -662,6 +720,7 @@ Status store_target(Sql& sql, const TargetRec& t, const std::string& host, const
         fresh.push_back({t.kind, t.name, t.id, f.id, f.severity, f.package, f.package_version, f.fixed_version});
       }
     }
+    BW_TRY(refresh_finding_counts(sql, {key}, "report"));
   }
   return {};
 }
@@ -912,23 +971,39 @@ Result<std::map<std::string, std::int64_t>> Store::job_counts() {
 
 namespace {
 
-json counts_for(Sql& sql, const std::string& key, std::int64_t& fixable, std::int64_t& total) {
-  json counts = json::object();
-  for (const char* s : kSeverityOrder) counts[s] = 0;
-  fixable = 0;
-  total = 0;
+// The kept counts (finding_counts) of one target (key) or of every target of a kind: per target,
+// the open vulnerability findings by severity and how many have a fix, of the origin the target's
+// findings are shown from (the server's once it matched the target, else the upload's).
+struct KeptCounts {
+  std::int64_t by_severity[6] = {};  // kSeverityOrder
+  std::int64_t fixable = 0, total = 0;
+};
+
+Result<std::map<std::string, KeptCounts, std::less<>>> kept_counts(Sql& sql, std::string_view kind,
+                                                                   std::string_view key = {}) {
   auto rows = sql.query(
-      "SELECT severity, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM (SELECT DISTINCT "
-      "vuln_id, package, package_version, severity, fixed_version FROM findings WHERE target_key = $1 AND "
-      "(status = 'fail' OR status = '') AND package <> '' AND origin = (CASE WHEN (SELECT matched_at FROM targets "
-      "WHERE key = $1) > 0 THEN 'server' ELSE 'report' END)) f GROUP BY severity",
-      {key});
-  if (!rows) return counts;
+      fmt::format("SELECT c.target_key, c.severity, SUM(c.n), SUM(c.fixable) FROM finding_counts c JOIN targets t ON "
+                  "t.key = c.target_key WHERE {} = $1 AND c.origin = (CASE WHEN t.matched_at > 0 THEN 'server' ELSE "
+                  "'report' END) GROUP BY c.target_key, c.severity",
+                  key.empty() ? "t.kind" : "c.target_key"),
+      {std::string(key.empty() ? kind : key)});
+  if (!rows) return std::unexpected(rows.error());
+  std::map<std::string, KeptCounts, std::less<>> out;
   for (const auto& r : *rows) {
-    counts[as_text(r[0])] = as_int(r[1]);
-    fixable += as_int(r[2]);
-    total += as_int(r[1]);
+    auto& c = out[as_text(r[0])];
+    const std::string sev = as_text(r[1]);
+    for (int i = 0; i < 6; ++i) {
+      if (sev == kSeverityOrder[i]) c.by_severity[i] += as_int(r[2]);
+    }
+    c.fixable += as_int(r[3]);
+    c.total += as_int(r[2]);
   }
+  return out;
+}
+
+json counts_json(const KeptCounts& c) {
+  json counts = json::object();
+  for (int i = 0; i < 6; ++i) counts[kSeverityOrder[i]] = c.by_severity[i];
   return counts;
 }
 
@@ -943,12 +1018,9 @@ json os_json(const Row& r, std::size_t at) {
 constexpr const char* kImageColumns =
     "key, target_id, name, names, os_id, os_version, os_pretty, first_seen, last_seen, has_sbom, report_id, kind";
 
-}  // namespace
-
-json Store::image_json(const Row& r) {
-  Reader rd(*this);
+// One image's row of the list (kept: its counts when the caller has them already).
+json image_json(Sql& sql, const Row& r, const KeptCounts* kept = nullptr) {
   std::string key = as_text(r[0]);
-  std::int64_t fixable = 0, total = 0;
   json item = {{"id", as_text(r[1]).empty() ? key : as_text(r[1])},
                {"kind", as_text(r[11])},
                {"name", as_text(r[2])},
@@ -958,14 +1030,19 @@ json Store::image_json(const Row& r) {
                {"last_seen", format_rfc3339(as_int(r[8]))},
                {"sbom", as_int(r[9]) != 0},
                {"report_id", as_text(r[10])}};
-  item["counts"] = counts_for(*sql_, key, fixable, total);
-  item["vulnerabilities"] = total;
-  item["fixable"] = fixable;
-  auto pk = rd.sql->query("SELECT COUNT(*) FROM packages WHERE target_key = $1", {key});
+  KeptCounts mine;
+  if (!kept) {
+    if (auto all = kept_counts(sql, "", key); all && all->contains(key)) mine = all->find(key)->second;
+    kept = &mine;
+  }
+  item["counts"] = counts_json(*kept);
+  item["vulnerabilities"] = kept->total;
+  item["fixable"] = kept->fixable;
+  auto pk = sql.query("SELECT COUNT(*) FROM packages WHERE target_key = $1", {key});
   item["packages"] = pk ? as_int((*pk)[0][0]) : 0;
   json running = json::array();
   if (!as_text(r[1]).empty()) {
-    auto rows = rd.sql->query(
+    auto rows = sql.query(
         "SELECT host, COUNT(*) FROM containers WHERE image_id = $1 AND state = 'running' GROUP BY host ORDER BY host",
         {as_text(r[1])});
     if (rows) {
@@ -975,8 +1052,6 @@ json Store::image_json(const Row& r) {
   item["running"] = running;
   return item;
 }
-
-namespace {
 
 // The name the dashboard shows for an image: the first of `names` that is a registry reference
 // (not a scan transport such as docker-archive:/path), else the name it was scanned under, else
@@ -1056,28 +1131,28 @@ Result<json> Store::images(const ListQuery& q) {
       fmt::format("SELECT {} FROM targets WHERE kind = $1 AND key > $2 ORDER BY key", kImageColumns), {kind, after});
   if (!rows) return std::unexpected(rows.error());
 
-  // The order to walk the rows in, and each row's sort value.
+  // The order to walk the rows in, and each row's sort value. The count sorts and the severity and
+  // fixable filters read every image's kept counts in one query.
+  const bool count_sort = sort_key == "critical" || sort_key == "high" || sort_key == "fixable";
+  std::optional<std::map<std::string, KeptCounts, std::less<>>> kept;
+  if (count_sort || min_rank > 0 || !fixable.empty()) {
+    auto all = kept_counts(*rd.sql, kind);
+    if (!all) return std::unexpected(all.error());
+    kept = std::move(*all);
+  }
+  static const KeptCounts kNone;
+  auto counts_of = [&](std::size_t i) -> const KeptCounts& {
+    auto it = kept->find(as_text((*rows)[i][0]));
+    return it == kept->end() ? kNone : it->second;
+  };
   std::vector<std::size_t> order(rows->size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::vector<SortValue> values(rows->size());
   if (!sort.empty()) {
-    if (sort_key == "critical" || sort_key == "high" || sort_key == "fixable") {
-      // Every image's counts in one query (the same DISTINCT findings image_json counts).
-      auto agg = rd.sql->query(
-          "SELECT target_key, SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END), SUM(CASE WHEN severity = "
-          "'high' THEN 1 ELSE 0 END), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM (SELECT DISTINCT "
-          "f.target_key, f.vuln_id, f.package, f.package_version, f.severity, f.fixed_version FROM findings f JOIN "
-          "targets t ON t.key = f.target_key WHERE t.kind = $1 AND f.package <> '' AND (f.status = 'fail' OR "
-          "f.status = '') AND f.origin = (CASE WHEN t.matched_at > 0 THEN 'server' ELSE 'report' END)) d GROUP BY "
-          "target_key",
-          {kind});
-      if (!agg) return std::unexpected(agg.error());
-      std::size_t col = sort_key == "critical" ? 1 : sort_key == "high" ? 2 : 3;
-      std::map<std::string, std::int64_t, std::less<>> by_key;
-      for (const auto& a : *agg) by_key[as_text(a[0])] = as_int(a[col]);
+    if (count_sort) {
       for (std::size_t i = 0; i < rows->size(); ++i) {
-        auto it = by_key.find(as_text((*rows)[i][0]));
-        if (it != by_key.end()) values[i].n = it->second;
+        const auto& c = counts_of(i);
+        values[i].n = sort_key == "critical" ? c.by_severity[0] : sort_key == "high" ? c.by_severity[1] : c.fixable;
       }
     } else if (sort_key == "last_seen") {
       for (std::size_t i = 0; i < rows->size(); ++i) values[i].n = as_int((*rows)[i][8]);
@@ -1126,20 +1201,21 @@ Result<json> Store::images(const ListQuery& q) {
       }
       if (!hit) continue;
     }
-    json item = image_json(r);
+    const KeptCounts* counts = kept ? &counts_of(i) : nullptr;
     if (min_rank > 0) {
       bool hit = false;
-      for (const char* s : kSeverityOrder) {
-        if (severity_rank(s) >= min_rank && item["counts"][s].get<std::int64_t>() > 0) hit = true;
+      for (int s = 0; s < 6; ++s) {
+        if (severity_rank(kSeverityOrder[s]) >= min_rank && counts->by_severity[s] > 0) hit = true;
       }
       if (!hit) continue;
     }
-    if (fixable == "true" && item["fixable"].get<std::int64_t>() == 0) continue;
-    if (fixable == "false" && item["fixable"].get<std::int64_t>() != 0) continue;
+    if (fixable == "true" && counts->fixable == 0) continue;
+    if (fixable == "false" && counts->fixable != 0) continue;
     if (items.size() == q.limit) {
       next = cursor_of(last);
       break;
     }
+    json item = image_json(*rd.sql, r, counts);
     last = i;
     items.push_back(std::move(item));
   }
@@ -1157,19 +1233,19 @@ Result<std::optional<json>> Store::image(std::string_view id) {
   if (!rows) return std::unexpected(rows.error());
   if (rows->empty()) return std::optional<json>{};
   const auto& r = (*rows)[0];
-  json item = image_json(r);
+  json item = image_json(*rd.sql, r);
   std::string key = as_text(r[0]);
   auto pk = rd.sql->query(
-      "SELECT name, version, source, source_version, ecosystem, purl, architecture, license FROM packages WHERE "
-      "target_key = $1 ORDER BY name, version",
+      "SELECT name, version, source, source_version, ecosystem, purl, architecture, license, layer FROM packages "
+      "WHERE target_key = $1 ORDER BY name, version",
       {key});
   if (!pk) return std::unexpected(pk.error());
   json packages = json::array();
   for (const auto& p : *pk) {
     json j = {{"name", as_text(p[0])}};
-    static const char* const kCols[] = {"name",      "version", "source",       "source_version",
-                                        "ecosystem", "purl",    "architecture", "license"};
-    for (std::size_t i = 1; i < 8; ++i) {
+    static const char* const kCols[] = {"name", "version",      "source",  "source_version", "ecosystem",
+                                        "purl", "architecture", "license", "layer"};
+    for (std::size_t i = 1; i < 9; ++i) {
       if (!as_text(p[i]).empty()) j[kCols[i]] = as_text(p[i]);
     }
     packages.push_back(std::move(j));
@@ -1177,7 +1253,7 @@ Result<std::optional<json>> Store::image(std::string_view id) {
   item["package_list"] = packages;
   auto fr = rd.sql->query(
       "SELECT vuln_id, package, package_version, title, severity, status, practice, fixed_version, state, aliases, "
-      "first_seen, last_seen, origin, evidence FROM findings WHERE target_key = $1 ORDER BY package, vuln_id",
+      "first_seen, last_seen, origin, evidence, layer FROM findings WHERE target_key = $1 ORDER BY package, vuln_id",
       {key});
   if (!fr) return std::unexpected(fr.error());
   json findings = json::array();
@@ -1194,12 +1270,100 @@ Result<std::optional<json>> Store::image(std::string_view id) {
     if (!as_text(f[7]).empty()) j["fixed_version"] = as_text(f[7]);
     if (!as_text(f[8]).empty()) j["state"] = as_text(f[8]);
     if (!as_text(f[13]).empty()) j["evidence"] = as_text(f[13]);
+    if (!as_text(f[14]).empty()) j["location"] = {{"layer", as_text(f[14])}};
     json aliases = parse_array(f[9]);
     if (!aliases.empty()) j["aliases"] = aliases;
     findings.push_back(std::move(j));
   }
   item["findings"] = findings;
   return std::optional<json>{item};
+}
+
+Result<std::optional<json>> Store::image_layers(std::string_view id) {
+  Reader rd(*this);
+  auto t = rd.sql->query(
+      "SELECT key, target_id, matched_at FROM targets WHERE (kind = 'image' AND target_id = $1) OR key = $1",
+      {std::string(id)});
+  if (!t) return std::unexpected(t.error());
+  if (t->empty()) return std::optional<json>{};
+  const std::string key = as_text((*t)[0][0]);
+  const std::string origin = as_int((*t)[0][2]) > 0 ? "server" : "report";
+  auto ls = rd.sql->query(
+      "SELECT position, digest, diff_id, media_type, size, created_by FROM layers WHERE target_key = $1 ORDER BY "
+      "position",
+      {key});
+  if (!ls) return std::unexpected(ls.error());
+  // A layer is named by its diffID in packages and findings (the digest of a layer with none).
+  json layers = json::array();
+  std::map<std::string, std::size_t> by_id;
+  for (const auto& l : *ls) {
+    json j = {{"index", as_int(l[0])}, {"size", as_int(l[4])}};
+    static const char* const kCols[] = {"", "digest", "diff_id", "media_type", "", "created_by"};
+    for (std::size_t i : {1, 2, 3, 5}) {
+      if (!as_text(l[i]).empty()) j[kCols[i]] = as_text(l[i]);
+    }
+    j["packages"] = json::array();
+    j["findings"] = json::array();
+    j["counts"] = counts_json(KeptCounts{});
+    j["vulnerabilities"] = 0;
+    j["fixable"] = 0;
+    for (std::size_t i : {2, 1}) {
+      if (!as_text(l[i]).empty()) by_id.try_emplace(as_text(l[i]), layers.size());
+    }
+    layers.push_back(std::move(j));
+  }
+  json unattributed = {{"packages", json::array()},
+                       {"findings", json::array()},
+                       {"counts", counts_json(KeptCounts{})},
+                       {"vulnerabilities", 0},
+                       {"fixable", 0}};
+  auto slot = [&](const std::string& layer) -> json& {
+    auto it = by_id.find(layer);
+    return it == by_id.end() ? unattributed : layers[it->second];
+  };
+  auto pk = rd.sql->query(
+      "SELECT name, version, ecosystem, layer FROM packages WHERE target_key = $1 ORDER BY name, version", {key});
+  if (!pk) return std::unexpected(pk.error());
+  std::map<std::pair<std::string, std::string>, std::string> package_layer;
+  for (const auto& p : *pk) {
+    json j = {{"name", as_text(p[0])}};
+    if (!as_text(p[1]).empty()) j["version"] = as_text(p[1]);
+    if (!as_text(p[2]).empty()) j["ecosystem"] = as_text(p[2]);
+    slot(as_text(p[3]))["packages"].push_back(std::move(j));
+    package_layer.try_emplace({as_text(p[0]), as_text(p[1])}, as_text(p[3]));
+  }
+  // The open findings the image's counts count (vulnerabilities of its shown origin), and findings
+  // with no package whose location names a layer (secrets, files); a package's finding is in the
+  // layer that added the package.
+  auto fr = rd.sql->query(
+      "SELECT vuln_id, package, package_version, severity, fixed_version, layer, title FROM findings WHERE "
+      "target_key = $1 AND (status = 'fail' OR status = '') AND ((package <> '' AND origin = $2) OR (package = '' "
+      "AND layer <> '')) ORDER BY vuln_id, package, package_version",
+      {key, origin});
+  if (!fr) return std::unexpected(fr.error());
+  for (const auto& f : *fr) {
+    const std::string pkg = as_text(f[1]), sev = as_text(f[3]), fixed = as_text(f[4]);
+    std::string layer = as_text(f[5]);
+    if (layer.empty() && !pkg.empty()) {
+      auto it = package_layer.find({pkg, as_text(f[2])});
+      if (it != package_layer.end()) layer = it->second;
+    }
+    json& into = slot(layer);
+    json j = {{"id", as_text(f[0])}, {"severity", sev}};
+    if (!as_text(f[6]).empty()) j["title"] = as_text(f[6]);
+    if (!pkg.empty()) {
+      j["package"] = {{"name", pkg}, {"version", as_text(f[2])}};
+      if (!fixed.empty()) j["fixed_version"] = fixed;
+      if (into["counts"].contains(sev)) into["counts"][sev] = into["counts"][sev].get<std::int64_t>() + 1;
+      into["vulnerabilities"] = into["vulnerabilities"].get<std::int64_t>() + 1;
+      if (!fixed.empty()) into["fixable"] = into["fixable"].get<std::int64_t>() + 1;
+    }
+    into["findings"].push_back(std::move(j));
+  }
+  json out = {{"id", as_text((*t)[0][1]).empty() ? key : as_text((*t)[0][1])},
+              {"layers", layers},
+              {"unattributed", unattributed}};
+  return std::optional<json>{out};
 }
 
 Result<json> Store::affected(std::string_view vuln_id) {
@@ -1485,12 +1649,11 @@ Result<json> Store::summary() {
   // findings only (an upload that no longer reports one deletes it, with no event), so this is exact for today and, for
   // an earlier day, counts the findings open then that are still open now.
   std::int64_t critical_by_day[kDays] = {}, high_by_day[kDays] = {};
+  // From the counts kept per target (finding_counts), of each target's shown origin.
   auto rows = rd.sql->query(
-      "SELECT severity, first_seen / 86400, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM "
-      "(SELECT DISTINCT f.target_key, f.vuln_id, f.package, f.package_version, f.severity, f.fixed_version, "
-      "f.first_seen FROM findings f JOIN targets t ON t.key = f.target_key WHERE f.package <> '' AND (f.status = "
-      "'fail' OR f.status = '') AND f.origin = (CASE WHEN t.matched_at > 0 THEN 'server' ELSE 'report' END)) f GROUP "
-      "BY severity, first_seen / 86400");
+      "SELECT c.severity, c.day, SUM(c.n), SUM(c.fixable) FROM finding_counts c JOIN targets t ON t.key = "
+      "c.target_key WHERE c.origin = (CASE WHEN t.matched_at > 0 THEN 'server' ELSE 'report' END) GROUP BY "
+      "c.severity, c.day");
   std::int64_t fixable = 0;
   if (rows) {
     for (const auto& r : *rows) {
@@ -1509,18 +1672,38 @@ Result<json> Store::summary() {
   // received, new findings (events) and alerts of each day.
   json trend = json::array();
   std::int64_t open_critical = 0, open_high = 0;
+  // Per day of the window: one grouped query per table.
+  auto per_day = [&](const char* sql) {
+    std::map<std::int64_t, std::int64_t> by_day;
+    auto r = rd.sql->query(sql, {today - std::int64_t{kDays - 1} * 86400, today + 86400});
+    if (r) {
+      for (const auto& row : *r) by_day[as_int(row[0])] = as_int(row[1]);
+    }
+    return by_day;
+  };
+  auto reports_by_day = per_day(
+      "SELECT received_at / 86400, COUNT(*) FROM reports WHERE received_at >= $1 AND received_at < $2 GROUP BY "
+      "received_at / 86400");
+  auto new_by_day = per_day(
+      "SELECT time / 86400, COUNT(*) FROM events WHERE kind = 'new' AND time >= $1 AND time < $2 GROUP BY time / "
+      "86400");
+  auto alerts_by_day = per_day(
+      "SELECT time_unix / 86400, COUNT(*) FROM alerts WHERE time_unix >= $1 AND time_unix < $2 GROUP BY time_unix / "
+      "86400");
+  auto at = [](const std::map<std::int64_t, std::int64_t>& m, std::int64_t day) {
+    auto it = m.find(day);
+    return it == m.end() ? std::int64_t{0} : it->second;
+  };
   for (int d = kDays - 1; d >= 0; --d) {
-    std::int64_t from = today - std::int64_t{d} * 86400, to = from + 86400;
+    std::int64_t from = today - std::int64_t{d} * 86400, day = from / 86400;
     open_critical += critical_by_day[kDays - 1 - d];
     open_high += high_by_day[kDays - 1 - d];
-    trend.push_back(
-        {{"date", format_rfc3339(from).substr(0, 10)},
-         {"critical", open_critical},
-         {"high", open_high},
-         {"reports", one("SELECT COUNT(*) FROM reports WHERE received_at >= $1 AND received_at < $2", {from, to})},
-         {"new_findings",
-          one("SELECT COUNT(*) FROM events WHERE kind = 'new' AND time >= $1 AND time < $2", {from, to})},
-         {"alerts", one("SELECT COUNT(*) FROM alerts WHERE time_unix >= $1 AND time_unix < $2", {from, to})}});
+    trend.push_back({{"date", format_rfc3339(from).substr(0, 10)},
+                     {"critical", open_critical},
+                     {"high", open_high},
+                     {"reports", at(reports_by_day, day)},
+                     {"new_findings", at(new_by_day, day)},
+                     {"alerts", at(alerts_by_day, day)}});
   }
   out["trend"] = trend;
   return out;

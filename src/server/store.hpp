@@ -27,7 +27,7 @@
 
 namespace bulwark::server {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 enum class Role { admin, ci, agent, reader };
 [[nodiscard]] std::string_view to_string(Role r) noexcept;
@@ -63,6 +63,13 @@ struct IngestOutcome {
 // Runs inside the ingest transaction after everything is written (webhook deliveries are
 // queued there, so that a stored report and its notifications commit together).
 using IngestHook = std::function<Status(Sql&, const Document&, const IngestOutcome&)>;
+
+// Computes again, from the findings table, the counts kept of these targets' open vulnerability
+// findings of one origin ("report" or "server"; table finding_counts, by severity and first-seen
+// day). Whoever rewrites a target's findings calls it in the same transaction (ingest, re-match),
+// so the kept counts never disagree with the findings they count.
+[[nodiscard]] Status refresh_finding_counts(Sql& sql, const std::vector<std::string>& target_keys,
+                                            std::string_view origin);
 
 struct ListQuery {
   std::size_t limit = 50;
@@ -142,6 +149,8 @@ class Store {
   // Queries (JSON shapes of docs/api/openapi.yaml).
   [[nodiscard]] Result<nlohmann::json> images(const ListQuery& q);
   [[nodiscard]] Result<std::optional<nlohmann::json>> image(std::string_view id);
+  // An image's layers, bottom first, each with the packages it added and their findings.
+  [[nodiscard]] Result<std::optional<nlohmann::json>> image_layers(std::string_view id);
   [[nodiscard]] Result<nlohmann::json> affected(std::string_view vuln_id);
   [[nodiscard]] Result<nlohmann::json> hosts(const ListQuery& q);
   [[nodiscard]] Result<std::optional<nlohmann::json>> host(std::string_view name);
@@ -179,7 +188,6 @@ class Store {
   Store(std::unique_ptr<Sql> sql, Clock clock);
   [[nodiscard]] Status migrate();
   [[nodiscard]] Status migrate_locked();
-  [[nodiscard]] nlohmann::json image_json(const Row& row);
   // The token's principal read on sql; touch: its last_used is over a minute old.
   [[nodiscard]] Result<std::optional<Principal>> authenticate_on(Sql& sql, std::string_view token, bool& touch);
 

@@ -236,6 +236,52 @@ try {
     }
   }
 
+  // ---- an image's layers (the app image: five layers from a real build; the hostile image:
+  // a history entry with markup) ----
+  const layerChecks = async (imageId, label) => {
+    const lv = await apiGet(`/api/v1/images/${imageId}/layers`);
+    await visit('#/image/' + encodeURIComponent(imageId).replace(/%3A/gi, ':'), '#image-layers');
+    const un = lv.unattributed || {};
+    const extra = (un.packages || []).length || (un.findings || []).length ? 1 : 0;
+    check(`${label}: the API lists layers`, lv.layers.length > 0);
+    eq(`${label}: layer rows`, lv.layers.length + extra, await rows('image-layers'));
+    const cells = await page.$$eval('#image-layers tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+    const bytesShown = await page.$$eval('#image-layers tbody tr td [data-bytes]', (els) => els.map((e) => Number(e.getAttribute('data-bytes'))));
+    lv.layers.forEach((l, i) => {
+      const c = cells[i] || [];
+      eq(`${label}: layer ${i + 1} number`, String(i + 1), c[0]);
+      eq(`${label}: layer ${i + 1} created_by`, l.created_by || '', c[1]);
+      eq(`${label}: layer ${i + 1} size`, l.size, bytesShown[i]);
+      eq(`${label}: layer ${i + 1} packages`, String(l.packages.length), c[3]);
+      eq(`${label}: layer ${i + 1} vulnerabilities`, String(l.vulnerabilities), c[4]);
+      eq(`${label}: layer ${i + 1} fixable`, String(l.fixable), c[5]);
+    });
+    const sumPk = lv.layers.reduce((a, l) => a + l.packages.length, 0) + (un.packages || []).length;
+    const detail = await apiGet(`/api/v1/images/${imageId}`);
+    eq(`${label}: layers hold every package`, (detail.package_list || []).length, sumPk);
+    eq(`${label}: layers' vulnerabilities add up to the image's`, detail.vulnerabilities, lv.layers.reduce((a, l) => a + l.vulnerabilities, 0) + (un.vulnerabilities || 0));
+    // Choosing each layer lists its packages and findings.
+    for (let i = 0; i < lv.layers.length; i++) {
+      await page.click(`#image-layers button[data-layer="${i + 1}"]`);
+      await page.waitForFunction((n) => (document.querySelector('#image-layer-detail-title') || {}).textContent?.startsWith(`Layer ${n}:`), i + 1, { timeout: 5000 });
+      eq(`${label}: layer ${i + 1} package list`, String(lv.layers[i].packages.length), await page.$eval('#image-layer-packages-info', (e) => e.getAttribute('data-total')));
+      eq(`${label}: layer ${i + 1} finding list`, String(lv.layers[i].findings.length), await page.$eval('#image-layer-findings-info', (e) => e.getAttribute('data-total')));
+    }
+    return lv;
+  };
+  if (process.env.APP_ID) {
+    const lv = await layerChecks(process.env.APP_ID, 'app layers');
+    check('app layers: curl came with the apt-get layer', lv.layers.some((l) => /apt-get/.test(l.created_by || '') && l.packages.some((p) => p.name === 'curl')));
+    await page.click('#image-layers button[data-layer="1"]');
+    await shot('image-layers');
+  }
+  if (process.env.HOSTILE_ID) {
+    const lv = await layerChecks(process.env.HOSTILE_ID, 'hostile layers');
+    check('hostile layers: a history entry with markup', lv.layers.some((l) => /<img/.test(l.created_by || '')));
+    eq('hostile layers: no element injected', 0, await page.$$eval('#view img, #view svg:not(.chart), #view script, #view iframe', (e) => e.length));
+    check('hostile layers: no script ran', !(await page.evaluate(() => window.__pwned)));
+  }
+
   // ---- every listed image's page (the hostile one among them): text, never markup ----
   for (const it of list.slice(0, 12)) {
     await visit('#/image/' + encodeURIComponent(it.id).replace(/%3A/gi, ':'), '#image-findings');

@@ -74,7 +74,7 @@ wait_health "$B" 30 || e2e_fatal "replica B did not start (see $W/b.log)"
 assert_grep "the log names the store without its password" "$W/a.log" "postgresql://bulwark:\*\*\*@127\.0\.0\.1:18461"
 curl -s "$A/healthz" >"$W/health.json"
 # Migrations 1-4: the store, jobs (pg), re-matching, webhooks (src/server/store.cpp).
-assert_json "healthz reports the schema" "$W/health.json" '.status == "ok" and .schema == 5'
+assert_json "healthz reports the schema" "$W/health.json" '.status == "ok" and .schema == 6'
 
 doc() {  # HEX TAG -> an image scan document
   printf '{"schema":"bulwark/v1","tool":{"name":"bulwark","version":"0.1.0"},"targets":[{"kind":"image","name":"docker-archive:/x/%s.tar","id":"sha256:%s","os":{"id":"debian","version_id":"12"},"image":{"repo_tags":["%s"],"layers":[]},"packages":[{"name":"openssl","version":"1.0","ecosystem":"deb"}]}],"findings":[{"id":"CVE-2024-0001","severity":"high","status":"fail","practice":"vulnerability-scan","target":{"kind":"image","name":"docker-archive:/x/%s.tar"},"package":{"name":"openssl","version":"1.0","ecosystem":"deb"},"vulnerability":{"id":"CVE-2024-0001","fixed_version":"1.1"}}]}' \

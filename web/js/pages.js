@@ -268,6 +268,8 @@ export async function image(view, params, ctx, id) {
   const body = h('div', { id: 'image' }, loading());
   view.appendChild(body);
   let im;
+  // The layer view comes from its own route, asked for at the same time (an older server has none).
+  const layersReq = api.get(`/api/v1/images/${seg(id)}/layers`).catch((e) => e);
   try { im = await api.get(`/api/v1/images/${seg(id)}`); } catch (e) { body.textContent = ''; body.appendChild(errorBox(e)); return; }
   body.textContent = '';
   const name = imageName(im) || id;
@@ -319,15 +321,9 @@ export async function image(view, params, ctx, id) {
     { label: 'Started', cls: 'nowrap', cell: (c) => when(pick(c, 'started_at')) },
   ], runs, 'Not seen running on any host.'));
 
-  if (layers.length) {
-    body.appendChild(h('h2', { text: `Layers (${layers.length})` }));
-    body.appendChild(table('image-layers', [
-      { label: '#', cls: 'num', cell: (l) => String(layers.indexOf(l) + 1) },
-      { label: 'Digest', cls: 'mono', cell: (l) => shortId(pick(l, 'digest', 'diff_id')) },
-      { label: 'Packages', cls: 'num', cell: (l) => String(packages.filter((p) => p.layer && (p.layer === l.diff_id || p.layer === l.digest)).length) },
-      { label: 'Created by', cls: 'mono', cell: (l) => str(pick(l, 'created_by')) },
-    ], layers));
-  }
+  const lv = await layersReq;
+  if (lv && Array.isArray(lv.layers)) body.appendChild(layerView(lv));
+  else if (layers.length) body.appendChild(h('p', { class: 'muted', id: 'image-layers-missing', text: `${layers.length} layers (this server gives no layer view).` }));
   body.appendChild(h('h2', { text: `Packages (${packages.length})` }));
   const layerNo = (d) => { const i = layers.findIndex((l) => l.diff_id === d || l.digest === d); return i >= 0 ? `#${i + 1} ` : ''; };
   body.appendChild(localPaged('image-packages', packages.slice().sort((a, b) => str(a.name).localeCompare(str(b.name))), [
@@ -337,6 +333,63 @@ export async function image(view, params, ctx, id) {
     { label: 'Source', cell: (p) => str(p.source) },
     ...(packages.some((p) => p.layer) ? [{ label: 'Layer', cls: 'mono nowrap', cell: (p) => (p.layer ? layerNo(p.layer) + shortId(p.layer) : '') }] : []),
   ], 'No packages recorded.'));
+}
+
+// Bytes as people read them (powers of 1024).
+export function bytes(n) {
+  n = num(n);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return i ? `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}` : `${n} B`;
+}
+
+// The image's layers, bottom first, like Docker Scout's layer view: what made each layer, its
+// size, the packages it added and their vulnerabilities; choosing a layer lists them below.
+function layerView(lv) {
+  const rows = lv.layers.map((l, i) => ({ ...l, n: i + 1 }));
+  const un = lv.unattributed || {};
+  if ((un.packages || []).length || (un.findings || []).length) rows.push({ ...un, n: 0, created_by: 'not attributed to a layer' });
+  const detail = h('div', { id: 'image-layer-detail' });
+  const show = (l) => {
+    detail.textContent = '';
+    const findings = (l.findings || []).slice().sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || str(a.id).localeCompare(str(b.id)));
+    append(detail, [
+      h('h3', { id: 'image-layer-detail-title', text: l.n ? `Layer ${l.n}: ${str(l.created_by) || '(no history entry)'}` : 'Not attributed to a layer' }),
+      h('p', { class: 'muted mono', text: [l.diff_id ? `diff_id ${str(l.diff_id)}` : '', l.digest ? `blob ${str(l.digest)}` : ''].filter(Boolean).join(' · ') }),
+      h('h4', { text: `Findings (${findings.length})` }),
+      localPaged('image-layer-findings', findings, [
+        { label: 'Severity', cell: (f) => sevBadge(f.severity) },
+        { label: 'ID', cls: 'mono nowrap', cell: (f) => (f.package ? link(str(f.id), route('cve', f.id)) : str(f.id)) },
+        { label: 'Package', cell: (f) => str(pick(f, 'package.name')) },
+        { label: 'Installed', cls: 'mono', cell: (f) => str(pick(f, 'package.version')) },
+        { label: 'Fixed in', cls: 'mono', cell: (f) => (f.fixed_version ? h('span', { class: 'fixed', text: str(f.fixed_version) }) : (f.package ? h('span', { class: 'muted', text: 'no fix' }) : str(f.title))) },
+      ], 'No findings in this layer.'),
+      h('h4', { text: `Packages (${(l.packages || []).length})` }),
+      localPaged('image-layer-packages', l.packages || [], [
+        { label: 'Name', cell: (p) => str(p.name) },
+        { label: 'Version', cls: 'mono', cell: (p) => str(p.version) },
+        { label: 'Type', cell: (p) => str(p.ecosystem) },
+      ], 'This layer added no package.'),
+    ]);
+  };
+  const wrap = h('div', { id: 'image-layers-view' }, h('h2', { text: `Layers (${lv.layers.length})` }));
+  if (!lv.layers.length) wrap.appendChild(h('p', { class: 'muted', id: 'image-layers-none', text: 'The last upload listed no layers (an SBOM, a root filesystem, or a scan before the server kept them).' }));
+  const most = Math.max(1, ...rows.map((l) => num(l.vulnerabilities)));
+  wrap.appendChild(table('image-layers', [
+    { label: '#', cls: 'num', cell: (l) => { const b = h('button', { type: 'button', class: 'linkish', 'data-layer': String(l.n), text: l.n ? String(l.n) : '–' }); b.addEventListener('click', () => show(l)); return b; } },
+    { label: 'Created by', cls: 'mono createdby', cell: (l) => h('span', { title: str(l.created_by), text: str(l.created_by) }) },
+    { label: 'Size', cls: 'num nowrap', cell: (l) => (l.n ? h('span', { 'data-bytes': String(num(l.size)), text: bytes(l.size) }) : '') },
+    { label: 'Packages', cls: 'num', cell: (l) => String((l.packages || []).length) },
+    { label: 'Vulnerabilities', cls: 'num', cell: (l) => String(num(l.vulnerabilities)) },
+    { label: 'Fixable', cls: 'num', cell: (l) => String(num(l.fixable)) },
+    { label: 'By severity', cell: (l) => severityBar(l.counts || {}, most) },
+  ], rows, 'No layers.'));
+  wrap.appendChild(detail);
+  // The layer with the most vulnerabilities is shown first (the one to rebuild).
+  const worst = rows.reduce((a, l) => (num(l.vulnerabilities) > num(a ? a.vulnerabilities : -1) ? l : a), null);
+  if (worst) show(worst);
+  return wrap;
 }
 
 // Client-side paging of an array already in hand.
