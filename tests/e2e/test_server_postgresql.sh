@@ -5,7 +5,7 @@
 #     password in the URL is printed nowhere (stdout, stderr, logs);
 #   - an upload to one replica is read from the other; the same document sent to both is stored once;
 #   - 3000 jobs put in the queue are split between the two replicas, each run exactly once;
-#   - PostgreSQL stopped for 5 s during uploads: 503 with a JSON error (never a 500, never a crash),
+#   - PostgreSQL stopped for 30 s during uploads: 503 with a JSON error (never a 500, never a crash),
 #     /healthz says degraded, and both replicas recover by themselves when it is back;
 #   - kill -9 of a replica during 16 concurrent uploaders, restart: every upload answered 2xx is
 #     in the store; the same on SQLite (--data, port 18472);
@@ -128,18 +128,21 @@ curl -s -H "Authorization: Bearer $READER" "$B/metrics" >"$W/metrics.txt"
 assert_grep "/metrics shows the job queue" "$W/metrics.txt" '^bulwark_server_jobs\{state="done"\} [0-9]+'
 
 # ---- PostgreSQL stopped during uploads ----
-uploader() {  # NAME URL FIRST COUNT: one upload every 50 ms; its status per line, the ids of 201s
-  local i out
+uploader() {  # NAME URL FIRST COUNT: one upload every 50 ms until $W/stop-load exists (COUNT at most);
+  local i out  # its status per line, the ids of 201s
   for i in $(seq "$3" $(($3 + $4 - 1))); do
+    [ -f "$W/stop-load" ] && break
     out="$(post "$2" "$(doc "$(hex "$i")" "load:$1")")"
     tail -1 <<<"$out" >>"$W/fault-$1.codes"
     [ "$(tail -1 <<<"$out")" = 201 ] && head -1 <<<"$out" | jq -r .id >>"$W/fault-$1.ids"
     sleep 0.05
   done
 }
-uploader a "$A" 1000 150 &
+OUTAGE="${PG_OUTAGE_SECONDS:-30}"  # issue 14: PostgreSQL stopped for 30 s during uploads
+rm -f "$W/stop-load"
+uploader a "$A" 1000 900 &
 LOAD_PIDS="$!"
-uploader b "$B" 2000 150 &
+uploader b "$B" 2000 900 &
 LOAD_PIDS="$LOAD_PIDS $!"
 sleep 2
 bash "$PGSH" stop "$PGDIR"
@@ -154,11 +157,14 @@ assert_eq "an upload while PostgreSQL is down gets 503" 503 "$(tail -1 <<<"$down
 head -1 <<<"$down_body" >"$W/upload-down.json"
 assert_json "... with a JSON error" "$W/upload-down.json" '.error.code == "unavailable" and (.error.message | test("store"))'
 assert_no_grep "... that does not show the password" "$W/upload-down.json" "$PW"
-sleep 4
+sleep $((OUTAGE - 1))
+assert_true "replica A is still up after ${OUTAGE} s without PostgreSQL" kill -0 "$A_PID"
 bash "$PGSH" restart "$PGDIR"
 t0=$SECONDS
 wait_health "$A" 30 && wait_health "$B" 30 && _pass "both replicas healthy again, by themselves ($((SECONDS - t0)) s after PostgreSQL came back)" \
   || _fail "the replicas did not recover"
+sleep 2  # uploads go on a little after the recovery
+touch "$W/stop-load"
 for p in $LOAD_PIDS; do wait "$p" || true; done
 LOAD_PIDS=""
 cat "$W"/fault-*.codes | sort | uniq -c >"$W/fault-codes.txt"
