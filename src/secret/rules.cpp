@@ -159,6 +159,7 @@ void load_rules(std::string_view yaml, std::string_view file, Catalogue& cat, co
 Catalogue builtin_catalogue(core::Diagnostics& diags) {
   Catalogue cat;
   for (const auto& [name, content] : detail::embedded_rule_files()) load_rules(content, name, cat, diags);
+  for (auto& r : cat.rules) r.builtin = true;
   return cat;
 }
 

@@ -38,7 +38,8 @@ struct Rule {
   std::vector<std::string> negative_examples;
   std::string remediation;
   std::vector<std::string> references;
-  std::string file;  // catalogue file it came from
+  std::string file;      // catalogue file it came from
+  bool builtin = false;  // shipped with bulwark (its patterns are tested to compile)
 };
 
 struct Catalogue {
