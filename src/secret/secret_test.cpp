@@ -53,6 +53,34 @@ TEST(SecretCatalogue, LoadsWithoutDiagnosticsAndEveryRuleCompiles) {
   }
 }
 
+// The built-in catalogue is cached as JSON: the copy read back is the catalogue, field for
+// field; a damaged copy is ignored (the YAML is parsed again and the copy rewritten).
+TEST(SecretCatalogue, CachedCopyIsTheSameCatalogue) {
+  core::Diagnostics diags;
+  const auto want = catalogue_json(builtin_catalogue(diags));
+  auto back = catalogue_from_json(want);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(catalogue_json(*back), want);
+  EXPECT_EQ(markdown(*back), markdown(builtin_catalogue(diags)));
+  EXPECT_FALSE(catalogue_from_json("{\"rules\": [{\"id\": 1}]}"));
+
+  const auto dir = std::filesystem::temp_directory_path() / ("bulwark-secret-cat-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(catalogue_json(builtin_catalogue(diags, dir.string())), want);
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "secret")) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1U);
+  EXPECT_EQ(catalogue_json(builtin_catalogue(diags, dir.string())), want);
+  std::ofstream(files[0], std::ios::trunc) << "{ damaged";
+  EXPECT_EQ(catalogue_json(builtin_catalogue(diags, dir.string())), want);
+  std::ifstream in(files[0]);
+  std::stringstream rewritten;
+  rewritten << in.rdbuf();
+  EXPECT_EQ(rewritten.str(), want);
+  EXPECT_TRUE(diags.items().empty());
+  std::filesystem::remove_all(dir);
+}
+
 TEST(SecretCatalogue, BadRulesAreDiagnosedAndTheRestLoad) {
   Catalogue cat;
   core::Diagnostics diags;
