@@ -317,8 +317,10 @@ std::string markdown(const Catalogue& cat) {
       "characters (the full value only with `--show-secrets`, never in SARIF) and carry a fingerprint\n"
       "(sha256 of rule id, path and secret) that ignore files can name.\n\n"
       "Add rules with `--secret-rules FILE.yaml` (same format as checks/secrets/; a `disable: [ids]` list there\n"
-      "turns rules off) or disable one with `--disable-secret-rule ID`. The compiled Vectorscan database and the parsed\n"
-      "built-in catalogue are cached in the cache folder (`secret/rules-<hash>.hsdb`, `secret/catalogue-<hash>.json`),\n"
+      "turns rules off) or disable one with `--disable-secret-rule ID`. The compiled Vectorscan database and the "
+      "parsed\n"
+      "built-in catalogue are cached in the cache folder (`secret/rules-<hash>.hsdb`, "
+      "`secret/catalogue-<hash>.json`),\n"
       "so only the first run pays for the compile and the YAML parse.\n\n";
   std::map<std::string, std::vector<const Rule*>> by_category;
   for (const auto& r : cat.rules) by_category[r.category.empty() ? "other" : r.category].push_back(&r);
