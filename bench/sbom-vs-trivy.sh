@@ -40,32 +40,7 @@ mkdir -p "$BULWARK_E2E_CACHE"
 flock -w 1800 "$BULWARK_E2E_CACHE/setup.lock" bash tests/e2e/setup-images.sh || die "tests/e2e/setup-images.sh failed"
 DEBIAN_TAR="$BULWARK_E2E_CACHE/images/debian.tar"
 
-BIG_TAR="$BENCH_DIR/big.tar"
-# A JAR, Python metadata and a node_modules package.json outside dpkg's files, so that Trivy's
-# language analyzers (and its Java index DB) have work too.
-BIG_DOCKERFILE='FROM bulwark-e2e/debian:12
-RUN apt-get update -qq \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      python3 python3-yaml nodejs default-jre-headless libcommons-lang3-java \
- && rm -rf /var/lib/apt/lists/*
-# Application files that no dpkg package owns (Trivy skips files that OS packages own):
-RUN mkdir -p /opt/app/lib /opt/app/site-packages /opt/app/node_modules/e2e-left-pad \
- && cp /usr/share/java/commons-lang3.jar /opt/app/lib/ \
- && cp -r /usr/lib/python3/dist-packages/PyYAML-*-info /opt/app/site-packages/ \
- && printf "{\"name\": \"e2e-left-pad\", \"version\": \"1.3.0\", \"license\": \"MIT\"}\n" \
-      >/opt/app/node_modules/e2e-left-pad/package.json'
-big_id() { docker image inspect --format '{{.Id}}' bulwark-bench/big:1 2>/dev/null || true; }
-big_key() { echo "$(printf '%s' "$BIG_DOCKERFILE" | sha256sum | cut -c1-16) $(docker image inspect --format '{{.Id}}' bulwark-e2e/debian:12)"; }
-if [ "$ONLY" != debian ] && { [ ! -s "$BIG_TAR" ] || [ -z "$(big_id)" ] \
-    || [ "$(cat "$BENCH_DIR/big.key" 2>/dev/null)" != "$(big_key) $(big_id)" ]; }; then
-  log "docker build bulwark-bench/big:1 (python3, nodejs, default-jre-headless, a JAR; a few minutes once)"
-  mkdir -p "$BENCH_DIR/big-ctx"
-  printf '%s\n' "$BIG_DOCKERFILE" >"$BENCH_DIR/big-ctx/Dockerfile"
-  DOCKER_BUILDKIT=0 docker build --network host -t bulwark-bench/big:1 "$BENCH_DIR/big-ctx" >"$BENCH_DIR/big-build.log" 2>&1 \
-    || { tail -20 "$BENCH_DIR/big-build.log" >&2; die "docker build of the big image failed"; }
-  docker save -o "$BIG_TAR.tmp" bulwark-bench/big:1 && mv "$BIG_TAR.tmp" "$BIG_TAR"
-  echo "$(big_key) $(big_id)" >"$BENCH_DIR/big.key"
-fi
+if [ "$ONLY" = debian ]; then BIG_TAR="$BENCH_DIR/big.tar"; else bench_big_image; fi  # BIG_TAR (bench/lib.sh)
 
 # ---------------------------------------------------------------- trivy
 bench_trivy

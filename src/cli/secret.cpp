@@ -31,7 +31,7 @@ void add_secret_options(CLI::App& cmd, SecretOptions& opts) {
 Result<std::shared_ptr<const secret::Engine>> make_secret_engine(const SecretOptions& opts, bool sarif,
                                                                  core::Diagnostics& diags,
                                                                  const std::string& cache_dir) {
-  auto cat = secret::builtin_catalogue(diags);
+  auto cat = secret::builtin_catalogue(diags, cache_dir);
   for (const auto& file : opts.rule_files) {
     std::ifstream in(file);
     if (!in) return fail(ErrorCode::not_found, "cannot read the secret rule file", file);

@@ -297,12 +297,16 @@ Status read_entries(struct archive* a, LayerFeed& feed, int layer, const core::F
       }
     } else if (e.type == core::FileType::regular && probe != nullptr && probe->wants(e)) {
       auto scan = probe->start(e);
-      char buf[65536];
+      // The probes read libarchive's own buffer (no copy); a sparse file's holes are zeros,
+      // which no probe looks for, so the blocks are fed back to back.
       while (!scan->done()) {
-        la_ssize_t n = archive_read_data(a, buf, sizeof buf);
-        if (n < 0) return archive_error("reading '" + shown + "'");
-        if (n == 0) break;
-        scan->feed(std::string_view(buf, static_cast<std::size_t>(n)));
+        const void* block = nullptr;
+        std::size_t n = 0;
+        la_int64_t offset = 0;
+        const int r = archive_read_data_block(a, &block, &n, &offset);
+        if (r == ARCHIVE_EOF) break;
+        if (r < ARCHIVE_WARN) return archive_error("reading '" + shown + "'");
+        if (n > 0) scan->feed(std::string_view(static_cast<const char*>(block), n));
       }
       // The probes need no more of this file (a binary, once sniffed): skip the rest.
       if (scan->done() && archive_read_data_skip(a) < ARCHIVE_WARN) return archive_error("skipping '" + shown + "'");

@@ -43,7 +43,7 @@ std::unique_ptr<core::ProbeScan> SecretProbe::start() const {
 }
 
 std::unique_ptr<core::ProbeScan> SecretProbe::start(const core::FileEntry& entry) const {
-  return std::make_unique<Scan>(*this, engine_.open(entry.path), entry.path, entry.layer);
+  return std::make_unique<Scan>(*this, engine_.open(entry.path, entry.size), entry.path, entry.layer);
 }
 
 void SecretProbe::add(FileFinding f) const {

@@ -1,14 +1,21 @@
 #include "secret/rules.hpp"
 
 #include <fmt/core.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
+
+#include "util/sha256.hpp"
 
 namespace bulwark::secret {
 
@@ -159,6 +166,119 @@ void load_rules(std::string_view yaml, std::string_view file, Catalogue& cat, co
 Catalogue builtin_catalogue(core::Diagnostics& diags) {
   Catalogue cat;
   for (const auto& [name, content] : detail::embedded_rule_files()) load_rules(content, name, cat, diags);
+  for (auto& r : cat.rules) r.builtin = true;
+  return cat;
+}
+
+namespace {
+
+nlohmann::json allow_json(const Allowlist& a) {
+  return {{"paths", a.paths}, {"values", a.values}, {"stopwords", a.stopwords}};
+}
+
+Allowlist allow_from(const nlohmann::json& j) {
+  return {j.at("paths").get<std::vector<std::string>>(), j.at("values").get<std::vector<std::string>>(),
+          j.at("stopwords").get<std::vector<std::string>>()};
+}
+
+}  // namespace
+
+std::string catalogue_json(const Catalogue& cat) {
+  nlohmann::json rules = nlohmann::json::array();
+  for (const auto& r : cat.rules) {
+    rules.push_back({{"id", r.id},
+                     {"category", r.category},
+                     {"title", r.title},
+                     {"severity", std::string(core::to_string(r.severity))},
+                     {"pattern", r.pattern},
+                     {"prefilter", r.prefilter},
+                     {"case_insensitive", r.case_insensitive},
+                     {"keywords", r.keywords},
+                     {"secret_group", r.secret_group},
+                     {"entropy", r.entropy},
+                     {"span", r.span},
+                     {"fallback", r.fallback},
+                     {"allow", allow_json(r.allow)},
+                     {"examples", r.examples},
+                     {"negative_examples", r.negative_examples},
+                     {"remediation", r.remediation},
+                     {"references", r.references},
+                     {"file", r.file},
+                     {"builtin", r.builtin}});
+  }
+  return nlohmann::json{{"rules", rules}, {"allowlist", allow_json(cat.global_allow)}, {"disabled", cat.disabled}}
+      .dump();
+}
+
+std::optional<Catalogue> catalogue_from_json(std::string_view text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  try {
+    Catalogue cat;
+    for (const auto& o : j.at("rules")) {
+      Rule r;
+      r.id = o.at("id").get<std::string>();
+      r.category = o.at("category").get<std::string>();
+      r.title = o.at("title").get<std::string>();
+      auto sev = core::parse_severity(o.at("severity").get<std::string>());
+      if (!sev) return std::nullopt;
+      r.severity = *sev;
+      r.pattern = o.at("pattern").get<std::string>();
+      r.prefilter = o.at("prefilter").get<std::string>();
+      r.case_insensitive = o.at("case_insensitive").get<bool>();
+      r.keywords = o.at("keywords").get<std::vector<std::string>>();
+      r.secret_group = o.at("secret_group").get<int>();
+      r.entropy = o.at("entropy").get<double>();
+      r.span = o.at("span").get<std::size_t>();
+      r.fallback = o.at("fallback").get<bool>();
+      r.allow = allow_from(o.at("allow"));
+      r.examples = o.at("examples").get<std::vector<std::string>>();
+      r.negative_examples = o.at("negative_examples").get<std::vector<std::string>>();
+      r.remediation = o.at("remediation").get<std::string>();
+      r.references = o.at("references").get<std::vector<std::string>>();
+      r.file = o.at("file").get<std::string>();
+      r.builtin = o.at("builtin").get<bool>();
+      cat.rules.push_back(std::move(r));
+    }
+    cat.global_allow = allow_from(j.at("allowlist"));
+    cat.disabled = j.at("disabled").get<std::vector<std::string>>();
+    return cat;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+Catalogue builtin_catalogue(core::Diagnostics& diags, const std::string& cache_dir) {
+  if (cache_dir.empty()) return builtin_catalogue(diags);
+  // Keyed by the embedded files themselves: a new bulwark with other rules never reads an old copy.
+  std::string key = "bulwark secret catalogue v1";
+  for (const auto& [name, content] : detail::embedded_rule_files()) {
+    key += fmt::format("\n{}\n{}\n{}", name, content.size(), content);
+  }
+  const auto path =
+      std::filesystem::path(cache_dir) / "secret" / ("catalogue-" + util::sha256_hex(key).substr(0, 32) + ".json");
+  {
+    std::ifstream in(path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!text.empty()) {
+      if (auto cat = catalogue_from_json(text)) return std::move(*cat);
+    }
+  }
+  core::Diagnostics parse_diags;
+  auto cat = builtin_catalogue(parse_diags);
+  // Only a catalogue that loaded cleanly is kept (its diagnostics are then reported every run).
+  if (parse_diags.items().empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    const auto tmp = path.string() + fmt::format(".{}.tmp", ::getpid());
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << catalogue_json(cat);
+    }
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) std::filesystem::remove(tmp, ec);
+  }
+  for (const auto& d : parse_diags.items()) diags.add(d);
   return cat;
 }
 
@@ -197,8 +317,11 @@ std::string markdown(const Catalogue& cat) {
       "characters (the full value only with `--show-secrets`, never in SARIF) and carry a fingerprint\n"
       "(sha256 of rule id, path and secret) that ignore files can name.\n\n"
       "Add rules with `--secret-rules FILE.yaml` (same format as checks/secrets/; a `disable: [ids]` list there\n"
-      "turns rules off) or disable one with `--disable-secret-rule ID`. The compiled Vectorscan database is cached\n"
-      "in the cache folder (`secret/rules-<hash>.hsdb`), so only the first run pays for the compile.\n\n";
+      "turns rules off) or disable one with `--disable-secret-rule ID`. The compiled Vectorscan database and the "
+      "parsed\n"
+      "built-in catalogue are cached in the cache folder (`secret/rules-<hash>.hsdb`, "
+      "`secret/catalogue-<hash>.json`),\n"
+      "so only the first run pays for the compile and the YAML parse.\n\n";
   std::map<std::string, std::vector<const Rule*>> by_category;
   for (const auto& r : cat.rules) by_category[r.category.empty() ? "other" : r.category].push_back(&r);
   out += fmt::format("{} rules in {} categories.\n\n", cat.rules.size(), by_category.size());

@@ -5,6 +5,7 @@
 // every example is a unit test and docs/secrets.md is generated from the same data.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +39,8 @@ struct Rule {
   std::vector<std::string> negative_examples;
   std::string remediation;
   std::vector<std::string> references;
-  std::string file;  // catalogue file it came from
+  std::string file;      // catalogue file it came from
+  bool builtin = false;  // shipped with bulwark (its patterns are tested to compile)
 };
 
 struct Catalogue {
@@ -53,6 +55,13 @@ void load_rules(std::string_view yaml, std::string_view file, Catalogue& cat, co
 
 // The rules shipped with bulwark.
 [[nodiscard]] Catalogue builtin_catalogue(core::Diagnostics& diags);
+// The same, read from a copy in cache_dir/secret when there is one for exactly these rules
+// (parsing the YAML costs more than scanning a small image); written there otherwise.
+[[nodiscard]] Catalogue builtin_catalogue(core::Diagnostics& diags, const std::string& cache_dir);
+
+// The catalogue as JSON, and back (nullopt when the text is not such a catalogue).
+[[nodiscard]] std::string catalogue_json(const Catalogue& cat);
+[[nodiscard]] std::optional<Catalogue> catalogue_from_json(std::string_view text);
 
 // Removes rules by id (a user's config disabling them); returns the ids that matched no rule.
 std::vector<std::string> disable_rules(Catalogue& cat, const std::vector<std::string>& ids);

@@ -30,6 +30,9 @@ constexpr std::uint64_t kRespread = 512;      // a candidate this far past the l
 constexpr std::size_t kMaxPending = 4096;     // candidates waiting for their window
 constexpr std::size_t kKeepBytes = 32 << 10;  // rolling window kept after trimming
 constexpr std::size_t kTrimAt = 256 << 10;
+// Bytes kept from a chunk that raised no candidate: the most a later candidate's match may
+// start before its end (kLookBehind, and a multi-line rule's span, bounded to 4096 below).
+constexpr std::size_t kTail = 4096;
 constexpr std::size_t kSniffBytes = 8000;
 
 std::string lower(std::string_view s) {
@@ -39,11 +42,15 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// A rule's RE2 patterns. The built-in rules' are compiled on their first candidate (a test
+// compiles them all), so that a scan pays only for the rules whose candidates it meets.
 struct CompiledRule {
   const Rule* rule = nullptr;
-  std::unique_ptr<RE2> re;
-  std::vector<std::unique_ptr<RE2>> allow_paths;
-  std::vector<std::unique_ptr<RE2>> allow_values;
+  mutable std::unique_ptr<RE2> re;
+  mutable std::vector<std::unique_ptr<RE2>> allow_paths;
+  mutable std::vector<std::unique_ptr<RE2>> allow_values;
+  mutable bool compiled = false;
+  mutable bool broken = false;
 };
 
 std::unique_ptr<RE2> compile_re2(const std::string& pattern, bool case_insensitive, std::string& error) {
@@ -59,6 +66,32 @@ std::unique_ptr<RE2> compile_re2(const std::string& pattern, bool case_insensiti
   return re;
 }
 
+// Compiles cr's patterns once; an error names the part RE2 rejected.
+bool ensure_compiled(const CompiledRule& cr, std::string* what = nullptr) {
+  if (cr.compiled) return !cr.broken;
+  cr.compiled = true;
+  const Rule& r = *cr.rule;
+  std::string error;
+  auto failed = [&](std::string_view part) {
+    cr.broken = true;
+    if (what != nullptr) *what = fmt::format("RE2 rejects the {}: {}", part, error);
+    return false;
+  };
+  cr.re = compile_re2(r.pattern, r.case_insensitive, error);
+  if (!cr.re) return failed("pattern");
+  for (const auto& p : r.allow.paths) {
+    auto re = compile_re2(p, false, error);
+    if (!re) return failed("allowlisted path");
+    cr.allow_paths.push_back(std::move(re));
+  }
+  for (const auto& p : r.allow.values) {
+    auto re = compile_re2(p, false, error);
+    if (!re) return failed("allowlisted value");
+    cr.allow_values.push_back(std::move(re));
+  }
+  return true;
+}
+
 }  // namespace
 
 struct Engine::Impl {
@@ -71,8 +104,29 @@ struct Engine::Impl {
   hs_database_t* db = nullptr;
   mutable hs_scratch_t* scratch = nullptr;
   mutable std::uint64_t total = 0;
+  // Streams of finished files, reset and kept for the next file (no allocation per file).
+  mutable std::vector<hs_stream_t*> spare;
+
+  [[nodiscard]] hs_stream_t* take_stream() const {
+    if (!spare.empty()) {
+      auto* s = spare.back();
+      spare.pop_back();
+      return s;
+    }
+    hs_stream_t* s = nullptr;
+    return hs_open_stream(db, 0, &s) == HS_SUCCESS ? s : nullptr;
+  }
+  // Ends the stream (its end-of-data matches go to cb) and keeps it for reuse.
+  void give_back(hs_stream_t* s, match_event_handler cb, void* ctx) const {
+    if (hs_reset_stream(s, 0, scratch, cb, ctx) == HS_SUCCESS && spare.size() < 4) {
+      spare.push_back(s);
+    } else {
+      hs_close_stream(s, nullptr, nullptr, nullptr);
+    }
+  }
 
   ~Impl() {
+    for (auto* s : spare) hs_close_stream(s, nullptr, nullptr, nullptr);
     if (scratch) hs_free_scratch(scratch);
     if (db) hs_free_database(db);
   }
@@ -82,8 +136,9 @@ struct FileScan::State {
   const Engine::Impl* impl = nullptr;
   const Engine* engine = nullptr;
   std::string path;
+  std::uint64_t size_hint = 0;  // the file's size when known (0: unknown)
   hs_stream_t* stream = nullptr;
-  std::string buf;
+  std::string buf;                 // the bytes kept: from base to the stream position seen
   std::uint64_t base = 0;          // stream offset of buf[0]
   std::uint64_t lines_before = 0;  // newlines before base
   std::uint64_t seen = 0;
@@ -91,7 +146,12 @@ struct FileScan::State {
   bool stopped = false;
   bool zip = false;
   std::string zip_data;
-  std::vector<bool> path_allowed;  // per rule: false when an allowlisted path
+  std::vector<signed char> path_allowed;  // per rule, sized on the first candidate: 0 unknown, 1 yes, -1 no
+  struct Candidate {
+    unsigned rule;
+    std::uint64_t end;
+  };
+  std::vector<Candidate> raw;  // Vectorscan's candidates for the chunk being scanned
   struct RuleState {
     bool has = false;
     std::uint64_t first_end = 0;
@@ -108,7 +168,7 @@ struct FileScan::State {
   std::vector<Match> matches;
 
   ~State() {
-    if (stream) hs_close_stream(stream, impl->scratch, nullptr, nullptr);
+    if (stream) impl->give_back(stream, nullptr, nullptr);
   }
 
   [[nodiscard]] std::string_view at(std::uint64_t from, std::uint64_t to) const {
@@ -127,8 +187,24 @@ struct FileScan::State {
     return nl == std::string_view::npos ? floor : floor + nl + 1;
   }
 
+  // Whether rule id may report in this file (its allowlisted paths, looked up once).
+  bool allowed_here(unsigned id) {
+    if (path_allowed.empty()) path_allowed.assign(impl->rules.size(), 0);
+    auto& a = path_allowed[id];
+    if (a == 0) {
+      const auto& cr = impl->rules[id];
+      a = ensure_compiled(cr) ? 1 : -1;
+      const re2::StringPiece p(path.data(), path.size());
+      for (const auto& re : cr.allow_paths) {
+        if (a == 1 && RE2::PartialMatch(p, *re)) a = -1;
+      }
+    }
+    return a == 1;
+  }
+
   int on_candidate(unsigned id, std::uint64_t end) {
-    if (id >= rule_state.size() || !path_allowed[id]) return 0;
+    if (id >= impl->rules.size() || !allowed_here(id)) return 0;
+    if (rule_state.empty()) rule_state.resize(impl->rules.size());
     auto& rs = rule_state[id];
     if (rs.has && rs.last_end >= base && end >= rs.last_end && end <= rs.first_end + kRespread) {
       auto gap = at(rs.last_end, end);
@@ -146,12 +222,49 @@ struct FileScan::State {
     return 0;
   }
 
+  // Vectorscan's callback only notes the candidate: the chunk may not be kept yet.
   static int callback(unsigned id, unsigned long long, unsigned long long to, unsigned, void* ctx) {
-    return static_cast<State*>(ctx)->on_candidate(id, to);
+    auto& s = *static_cast<State*>(ctx);
+    if (s.raw.size() < kMaxPending) s.raw.push_back({id, static_cast<std::uint64_t>(to)});
+    return 0;
+  }
+
+  // Drops kept bytes before `to` (the newlines in them are counted for line numbers).
+  void drop_before(std::uint64_t to) {
+    if (to <= base) return;
+    auto dropped = at(base, to);
+    lines_before += static_cast<std::uint64_t>(std::count(dropped.begin(), dropped.end(), '\n'));
+    buf.erase(0, to - base);
+    base = to;
+  }
+
+  // Takes a scanned chunk: kept whole when it or an earlier chunk raised candidates, else only
+  // its last kTail bytes are kept (the look-behind of a candidate in the next chunk).
+  void take(std::string_view chunk, bool eof) {
+    const std::uint64_t end = base + buf.size() + chunk.size();
+    if (raw.empty() && pending.empty()) {
+      if (eof) return;  // no candidate can come: nothing need be kept
+      if (chunk.size() >= kTail) {
+        const auto skipped = chunk.substr(0, chunk.size() - kTail);
+        lines_before += static_cast<std::uint64_t>(std::count(buf.begin(), buf.end(), '\n')) +
+                        static_cast<std::uint64_t>(std::count(skipped.begin(), skipped.end(), '\n'));
+        buf.assign(chunk.substr(chunk.size() - kTail));
+        base = end - kTail;
+      } else {
+        buf.append(chunk);
+        if (buf.size() > 2 * kTail) drop_before(end - kTail);
+      }
+      return;
+    }
+    buf.append(chunk);
+    for (const auto& c : raw) on_candidate(c.rule, c.end);
+    raw.clear();
+    process(eof);
   }
 
   void confirm(unsigned id, std::uint64_t ws, std::uint64_t we) {
     const auto& cr = impl->rules[id];
+    if (!ensure_compiled(cr)) return;
     const Rule& rule = *cr.rule;
     // The match is searched from ws, but the bytes before it are context (so that \b
     // at the window's start sees the byte before it).
@@ -276,21 +389,23 @@ struct FileScan::State {
     if (buf.size() >= kTrimAt) {
       std::uint64_t cut = end_avail - kKeepBytes;
       for (const auto& p : pending) cut = std::min(cut, p.line_start);
-      if (cut > base) {
-        auto dropped = at(base, cut);
-        lines_before += static_cast<std::uint64_t>(std::count(dropped.begin(), dropped.end(), '\n'));
-        buf.erase(0, cut - base);
-        base = cut;
-      }
+      drop_before(cut);
     }
   }
 
   void stop() {
     stopped = true;
     if (stream) {
-      hs_close_stream(stream, impl->scratch, nullptr, nullptr);
+      impl->give_back(stream, nullptr, nullptr);
       stream = nullptr;
     }
+  }
+
+  // Ends the stream: its end-of-data candidates are confirmed on the kept bytes.
+  void end_stream() {
+    if (!stream) return;
+    impl->give_back(stream, &State::callback, this);
+    stream = nullptr;
   }
 };
 
@@ -322,6 +437,12 @@ void FileScan::feed_slice(std::string_view chunk) {
     } else if (looks_binary(chunk.substr(0, kSniffBytes))) {
       s.stop();
       return;
+    } else {
+      s.stream = s.impl->take_stream();
+      if (s.stream == nullptr) {
+        s.stop();
+        return;
+      }
     }
   }
   if (s.zip) {
@@ -340,20 +461,18 @@ void FileScan::feed_slice(std::string_view chunk) {
     return;
   }
   s.impl->total += chunk.size();
-  s.buf.append(chunk);
   s.seen += chunk.size();
   if (hs_scan_stream(s.stream, chunk.data(), static_cast<unsigned>(chunk.size()), 0, s.impl->scratch, &State::callback,
                      &s) != HS_SUCCESS) {
     s.stop();
     return;
   }
-  s.process(false);
-  if (s.seen >= opt.max_file_bytes) {
-    hs_close_stream(s.stream, s.impl->scratch, &State::callback, &s);
-    s.stream = nullptr;
-    s.process(true);
-    s.stopped = true;
-  }
+  // The file's last bytes (its known size, or the per-file limit): the stream ends while the
+  // chunk is at hand, so a small file is scanned without copying it.
+  const bool last = s.seen >= opt.max_file_bytes || (s.size_hint > 0 && s.seen >= s.size_hint);
+  if (last) s.end_stream();
+  s.take(chunk, last);
+  if (last) s.stopped = true;
 }
 
 std::vector<Match> FileScan::finish() {
@@ -366,9 +485,8 @@ std::vector<Match> FileScan::finish() {
     s.zip_data.clear();
   }
   if (s.stream) {
-    hs_close_stream(s.stream, s.impl->scratch, &State::callback, &s);
-    s.stream = nullptr;
-    s.process(true);
+    s.end_stream();
+    s.take({}, true);
   }
   // A generic rule's match is dropped where a specific rule found the same secret.
   std::vector<Match> out;
@@ -401,6 +519,15 @@ const Catalogue& Engine::catalogue() const noexcept {
 const Options& Engine::options() const noexcept {
   return impl_->options;
 }
+std::vector<std::string> Engine::check_patterns() const {
+  std::vector<std::string> out;
+  for (const auto& cr : impl_->rules) {
+    std::string what;
+    if (!ensure_compiled(cr, &what) && !what.empty()) out.push_back(cr.rule->id + ": " + what);
+  }
+  return out;
+}
+
 std::uint64_t Engine::bytes_scanned() const noexcept {
   return impl_->total;
 }
@@ -433,31 +560,14 @@ Result<std::unique_ptr<Engine>> Engine::build(Catalogue cat, Options options, co
   for (const auto& r : impl->cat.rules) {
     CompiledRule cr;
     cr.rule = &r;
-    cr.re = compile_re2(r.pattern, r.case_insensitive, error);
-    if (!cr.re) {
-      bad(r, "RE2 rejects the pattern: " + error);
+    // A user's rules are checked now (bad ones reported and left out); the built-in ones
+    // compile on first use (secret_test compiles every one of them).
+    std::string what;
+    if (!r.builtin && !ensure_compiled(cr, &what)) {
+      bad(r, what);
       continue;
     }
-    bool ok = true;
-    for (const auto& p : r.allow.paths) {
-      auto re = compile_re2(p, false, error);
-      if (!re) {
-        bad(r, "RE2 rejects the allowlisted path: " + error);
-        ok = false;
-        break;
-      }
-      cr.allow_paths.push_back(std::move(re));
-    }
-    for (const auto& p : r.allow.values) {
-      auto re = compile_re2(p, false, error);
-      if (!re) {
-        bad(r, "RE2 rejects the allowlisted value: " + error);
-        ok = false;
-        break;
-      }
-      cr.allow_values.push_back(std::move(re));
-    }
-    if (ok) candidates.push_back(std::move(cr));
+    candidates.push_back(std::move(cr));
   }
   // One Vectorscan database for all rules; a pattern it rejects drops that rule only.
   for (std::size_t attempt = 0; attempt <= impl->cat.rules.size(); ++attempt) {
@@ -530,37 +640,24 @@ Result<std::unique_ptr<Engine>> Engine::build(Catalogue cat, Options options, co
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
-std::unique_ptr<FileScan> Engine::open(std::string_view path) const {
+std::unique_ptr<FileScan> Engine::open(std::string_view path, std::uint64_t size) const {
   auto s = std::make_unique<FileScan::State>();
   s->impl = impl_.get();
   s->engine = this;
   s->path = std::string(path);
-  s->rule_state.resize(impl_->rules.size());
-  s->path_allowed.assign(impl_->rules.size(), true);
-  const re2::StringPiece p(path.data(), path.size());
-  bool global_skip = false;
-  for (const auto& re : impl_->global_paths) {
-    if (RE2::PartialMatch(p, *re)) global_skip = true;
-  }
-  for (std::size_t i = 0; i < impl_->rules.size(); ++i) {
-    if (global_skip) {
-      s->path_allowed[i] = false;
-      continue;
-    }
-    for (const auto& re : impl_->rules[i].allow_paths) {
-      if (RE2::PartialMatch(p, *re)) s->path_allowed[i] = false;
+  s->size_hint = size;
+  if (!impl_->global_paths.empty()) {
+    const re2::StringPiece p(path.data(), path.size());
+    for (const auto& re : impl_->global_paths) {
+      if (RE2::PartialMatch(p, *re)) s->stopped = true;
     }
   }
-  if (global_skip) {
-    s->stopped = true;
-  } else if (hs_open_stream(impl_->db, 0, &s->stream) != HS_SUCCESS) {
-    s->stopped = true;
-  }
+  // The stream is taken on the first chunk that is not binary.
   return std::unique_ptr<FileScan>(new FileScan(std::move(s)));
 }
 
 std::vector<Match> Engine::scan(std::string_view text, std::string_view path) const {
-  auto f = open(path);
+  auto f = open(path, text.size());
   // Feeding as one chunk: a text given whole is not sniffed as a zip member would be.
   f->feed(text);
   return f->finish();

@@ -73,10 +73,16 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // The engine's scratch space is shared: one FileScan at a time per Engine is fed.
-  [[nodiscard]] std::unique_ptr<FileScan> open(std::string_view path) const;
+  // size: the file's size when known (0: unknown); the scan then ends on its last byte, so
+  // that a file fed in one chunk is never copied.
+  [[nodiscard]] std::unique_ptr<FileScan> open(std::string_view path, std::uint64_t size = 0) const;
   [[nodiscard]] std::vector<Match> scan(std::string_view text, std::string_view path) const;
   // Scans the text members of a zip/jar held in memory; each match's path is "archive!member".
   [[nodiscard]] std::vector<std::pair<std::string, Match>> scan_zip(std::string_view data, std::string_view path) const;
+
+  // Compiles every rule's RE2 patterns now (built-in ones otherwise compile on first use);
+  // returns "rule-id: problem" for each rule RE2 rejects (such a rule never reports).
+  [[nodiscard]] std::vector<std::string> check_patterns() const;
 
   [[nodiscard]] const Catalogue& catalogue() const noexcept;
   [[nodiscard]] const Options& options() const noexcept;

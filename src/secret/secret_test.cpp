@@ -44,11 +44,41 @@ TEST(SecretCatalogue, LoadsWithoutDiagnosticsAndEveryRuleCompiles) {
   ASSERT_TRUE(built) << built.error().message;
   for (const auto& d : build_diags.items()) ADD_FAILURE() << d.describe();
   EXPECT_EQ((*built)->catalogue().rules.size(), count);
+  // The built-in rules compile lazily in a scan: all of them compile here.
+  for (const auto& problem : (*built)->check_patterns()) ADD_FAILURE() << problem;
   for (const auto& r : (*built)->catalogue().rules) {
     EXPECT_FALSE(r.examples.empty()) << r.id << " has no examples";
     EXPECT_FALSE(r.negative_examples.empty()) << r.id << " has no negative examples";
     EXPECT_FALSE(r.category.empty()) << r.id;
   }
+}
+
+// The built-in catalogue is cached as JSON: the copy read back is the catalogue, field for
+// field; a damaged copy is ignored (the YAML is parsed again and the copy rewritten).
+TEST(SecretCatalogue, CachedCopyIsTheSameCatalogue) {
+  core::Diagnostics diags;
+  const auto want = catalogue_json(builtin_catalogue(diags));
+  auto back = catalogue_from_json(want);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(catalogue_json(*back), want);
+  EXPECT_EQ(markdown(*back), markdown(builtin_catalogue(diags)));
+  EXPECT_FALSE(catalogue_from_json("{\"rules\": [{\"id\": 1}]}"));
+
+  const auto dir = std::filesystem::temp_directory_path() / ("bulwark-secret-cat-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(catalogue_json(builtin_catalogue(diags, dir.string())), want);
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "secret")) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1U);
+  EXPECT_EQ(catalogue_json(builtin_catalogue(diags, dir.string())), want);
+  std::ofstream(files[0], std::ios::trunc) << "{ damaged";
+  EXPECT_EQ(catalogue_json(builtin_catalogue(diags, dir.string())), want);
+  std::ifstream in(files[0]);
+  std::stringstream rewritten;
+  rewritten << in.rdbuf();
+  EXPECT_EQ(rewritten.str(), want);
+  EXPECT_TRUE(diags.items().empty());
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SecretCatalogue, BadRulesAreDiagnosedAndTheRestLoad) {
@@ -140,6 +170,41 @@ TEST(SecretScan, LineColumnMaskAndFingerprint) {
   auto f = to_finding(ms[0], "/etc/profile", core::Target{});
   EXPECT_EQ(f.location.line, 3);
   EXPECT_EQ(f.evidence.find(token), std::string::npos);
+}
+
+// A file of known size fed whole is scanned without a copy; fed in pieces of any size, or
+// with no size given, it gives the same matches. Streams are reused between files: a secret
+// split across two files is not one.
+TEST(SecretScan, SizeHintPiecesAndStreamReuseAgree) {
+  std::string text(70'000, 'a');
+  for (std::size_t i = 80; i < text.size(); i += 81) text[i] = '\n';
+  const std::string key = "AKIAZ7VRSQ5TQNGYYKWA";
+  text += "\naws_access_key_id = " + key + "\nend\n";
+  auto ids_of = [&](std::uint64_t hint, std::size_t piece) {
+    auto scan = engine().open("f.txt", hint);
+    for (std::size_t i = 0; i < text.size(); i += piece) scan->feed(std::string_view(text).substr(i, piece));
+    auto ms = scan->finish();
+    std::vector<std::pair<int, int>> at;
+    for (const auto& m : ms) at.emplace_back(m.line, m.column);
+    return std::make_pair(rule_ids(ms), at);
+  };
+  const auto whole = ids_of(text.size(), text.size());
+  ASSERT_TRUE(whole.first.contains("aws-access-key-id"));
+  ASSERT_EQ(whole.second.size(), 1U);
+  EXPECT_EQ(whole.second[0].first, 866);
+  EXPECT_EQ(whole.second[0].second, 21);
+  for (std::size_t piece : {1U, 7U, 4095U, 4096U, 4097U, 65536U}) {
+    EXPECT_EQ(ids_of(text.size(), piece), whole) << "pieces of " << piece;
+    EXPECT_EQ(ids_of(0, piece), whole) << "no size, pieces of " << piece;
+  }
+  for (int round = 0; round < 3; ++round) {
+    auto a = engine().open("a.txt");
+    a->feed("aws_access_key_id = " + key.substr(0, 10));
+    EXPECT_TRUE(a->finish().empty());
+    auto b = engine().open("b.txt");
+    b->feed(key.substr(10) + "\n");
+    EXPECT_TRUE(b->finish().empty());
+  }
 }
 
 TEST(SecretScan, ShowSecretsKeepsTheValue) {

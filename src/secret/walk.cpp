@@ -112,7 +112,7 @@ struct Walker {
       return;
     }
     ++stats.files;
-    auto scan = engine.open(rel);
+    auto scan = engine.open(rel, static_cast<std::uint64_t>(st.st_size));
     ssize_t n = 0;
     while (!scan->done() && (n = ::read(fd, buf.data(), buf.size())) > 0) {
       stats.bytes += static_cast<std::uint64_t>(n);

