@@ -13,6 +13,8 @@ named after the sha1 of its content, as libFuzzer names corpus files.
 import fnmatch
 import functools
 import glob
+import gzip
+import re
 import hashlib
 import importlib.util
 import io
@@ -60,8 +62,26 @@ def sample(items, limit):
 def seed_files(target, prefix, pattern, limit):
     files = sorted(p for p in glob.glob(resolve(pattern), recursive=True) if os.path.isfile(p))
     for p in sample(files, limit):
-        with open(p, "rb") as f:
+        with (gzip.open if p.endswith(".gz") else open)(p, "rb") as f:
             put(target, prefix + f.read())
+
+
+def seed_jsonwrap(target, prefix, pattern, key, envelope):
+    """Each JSON file put under `key` of the JSON object `envelope` (for instance the
+    `request` of an AdmissionReview)."""
+    for p in sorted(glob.glob(resolve(pattern), recursive=True)):
+        with open(p, "rb") as f:
+            doc = json.loads(envelope)
+            doc[key] = json.load(f)
+        put(target, prefix + json.dumps(doc).encode())
+
+
+def seed_mdblocks(target, prefix, path, lang):
+    """The fenced code blocks of language `lang` in a Markdown file (the examples of the docs)."""
+    with open(resolve(path), encoding="utf-8") as f:
+        text = f.read()
+    for block in re.findall(r"^```" + re.escape(lang) + r"\n(.*?)^```", text, re.S | re.M):
+        put(target, prefix + block.encode())
 
 
 def seed_archive(target, prefix, path, member_glob, limit):
@@ -239,6 +259,10 @@ def main():
                 seed_files(target, pre, fields[3], int(fields[4]) if len(fields) > 4 else 0)
             elif kind == "archive":
                 seed_archive(target, pre, fields[3], fields[4], int(fields[5]) if len(fields) > 5 else 0)
+            elif kind == "jsonwrap":
+                seed_jsonwrap(target, pre, fields[3], fields[4], fields[5])
+            elif kind == "mdblocks":
+                seed_mdblocks(target, pre, fields[3], fields[4])
             elif kind == "tsv":
                 seed_tsv(target, pre, fields[3], int(fields[4]) if len(fields) > 4 else 0)
             elif kind == "chunks":

@@ -92,6 +92,13 @@ dict_of() {
     fuzz_ingest) echo ingest ;;
     fuzz_bundle) echo bundle ;;
     fuzz_secret_rules | fuzz_secret_scan) echo secret ;;
+    fuzz_alas) echo xml ;;
+    fuzz_redhat_csaf) echo csaf ;;
+    fuzz_httpd) echo http ;;
+    fuzz_api_answers) echo answers ;;
+    fuzz_enforce) echo enforce ;;
+    fuzz_cosign) echo cosign ;;
+    fuzz_trust_policy) echo trust ;;
     *) echo "" ;;
   esac
 }

@@ -13,6 +13,7 @@
 
 #include "agent/activity.hpp"
 #include "agent/agent.hpp"
+#include "agent/delivery.hpp"
 #include "core/diagnostics.hpp"
 #include "docker/client.hpp"
 #include "image/reference.hpp"
@@ -315,3 +316,32 @@ TEST(AgentDocker, HostAuditRunsAgainAfterTheDaemonConfigurationChanges) {
 
 }  // namespace
 }  // namespace bulwark::agent
+
+// The server's answer is read whatever its shape: {"duplicate": "yes"} or an error whose code is
+// a number made nlohmann's value() throw json::type_error 302 out of Sender::post, which promises
+// never to throw (found while writing fuzz_api_answers; inputs in
+// tests/data/fuzz-regressions/fuzz_api_answers/). Members of another type are read as absent.
+TEST(Delivery, ServerAnswersOfAnyShapeAreReadNotThrown) {
+  using bulwark::agent::read_answer;
+  using bulwark::agent::SendOutcome;
+  EXPECT_EQ(read_answer(201, R"({"id":"r1","duplicate":true})").outcome, SendOutcome::duplicate);
+  EXPECT_EQ(read_answer(200, R"({"duplicate":false})").outcome, SendOutcome::delivered);
+  EXPECT_EQ(read_answer(201, "not json").outcome, SendOutcome::delivered);
+  for (const char* body : {R"({"duplicate":"yes"})", R"({"duplicate":1})", R"({"duplicate":null})", "[1]", "7"}) {
+    bulwark::agent::SendResult r;
+    ASSERT_NO_THROW(r = read_answer(201, body)) << body;
+    EXPECT_EQ(r.outcome, SendOutcome::delivered) << body;
+  }
+  auto rejected = read_answer(400, R"({"error":{"code":"bad_request","message":"schema"}})");
+  EXPECT_EQ(rejected.outcome, SendOutcome::rejected);
+  EXPECT_EQ(rejected.message, "bad_request: schema");
+  for (const char* body : {R"({"error":{"code":400,"message":["x"]}})", R"({"error":{"code":null,"message":"m"}})"}) {
+    bulwark::agent::SendResult r;
+    ASSERT_NO_THROW(r = read_answer(400, body)) << body;
+    EXPECT_EQ(r.outcome, SendOutcome::rejected) << body;
+  }
+  EXPECT_EQ(read_answer(400, R"({"error":{"code":400,"message":"m"}})").message, "m");
+  EXPECT_EQ(read_answer(401, "").outcome, SendOutcome::unauthorized);
+  EXPECT_EQ(read_answer(503, "").outcome, SendOutcome::retry);
+  EXPECT_EQ(read_answer(302, "").outcome, SendOutcome::retry);
+}

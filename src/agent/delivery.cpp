@@ -13,14 +13,20 @@ namespace {
 
 constexpr std::uint64_t kMaxAnswerBytes = 1 << 20;
 
-std::string server_message(const std::string& body) {
+// A string member of an object, "" when absent or not a string (json::value() throws then).
+std::string string_member(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string server_message(std::string_view body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_object() && j.contains("error") && j["error"].is_object()) {
-    std::string code = j["error"].value("code", std::string{});
-    std::string msg = j["error"].value("message", std::string{});
+    std::string code = string_member(j["error"], "code");
+    std::string msg = string_member(j["error"], "message");
     return code.empty() ? msg : code + ": " + msg;
   }
-  return body.substr(0, 200);
+  return std::string(body.substr(0, 200));
 }
 
 }  // namespace
@@ -54,19 +60,25 @@ SendResult Sender::post(std::string_view document, std::string_view idempotency_
     r.message = resp.error().describe();
     return r;
   }
-  r.status = resp->status;
-  if (resp->status == 201 || resp->status == 200) {
-    auto j = nlohmann::json::parse(resp->body, nullptr, false);
-    bool dup = j.is_object() && j.value("duplicate", false);
-    r.outcome = dup ? SendOutcome::duplicate : SendOutcome::delivered;
+  return read_answer(resp->status, resp->body);
+}
+
+SendResult read_answer(long status, std::string_view body) {
+  SendResult r;
+  r.status = status;
+  if (status == 201 || status == 200) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    auto dup = j.is_object() ? j.find("duplicate") : j.end();
+    r.outcome =
+        dup != j.end() && dup->is_boolean() && dup->get<bool>() ? SendOutcome::duplicate : SendOutcome::delivered;
     return r;
   }
-  r.message = server_message(resp->body);
-  if (resp->status == 401 || resp->status == 403) {
+  r.message = server_message(body);
+  if (status == 401 || status == 403) {
     r.outcome = SendOutcome::unauthorized;
-  } else if (resp->status == 408 || resp->status == 429 || resp->status >= 500 || resp->status < 200) {
+  } else if (status == 408 || status == 429 || status >= 500 || status < 200) {
     r.outcome = SendOutcome::retry;
-  } else if (resp->status >= 400) {
+  } else if (status >= 400) {
     r.outcome = SendOutcome::rejected;
   } else {
     r.outcome = SendOutcome::retry;  // 1xx/3xx: not an acknowledgement

@@ -52,6 +52,12 @@ struct DeliveryStats {
   std::atomic<bool> unauthorized{false};
 };
 
+// How the agent reads the server's answer to a POST: 200/201 delivered (duplicate when the
+// body says {"duplicate": true}), 401/403 unauthorized, 408/429/5xx/1xx/3xx retry, other 4xx
+// rejected; the message from {"error": {"code", "message"}} or the body's first 200 bytes.
+// Any body, JSON or not, of any shape: never throws.
+[[nodiscard]] SendResult read_answer(long status, std::string_view body);
+
 // One POST; never throws, never logs the token.
 class Sender {
  public:

@@ -196,7 +196,9 @@ AdmissionDecision review_admission(std::string_view body, const Policy& policy, 
         {"code", 403}, {"reason", "Forbidden"}, {"message", "bulwark: " + join_reasons(d.reasons, limits.max_message)}};
   }
   if (!d.warnings.empty()) response["warnings"] = d.warnings;
-  d.body = json{{"apiVersion", api_version}, {"kind", "AdmissionReview"}, {"response", response}}.dump();
+  // Reasons quote the request; any invalid UTF-8 in them is replaced rather than thrown on.
+  d.body = json{{"apiVersion", api_version}, {"kind", "AdmissionReview"}, {"response", response}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
   return d;
 }
 

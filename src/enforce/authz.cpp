@@ -292,7 +292,9 @@ httpd::Response AuthzPlugin::handle(const httpd::Request& request) {
       log_(fmt::format("{} {} {} (user \"{}\"): {}", d.allow ? "allowed" : "denied", d.method.empty() ? "?" : d.method,
                        d.uri.empty() ? "?" : d.uri, d.user, d.message));
     }
-    res.body = out.dump();
+    // The message names the request path after percent-decoding, which may be any bytes:
+    // invalid UTF-8 is replaced (dump() would throw, and dockerd would get no answer).
+    res.body = out.dump(-1, ' ', false, json::error_handler_t::replace);
     return res;
   }
   if (request.path == "/AuthZPlugin.AuthZRes") {

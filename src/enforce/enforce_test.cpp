@@ -353,5 +353,26 @@ TEST(Authz, PluginProtocol) {
   EXPECT_EQ(plugin.denied(), 2u);
 }
 
+// A RequestUri whose percent-escapes decode to bytes that are not UTF-8 ("/containers/%ff/exec",
+// no body): the denial quotes the decoded path, and writing the answer threw
+// json::type_error 316 (found while writing fuzz_enforce; the AuthZ request fixture is
+// tests/data/fuzz-regressions/fuzz_enforce/authz-invalid-utf8-path). The answer must be JSON.
+TEST(Authz, PathDecodingToInvalidUtf8IsAnsweredAsJson) {
+  std::vector<std::string> log;
+  AuthzPlugin plugin(Policy{}, [&](const std::string& l) { log.push_back(l); });
+  httpd::Request r;
+  r.method = "POST";
+  r.path = "/AuthZPlugin.AuthZReq";
+  r.body = authz_req("POST", "/containers/%ff/exec", nullptr);
+  httpd::Response res;
+  ASSERT_NO_THROW(res = plugin.handle(r));
+  json answer = json::parse(res.body, nullptr, false);
+  ASSERT_TRUE(answer.is_object()) << res.body;
+  EXPECT_EQ(answer["Allow"], false);
+  EXPECT_NE(answer["Msg"].get<std::string>().find("no request body"), std::string::npos) << res.body;
+  EXPECT_EQ(plugin.denied(), 1u);
+  EXPECT_EQ(log.size(), 1u);
+}
+
 }  // namespace
 }  // namespace bulwark::enforce

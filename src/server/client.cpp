@@ -39,21 +39,34 @@ Result<UploadResult> upload(const ClientOptions& o, std::string_view document) {
   req.body = std::string(document);
   auto res = client.fetch(req, 1 << 20);
   if (!res) return std::unexpected(res.error());
+  return read_upload_answer(res->status, res->body, req.url);
+}
+
+namespace {
+// A string member of an object, "" when absent or not a string (json::value() throws then).
+std::string string_member(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+}  // namespace
+
+Result<UploadResult> read_upload_answer(long status, std::string_view body, const std::string& url) {
   UploadResult out;
-  out.status = res->status;
-  out.body = res->body;
-  auto j = nlohmann::json::parse(res->body, nullptr, false);
-  if (res->status < 200 || res->status >= 300) {
-    std::string message = "the server answered " + std::to_string(res->status);
+  out.status = status;
+  out.body = std::string(body);
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (status < 200 || status >= 300) {
+    std::string message = "the server answered " + std::to_string(status);
     if (j.is_object() && j.contains("error") && j["error"].is_object()) {
-      message += ": " + j["error"].value("message", std::string());
+      message += ": " + string_member(j["error"], "message");
     }
-    return fail(res->status >= 500 ? ErrorCode::network : ErrorCode::invalid_argument, message, req.url);
+    return fail(status >= 500 ? ErrorCode::network : ErrorCode::invalid_argument, message, url);
   }
   if (j.is_object()) {
-    out.id = j.value("id", std::string());
-    out.digest = j.value("digest", std::string());
-    out.duplicate = j.value("duplicate", false);
+    out.id = string_member(j, "id");
+    out.digest = string_member(j, "digest");
+    auto dup = j.find("duplicate");
+    out.duplicate = dup != j.end() && dup->is_boolean() && dup->get<bool>();
   }
   return out;
 }

@@ -30,4 +30,8 @@ void client_from_env(ClientOptions& options);
 // (ErrorCode::invalid_argument for 4xx, ::network for 5xx and transport failures).
 [[nodiscard]] Result<UploadResult> upload(const ClientOptions& options, std::string_view document);
 
+// How upload() reads the server's answer (status and body; url for messages): members of the
+// wrong type are read as absent. Never throws, whatever the body.
+[[nodiscard]] Result<UploadResult> read_upload_answer(long status, std::string_view body, const std::string& url);
+
 }  // namespace bulwark::server

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "server/api.hpp"
+#include "server/client.hpp"
 #include "server/ingest.hpp"
 #include "server/ingest_queue.hpp"
 #include "server/jobs.hpp"
@@ -1016,3 +1017,33 @@ TEST(ServerOpenApi, SpecAndRoutesAgree) {
 
 }  // namespace
 }  // namespace bulwark::server
+
+namespace bulwark {
+
+// `bulwark push` reads the server's answer whatever its shape: {"id": 5} or {"duplicate": "yes"}
+// made nlohmann's value() throw json::type_error 302 and end the command (found while writing
+// fuzz_api_answers; inputs in tests/data/fuzz-regressions/fuzz_api_answers/). Members of
+// another type are read as absent; an error answer still names the server's message.
+TEST(ServerClient, UploadAnswersOfAnyShapeAreReadNotThrown) {
+  const std::string url = "http://127.0.0.1:8443/api/v1/reports";
+  auto ok = server::read_upload_answer(201, R"({"id":"r1","digest":"sha256:00","duplicate":true})", url);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->id, "r1");
+  EXPECT_TRUE(ok->duplicate);
+  for (const char* body : {R"({"id":5,"digest":[],"duplicate":"yes"})", R"({"duplicate":1})", "[]", "not json"}) {
+    Result<server::UploadResult> r = std::unexpected(Error{});
+    ASSERT_NO_THROW(r = server::read_upload_answer(201, body, url)) << body;
+    ASSERT_TRUE(r) << body;
+    EXPECT_EQ(r->id, "") << body;
+    EXPECT_FALSE(r->duplicate) << body;
+  }
+  auto bad = server::read_upload_answer(400, R"({"error":{"code":"bad_request","message":"schema"}})", url);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("schema"), std::string::npos);
+  Result<server::UploadResult> odd = std::unexpected(Error{});
+  ASSERT_NO_THROW(odd = server::read_upload_answer(500, R"({"error":{"message":42}})", url));
+  ASSERT_FALSE(odd);
+  EXPECT_EQ(odd.error().code, ErrorCode::network);
+}
+
+}  // namespace bulwark

@@ -29,6 +29,22 @@ constexpr std::size_t kMaxPayload = 1 << 20;
 constexpr std::size_t kMaxManifest = 4 << 20;
 constexpr std::size_t kMaxLayers = 64;
 
+// A member of an object; null when `j` is not an object or has no such member. (json::value()
+// throws on a non-object and on a member of another type, and signature artifacts are
+// untrusted documents.)
+const json& member(const json& j, const char* key) {
+  static const json null_value;
+  if (!j.is_object()) return null_value;
+  auto it = j.find(key);
+  return it == j.end() ? null_value : *it;
+}
+
+// A string member; "" when absent or not a string.
+std::string string_member(const json& j, const char* key) {
+  const json& v = member(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
 Result<std::string> decode_b64(std::string_view in) {
   if (in.empty() || in.size() % 4 != 0 || in.size() > 64 << 10)
     return fail(ErrorCode::parse, "signature is not base64");
@@ -181,11 +197,11 @@ class LayoutStore final : public Store {
     int images = 0;
     for (const auto& m : manifests) {
       if (!m.is_object()) return fail(ErrorCode::parse, "index.json: a manifest descriptor is not an object", dir_);
-      json ann = m.value("annotations", json::object());
+      json ann = member(m, "annotations");
       if (!ann.is_object()) ann = json::object();
-      std::string name = ann.value("org.opencontainers.image.ref.name", "");
+      std::string name = string_member(ann, "org.opencontainers.image.ref.name");
       if (tag.empty() ? !(name.ends_with(".sig") || name.ends_with(".att")) : name == tag) {
-        digest = m.value("digest", "");
+        digest = string_member(m, "digest");
         descriptor_annotations = ann;
         ++images;
       }
@@ -268,16 +284,17 @@ Result<ImageSignatureVerdict> verify_in(Store& store, const std::string& tag, st
       return fail(ErrorCode::auth, "image is not signed (no " + v.signature_tag + ")");
     return std::unexpected(sigm.error());
   }
+  if (util::json_depth(sigm->second, 33) > 32) return fail(ErrorCode::limit, "signature manifest nested too deeply");
   json sm = json::parse(sigm->second, nullptr, false);
   if (sm.is_discarded() || !sm.is_object()) return fail(ErrorCode::parse, "signature manifest is not JSON");
   const json& layers = sm.value("layers", json::array());
   if (!layers.is_array() || layers.size() > kMaxLayers) return fail(ErrorCode::limit, "too many signature layers");
   std::string last_error = "no signature layer";
   for (const auto& l : layers) {
-    if (l.value("mediaType", "") != "application/vnd.dev.cosign.simplesigning.v1+json") continue;
+    if (string_member(l, "mediaType") != "application/vnd.dev.cosign.simplesigning.v1+json") continue;
     ++v.signatures_checked;
-    std::string sig = l.value("annotations", json::object()).value("dev.cosignproject.cosign/signature", "");
-    auto payload = store.blob(l.value("digest", ""), kMaxPayload);
+    std::string sig = string_member(member(l, "annotations"), "dev.cosignproject.cosign/signature");
+    auto payload = store.blob(string_member(l, "digest"), kMaxPayload);
     if (!payload) return std::unexpected(payload.error());
     auto s = verify_simple_signing(*payload, sig, public_key_pem, v.manifest_digest, repository);
     if (!s) {
@@ -363,11 +380,12 @@ Result<std::string> sign_oci_layout_image(const std::string& dir, const std::str
   if (!manifests.is_array() || manifests.size() > 4096) return fail(ErrorCode::limit, "index.json: manifests");
   std::string manifest_digest;
   for (const auto& m : manifests) {
-    std::string name = m.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "");
+    std::string name = string_member(member(m, "annotations"), "org.opencontainers.image.ref.name");
     if (name.ends_with(".sig") || name.ends_with(".att")) continue;
-    if (tag.empty() || name == tag) manifest_digest = m.value("digest", "");
+    if (tag.empty() || name == tag) manifest_digest = string_member(m, "digest");
   }
   if (manifest_digest.empty()) return fail(ErrorCode::not_found, "no image tagged " + tag, dir);
+  if (auto p = blob_path(dir, manifest_digest); !p) return std::unexpected(p.error().within(dir));
   json payload = {{"critical",
                    {{"identity", {{"docker-reference", std::string(docker_reference)}}},
                     {"image", {{"docker-manifest-digest", manifest_digest}}},
@@ -399,7 +417,7 @@ Result<std::string> sign_oci_layout_image(const std::string& dir, const std::str
   std::string sig_tag = "sha256-" + manifest_digest.substr(7) + ".sig";
   json kept = json::array();
   for (const auto& m : manifests) {
-    if (m.value("annotations", json::object()).value("org.opencontainers.image.ref.name", "") != sig_tag) {
+    if (string_member(member(m, "annotations"), "org.opencontainers.image.ref.name") != sig_tag) {
       kept.push_back(m);
     }
   }

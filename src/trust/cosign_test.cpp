@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 #include <unistd.h>
@@ -94,4 +95,47 @@ TEST(Cosign, SimpleSigningPayloadMustNameTheDigest) {
   std::string tampered = payload;
   tampered[tampered.find("r/a")] = 'x';
   EXPECT_FALSE(trust::verify_simple_signing(tampered, sig_b64, key.pub, "sha256:aa", ""));
+}
+
+// Signature artifacts are attacker-written: a signature manifest whose layers are not objects
+// or whose members have other types ({"layers": [1]} ended the process with json::type_error
+// 306, found while writing fuzz_cosign; the layout in fuzz form is
+// tests/data/fuzz-regressions/fuzz_cosign/signature-layer-not-an-object), and index.json
+// descriptors with a number for a digest or a tag. Each is refused with an error, never thrown.
+TEST(Cosign, MistypedSignatureManifestsAndDescriptorsAreRefusedNotThrown) {
+  auto key = make_key("EC");
+  for (const char* layers : {R"([1])", R"(["x", null, [], {"mediaType": 5}])",
+                             R"([{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                                  "annotations": "x", "digest": 7}])",
+                             R"([{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+                                  "annotations": {"dev.cosignproject.cosign/signature": 1}, "digest": []}])"}) {
+    auto dir = make_layout();
+    ASSERT_TRUE(trust::sign_oci_layout_image(dir, "1", key.priv, "r/a"));
+    // Replace the signature manifest (the index entry tagged sha256-<hex>.sig) by a mistyped one.
+    std::ifstream in(dir / "index.json");
+    std::string index((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string sm = std::string(R"({"schemaVersion": 2, "layers": )") + layers + "}";
+    std::string smd = util::sha256_hex(sm);
+    write(dir / "blobs/sha256" / smd, sm);
+    auto sig_at = index.rfind(R"("digest":"sha256:)");
+    ASSERT_NE(sig_at, std::string::npos);
+    index.replace(sig_at + 17, 64, smd);
+    write(dir / "index.json", index);
+    Result<trust::ImageSignatureVerdict> v = std::unexpected(Error{});
+    ASSERT_NO_THROW(v = trust::verify_oci_layout_image(dir, "1", key.pub, "")) << layers;
+    EXPECT_FALSE(v) << layers;
+    fs::remove_all(dir);
+  }
+  for (const char* index :
+       {R"({"manifests": [{"digest": 5, "annotations": {"org.opencontainers.image.ref.name": 1}}]})",
+        R"({"manifests": [{"digest": "x", "annotations": []}]})", R"({"manifests": [1, "a"]})"}) {
+    auto dir = make_layout();
+    write(dir / "index.json", index);
+    ASSERT_NO_THROW((void)trust::verify_oci_layout_image(dir, "", key.pub, "")) << index;
+    EXPECT_FALSE(trust::verify_oci_layout_image(dir, "", key.pub, "")) << index;
+    EXPECT_FALSE(trust::read_oci_layout_manifest(dir, "")) << index;
+    ASSERT_NO_THROW((void)trust::sign_oci_layout_image(dir, "", key.priv, "r/a")) << index;
+    EXPECT_FALSE(trust::sign_oci_layout_image(dir, "", key.priv, "r/a")) << index;
+    fs::remove_all(dir);
+  }
 }

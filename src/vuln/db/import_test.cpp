@@ -16,6 +16,7 @@
 
 #include "util/files.hpp"
 #include "vuln/db/import.hpp"
+#include "vuln/db/parsers.hpp"
 
 namespace bulwark::vuln::db {
 namespace {
@@ -526,6 +527,29 @@ TEST(Import, EverythingIsIdempotent) {
   // Twins whose later copy is newer: on re-import the older one is offered first and refused.
   EXPECT_LE(again->stale, r.report.duplicates);
   EXPECT_EQ(r.store->total_changes(), before) << "re-import wrote rows";
+}
+
+// An updateinfo.xml with a "billion laughs" internal DTD (ten levels of ten references, 10^9
+// copies of a 61-byte entity in one <title>): the ALAS parser must not expand it (libxml2 runs
+// without XML_PARSE_NOENT). Tried while writing fuzz_alas; it did not expand.
+TEST(AlasUpdateinfo, NestedEntitiesAreNotExpanded) {
+  std::string xml = "<?xml version=\"1.0\"?>\n<!DOCTYPE updates [\n<!ENTITY e0 \"" + std::string(61, 'a') + "\">\n";
+  for (int i = 1; i <= 9; ++i) {
+    xml += fmt::format("<!ENTITY e{} \"", i);
+    for (int k = 0; k < 10; ++k) xml += fmt::format("&e{};", i - 1);
+    xml += "\">\n";
+  }
+  xml +=
+      "]>\n<updates><update type=\"security\"><id>ALAS2-2018-1</id><title>&e9;</title>"
+      "<pkglist><collection><package name=\"p\" version=\"1\" release=\"2\"/></collection></pkglist>"
+      "</update></updates>\n";
+  core::Diagnostics diags;
+  ParseLog log(diags, "updateinfo.xml");
+  const auto start = std::chrono::steady_clock::now();
+  auto advisories = parse_alas_updateinfo(xml, log);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  for (const auto& a : advisories) EXPECT_LT(a.summary.size(), 1u << 20) << "the entities were expanded";
+  EXPECT_TRUE(log.document_failed() || advisories.size() == 1);
 }
 
 }  // namespace
