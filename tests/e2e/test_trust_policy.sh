@@ -202,6 +202,34 @@ assert_json "image: --trust-policy adds the trust findings to the other scanners
   "([.findings[] | select(.id==\"BW-TRUST-004\")] | length == 1) and
    ([.findings[] | select(.id | startswith(\"BW-TRUST\") | not)] | length > 0)"
 
+# The base image is a field of the image result (JSON target.image.base_image, the table, HTML),
+# with or without a trust policy; an image without the annotations has none.
+run_bulwark base_json image "docker://$REPO/signed@$D" --scanners config "${A[@]}" --format json
+assert_rc "image: scan of the annotated image" 0
+assert_json "image JSON: base_image names the base and its digest, from the annotations" "$OUT" \
+  ".targets[0].image.base_image == {\"name\": \"$REPO/debian:12\", \"digest\": \"$BASE_DIGEST\", \"source\": \"annotations\"}"
+cp "$OUT" "$W/base_image.json"
+run_bulwark base_layout image "oci:$W/signed:1" --scanners config --format json
+assert_json "image JSON (OCI layout): the same base_image" "$OUT" \
+  ".targets[0].image.base_image.name == \"$REPO/debian:12\" and .targets[0].image.base_image.digest == \"$BASE_DIGEST\""
+run_bulwark base_none image "docker://$REPO/debian:12" --scanners config "${A[@]}" --format json
+assert_json "image JSON: no base_image for an image without the annotations" "$OUT" \
+  '.targets[0].image | has("base_image") | not'
+run_bulwark base_table image "docker://$REPO/signed@$D" --scanners config "${A[@]}"
+assert_grep "image table: the base image line" "$OUT" "^Base image: $REPO/debian:12@$BASE_DIGEST \(from the manifest annotations\)"
+run_bulwark base_html image "docker://$REPO/signed@$D" --scanners config "${A[@]}" --format html
+assert_true "image HTML: the report's data block carries the base image (the card's row is drawn from it)" python3 -c '
+import json, sys
+page = open(sys.argv[1]).read()
+data = json.loads(page.split("id=\"bulwark-data\">", 1)[1].split("</script>", 1)[0])
+sys.exit(0 if data["targets"][0]["image"]["base_image"]["name"] == sys.argv[2] else 1)' "$OUT" "$REPO/debian:12"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+  assert_true "image JSON with base_image validates against docs/formats/bulwark-v1.schema.json" python3 -c '
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' \
+    "$BULWARK_SOURCE_DIR/docs/formats/bulwark-v1.schema.json" "$W/base_image.json"
+fi
+
 # Malformed policies: a clear error naming the file, the line and the field.
 printf 'rules:\n  - images: "%s/*"\n    require_digest: yes-please\n' "$REPO" >"$W/bad.yaml"
 run_bulwark bad_bool image "docker://$REPO/signed@$D" --scanners trust --trust-policy "$W/bad.yaml" "${A[@]}"
