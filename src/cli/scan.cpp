@@ -133,7 +133,8 @@ int run_scan(const VulnScanOptions& o) {
       text = report::vulnerability_table(results.front(), color, coverage ? &*coverage : nullptr);
     } else {
       text = fmt::format("Target: {} (vulnerability scan not requested: --scanners)\n",
-                         util::printable(results.front().target.name));
+                         util::printable(results.front().target.name)) +
+             report::base_image_line(results.front());
     }
     std::vector<core::Finding> other;
     for (const auto& f : results.front().findings) {

@@ -118,9 +118,10 @@ int run_verify(const ImageTrustOptions& o) {
     std::fprintf(stderr, "bulwark verify: refused: %s\n", v.error().describe().c_str());
     return 1;
   }
-  std::printf("Verified OK: %s (%s): %zu of %zu signatures in %s verify with %s\n", o.target.c_str(),
-              v->manifest_digest.c_str(), v->signatures_verified, v->signatures_checked, v->signature_tag.c_str(),
-              o.key.c_str());
+  std::string where;
+  for (const auto& w : v->found_in) where += (where.empty() ? "" : ", ") + w;
+  std::printf("Verified OK: %s (%s): %zu of %zu signatures verify with %s (found in: %s)\n", o.target.c_str(),
+              v->manifest_digest.c_str(), v->signatures_verified, v->signatures_checked, o.key.c_str(), where.c_str());
   for (const auto& s : v->verified) std::printf("  docker-reference: %s\n", s.docker_reference.c_str());
   return 0;
 }
@@ -141,7 +142,11 @@ int run_sign(const ImageTrustOptions& o) {
     std::fprintf(stderr, "bulwark sign: %s\n", d.error().describe().c_str());
     return 1;
   }
-  std::printf("Signed %s: signature manifest %s\n", o.target.c_str(), d->c_str());
+  std::printf(
+      "Signed %s: signature manifest %s (tag %s); OCI 1.1 referrer %s, listed in the referrers index %s "
+      "(tag %s)\n",
+      o.target.c_str(), d->signature_manifest.c_str(), d->signature_tag.c_str(), d->referrer_manifest.c_str(),
+      d->referrers_index.c_str(), d->referrers_tag.c_str());
   return 0;
 }
 
@@ -176,9 +181,12 @@ void register_sign(CLI::App& app, int& exit_code) {
       "Examples:\n"
       "  bulwark sign oci:./layout:1 --key cosign.key --reference registry.example/app\n"
       "  skopeo copy oci:./layout:sha256-<hex>.sig docker://registry.example/app:sha256-<hex>.sig\n"
+      "  skopeo copy --all oci:./layout:sha256-<hex> docker://registry.example/app:sha256-<hex>\n"
       "  bulwark verify oci:./layout:1 --key cosign.pub --reference registry.example/app\n"
-      "\nThe signature is written into the layout under cosign's tag sha256-<hex>.sig; copy it\n"
-      "beside the image in its registry with skopeo.");
+      "\nThe signature is written into the layout under cosign's tag sha256-<hex>.sig and as an\n"
+      "OCI 1.1 referrer listed in the referrers index tagged sha256-<hex> (the referrers tag\n"
+      "schema, which registries without a referrers API need); copy the tags beside the image in\n"
+      "its registry with skopeo (--all for the index, so the referrer manifest goes with it).");
   cmd->add_option("IMAGE", opts->target, "Image (oci:DIR[:TAG])")->required();
   cmd->add_option("--key", opts->key, "PEM private key (unencrypted PKCS#8 or traditional)")->required();
   cmd->add_option("--reference", opts->reference, "docker-reference written into the payload")->required();

@@ -73,6 +73,9 @@ struct ImageInfo {
   std::vector<std::string> repo_tags;
   std::vector<std::string> repo_digests;
   std::vector<Layer> layers;
+  // The image it says it was built on: the OCI annotations org.opencontainers.image.base.name
+  // and .base.digest of its manifest (or of the index that points to it). Empty when not annotated.
+  std::string base_name, base_digest;
 };
 
 enum class Ecosystem { unknown, deb, apk, rpm, pypi, npm, golang, maven, cargo, gem };

@@ -127,6 +127,30 @@ void expect_sample_tree(const core::FileTree& tree) {
   EXPECT_EQ(tree.find("run-fifo")->type, core::FileType::fifo);
 }
 
+// The base image an OCI layout's manifest states in the OCI annotations becomes ImageInfo's
+// base_name/base_digest; a manifest without them leaves both empty.
+TEST(OciLayout, BaseImageFromTheManifestAnnotations) {
+  TempDir tmp;
+  auto layers = sample_layers();
+  const std::string base_digest = "sha256:" + std::string(64, 'b');
+  for (bool annotated : {true, false}) {
+    OciLayout layout;
+    auto desc = layout.image(layers, config_for(layers),
+                             annotated ? json{{"org.opencontainers.image.base.name", "docker.io/library/debian:12"},
+                                              {"org.opencontainers.image.base.digest", base_digest},
+                                              {"org.opencontainers.image.title", "app"}}
+                                       : json());
+    layout.add_to_index(desc);
+    auto dir = tmp.path() / (annotated ? "annotated" : "plain");
+    layout.write_dir(dir);
+    auto ctx = test_context();
+    auto src = open_oci_layout(dir, "", {}, ctx);
+    ASSERT_TRUE(src) << src.error().describe();
+    EXPECT_EQ((*src)->info().base_name, annotated ? "docker.io/library/debian:12" : "");
+    EXPECT_EQ((*src)->info().base_digest, annotated ? base_digest : "");
+  }
+}
+
 void expect_sample_info(const core::ImageInfo& info, const std::vector<TestLayer>& layers) {
   ASSERT_EQ(info.layers.size(), 3U);
   EXPECT_EQ(info.architecture, "amd64");

@@ -208,6 +208,14 @@ Result<std::unique_ptr<ImageSource>> open_oci_store(std::shared_ptr<BlobStore> s
   info.reference = std::move(reference);
   info.manifest_digest = chosen.desc.digest;
   info.config_digest = config_desc->digest;
+  if (const auto a = manifest->find("annotations"); a != manifest->end() && a->is_object()) {
+    for (auto [key, field] : {std::pair{"org.opencontainers.image.base.name", &info.base_name},
+                              std::pair{"org.opencontainers.image.base.digest", &info.base_digest}}) {
+      if (auto v = a->find(key); v != a->end() && v->is_string() && v->get<std::string>().size() <= 1024) {
+        *field = v->get<std::string>();
+      }
+    }
+  }
   for (const auto& n : chosen.names) {
     if (std::find(info.repo_tags.begin(), info.repo_tags.end(), n) == info.repo_tags.end()) info.repo_tags.push_back(n);
   }

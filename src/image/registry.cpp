@@ -78,6 +78,21 @@ Result<json> parse_document(std::string_view text, const core::Limits& limits, s
   return doc;
 }
 
+// org.opencontainers.image.base.name / .base.digest from a manifest's or index's annotations;
+// a present value replaces what `info` holds.
+void read_base_annotations(const json& doc, core::ImageInfo& info) {
+  if (!doc.is_object()) return;
+  const auto a = doc.find("annotations");
+  if (a == doc.end() || !a->is_object()) return;
+  for (auto [key, field] : {std::pair{"org.opencontainers.image.base.name", &info.base_name},
+                            std::pair{"org.opencontainers.image.base.digest", &info.base_digest}}) {
+    if (auto v = a->find(key);
+        v != a->end() && v->is_string() && !v->get<std::string>().empty() && v->get<std::string>().size() <= 1024) {
+      *field = v->get<std::string>();
+    }
+  }
+}
+
 std::string string_field(const json& obj, const char* key) {
   auto it = obj.find(key);
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -625,6 +640,8 @@ Result<std::unique_ptr<ImageSource>> open_registry(const Reference& ref, const S
 
   Manifest manifest = std::move(*top);
   const std::string top_digest = manifest.digest;
+  core::ImageInfo base;  // base-image annotations: the index's, then the manifest's own (which win)
+  read_base_annotations(manifest.doc, base);
   if (manifest.media_type == kOciIndex || manifest.media_type == kDockerList) {
     const auto& entries = manifest.doc["manifests"];
     if (!entries.is_array()) return fail(ErrorCode::parse, "an index without manifests", shown);
@@ -700,6 +717,9 @@ Result<std::unique_ptr<ImageSource>> open_registry(const Reference& ref, const S
   info.config_digest = config_desc->digest;
   info.os = string_field(*config_doc, "os");
   info.architecture = string_field(*config_doc, "architecture");
+  info.base_name = std::move(base.base_name);
+  info.base_digest = std::move(base.base_digest);
+  read_base_annotations(manifest.doc, info);
   const std::string name = host + "/" + ref.repository;
   if (!ref.tag.empty()) info.repo_tags.push_back(name + ":" + ref.tag);
   info.repo_digests.push_back(name + "@" + top_digest);

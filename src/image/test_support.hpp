@@ -259,8 +259,10 @@ class OciLayout {
     return d;
   }
   // Stores config, layers and manifest; returns the manifest descriptor (not yet in the index).
-  json image(const std::vector<TestLayer>& layers, const json& config) {
+  // `annotations`, when an object, become the manifest's own annotations.
+  json image(const std::vector<TestLayer>& layers, const json& config, const json& annotations = json()) {
     json m = {{"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.manifest.v1+json"}};
+    if (annotations.is_object()) m["annotations"] = annotations;
     m["config"] = blob("application/vnd.oci.image.config.v1+json", config.dump());
     m["layers"] = json::array();
     for (const auto& l : layers) m["layers"].push_back(blob(l.media_type, l.blob));

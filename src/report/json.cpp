@@ -67,6 +67,13 @@ Json image_json(const core::ImageInfo& image) {
   put(out, "os", image.os);
   out["repo_tags"] = image.repo_tags;
   if (!image.repo_digests.empty()) out["repo_digests"] = image.repo_digests;
+  if (!image.base_name.empty() || !image.base_digest.empty()) {
+    Json base;
+    put(base, "name", image.base_name);
+    put(base, "digest", image.base_digest);
+    base["source"] = "annotations";
+    out["base_image"] = std::move(base);
+  }
   Json layers = Json::array();
   for (const auto& layer : image.layers) {
     Json l;

@@ -6,6 +6,7 @@
 
 #include "../../tests/schema/sample_scan.hpp"
 #include "report/report.hpp"
+#include "report/vulnerabilities.hpp"
 
 using namespace bulwark;
 using nlohmann::json;
@@ -64,6 +65,21 @@ TEST(Json, ToolVersionDefaultsToTheBuiltVersion) {
   // The project version from CMake, e.g. "0.1.0".
   EXPECT_TRUE(std::regex_match(doc["tool"]["version"].get<std::string>(), std::regex(R"j(^\d+\.\d+\.\d+.*$)j")))
       << doc["tool"];
+}
+
+TEST(Json, BaseImageOfTheImage) {
+  auto r = fixtures::sample_scan_result();
+  EXPECT_FALSE(write({r}, false)["targets"][0]["image"].contains("base_image")) << "not annotated: no field";
+  EXPECT_EQ(report::base_image_line(r), "");
+  r.image->base_name = "docker.io/library/debian:12";
+  r.image->base_digest = "sha256:" + std::string(64, 'b');
+  EXPECT_EQ(write({r}, false)["targets"][0]["image"]["base_image"], json({{"name", "docker.io/library/debian:12"},
+                                                                          {"digest", "sha256:" + std::string(64, 'b')},
+                                                                          {"source", "annotations"}}));
+  EXPECT_EQ(report::base_image_line(r), "Base image: docker.io/library/debian:12@sha256:" + std::string(64, 'b') +
+                                            " (from the manifest annotations)\n");
+  EXPECT_NE(report::vulnerability_table(r, false).find("\nBase image: docker.io/library/debian:12@"),
+            std::string::npos);
 }
 
 TEST(Json, ImageWithLayers) {

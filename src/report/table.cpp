@@ -265,6 +265,13 @@ std::string coverage_gap_text(const core::VulnCoverage& coverage) {
                      coverage.packages, coverage.packages == 1 ? " was" : "s were", util::join(parts, "; "));
 }
 
+std::string base_image_line(const core::ScanResult& result) {
+  if (!result.image || (result.image->base_name.empty() && result.image->base_digest.empty())) return {};
+  return fmt::format("Base image: {}{}{} (from the manifest annotations)\n",
+                     result.image->base_name.empty() ? "(unnamed)" : cell(result.image->base_name),
+                     result.image->base_digest.empty() ? "" : "@", cell(result.image->base_digest));
+}
+
 std::string vulnerability_table(const core::ScanResult& result, bool color, const core::VulnCoverage* coverage) {
   std::vector<Row> rows;
   std::array<std::size_t, 6> by_severity{};
@@ -294,6 +301,7 @@ std::string vulnerability_table(const core::ScanResult& result, bool color, cons
   std::string out = fmt::format("Target: {} ({})  OS: {}  Packages: {}  Vulnerabilities: {}{}\n",
                                 cell(result.target.name), core::to_string(result.target.kind), os_label(result.os),
                                 result.packages.size(), rows.size(), counts.empty() ? "" : " (" + counts + ")");
+  out += base_image_line(result);
   const std::string note = suppressed == 0
                                ? std::string()
                                : fmt::format("{} vulnerabilit{} suppressed by policy (listed in --format json).\n",

@@ -19,6 +19,10 @@ namespace bulwark::report {
 [[nodiscard]] std::string vulnerability_table(const core::ScanResult& result, bool color,
                                               const core::VulnCoverage* coverage = nullptr);
 
+// "Base image: NAME@DIGEST (from the manifest annotations)\n" when the image states its base
+// (ImageInfo::base_name/base_digest); empty otherwise. The table's second line.
+[[nodiscard]] std::string base_image_line(const core::ScanResult& result);
+
 // The sentence the reports use for an incomplete vulnerability coverage: "102 of 102 packages
 // were NOT checked for vulnerabilities (no vulnerability data): 102 rpm packages: the database
 // has no advisories for ecosystem Amazon Linux:2023". Empty when the coverage is complete.

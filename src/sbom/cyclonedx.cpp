@@ -58,6 +58,8 @@ Json target_component(const core::ScanResult& result, const std::string& bom_ref
   if (result.image) {
     const auto& image = *result.image;
     add_property(properties, "bulwark:image:manifest_digest", image.manifest_digest);
+    add_property(properties, "bulwark:image:base_name", image.base_name);
+    add_property(properties, "bulwark:image:base_digest", image.base_digest);
     add_property(properties, "bulwark:image:architecture", image.architecture);
     add_property(properties, "bulwark:image:os", image.os);
     for (const auto& tag : image.repo_tags) add_property(properties, "bulwark:image:repo_tag", tag);

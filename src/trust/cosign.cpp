@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include <fmt/format.h>
@@ -183,7 +184,47 @@ class Store {
   // The manifest named by a tag (or digest), its bytes checked against its digest.
   virtual Result<std::pair<std::string, std::string>> manifest(const std::string& tag) = 0;  // digest, body
   virtual Result<std::string> blob(const std::string& digest, std::size_t max) = 0;
+  // The OCI 1.1 referrers of a manifest.
+  virtual Result<Referrers> referrers(const std::string& digest) = 0;
 };
+
+constexpr const char* kOciIndex = "application/vnd.oci.image.index.v1+json";
+constexpr const char* kOciManifest = "application/vnd.oci.image.manifest.v1+json";
+constexpr const char* kSimpleSigning = "application/vnd.dev.cosign.simplesigning.v1+json";
+constexpr std::size_t kMaxReferrers = 4096;
+
+// A referrers list (an image index, from the API or the fallback tag) into descriptors.
+Result<Referrers> parse_referrers(std::string_view body, std::string via) {
+  if (util::json_depth(body, 33) > 32) return fail(ErrorCode::limit, "referrers index nested too deeply");
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail(ErrorCode::parse, "the referrers list is not a JSON object");
+  if ((member(j, "mediaType").is_null() ? std::string(kOciIndex) : string_member(j, "mediaType")) != kOciIndex)
+    return fail(ErrorCode::parse,
+                "the referrers list is not an OCI image index (mediaType " + string_member(j, "mediaType") + ")");
+  const json& ms = member(j, "manifests");
+  if (!ms.is_null() && !ms.is_array()) return fail(ErrorCode::parse, "the referrers index's manifests is not a list");
+  if (ms.size() > kMaxReferrers) return fail(ErrorCode::limit, fmt::format("more than {} referrers", kMaxReferrers));
+  Referrers out;
+  out.via = std::move(via);
+  for (const auto& m : ms) {
+    if (!m.is_object()) return fail(ErrorCode::parse, "a referrer descriptor is not an object");
+    Referrer r;
+    r.digest = string_member(m, "digest");
+    r.media_type = string_member(m, "mediaType");
+    r.artifact_type = string_member(m, "artifactType");
+    if (!r.digest.starts_with("sha256:") || r.digest.size() != 71 ||
+        r.digest.find_first_not_of("0123456789abcdef", 7) != std::string::npos) {
+      return fail(ErrorCode::hostile, "a referrer descriptor has a bad digest");
+    }
+    if (const auto a = m.find("annotations"); a != m.end() && a->is_object()) {
+      for (const auto& [k, v] : a->items()) {
+        if (v.is_string()) r.annotations[k] = v.get<std::string>();
+      }
+    }
+    out.items.push_back(std::move(r));
+  }
+  return out;
+}
 
 class LayoutStore final : public Store {
  public:
@@ -200,19 +241,30 @@ class LayoutStore final : public Store {
       json ann = member(m, "annotations");
       if (!ann.is_object()) ann = json::object();
       std::string name = string_member(ann, "org.opencontainers.image.ref.name");
-      if (tag.empty() ? !(name.ends_with(".sig") || name.ends_with(".att")) : name == tag) {
+      if (tag.empty() ? !(name.ends_with(".sig") || name.ends_with(".att") || name.starts_with("sha256-"))
+                      : name == tag) {
         digest = string_member(m, "digest");
         descriptor_annotations = ann;
         ++images;
       }
     }
     if (tag.empty() && images > 1) return fail(ErrorCode::invalid_argument, "layout holds several images: name a tag");
+    if (tag.starts_with("sha256:")) digest = tag;
     if (digest.empty()) return fail(ErrorCode::not_found, "no manifest tagged " + tag, dir_);
     auto body = read_blob(dir_, digest, kMaxManifest);
     if (!body) return std::unexpected(body.error());
     return std::pair{digest, *body};
   }
   Result<std::string> blob(const std::string& digest, std::size_t max) override { return read_blob(dir_, digest, max); }
+  Result<Referrers> referrers(const std::string& digest) override {
+    const std::string t = referrers_tag(digest);
+    auto found = manifest(t);
+    if (!found) {
+      if (found.error().code == ErrorCode::not_found) return Referrers{};
+      return std::unexpected(found.error());
+    }
+    return parse_referrers(found->second, "referrers tag " + t);
+  }
   json descriptor_annotations = json::object();  // of the last manifest() found
 
  private:
@@ -224,7 +276,8 @@ class RegistryStore final : public Store {
   RegistryStore(const RegistryTarget& t) : t_(t), http_(options(t)) {}
   Result<std::pair<std::string, std::string>> manifest(const std::string& ref) override {
     auto r = get("/manifests/" + ref,
-                 "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+                 "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, "
+                 "application/vnd.oci.image.index.v1+json",
                  kMaxManifest);
     if (!r) return std::unexpected(r.error());
     std::string digest = "sha256:" + util::sha256_hex(*r);
@@ -239,6 +292,20 @@ class RegistryStore final : public Store {
     if ("sha256:" + util::sha256_hex(*r) != digest)
       return fail(ErrorCode::digest_mismatch, "blob digest mismatch", digest);
     return r;
+  }
+  // The referrers API first; a 404 means the registry has none (OCI distribution 1.1,
+  // "Unavailable Referrers API"), and the client reads the fallback tag instead.
+  Result<Referrers> referrers(const std::string& digest) override {
+    auto api = get("/referrers/" + digest, kOciIndex, kMaxManifest);
+    if (api) return parse_referrers(*api, "referrers API");
+    if (api.error().code != ErrorCode::not_found) return std::unexpected(api.error());
+    const std::string t = referrers_tag(digest);
+    auto index = get("/manifests/" + t, kOciIndex, kMaxManifest);
+    if (!index) {
+      if (index.error().code == ErrorCode::not_found) return Referrers{};
+      return std::unexpected(index.error());
+    }
+    return parse_referrers(*index, "referrers tag " + t);
   }
 
  private:
@@ -271,6 +338,45 @@ class RegistryStore final : public Store {
   util::HttpClient http_;
 };
 
+// The simple-signing layers of one signature manifest, verified; `where` names it in reports.
+Status check_signature_manifest(Store& store, const std::string& body, const std::string& where,
+                                std::string_view public_key_pem, std::string_view repository, ImageSignatureVerdict& v,
+                                std::string& last_error, std::map<std::string, bool>& seen) {
+  json sm = json::parse(body, nullptr, false);
+  if (sm.is_discarded() || !sm.is_object()) return fail(ErrorCode::parse, "signature manifest is not JSON", where);
+  const json& layers = member(sm, "layers");
+  if (!layers.is_null() && !layers.is_array())
+    return fail(ErrorCode::parse, "signature manifest: layers is not a list", where);
+  if (layers.size() > kMaxLayers) return fail(ErrorCode::limit, "too many signature layers");
+  bool any = false;
+  for (const auto& l : layers) {
+    if (!l.is_object() || string_member(l, "mediaType") != kSimpleSigning) continue;
+    json ann = member(l, "annotations");
+    std::string sig = ann.is_object() ? string_member(ann, "dev.cosignproject.cosign/signature") : "";
+    // The same signature under the tag and as a referrer (bulwark sign writes both) is one signature.
+    const std::string key = string_member(l, "digest") + " " + sig;
+    if (auto it = seen.find(key); it != seen.end()) {
+      any = any || it->second;
+      continue;
+    }
+    seen[key] = false;
+    ++v.signatures_checked;
+    auto payload = store.blob(string_member(l, "digest"), kMaxPayload);
+    if (!payload) return std::unexpected(payload.error().within(where));
+    auto s = verify_simple_signing(*payload, sig, public_key_pem, v.manifest_digest, repository);
+    if (!s) {
+      last_error = s.error().message + " (" + where + ")";
+      continue;
+    }
+    ++v.signatures_verified;
+    v.verified.push_back(*s);
+    seen[key] = true;
+    any = true;
+  }
+  if (any) v.found_in.push_back(where);
+  return {};
+}
+
 Result<ImageSignatureVerdict> verify_in(Store& store, const std::string& tag, std::string_view public_key_pem,
                                         std::string_view repository) {
   ImageSignatureVerdict v;
@@ -278,37 +384,83 @@ Result<ImageSignatureVerdict> verify_in(Store& store, const std::string& tag, st
   if (!image) return std::unexpected(image.error());
   v.manifest_digest = image->first;
   v.signature_tag = "sha256-" + v.manifest_digest.substr(7) + ".sig";
+  std::string last_error;
+  std::map<std::string, bool> seen;  // simple-signing layer digest + signature: verified
+  std::size_t manifests = 0;
+  // cosign's tag scheme.
   auto sigm = store.manifest(v.signature_tag);
-  if (!sigm) {
-    if (sigm.error().code == ErrorCode::not_found)
-      return fail(ErrorCode::auth, "image is not signed (no " + v.signature_tag + ")");
+  if (sigm) {
+    ++manifests;
+    if (auto st = check_signature_manifest(store, sigm->second, "tag " + v.signature_tag, public_key_pem, repository, v,
+                                           last_error, seen);
+        !st) {
+      return std::unexpected(st.error());
+    }
+  } else if (sigm.error().code != ErrorCode::not_found) {
     return std::unexpected(sigm.error());
   }
-  if (util::json_depth(sigm->second, 33) > 32) return fail(ErrorCode::limit, "signature manifest nested too deeply");
-  json sm = json::parse(sigm->second, nullptr, false);
-  if (sm.is_discarded() || !sm.is_object()) return fail(ErrorCode::parse, "signature manifest is not JSON");
-  const json& layers = sm.value("layers", json::array());
-  if (!layers.is_array() || layers.size() > kMaxLayers) return fail(ErrorCode::limit, "too many signature layers");
-  std::string last_error = "no signature layer";
-  for (const auto& l : layers) {
-    if (string_member(l, "mediaType") != "application/vnd.dev.cosign.simplesigning.v1+json") continue;
-    ++v.signatures_checked;
-    std::string sig = string_member(member(l, "annotations"), "dev.cosignproject.cosign/signature");
-    auto payload = store.blob(string_member(l, "digest"), kMaxPayload);
-    if (!payload) return std::unexpected(payload.error());
-    auto s = verify_simple_signing(*payload, sig, public_key_pem, v.manifest_digest, repository);
-    if (!s) {
-      last_error = s.error().message;
+  // OCI 1.1 referrers: cosign signature artifacts whose subject is this manifest.
+  auto refs = store.referrers(v.manifest_digest);
+  if (!refs) return std::unexpected(refs.error().within("referrers of " + v.manifest_digest));
+  std::size_t untyped = 0;
+  for (const auto& r : refs->items) {
+    // A descriptor without artifactType (tools that rewrite the index, such as skopeo 1.9,
+    // drop it) is judged by the manifest's own artifactType.
+    if (!r.artifact_type.empty() && r.artifact_type != kCosignSignatureArtifact) continue;
+    if (r.artifact_type.empty() && ++untyped > kMaxLayers) continue;
+    const std::string where = fmt::format("referrer {} ({})", r.digest, refs->via);
+    auto m = store.manifest(r.digest);
+    if (!m) return std::unexpected(m.error().within(where));
+    json mj = json::parse(m->second, nullptr, false);
+    if (!mj.is_object() || string_member(mj, "artifactType") != kCosignSignatureArtifact) continue;
+    const json subject = mj.is_object() ? member(mj, "subject") : json::object();
+    if (!subject.is_object() || string_member(subject, "digest") != v.manifest_digest) {
+      last_error = "the referrer's subject is not this image (" + where + ")";
       continue;
     }
-    ++v.signatures_verified;
-    v.verified.push_back(*s);
+    ++manifests;
+    if (auto st = check_signature_manifest(store, m->second, where, public_key_pem, repository, v, last_error, seen);
+        !st) {
+      return std::unexpected(st.error());
+    }
   }
-  if (v.signatures_verified == 0) return fail(ErrorCode::auth, last_error);
+  if (manifests == 0 && !last_error.empty()) return fail(ErrorCode::auth, "image is not signed: " + last_error);
+  if (manifests == 0) {
+    return fail(ErrorCode::auth,
+                fmt::format("image is not signed (no {} and no cosign signature referrer{})", v.signature_tag,
+                            refs->via.empty() ? ": no referrers API and no tag " + referrers_tag(v.manifest_digest)
+                                              : " via the " + refs->via));
+  }
+  if (v.signatures_verified == 0) return fail(ErrorCode::auth, last_error.empty() ? "no signature layer" : last_error);
   return v;
 }
 
 }  // namespace
+
+std::string referrers_tag(std::string_view digest) {
+  std::string t(digest);
+  if (auto c = t.find(':'); c != std::string::npos) t[c] = '-';
+  if (t.size() > 128) t.resize(128);  // a tag is at most 128 characters
+  return t;
+}
+
+Result<Referrers> oci_layout_referrers(const std::string& dir, const std::string& digest) {
+  LayoutStore store(dir);
+  auto r = store.referrers(digest);
+  if (!r) return std::unexpected(r.error().within(dir));
+  return r;
+}
+
+Result<Referrers> registry_referrers(const RegistryTarget& target, const std::string& digest) {
+  try {
+    RegistryStore store(target);
+    auto r = store.referrers(digest);
+    if (!r) return std::unexpected(r.error().within(target.registry + "/" + target.repository));
+    return r;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::internal, e.what());
+  }
+}
 
 Result<ImageSignatureVerdict> verify_oci_layout_image(const std::string& dir, const std::string& tag,
                                                       std::string_view public_key_pem, std::string_view repository) {
@@ -340,7 +492,7 @@ Result<ManifestFacts> facts_of(std::pair<std::string, std::string> m, const json
   if (util::json_depth(f.body, 33) > 32) return fail(ErrorCode::limit, "manifest nested too deeply");
   json j = json::parse(f.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail(ErrorCode::parse, "manifest is not a JSON object");
-  const json own = j.value("annotations", json::object());
+  const json own = member(j, "annotations");
   for (const json* a : {&descriptor_annotations, &own}) {
     if (!a->is_object()) continue;
     for (const auto& [k, v] : a->items()) {
@@ -372,20 +524,36 @@ Result<ManifestFacts> read_registry_manifest(const RegistryTarget& target) {
   }
 }
 
-Result<std::string> sign_oci_layout_image(const std::string& dir, const std::string& tag,
-                                          std::string_view private_key_pem, std::string_view docker_reference) {
+namespace {
+
+// index.json without the descriptors tagged `tag`, plus `desc` tagged `tag`.
+void retag(json& manifests, const std::string& tag, json desc) {
+  json kept = json::array();
+  for (const auto& m : manifests) {
+    if (string_member(member(m, "annotations"), "org.opencontainers.image.ref.name") != tag) kept.push_back(m);
+  }
+  desc["annotations"] = {{"org.opencontainers.image.ref.name", tag}};
+  kept.push_back(std::move(desc));
+  manifests = std::move(kept);
+}
+
+}  // namespace
+
+Result<SignResult> sign_oci_layout_image(const std::string& dir, const std::string& tag,
+                                         std::string_view private_key_pem, std::string_view docker_reference) {
   auto index = read_json(std::filesystem::path(dir) / "index.json", kMaxManifest);
   if (!index) return std::unexpected(index.error());
   json& manifests = (*index)["manifests"];
   if (!manifests.is_array() || manifests.size() > 4096) return fail(ErrorCode::limit, "index.json: manifests");
-  std::string manifest_digest;
+  json image_desc;
   for (const auto& m : manifests) {
     std::string name = string_member(member(m, "annotations"), "org.opencontainers.image.ref.name");
-    if (name.ends_with(".sig") || name.ends_with(".att")) continue;
-    if (tag.empty() || name == tag) manifest_digest = string_member(m, "digest");
+    if (name.ends_with(".sig") || name.ends_with(".att") || name.starts_with("sha256-")) continue;
+    if (tag.empty() || name == tag) image_desc = m;
   }
-  if (manifest_digest.empty()) return fail(ErrorCode::not_found, "no image tagged " + tag, dir);
-  if (auto p = blob_path(dir, manifest_digest); !p) return std::unexpected(p.error().within(dir));
+  if (!image_desc.is_object() || string_member(image_desc, "digest").empty())
+    return fail(ErrorCode::not_found, "no image tagged " + tag, dir);
+  const std::string manifest_digest = string_member(image_desc, "digest");
   json payload = {{"critical",
                    {{"identity", {{"docker-reference", std::string(docker_reference)}}},
                     {"image", {{"docker-manifest-digest", manifest_digest}}},
@@ -394,7 +562,7 @@ Result<std::string> sign_oci_layout_image(const std::string& dir, const std::str
   std::string payload_text = payload.dump();
   auto sig = sign(private_key_pem, payload_text);
   if (!sig) return std::unexpected(sig.error());
-  std::string payload_digest, config_digest, sig_manifest_digest;
+  std::string payload_digest, config_digest, empty_digest;
   if (auto st = write_blob(dir, payload_text, payload_digest); !st) return std::unexpected(st.error());
   json config = {{"architecture", ""},
                  {"os", ""},
@@ -402,34 +570,69 @@ Result<std::string> sign_oci_layout_image(const std::string& dir, const std::str
                  {"rootfs", {{"type", "layers"}, {"diff_ids", json::array({payload_digest})}}}};
   std::string config_text = config.dump();
   if (auto st = write_blob(dir, config_text, config_digest); !st) return std::unexpected(st.error());
+  const json layer = {{"mediaType", kSimpleSigning},
+                      {"size", payload_text.size()},
+                      {"digest", payload_digest},
+                      {"annotations", {{"dev.cosignproject.cosign/signature", encode_b64(*sig)}}}};
+  SignResult out;
+  // cosign's tag scheme: sha256-<hex>.sig.
   json sm = {{"schemaVersion", 2},
-             {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+             {"mediaType", kOciManifest},
              {"config",
               {{"mediaType", "application/vnd.oci.image.config.v1+json"},
                {"size", config_text.size()},
                {"digest", config_digest}}},
-             {"layers", json::array({{{"mediaType", "application/vnd.dev.cosign.simplesigning.v1+json"},
-                                      {"size", payload_text.size()},
-                                      {"digest", payload_digest},
-                                      {"annotations", {{"dev.cosignproject.cosign/signature", encode_b64(*sig)}}}}})}};
+             {"layers", json::array({layer})}};
   std::string sm_text = sm.dump();
-  if (auto st = write_blob(dir, sm_text, sig_manifest_digest); !st) return std::unexpected(st.error());
-  std::string sig_tag = "sha256-" + manifest_digest.substr(7) + ".sig";
-  json kept = json::array();
-  for (const auto& m : manifests) {
-    if (string_member(member(m, "annotations"), "org.opencontainers.image.ref.name") != sig_tag) {
-      kept.push_back(m);
+  if (auto st = write_blob(dir, sm_text, out.signature_manifest); !st) return std::unexpected(st.error());
+  out.signature_tag = "sha256-" + manifest_digest.substr(7) + ".sig";
+  retag(manifests, out.signature_tag,
+        {{"mediaType", kOciManifest}, {"size", sm_text.size()}, {"digest", out.signature_manifest}});
+
+  // The OCI 1.1 referrer: the same signature layer, the empty config, subject = the image.
+  const std::string empty = "{}";
+  if (auto st = write_blob(dir, empty, empty_digest); !st) return std::unexpected(st.error());
+  json rm = {
+      {"schemaVersion", 2},
+      {"mediaType", kOciManifest},
+      {"artifactType", kCosignSignatureArtifact},
+      {"config", {{"mediaType", "application/vnd.oci.empty.v1+json"}, {"size", 2}, {"digest", empty_digest}}},
+      {"layers", json::array({layer})},
+      {"subject",
+       {{"mediaType", (string_member(image_desc, "mediaType").empty() ? std::string(kOciManifest)
+                                                                      : string_member(image_desc, "mediaType"))},
+        {"size", (member(image_desc, "size").is_number_unsigned() ? member(image_desc, "size").get<std::uint64_t>()
+                                                                  : std::uint64_t{0})},
+        {"digest", manifest_digest}}}};
+  std::string rm_text = rm.dump();
+  if (auto st = write_blob(dir, rm_text, out.referrer_manifest); !st) return std::unexpected(st.error());
+  // The referrers tag schema: the index tagged sha256-<hex>, keeping the referrers it lists.
+  out.referrers_tag = referrers_tag(manifest_digest);
+  json listed = json::array();
+  LayoutStore store(dir);
+  if (auto existing = store.referrers(manifest_digest); existing) {
+    if (auto old = store.manifest(out.referrers_tag); old) {
+      json oj = json::parse(old->second, nullptr, false);
+      for (const auto& d : member(oj, "manifests")) {
+        if (d.is_object() && string_member(d, "digest") != out.referrer_manifest) listed.push_back(d);
+      }
     }
+  } else {
+    return std::unexpected(existing.error().within(dir));
   }
-  kept.push_back({{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                  {"size", sm_text.size()},
-                  {"digest", sig_manifest_digest},
-                  {"annotations", {{"org.opencontainers.image.ref.name", sig_tag}}}});
-  manifests = kept;
+  listed.push_back({{"mediaType", kOciManifest},
+                    {"artifactType", kCosignSignatureArtifact},
+                    {"size", rm_text.size()},
+                    {"digest", out.referrer_manifest}});
+  json ri = {{"schemaVersion", 2}, {"mediaType", kOciIndex}, {"manifests", listed}};
+  std::string ri_text = ri.dump();
+  if (auto st = write_blob(dir, ri_text, out.referrers_index); !st) return std::unexpected(st.error());
+  retag(manifests, out.referrers_tag,
+        {{"mediaType", kOciIndex}, {"size", ri_text.size()}, {"digest", out.referrers_index}});
   if (auto st = util::write_file_atomic(std::filesystem::path(dir) / "index.json", index->dump()); !st) {
     return std::unexpected(st.error());
   }
-  return sig_manifest_digest;
+  return out;
 }
 
 }  // namespace bulwark::trust

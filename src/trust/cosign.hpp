@@ -1,6 +1,10 @@
-// cosign keyed image signatures (the "simple signing" format): a signature manifest tagged
-// sha256-<manifest hex>.sig whose layers are simple-signing payloads, each carrying its
-// signature in the layer annotation dev.cosignproject.cosign/signature.
+// cosign keyed image signatures (the "simple signing" format): a signature manifest whose
+// layers are simple-signing payloads, each carrying its signature in the layer annotation
+// dev.cosignproject.cosign/signature. Signature manifests are found two ways: cosign's tag
+// scheme (sha256-<manifest hex>.sig) and OCI 1.1 referrers (a manifest whose subject is the
+// image, artifactType application/vnd.dev.cosign.artifact.sig.v1+json), listed by the
+// registry's referrers API or, where the registry has none (404), by the referrers tag schema
+// fallback: an image index tagged sha256-<manifest hex>.
 #pragma once
 
 #include <chrono>
@@ -29,13 +33,35 @@ struct SimpleSigning {
 
 struct ImageSignatureVerdict {
   std::string manifest_digest;  // the image's, "sha256:..."
-  std::string signature_tag;    // where the signature was found
+  std::string signature_tag;    // cosign's tag for it, sha256-<hex>.sig (looked up whether or not present)
   std::size_t signatures_checked = 0, signatures_verified = 0;
   std::vector<SimpleSigning> verified;
+  // Where the verified signatures were found: "tag sha256-<hex>.sig" and/or
+  // "referrer sha256:<digest> (referrers API)" / "(referrers tag sha256-<hex>)".
+  std::vector<std::string> found_in;
+};
+
+// The artifact type of a cosign signature stored as an OCI 1.1 referrer.
+inline constexpr std::string_view kCosignSignatureArtifact = "application/vnd.dev.cosign.artifact.sig.v1+json";
+
+// The referrers tag schema's tag for a manifest digest: "sha256:<hex>" -> "sha256-<hex>".
+[[nodiscard]] std::string referrers_tag(std::string_view digest);
+
+// One OCI 1.1 referrer of an image: a descriptor of the referrers list.
+struct Referrer {
+  std::string digest, media_type, artifact_type;
+  std::map<std::string, std::string> annotations;
+};
+struct Referrers {
+  std::vector<Referrer> items;
+  // How the list was read: "referrers API", "referrers tag sha256-<hex>", or "" when the
+  // registry has no referrers API and no fallback tag exists (no referrers).
+  std::string via;
 };
 
 // Finds and verifies cosign signatures of the image tagged `tag` (or the only image) in the
-// OCI layout `dir`, by cosign's tag scheme. Succeeds only when at least one signature verifies.
+// OCI layout `dir`, by cosign's tag scheme and by referrers. Succeeds only when at least one
+// signature verifies.
 [[nodiscard]] Result<ImageSignatureVerdict> verify_oci_layout_image(const std::string& dir, const std::string& tag,
                                                                     std::string_view public_key_pem,
                                                                     std::string_view repository);
@@ -48,7 +74,13 @@ struct RegistryTarget {
   std::chrono::seconds timeout{0};  // each registry request, connect included; 0: the HTTP client's defaults
 };
 
-// Same as verify_oci_layout_image, reading the signature by the tag scheme from a registry.
+// The referrers of the manifest `digest` in a registry: GET /v2/<repo>/referrers/<digest>; on
+// 404 (no referrers API, as docker-registry 2.x), the image index tagged sha256-<hex>.
+[[nodiscard]] Result<Referrers> registry_referrers(const RegistryTarget& target, const std::string& digest);
+// The same in an OCI layout: the index tagged sha256-<hex> in index.json.
+[[nodiscard]] Result<Referrers> oci_layout_referrers(const std::string& dir, const std::string& digest);
+
+// Same as verify_oci_layout_image, reading the signatures (tag scheme and referrers) from a registry.
 [[nodiscard]] Result<ImageSignatureVerdict> verify_registry_image(const RegistryTarget& target,
                                                                   std::string_view public_key_pem,
                                                                   std::string_view repository);
@@ -67,9 +99,17 @@ struct ManifestFacts {
 // Signs the image tagged `tag` in the OCI layout `dir` with a PEM private key (PKCS#8 or
 // traditional; ECDSA P-256, RSA, Ed25519), cosign's way: a simple-signing payload naming
 // `docker_reference` and the manifest digest, stored as a signature manifest tagged
-// sha256-<hex>.sig in the same layout. Returns the signature manifest's digest.
-[[nodiscard]] Result<std::string> sign_oci_layout_image(const std::string& dir, const std::string& tag,
-                                                        std::string_view private_key_pem,
-                                                        std::string_view docker_reference);
+// sha256-<hex>.sig in the same layout and, as an OCI 1.1 referrer (subject: the image), added
+// to the referrers index tagged sha256-<hex> (the referrers tag schema; entries already there
+// are kept). Copy both tags to the registry (skopeo copy --all for the index).
+struct SignResult {
+  std::string signature_manifest;  // digest of the sha256-<hex>.sig manifest
+  std::string referrer_manifest;   // digest of the referrer manifest
+  std::string referrers_index;     // digest of the index tagged sha256-<hex>
+  std::string signature_tag, referrers_tag;
+};
+[[nodiscard]] Result<SignResult> sign_oci_layout_image(const std::string& dir, const std::string& tag,
+                                                       std::string_view private_key_pem,
+                                                       std::string_view docker_reference);
 
 }  // namespace bulwark::trust

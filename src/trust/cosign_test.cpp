@@ -12,9 +12,13 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "trust/cosign.hpp"
 #include "trust/test_keys.hpp"
+#include "util/files.hpp"
 #include "util/sha256.hpp"
+#include "util/testing/loopback_http_server.hpp"
 
 namespace fs = std::filesystem;
 using namespace bulwark;
@@ -138,4 +142,133 @@ TEST(Cosign, MistypedSignatureManifestsAndDescriptorsAreRefusedNotThrown) {
     EXPECT_FALSE(trust::sign_oci_layout_image(dir, "", key.priv, "r/a")) << index;
     fs::remove_all(dir);
   }
+}
+
+namespace {
+
+nlohmann::json read_index(const fs::path& dir) {
+  return nlohmann::json::parse(*util::read_file(dir / "index.json", 1 << 20));
+}
+
+std::string tagged(const fs::path& dir, const std::string& tag) {
+  const auto index = read_index(dir);
+  for (const auto& m : index["manifests"]) {
+    if (m.value("annotations", nlohmann::json::object()).value("org.opencontainers.image.ref.name", "") == tag)
+      return m.value("digest", "");
+  }
+  return {};
+}
+
+// Drops the descriptors tagged `tag` from index.json (the blobs stay).
+void untag(const fs::path& dir, const std::string& tag) {
+  auto index = read_index(dir);
+  nlohmann::json kept = nlohmann::json::array();
+  for (const auto& m : index["manifests"]) {
+    if (m.value("annotations", nlohmann::json::object()).value("org.opencontainers.image.ref.name", "") != tag)
+      kept.push_back(m);
+  }
+  index["manifests"] = kept;
+  write(dir / "index.json", index.dump());
+}
+
+}  // namespace
+
+// Signing writes an OCI 1.1 referrer (subject: the image) listed in the referrers tag schema's
+// index sha256-<hex>; a second signature is added to that index, not put in place of the first;
+// verification finds the signature through the referrer alone.
+TEST(Cosign, SignWritesAReferrerFoundThroughTheReferrersTag) {
+  auto dir = make_layout();
+  auto key = make_key("EC");
+  auto other = make_key("EC");
+  auto first = trust::sign_oci_layout_image(dir, "1", key.priv, "r.example/app");
+  ASSERT_TRUE(first) << first.error().describe();
+  const std::string image = tagged(dir, "1");
+  EXPECT_EQ(first->referrers_tag, "sha256-" + image.substr(7));
+  EXPECT_EQ(tagged(dir, first->referrers_tag), first->referrers_index);
+  auto second = trust::sign_oci_layout_image(dir, "1", other.priv, "r.example/app");
+  ASSERT_TRUE(second) << second.error().describe();
+  auto refs = trust::oci_layout_referrers(dir, image);
+  ASSERT_TRUE(refs) << refs.error().describe();
+  EXPECT_EQ(refs->via, "referrers tag " + first->referrers_tag);
+  ASSERT_EQ(refs->items.size(), 2U);
+  for (const auto& r : refs->items) EXPECT_EQ(r.artifact_type, trust::kCosignSignatureArtifact);
+  auto rm = nlohmann::json::parse(*util::read_file(dir / "blobs/sha256" / first->referrer_manifest.substr(7), 1 << 20));
+  EXPECT_EQ(rm["subject"]["digest"], image);
+  EXPECT_EQ(rm["artifactType"], trust::kCosignSignatureArtifact);
+
+  // Only the referrers remain: both keys still verify, through the referrer.
+  untag(dir, first->signature_tag);
+  for (const auto* k : {&key, &other}) {
+    auto v = trust::verify_oci_layout_image(dir, "1", k->pub, "r.example/app");
+    ASSERT_TRUE(v) << v.error().describe();
+    ASSERT_EQ(v->found_in.size(), 1U);
+    EXPECT_TRUE(v->found_in[0].starts_with("referrer sha256:")) << v->found_in[0];
+    EXPECT_NE(v->found_in[0].find("referrers tag sha256-"), std::string::npos) << v->found_in[0];
+  }
+  EXPECT_FALSE(trust::verify_oci_layout_image(dir, "1", make_key("EC").pub, "")) << "a third key accepted";
+  // The other image has no referrers.
+  auto none = trust::oci_layout_referrers(dir, tagged(dir, "2"));
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->items.empty());
+  EXPECT_TRUE(none->via.empty());
+  // Without the referrers index, the image is unsigned, and the error says where it looked.
+  untag(dir, first->referrers_tag);
+  auto unsigned_ = trust::verify_oci_layout_image(dir, "1", key.pub, "");
+  ASSERT_FALSE(unsigned_);
+  EXPECT_NE(unsigned_.error().message.find("image is not signed"), std::string::npos) << unsigned_.error().message;
+  fs::remove_all(dir);
+}
+
+// The registry side, against a loopback server serving a signed layout for repository proto/app
+// (the local docker-registry has no referrers API, so the API branch is shown here): with a
+// referrers API, its list is used and the fallback tag is not read; where the API answers 404,
+// the fallback tag is read.
+TEST(Cosign, RegistryReferrersApiFirstThenTheFallbackTag) {
+  auto dir = make_layout();
+  auto key = make_key("EC");
+  auto s = trust::sign_oci_layout_image(dir, "1", key.priv, "proto/app");
+  ASSERT_TRUE(s) << s.error().describe();
+  const std::string image = tagged(dir, "1");
+  for (bool api : {true, false}) {
+    SCOPED_TRACE(api ? "referrers API" : "fallback tag");
+    bulwark::testing::LoopbackHttpServer server([&](const bulwark::testing::TestRequest& req) {
+      const std::string prefix = "/v2/proto/app/";
+      bulwark::testing::TestResponse notfound{404, {}, "404 page not found"};
+      if (!req.target.starts_with(prefix)) return notfound;
+      std::string rest = req.target.substr(prefix.size());
+      auto blob = [&](const std::string& digest) -> bulwark::testing::TestResponse {
+        auto b = util::read_file(dir / "blobs/sha256" / digest.substr(7), 1 << 20);
+        if (!b) return {404, {}, ""};
+        return {200, {{"Content-Type", "application/octet-stream"}}, *b};
+      };
+      if (rest.starts_with("referrers/")) {
+        if (!api) return notfound;
+        return blob(s->referrers_index);  // the same list a registry would build
+      }
+      if (rest.starts_with("blobs/")) return blob(rest.substr(6));
+      if (rest.starts_with("manifests/")) {
+        std::string ref = rest.substr(10);
+        if (ref == s->signature_tag) return notfound;  // only the referrer is there
+        if (ref.starts_with("sha256:")) return blob(ref);
+        std::string d = tagged(dir, ref);
+        return d.empty() ? notfound : blob(d);
+      }
+      return notfound;
+    });
+    trust::RegistryTarget t{server.host(), "proto/app", "1", "", "", "", false, std::chrono::seconds(5)};
+    auto refs = trust::registry_referrers(t, image);
+    ASSERT_TRUE(refs) << refs.error().describe();
+    EXPECT_EQ(refs->via, api ? "referrers API" : "referrers tag " + s->referrers_tag);
+    ASSERT_EQ(refs->items.size(), 1U);
+    EXPECT_EQ(refs->items[0].digest, s->referrer_manifest);
+    auto v = trust::verify_registry_image(t, key.pub, "proto/app");
+    ASSERT_TRUE(v) << v.error().describe();
+    ASSERT_EQ(v->found_in.size(), 1U);
+    EXPECT_NE(v->found_in[0].find(api ? "(referrers API)" : "(referrers tag "), std::string::npos) << v->found_in[0];
+    bool read_fallback = false;
+    for (const auto& r : server.requests()) read_fallback |= r.target.ends_with("/manifests/" + s->referrers_tag);
+    EXPECT_EQ(read_fallback, !api);
+    EXPECT_FALSE(trust::verify_registry_image(t, make_key("EC").pub, "")) << "another key accepted";
+  }
+  fs::remove_all(dir);
 }

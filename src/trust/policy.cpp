@@ -443,8 +443,8 @@ Result<std::vector<core::Finding>> evaluate_image(const TrustPolicy& policy, con
         if (v) {
           ++verified;
           j.add("BW-TRUST-004", fmt::format("{}: signed with {}, as {} requires", shown, s.key_file, rule),
-                fmt::format("{} of {} signatures in {} verify; manifest {}", v->signatures_verified,
-                            v->signatures_checked, v->signature_tag, v->manifest_digest),
+                fmt::format("{} of {} signatures verify (found in: {}); manifest {}", v->signatures_verified,
+                            v->signatures_checked, fmt::join(v->found_in, ", "), v->manifest_digest),
                 "", core::FindingStatus::pass);
         } else {
           failed.push_back(s.key_file + ": " + v.error().describe());

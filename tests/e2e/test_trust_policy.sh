@@ -119,6 +119,58 @@ run_bulwark v_base verify "docker://$REPO/elsewhere@$DE" --trust-policy "$W/trus
 assert_rc "verify: a base image the rule does not allow is refused" 1
 assert_grep "verify: the base-image finding" "$ERR" "BW-TRUST-005: .*base image docker.io/library/alpine:3.20 is not allowed by rule 1"
 
+# OCI 1.1 referrers. `bulwark sign` also wrote the signature as a referrer (subject: the image)
+# listed in the referrers tag schema's index sha256-<hex>. The image and only that index are
+# pushed to a new repository: no cosign .sig tag there. docker-registry 2.8 has no referrers API
+# (404), so bulwark finds the signature through the fallback tag.
+RT="sha256-${D#sha256:}"
+rm -rf "$W/referred"
+cp -a "$W/unsigned" "$W/referred"
+run_bulwark sign_referred sign "oci:$W/referred:1" --key "$W/key.pem" --reference "$REPO/referred:1"
+assert_rc "bulwark sign (for the referrers test)" 0
+assert_grep "bulwark sign names the referrer and the referrers tag" "$OUT" \
+  "OCI 1.1 referrer sha256:[0-9a-f]{64}, listed in the referrers index sha256:[0-9a-f]{64} \(tag $RT\)"
+skopeo copy -q --preserve-digests "${SK[@]}" "oci:$W/referred:1" "docker://$REPO/referred:1" \
+  || _fail "skopeo push of referred:1"
+# (skopeo 1.9 cannot preserve the index's digest, and rewrites it without the descriptors'
+# artifactType; the referrer manifest itself is copied unchanged.)
+skopeo copy -q --all "${SK[@]}" "oci:$W/referred:$RT" "docker://$REPO/referred:$RT" \
+  || _fail "skopeo push of the referrers index referred:$RT"
+assert_eq "the registry has no referrers API (so the fallback tag is what is exercised)" 404 \
+  "$(curl -s -o /dev/null -w '%{http_code}' -u "$REG_CREDS" "http://$REGISTRY/v2/bulwark-e2e/trust-policy/referred/referrers/$D")"
+assert_eq "no cosign .sig tag in the referred repository" 404 \
+  "$(curl -s -o /dev/null -w '%{http_code}' -u "$REG_CREDS" "http://$REGISTRY/v2/bulwark-e2e/trust-policy/referred/manifests/$RT.sig")"
+curl -s -u "$REG_CREDS" -H 'Accept: application/vnd.oci.image.index.v1+json' \
+  "http://$REGISTRY/v2/bulwark-e2e/trust-policy/referred/manifests/$RT" >"$W/referrers.json"
+RI="$(jq -r --arg t "$RT" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | .digest' \
+  "$W/referred/index.json")"
+REFERRER="$(jq -r '.manifests[0].digest' "$W/referred/blobs/sha256/${RI#sha256:}")"
+assert_json "the registry serves the referrers index, listing the referrer bulwark sign wrote" "$W/referrers.json" \
+  "[.manifests[] | select(.digest==\"$REFERRER\")] | length == 1"
+run_bulwark v_referred verify "docker://$REPO/referred@$D" --trust-policy "$W/trust.yaml" "${A[@]}"
+assert_rc "verify: a signature found only as a referrer (fallback tag) passes the policy" 0
+assert_grep "verify: the signer check passes on the referrer alone" "$OUT" \
+  "ok BW-TRUST-004: .*signed with key.pub"
+run_bulwark v_referred_key verify "docker://$REPO/referred@$D" --key "$W/key.pub" "${A[@]}"
+assert_rc "verify --key: the referrer's signature verifies" 0
+assert_grep "verify --key: names the referrer and how it was listed" "$OUT" \
+  "found in: referrer $REFERRER \(referrers tag $RT\)"
+run_bulwark v_referred_other verify "docker://$REPO/referred@$D" --key "$W/other.pub" "${A[@]}"
+assert_rc "verify --key: another key is refused for the referrer" 1
+assert_grep "verify --key: the referrer's signature does not verify with it" "$ERR" \
+  "signature does not verify with the key \(referrer sha256:"
+# A referrers index moved under another image's fallback tag: the referrer's subject is not that image.
+skopeo copy -q --preserve-digests "${SK[@]}" "oci:$W/elsewhere:1" "docker://$REPO/moved:1" \
+  || _fail "skopeo push of moved:1"
+skopeo copy -q --all "${SK[@]}" "oci:$W/referred:$RT" "docker://$REPO/moved:sha256-${DE#sha256:}" \
+  || _fail "skopeo push of the moved referrers index"
+run_bulwark v_moved verify "docker://$REPO/moved@$DE" --key "$W/key.pub" "${A[@]}"
+assert_rc "verify --key: a referrer of another image is refused" 1
+assert_grep "verify --key: because its subject is not this image" "$ERR" "the referrer's subject is not this image"
+run_bulwark v_signed_tag verify "docker://$REPO/signed@$D" --key "$W/key.pub" "${A[@]}"
+assert_rc "verify --key: the tag-scheme signature still verifies" 0
+assert_grep "verify --key: found in the cosign tag" "$OUT" "found in: tag $RT.sig"
+
 # bulwark image: the trust scanner, through the normal report.
 run_bulwark i_signed image "docker://$REPO/signed@$D" "${IM[@]}" --format json
 assert_rc "image: the signed image passes with --exit-code 1" 0
@@ -149,6 +201,34 @@ run_bulwark i_config image "docker://$REPO/unsigned@$D" --scanners config --trus
 assert_json "image: --trust-policy adds the trust findings to the other scanners'" "$OUT" \
   "([.findings[] | select(.id==\"BW-TRUST-004\")] | length == 1) and
    ([.findings[] | select(.id | startswith(\"BW-TRUST\") | not)] | length > 0)"
+
+# The base image is a field of the image result (JSON target.image.base_image, the table, HTML),
+# with or without a trust policy; an image without the annotations has none.
+run_bulwark base_json image "docker://$REPO/signed@$D" --scanners config "${A[@]}" --format json
+assert_rc "image: scan of the annotated image" 0
+assert_json "image JSON: base_image names the base and its digest, from the annotations" "$OUT" \
+  ".targets[0].image.base_image == {\"name\": \"$REPO/debian:12\", \"digest\": \"$BASE_DIGEST\", \"source\": \"annotations\"}"
+cp "$OUT" "$W/base_image.json"
+run_bulwark base_layout image "oci:$W/signed:1" --scanners config --format json
+assert_json "image JSON (OCI layout): the same base_image" "$OUT" \
+  ".targets[0].image.base_image.name == \"$REPO/debian:12\" and .targets[0].image.base_image.digest == \"$BASE_DIGEST\""
+run_bulwark base_none image "docker://$REPO/debian:12" --scanners config "${A[@]}" --format json
+assert_json "image JSON: no base_image for an image without the annotations" "$OUT" \
+  '.targets[0].image | has("base_image") | not'
+run_bulwark base_table image "docker://$REPO/signed@$D" --scanners config "${A[@]}"
+assert_grep "image table: the base image line" "$OUT" "^Base image: $REPO/debian:12@$BASE_DIGEST \(from the manifest annotations\)"
+run_bulwark base_html image "docker://$REPO/signed@$D" --scanners config "${A[@]}" --format html
+assert_true "image HTML: the report's data block carries the base image (the card's row is drawn from it)" python3 -c '
+import json, sys
+page = open(sys.argv[1]).read()
+data = json.loads(page.split("id=\"bulwark-data\">", 1)[1].split("</script>", 1)[0])
+sys.exit(0 if data["targets"][0]["image"]["base_image"]["name"] == sys.argv[2] else 1)' "$OUT" "$REPO/debian:12"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+  assert_true "image JSON with base_image validates against docs/formats/bulwark-v1.schema.json" python3 -c '
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' \
+    "$BULWARK_SOURCE_DIR/docs/formats/bulwark-v1.schema.json" "$W/base_image.json"
+fi
 
 # Malformed policies: a clear error naming the file, the line and the field.
 printf 'rules:\n  - images: "%s/*"\n    require_digest: yes-please\n' "$REPO" >"$W/bad.yaml"

@@ -186,6 +186,10 @@
       if (Array.isArray(img.repo_tags) && img.repo_tags.length) row('Tags', img.repo_tags.map(str).join(', '));
       if (Array.isArray(img.repo_digests) && img.repo_digests.length) row('Digests', h('span', { class: 'mono', text: img.repo_digests.map(str).join(', ') }));
       row('Platform', [img.os, img.architecture].filter(Boolean).map(str).join('/'));
+      if (img.base_image && (img.base_image.name || img.base_image.digest)) {
+        row('Base image', h('span', { class: 'mono', text: str(img.base_image.name || '(unnamed)') +
+          (img.base_image.digest ? '@' + str(img.base_image.digest) : '') }));
+      }
       if (Array.isArray(img.layers)) row('Layers', String(img.layers.length));
     }
     if (Array.isArray(t.packages) && (t.packages.length || ['image', 'rootfs', 'sbom'].indexOf(t.kind) >= 0)) {
