@@ -270,7 +270,10 @@ class Importer {
       format = classify_tree(doc, false);
       advisories = parse_tree(doc, format, base, "alpine", log);
     } else if (ends_with_any(name, {".xml"})) {
-      if (content.find("<updates") != std::string_view::npos) {
+      if (content.find("<cvrfdoc") != std::string_view::npos) {
+        format = Format::suse_cvrf;
+        advisories = parse_suse_cvrf(content, log);
+      } else if (content.find("<updates") != std::string_view::npos) {
         format = Format::alas_updateinfo;
         advisories = parse_alas_updateinfo(content, log);
       }
@@ -394,6 +397,7 @@ std::string_view to_string(Format f) noexcept {
     case Format::debian_cve_list: return "debian-cve-list";
     case Format::alas_updateinfo: return "alas-updateinfo";
     case Format::redhat_csaf: return "redhat-csaf";
+    case Format::suse_cvrf: return "suse-cvrf";
     case Format::rustsec: return "rustsec";
     case Format::nodejs_wg: return "nodejs-security-wg";
     case Format::not_advisory: return "not-advisory";

@@ -86,6 +86,14 @@ class ParseLog {
 // "Red Hat:enterprise_linux:8"); empty for other products.
 [[nodiscard]] std::string redhat_ecosystem(std::string_view cpe);
 
+// One SUSE CVRF document (SUSE-SU-…, openSUSE-SU-… patch): source "suse-cvrf", id the patch id, the
+// CVEs as aliases; one affected entry per binary rpm per product, the product as OSV names it
+// ("SUSE:Linux Enterprise Module for Basesystem 15 SP1", "openSUSE:Leap 15.0"), fixed at
+// version-release. Documents of other publishers are refused.
+[[nodiscard]] std::vector<Advisory> parse_suse_cvrf(std::string_view content, ParseLog& log);
+// A SUSE CVRF product name to its ecosystem; empty for products that are not SUSE's or openSUSE's.
+[[nodiscard]] std::string suse_ecosystem(std::string_view product);
+
 // One Wolfi <package>.advisories.yaml tree. Source "wolfi".
 [[nodiscard]] std::vector<Advisory> parse_wolfi(const nlohmann::json& doc, ParseLog& log);
 
