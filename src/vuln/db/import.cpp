@@ -273,6 +273,10 @@ class Importer {
       if (content.find("<cvrfdoc") != std::string_view::npos) {
         format = Format::suse_cvrf;
         advisories = parse_suse_cvrf(content, log);
+      } else if (content.find("<oval_definitions") != std::string_view::npos &&
+                 content.find("com.oracle.elsa") != std::string_view::npos) {
+        format = Format::oracle_oval;
+        advisories = parse_oracle_oval(content, log);
       } else if (content.find("<updates") != std::string_view::npos) {
         format = Format::alas_updateinfo;
         advisories = parse_alas_updateinfo(content, log);
@@ -398,6 +402,7 @@ std::string_view to_string(Format f) noexcept {
     case Format::alas_updateinfo: return "alas-updateinfo";
     case Format::redhat_csaf: return "redhat-csaf";
     case Format::suse_cvrf: return "suse-cvrf";
+    case Format::oracle_oval: return "oracle-oval";
     case Format::rustsec: return "rustsec";
     case Format::nodejs_wg: return "nodejs-security-wg";
     case Format::not_advisory: return "not-advisory";

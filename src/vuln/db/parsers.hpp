@@ -94,6 +94,11 @@ class ParseLog {
 // A SUSE CVRF product name to its ecosystem; empty for products that are not SUSE's or openSUSE's.
 [[nodiscard]] std::string suse_ecosystem(std::string_view product);
 
+// Oracle Linux ELSA OVAL (one definition per ELSA, or the whole com.oracle.elsa-all.xml): source
+// "oracle-oval", id the ELSA id, CVEs as aliases; binary rpms fixed at [epoch:]version-release in
+// "Oracle Linux:<major>", read from the criteria ("<rpm> is earlier than <evr>"). Ksplice fixes dropped.
+[[nodiscard]] std::vector<Advisory> parse_oracle_oval(std::string_view content, ParseLog& log);
+
 // One Wolfi <package>.advisories.yaml tree. Source "wolfi".
 [[nodiscard]] std::vector<Advisory> parse_wolfi(const nlohmann::json& doc, ParseLog& log);
 
