@@ -267,8 +267,13 @@ class Importer {
         ++report_.failed_documents;
         return {};
       }
-      format = classify_tree(doc, false);
-      advisories = parse_tree(doc, format, base, "alpine", log);
+      if (const auto release = photon_release(base); !release.empty() && doc.is_array()) {
+        format = Format::photon;
+        advisories = parse_photon(doc, release, log);
+      } else {
+        format = classify_tree(doc, false);
+        advisories = parse_tree(doc, format, base, "alpine", log);
+      }
     } else if (ends_with_any(name, {".xml"})) {
       if (content.find("<cvrfdoc") != std::string_view::npos) {
         format = Format::suse_cvrf;
@@ -403,6 +408,7 @@ std::string_view to_string(Format f) noexcept {
     case Format::redhat_csaf: return "redhat-csaf";
     case Format::suse_cvrf: return "suse-cvrf";
     case Format::oracle_oval: return "oracle-oval";
+    case Format::photon: return "photon";
     case Format::rustsec: return "rustsec";
     case Format::nodejs_wg: return "nodejs-security-wg";
     case Format::not_advisory: return "not-advisory";

@@ -35,6 +35,7 @@ enum class Format {
   redhat_csaf,           // Red Hat CSAF VEX, one JSON document per CVE (csaf/v2/vex/<year>/cve-*.json)
   suse_cvrf,             // SUSE CVRF, one XML document per patch (cvrf-suse-su-*.xml, cvrf-opensuse-su-*.xml)
   oracle_oval,           // Oracle Linux ELSA OVAL (com.oracle.elsa-*.xml, ELSA-*.xml)
+  photon,                // Photon OS cve_data_photon<release>.json
   not_advisory,          // licences, READMEs, schemas, aggregate indexes: skipped
 };
 

@@ -99,6 +99,12 @@ class ParseLog {
 // "Oracle Linux:<major>", read from the criteria ("<rpm> is earlier than <evr>"). Ksplice fixes dropped.
 [[nodiscard]] std::vector<Advisory> parse_oracle_oval(std::string_view content, ParseLog& log);
 
+// Photon OS cve_data_photon<release>.json (a JSON array): one advisory per CVE, source
+// "photon:<release>", packages in "Photon OS:<release>" fixed at res_ver (or unfixed / not affected).
+[[nodiscard]] std::vector<Advisory> parse_photon(const nlohmann::json& doc, std::string_view release, ParseLog& log);
+// The release of a Photon CVE file name ("cve_data_photon3.0.json" -> "3.0"); empty for other names.
+[[nodiscard]] std::string photon_release(std::string_view file_name);
+
 // One Wolfi <package>.advisories.yaml tree. Source "wolfi".
 [[nodiscard]] std::vector<Advisory> parse_wolfi(const nlohmann::json& doc, ParseLog& log);
 
