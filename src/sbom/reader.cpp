@@ -63,8 +63,19 @@ core::OsInfo os_from_distro(std::string_view distro, std::string_view purl_names
     os.version_id = std::string(distro);
     return os;
   }
-  const auto dash = distro.find('-');
-  os.id = os_id_of(distro.substr(0, dash));
+  // IDs with a dash of their own ("opensuse-leap-15.5" is openSUSE Leap, not "opensuse" 15.5).
+  std::size_t dash = std::string_view::npos;
+  for (std::string_view id : {"opensuse-leap", "opensuse-tumbleweed", "sle-micro", "sl-micro"}) {
+    if (distro.starts_with(id) && (distro.size() == id.size() || distro[id.size()] == '-')) {
+      dash = distro.size() == id.size() ? std::string_view::npos : id.size();
+      os.id = std::string(id);
+      break;
+    }
+  }
+  if (os.id.empty()) {
+    dash = distro.find('-');
+    os.id = os_id_of(distro.substr(0, dash));
+  }
   if (dash != std::string_view::npos) os.version_id = std::string(distro.substr(dash + 1));
   return os;
 }

@@ -5,41 +5,18 @@
 // package of its <pkglist> is fixed at [epoch:]version-release (architectures folded). Parsed with
 // libxml2 without network access and without entity expansion.
 #include <fmt/format.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include <map>
-#include <memory>
 #include <set>
 #include <string>
 
-#include "util/strings.hpp"
 #include "vuln/db/parsers.hpp"
+#include "vuln/db/xml_nodes.hpp"
 
 namespace bulwark::vuln::db {
-namespace {
-
-std::string attr(xmlNode* node, const char* name) {
-  xmlChar* v = xmlGetProp(node, reinterpret_cast<const xmlChar*>(name));
-  if (v == nullptr) return {};
-  std::string out(reinterpret_cast<const char*>(v));
-  xmlFree(v);
-  return out;
-}
-
-std::string text(xmlNode* node) {
-  xmlChar* v = xmlNodeGetContent(node);
-  if (v == nullptr) return {};
-  std::string out(reinterpret_cast<const char*>(v));
-  xmlFree(v);
-  return std::string(util::trim(out));
-}
-
-bool named(xmlNode* node, std::string_view name) {
-  return node->type == XML_ELEMENT_NODE && name == reinterpret_cast<const char*>(node->name);
-}
-
-}  // namespace
+using xml::attr;
+using xml::named;
+using xml::text;
 
 std::string alas_ecosystem(std::string_view id) {
   // ALAS2023-2023-001 -> Amazon Linux:2023; ALAS2-2018-942 and ALAS2KERNEL-5.10-2022-001 -> 2;
@@ -53,16 +30,8 @@ std::string alas_ecosystem(std::string_view id) {
 
 std::vector<Advisory> parse_alas_updateinfo(std::string_view content, ParseLog& log) {
   std::vector<Advisory> out;
-  using DocPtr = std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)>;
-  DocPtr doc(xmlReadMemory(content.data(), static_cast<int>(content.size()), log.file().c_str(), nullptr,
-                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING),
-             &xmlFreeDoc);
-  if (!doc) {
-    const xmlError* e = xmlGetLastError();
-    log.unreadable(
-        fmt::format("not well-formed XML{}", e && e->message ? ": " + std::string(util::trim(e->message)) : ""));
-    return out;
-  }
+  auto doc = xml::read(content, log);
+  if (!doc) return out;
   xmlNode* root = xmlDocGetRootElement(doc.get());
   if (root == nullptr || !named(root, "updates")) {
     log.unreadable("not an updateinfo document (no <updates> root)");

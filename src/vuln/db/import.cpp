@@ -267,10 +267,22 @@ class Importer {
         ++report_.failed_documents;
         return {};
       }
-      format = classify_tree(doc, false);
-      advisories = parse_tree(doc, format, base, "alpine", log);
+      if (const auto release = photon_release(base); !release.empty() && doc.is_array()) {
+        format = Format::photon;
+        advisories = parse_photon(doc, release, log);
+      } else {
+        format = classify_tree(doc, false);
+        advisories = parse_tree(doc, format, base, "alpine", log);
+      }
     } else if (ends_with_any(name, {".xml"})) {
-      if (content.find("<updates") != std::string_view::npos) {
+      if (content.find("<cvrfdoc") != std::string_view::npos) {
+        format = Format::suse_cvrf;
+        advisories = parse_suse_cvrf(content, log);
+      } else if (content.find("<oval_definitions") != std::string_view::npos &&
+                 content.find("com.oracle.elsa") != std::string_view::npos) {
+        format = Format::oracle_oval;
+        advisories = parse_oracle_oval(content, log);
+      } else if (content.find("<updates") != std::string_view::npos) {
         format = Format::alas_updateinfo;
         advisories = parse_alas_updateinfo(content, log);
       }
@@ -394,6 +406,9 @@ std::string_view to_string(Format f) noexcept {
     case Format::debian_cve_list: return "debian-cve-list";
     case Format::alas_updateinfo: return "alas-updateinfo";
     case Format::redhat_csaf: return "redhat-csaf";
+    case Format::suse_cvrf: return "suse-cvrf";
+    case Format::oracle_oval: return "oracle-oval";
+    case Format::photon: return "photon";
     case Format::rustsec: return "rustsec";
     case Format::nodejs_wg: return "nodejs-security-wg";
     case Format::not_advisory: return "not-advisory";

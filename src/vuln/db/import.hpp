@@ -33,6 +33,9 @@ enum class Format {
   nodejs_wg,             // Node security-wg vuln/{npm,core}/<n>.json
   alas_updateinfo,       // Amazon Linux updateinfo.xml (ALAS), plain or .gz
   redhat_csaf,           // Red Hat CSAF VEX, one JSON document per CVE (csaf/v2/vex/<year>/cve-*.json)
+  suse_cvrf,             // SUSE CVRF, one XML document per patch (cvrf-suse-su-*.xml, cvrf-opensuse-su-*.xml)
+  oracle_oval,           // Oracle Linux ELSA OVAL (com.oracle.elsa-*.xml, ELSA-*.xml)
+  photon,                // Photon OS cve_data_photon<release>.json
   not_advisory,          // licences, READMEs, schemas, aggregate indexes: skipped
 };
 

@@ -86,6 +86,25 @@ class ParseLog {
 // "Red Hat:enterprise_linux:8"); empty for other products.
 [[nodiscard]] std::string redhat_ecosystem(std::string_view cpe);
 
+// One SUSE CVRF document (SUSE-SU-…, openSUSE-SU-… patch): source "suse-cvrf", id the patch id, the
+// CVEs as aliases; one affected entry per binary rpm per product, the product as OSV names it
+// ("SUSE:Linux Enterprise Module for Basesystem 15 SP1", "openSUSE:Leap 15.0"), fixed at
+// version-release. Documents of other publishers are refused.
+[[nodiscard]] std::vector<Advisory> parse_suse_cvrf(std::string_view content, ParseLog& log);
+// A SUSE CVRF product name to its ecosystem; empty for products that are not SUSE's or openSUSE's.
+[[nodiscard]] std::string suse_ecosystem(std::string_view product);
+
+// Oracle Linux ELSA OVAL (one definition per ELSA, or the whole com.oracle.elsa-all.xml): source
+// "oracle-oval", id the ELSA id, CVEs as aliases; binary rpms fixed at [epoch:]version-release in
+// "Oracle Linux:<major>", read from the criteria ("<rpm> is earlier than <evr>"). Ksplice fixes dropped.
+[[nodiscard]] std::vector<Advisory> parse_oracle_oval(std::string_view content, ParseLog& log);
+
+// Photon OS cve_data_photon<release>.json (a JSON array): one advisory per CVE, source
+// "photon:<release>", packages in "Photon OS:<release>" fixed at res_ver (or unfixed / not affected).
+[[nodiscard]] std::vector<Advisory> parse_photon(const nlohmann::json& doc, std::string_view release, ParseLog& log);
+// The release of a Photon CVE file name ("cve_data_photon3.0.json" -> "3.0"); empty for other names.
+[[nodiscard]] std::string photon_release(std::string_view file_name);
+
 // One Wolfi <package>.advisories.yaml tree. Source "wolfi".
 [[nodiscard]] std::vector<Advisory> parse_wolfi(const nlohmann::json& doc, ParseLog& log);
 

@@ -22,7 +22,8 @@ using db::VendorState;
 
 // The vendor's own advisories outrank aggregated ones when choosing the id, title and severity.
 int source_rank(std::string_view source) {
-  if (source.starts_with("debian-") || source.starts_with("alpine") || source == "wolfi" || source == "redhat-csaf")
+  if (source.starts_with("debian-") || source.starts_with("alpine") || source == "wolfi" || source == "redhat-csaf" ||
+      source == "suse-cvrf" || source == "oracle-oval" || source.starts_with("photon:"))
     return 0;
   if (source == "osv:GHSA") return 1;
   if (source.starts_with("osv:") || source == "rustsec" || source == "nodejs-security-wg") return 2;
@@ -349,10 +350,17 @@ core::Finding make_finding(const std::vector<const Hit*>& hits, const core::Pack
     auto s = fmt::format("{} {}", h->advisory->source, h->advisory->id);
     if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(std::move(s));
   }
+  // The ecosystems the data came from: the release's own, or a further one that held the advisory
+  // (a SUSE module, Ubuntu Pro).
+  std::vector<std::string> ecosystems;
+  for (const auto* h : ordered) {
+    if (std::find(ecosystems.begin(), ecosystems.end(), h->affected->ecosystem) == ecosystems.end())
+      ecosystems.push_back(h->affected->ecosystem);
+  }
   const bool by_source = q.package != package.name || q.version != package.version;
   f.evidence = fmt::format("{} {} installed{}; {} advisory data: {}", package.name, package.version,
                            by_source ? fmt::format(" (matched as {} {})", q.package, q.version) : std::string(),
-                           q.ecosystem, util::join(sources, ", "));
+                           util::join(ecosystems, " / "), util::join(sources, ", "));
   if (!fixed.empty()) {
     f.remediation = by_source && q.package != package.name
                         ? fmt::format("Upgrade {} (source package {}) to {} or later", package.name, q.package, fixed)
@@ -418,6 +426,29 @@ std::string_view distro_family(std::string_view id) {
       id == "opensuse" || id == "sles" || id == "sled" || id == "sle-micro" || id == "sl-micro")
     return "rpm";
   return {};
+}
+
+// SUSE Linux Enterprise 12 and 15 ship most packages in modules, and SUSE's data (CVRF, CSAF, OSV)
+// names the module, not the server: "SUSE:Linux Enterprise Module for Basesystem 15 SP3" holds
+// glibc for a SLES 15 SP3 system. A SLES or SLED release is matched in its modules as well (12's
+// modules carry no service pack in their names).
+std::vector<std::string> suse_module_ecosystems(std::string_view ecosystem, std::vector<std::string> out) {
+  constexpr std::string_view kServer = "SUSE:Linux Enterprise Server ";
+  constexpr std::string_view kDesktop = "SUSE:Linux Enterprise Desktop ";
+  std::string_view rel;
+  if (ecosystem.starts_with(kServer))
+    rel = ecosystem.substr(kServer.size());
+  else if (ecosystem.starts_with(kDesktop))
+    rel = ecosystem.substr(kDesktop.size());
+  else
+    return out;
+  const std::string_view major = rel.substr(0, rel.find(' '));
+  const std::string_view module_rel = major == "12" ? major : rel;
+  for (std::string_view module : {"Basesystem", "Server Applications", "Desktop Applications", "Development Tools",
+                                  "Legacy Software", "Web and Scripting", "Containers", "Public Cloud", "Python 3"}) {
+    out.push_back(fmt::format("SUSE:Linux Enterprise Module for {} {}", module, module_rel));
+  }
+  return out;
 }
 
 }  // namespace
@@ -532,6 +563,7 @@ Coverage query_for(const core::Package& p, const core::OsInfo& os) {
       if (q.ecosystem.starts_with("Ubuntu:") && q.ecosystem.ends_with(":LTS")) {
         q.extra_ecosystems.push_back("Ubuntu:Pro:" + q.ecosystem.substr(7));
       }
+      q.extra_ecosystems = suse_module_ecosystems(q.ecosystem, std::move(q.extra_ecosystems));
       if (p.ecosystem == core::Ecosystem::deb) {
         q.version = p.source_version.empty() ? p.version : p.source_version;
       } else if (p.ecosystem == core::Ecosystem::apk) {

@@ -310,6 +310,31 @@ TEST(MatcherQuery, RpmByBinaryAndSourceRpm) {
   EXPECT_EQ(c.query->alt_version, "1:1.1.1k-7.el8_6");
 }
 
+// SLES and SLED are matched in the SUSE modules of their release too (SUSE's data names the module
+// that ships a package: glibc is in Basesystem); SLE 12 modules carry no service pack.
+TEST(MatcherQuery, SuseModules) {
+  core::Package p;
+  p.ecosystem = core::Ecosystem::rpm;
+  p.name = "glibc";
+  p.version = "2.31-9.3.2";
+  auto has = [](const std::vector<std::string>& v, std::string_view e) {
+    return std::find(v.begin(), v.end(), e) != v.end();
+  };
+  auto c15 = query_for(p, {"sles", "15.3", "", ""});
+  ASSERT_TRUE(c15.query);
+  EXPECT_EQ(c15.query->ecosystem, "SUSE:Linux Enterprise Server 15 SP3");
+  EXPECT_TRUE(has(c15.query->extra_ecosystems, "SUSE:Linux Enterprise Module for Basesystem 15 SP3"));
+  EXPECT_TRUE(has(c15.query->extra_ecosystems, "SUSE:Linux Enterprise Module for Server Applications 15 SP3"));
+  EXPECT_FALSE(has(c15.query->extra_ecosystems, "SUSE:Linux Enterprise Module for Basesystem 15 SP4"));
+  auto c12 = query_for(p, {"sles", "12.4", "", ""});
+  ASSERT_TRUE(c12.query);
+  EXPECT_TRUE(has(c12.query->extra_ecosystems, "SUSE:Linux Enterprise Module for Legacy Software 12"));
+  auto leap = query_for(p, {"opensuse-leap", "15.0", "", ""});
+  ASSERT_TRUE(leap.query);
+  EXPECT_EQ(leap.query->ecosystem, "openSUSE:Leap 15.0");
+  EXPECT_TRUE(leap.query->extra_ecosystems.empty());
+}
+
 // Severity borrowed from aliased records: a tiny database written here, by hand.
 class AliasSeverityTest : public ::testing::Test {
  protected:
