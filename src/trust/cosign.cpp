@@ -554,6 +554,7 @@ Result<SignResult> sign_oci_layout_image(const std::string& dir, const std::stri
   if (!image_desc.is_object() || string_member(image_desc, "digest").empty())
     return fail(ErrorCode::not_found, "no image tagged " + tag, dir);
   const std::string manifest_digest = string_member(image_desc, "digest");
+  if (auto p = blob_path(dir, manifest_digest); !p) return std::unexpected(p.error().within(dir));
   json payload = {{"critical",
                    {{"identity", {{"docker-reference", std::string(docker_reference)}}},
                     {"image", {{"docker-manifest-digest", manifest_digest}}},

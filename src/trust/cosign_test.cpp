@@ -115,16 +115,27 @@ TEST(Cosign, MistypedSignatureManifestsAndDescriptorsAreRefusedNotThrown) {
                                   "annotations": {"dev.cosignproject.cosign/signature": 1}, "digest": []}])"}) {
     auto dir = make_layout();
     ASSERT_TRUE(trust::sign_oci_layout_image(dir, "1", key.priv, "r/a"));
-    // Replace the signature manifest (the index entry tagged sha256-<hex>.sig) by a mistyped one.
-    std::ifstream in(dir / "index.json");
-    std::string index((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Replace the signature manifest (the index entry tagged sha256-<hex>.sig) by a mistyped one,
+    // and drop the referrers index (its valid signature would verify the image).
+    auto index = nlohmann::json::parse(*util::read_file(dir / "index.json", 1 << 20));
     std::string sm = std::string(R"({"schemaVersion": 2, "layers": )") + layers + "}";
     std::string smd = util::sha256_hex(sm);
     write(dir / "blobs/sha256" / smd, sm);
-    auto sig_at = index.rfind(R"("digest":"sha256:)");
-    ASSERT_NE(sig_at, std::string::npos);
-    index.replace(sig_at + 17, 64, smd);
-    write(dir / "index.json", index);
+    nlohmann::json kept = nlohmann::json::array();
+    bool replaced = false;
+    for (auto m : index["manifests"]) {
+      std::string name = m["annotations"].value("org.opencontainers.image.ref.name", "");
+      if (name.starts_with("sha256-") && !name.ends_with(".sig")) continue;
+      if (name.ends_with(".sig")) {
+        m["digest"] = "sha256:" + smd;
+        m["size"] = sm.size();
+        replaced = true;
+      }
+      kept.push_back(m);
+    }
+    ASSERT_TRUE(replaced);
+    index["manifests"] = kept;
+    write(dir / "index.json", index.dump());
     Result<trust::ImageSignatureVerdict> v = std::unexpected(Error{});
     ASSERT_NO_THROW(v = trust::verify_oci_layout_image(dir, "1", key.pub, "")) << layers;
     EXPECT_FALSE(v) << layers;
