@@ -7,6 +7,7 @@
 
 #include "util/files.hpp"
 #include "vuln/db/import.hpp"
+#include "vuln/db/importer_test_support.hpp"
 #include "vuln/db/parsers.hpp"
 #include "vuln/db/store.hpp"
 
@@ -14,38 +15,12 @@ namespace bulwark::vuln::db {
 namespace {
 
 namespace fs = std::filesystem;
+using test_support::by_id;
+using test_support::find;
+using test_support::fixed_of;
+using test_support::slurp;
 
 const fs::path kData = fs::path(BULWARK_SOURCE_DIR) / "tests" / "data" / "oracle-oval";
-
-std::string slurp(const fs::path& p) {
-  auto c = util::read_file(p, 1 << 20);
-  EXPECT_TRUE(c.has_value()) << p;
-  return c ? *c : std::string();
-}
-
-const Advisory* by_id(const std::vector<Advisory>& v, std::string_view id) {
-  for (const auto& a : v) {
-    if (a.id == id) return &a;
-  }
-  return nullptr;
-}
-
-const Affected* find(const Advisory& a, std::string_view ecosystem, std::string_view package) {
-  for (const auto& af : a.affected) {
-    if (af.ecosystem == ecosystem && af.package == package) return &af;
-  }
-  return nullptr;
-}
-
-std::vector<std::string> fixed_of(const Affected& af) {
-  std::vector<std::string> out;
-  for (const auto& r : af.ranges) {
-    for (const auto& e : r.events) {
-      if (e.kind == EventKind::fixed) out.push_back(e.version);
-    }
-  }
-  return out;
-}
 
 struct Parsed {
   core::Diagnostics diags;

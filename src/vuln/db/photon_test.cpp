@@ -5,12 +5,14 @@
 #include <nlohmann/json.hpp>
 
 #include "util/files.hpp"
+#include "vuln/db/importer_test_support.hpp"
 #include "vuln/db/parsers.hpp"
 
 namespace bulwark::vuln::db {
 namespace {
 
 namespace fs = std::filesystem;
+using test_support::by_id;
 
 const fs::path kData = fs::path(BULWARK_SOURCE_DIR) / "tests" / "data" / "photon";
 
@@ -18,13 +20,6 @@ nlohmann::json load(const fs::path& p) {
   auto c = util::read_file(p, 1 << 20);
   EXPECT_TRUE(c.has_value()) << p;
   return nlohmann::json::parse(c ? *c : std::string("null"));
-}
-
-const Advisory* by_id(const std::vector<Advisory>& v, std::string_view id) {
-  for (const auto& a : v) {
-    if (a.id == id) return &a;
-  }
-  return nullptr;
 }
 
 TEST(Photon, ReleaseFromFileName) {

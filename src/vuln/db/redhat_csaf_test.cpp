@@ -9,6 +9,7 @@
 
 #include "util/files.hpp"
 #include "vuln/db/import.hpp"
+#include "vuln/db/importer_test_support.hpp"
 #include "vuln/db/parsers.hpp"
 
 namespace bulwark::vuln::db {
@@ -16,6 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using test_support::find;
+using test_support::fixed_of;
 
 const fs::path kData = fs::path(BULWARK_SOURCE_DIR) / "tests" / "data" / "redhat-csaf";
 
@@ -24,23 +27,6 @@ json load(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return json::parse(ss.str());
-}
-
-const Affected* find(const Advisory& a, std::string_view ecosystem, std::string_view package) {
-  for (const auto& af : a.affected) {
-    if (af.ecosystem == ecosystem && af.package == package) return &af;
-  }
-  return nullptr;
-}
-
-std::vector<std::string> fixed_of(const Affected& af) {
-  std::vector<std::string> out;
-  for (const auto& r : af.ranges) {
-    for (const auto& e : r.events) {
-      if (e.kind == EventKind::fixed) out.push_back(e.version);
-    }
-  }
-  return out;
 }
 
 std::string messages(const core::Diagnostics& d) {

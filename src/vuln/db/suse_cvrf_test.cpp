@@ -7,6 +7,7 @@
 
 #include "util/files.hpp"
 #include "vuln/db/import.hpp"
+#include "vuln/db/importer_test_support.hpp"
 #include "vuln/db/parsers.hpp"
 #include "vuln/db/store.hpp"
 
@@ -14,21 +15,10 @@ namespace bulwark::vuln::db {
 namespace {
 
 namespace fs = std::filesystem;
+using test_support::find;
+using test_support::slurp;
 
 const fs::path kData = fs::path(BULWARK_SOURCE_DIR) / "tests" / "data" / "suse-cvrf";
-
-std::string slurp(const fs::path& p) {
-  auto c = util::read_file(p, 1 << 20);
-  EXPECT_TRUE(c.has_value()) << p;
-  return c ? *c : std::string();
-}
-
-const Affected* find(const Advisory& a, std::string_view ecosystem, std::string_view package) {
-  for (const auto& af : a.affected) {
-    if (af.ecosystem == ecosystem && af.package == package) return &af;
-  }
-  return nullptr;
-}
 
 std::string fixed_of(const Affected& af) {
   for (const auto& r : af.ranges) {
