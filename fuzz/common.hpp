@@ -17,8 +17,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/error.hpp"
@@ -79,15 +81,42 @@ class MemoryStream final : public util::ByteStream {
   std::size_t pos_ = 0;
 };
 
+// A P-256 public key for targets that need one (its private half was discarded).
+inline constexpr const char* kFuzzPublicKey = R"(-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZR8jGNTl7Vrh05afE9J0GgsLqfH+
+ur9CxHCv3+DgbMFIYmPk/U3XFNekEtMgpFQBpf3lwXjCV2L5mKabcoqoyg==
+-----END PUBLIC KEY-----
+)";
+
+// Where targets write scratch files: /dev/shm when there is one (no disk I/O per input).
+inline const std::filesystem::path& scratch_base() {
+  static const std::filesystem::path base = [] {
+    const char* shm = "/dev/shm";
+    return std::filesystem::is_directory(shm) ? std::filesystem::path(shm) : std::filesystem::temp_directory_path();
+  }();
+  return base;
+}
+
+// A folder of this process, "bulwark-fuzz-<tag>-<pid>" under scratch_base(), created with the
+// given files (name, content) in it.
+inline std::filesystem::path scratch_dir(std::string_view tag,
+                                         std::initializer_list<std::pair<const char*, const char*>> files = {}) {
+  auto dir = scratch_base() / ("bulwark-fuzz-" + std::string(tag) + "-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  for (const auto& [name, text] : files) {
+    if (FILE* f = std::fopen((dir / name).c_str(), "wb")) {
+      std::fputs(text, f);
+      std::fclose(f);
+    }
+  }
+  return dir;
+}
+
 // A file holding the input, for parsers that read paths; removed by the destructor.
 class TempFile {
  public:
   explicit TempFile(std::string_view content, std::string_view suffix = "") {
-    static const std::string dir = [] {
-      const char* shm = "/dev/shm";
-      return std::filesystem::is_directory(shm) ? std::string(shm) : std::filesystem::temp_directory_path().string();
-    }();
-    path_ = dir + "/bulwark-fuzz-" + std::to_string(::getpid()) + std::string(suffix);
+    path_ = (scratch_base() / ("bulwark-fuzz-" + std::to_string(::getpid()) + std::string(suffix))).string();
     if (FILE* f = std::fopen(path_.c_str(), "wb")) {
       if (!content.empty()) (void)std::fwrite(content.data(), 1, content.size(), f);
       std::fclose(f);

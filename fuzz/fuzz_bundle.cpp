@@ -12,21 +12,12 @@
 #include "common.hpp"
 #include "trust/verify.hpp"
 
-namespace {
-// A P-256 key made for this target only (its private half was discarded).
-constexpr const char* kPublicKey = R"(-----BEGIN PUBLIC KEY-----
-MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZR8jGNTl7Vrh05afE9J0GgsLqfH+
-ur9CxHCv3+DgbMFIYmPk/U3XFNekEtMgpFQBpf3lwXjCV2L5mKabcoqoyg==
------END PUBLIC KEY-----
-)";
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace bulwark;
   auto [sel, bundle] = fuzz::select(fuzz::as_text(data, size));
   trust::VerifyOptions options;
   if (sel & 1) {
-    options.public_key_pem = kPublicKey;
+    options.public_key_pem = fuzz::kFuzzPublicKey;
   } else {
     options.identity.identity = "someone@example.com";
     options.identity.issuer = "https://accounts.example.com";

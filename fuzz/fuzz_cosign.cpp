@@ -72,12 +72,8 @@ std::string substitute_signatures(std::string_view text, const std::vector<std::
 }
 
 const std::string& layout_dir() {
-  static const std::string dir = [] {
-    const char* shm = "/dev/shm";
-    auto base =
-        std::filesystem::is_directory(shm) ? std::filesystem::path(shm) : std::filesystem::temp_directory_path();
-    return (base / ("bulwark-fuzz-cosign-" + std::to_string(::getpid()))).string();
-  }();
+  static const std::string dir =
+      (fuzz::scratch_base() / ("bulwark-fuzz-cosign-" + std::to_string(::getpid()))).string();
   return dir;
 }
 

@@ -23,28 +23,12 @@ namespace {
 
 using namespace bulwark;
 
-constexpr const char* kPublicKey = R"(-----BEGIN PUBLIC KEY-----
-MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZR8jGNTl7Vrh05afE9J0GgsLqfH+
-ur9CxHCv3+DgbMFIYmPk/U3XFNekEtMgpFQBpf3lwXjCV2L5mKabcoqoyg==
------END PUBLIC KEY-----
-)";
-
 // The policy is parsed as <tmp>/enforce.yaml beside "cosign.pub" (a public key) and "creds".
 const std::string& policy_path() {
-  static const std::string path = [] {
-    const char* shm = "/dev/shm";
-    auto base =
-        std::filesystem::is_directory(shm) ? std::filesystem::path(shm) : std::filesystem::temp_directory_path();
-    auto dir = base / ("bulwark-fuzz-enforce-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    for (auto [name, text] : {std::pair{"cosign.pub", kPublicKey}, std::pair{"creds", "user:secret\n"}}) {
-      if (FILE* f = std::fopen((dir / name).c_str(), "wb")) {
-        std::fputs(text, f);
-        std::fclose(f);
-      }
-    }
-    return (dir / "enforce.yaml").string();
-  }();
+  static const std::string path = (bulwark::fuzz::scratch_dir("enforce", {{"cosign.pub", bulwark::fuzz::kFuzzPublicKey},
+                                                                          {"creds", "user:secret\n"}}) /
+                                   "enforce.yaml")
+                                      .string();
   return path;
 }
 

@@ -17,27 +17,11 @@
 
 namespace {
 
-constexpr const char* kPublicKey = R"(-----BEGIN PUBLIC KEY-----
-MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZR8jGNTl7Vrh05afE9J0GgsLqfH+
-ur9CxHCv3+DgbMFIYmPk/U3XFNekEtMgpFQBpf3lwXjCV2L5mKabcoqoyg==
------END PUBLIC KEY-----
-)";
-
 const std::string& policy_path() {
-  static const std::string path = [] {
-    const char* shm = "/dev/shm";
-    auto base =
-        std::filesystem::is_directory(shm) ? std::filesystem::path(shm) : std::filesystem::temp_directory_path();
-    auto dir = base / ("bulwark-fuzz-trust-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    for (auto [name, text] : {std::pair{"cosign.pub", kPublicKey}, std::pair{"not-a-key.pub", "hello\n"}}) {
-      if (FILE* f = std::fopen((dir / name).c_str(), "wb")) {
-        std::fputs(text, f);
-        std::fclose(f);
-      }
-    }
-    return (dir / "trust.yaml").string();
-  }();
+  static const std::string path = (bulwark::fuzz::scratch_dir("trust", {{"cosign.pub", bulwark::fuzz::kFuzzPublicKey},
+                                                                        {"not-a-key.pub", "hello\n"}}) /
+                                   "trust.yaml")
+                                      .string();
   return path;
 }
 
