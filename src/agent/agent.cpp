@@ -101,8 +101,7 @@ struct Collector {
     ++inventories;
     running.clear();
     for (const auto& c : (*inv)["containers"]) running.push_back(c.value("id", std::string{}));
-    // SBOMs are read through the Docker Engine API; images only a CRI runtime holds get none (yet).
-    if (!with_sboms || !docker) return;
+    if (!with_sboms) return;
     std::map<std::string, const nlohmann::json*> image_of;
     for (const auto& im : (*inv)["images"]) {
       if (im.contains("id") && im["id"].is_string()) image_of[im["id"].get<std::string>()] = &im;
@@ -110,6 +109,19 @@ struct Collector {
     std::vector<std::string> pending;
     for (const auto& id : inventory_image_ids(*inv)) {
       if (!sent.contains(id)) pending.push_back(id);
+    }
+    if (!docker) {
+      // A CRI runtime: containerd's images are read from its content store in place.
+      for (const auto& id : pending) {
+        auto doc = containerd_sbom(id, image_of);
+        if (!doc) continue;
+        auto before = spooled.load();
+        append(*doc, "SBOM");
+        if (spooled > before) {
+          if (auto st = sent.add(id); !st) log("bulwark agent: cannot record a sent SBOM: " + st.error().describe());
+        }
+      }
+      return;
     }
     // Exporting costs the engine about as much for one image as for several that share their layers
     // (a shared layer is in the tar once): the images are exported kSbomBatch at a time, and each SBOM
@@ -134,6 +146,56 @@ struct Collector {
   }
 
   static constexpr std::size_t kSbomBatch = 8;
+  bool said_no_content_store = false;
+
+  // The SBOM of an image a CRI runtime holds, from containerd's content store: by the repository
+  // digest CRI reports (the index or manifest the image was pulled or imported as), else by the
+  // image id (the config digest; the store is searched for its manifest).
+  std::optional<std::string> containerd_sbom(const std::string& id,
+                                             const std::map<std::string, const nlohmann::json*>& image_of) {
+    std::string target = "containerd:" + id;
+    std::vector<std::string> tags, digests;
+    if (auto im = image_of.find(id); im != image_of.end()) {
+      for (const char* key : {"repo_tags", "repo_digests"}) {
+        auto& into = std::string_view(key) == "repo_tags" ? tags : digests;
+        if (auto it = im->second->find(key); it != im->second->end() && it->is_array()) {
+          for (const auto& x : *it)
+            if (x.is_string()) into.push_back(x.get<std::string>());
+        }
+      }
+    }
+    if (!digests.empty()) target = "containerd:" + digests.front();
+    auto ref = image::parse_reference(target);
+    if (!ref) ref = image::parse_reference("containerd:" + id);
+    if (!ref) return std::nullopt;
+    core::Diagnostics diags;
+    image::SourceOptions so;
+    so.containerd_root = options.containerd_root.string();
+    auto result = scan::inventory(*ref, so, ctx, diags);
+    if (!result) {
+      if (result.error().code == ErrorCode::not_found && !std::filesystem::exists(options.containerd_root)) {
+        if (!said_no_content_store) {
+          log(
+              fmt::format("bulwark agent: no containerd content store at {} (--containerd-root; CRI-O's image "
+                          "store is not read): images get no SBOM",
+                          options.containerd_root.string()));
+          said_no_content_store = true;
+        }
+        return std::nullopt;
+      }
+      log(fmt::format("bulwark agent: SBOM of {} failed: {}", id.substr(0, 19), result.error().describe()));
+      return std::nullopt;
+    }
+    if (result->image) {
+      if (!tags.empty()) result->image->repo_tags = tags;
+      if (!digests.empty()) result->image->repo_digests = digests;
+      if (!tags.empty()) {
+        result->target.name = "containerd:" + tags.front();
+        result->image->reference = result->target.name;
+      }
+    }
+    return sbom_document(*result, id);
+  }
 
   std::string sbom_document(const core::ScanResult& result, const std::string& id) const {
     report::JsonOptions jo;

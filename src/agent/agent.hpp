@@ -35,7 +35,10 @@ struct AgentOptions {
   std::string engine = "auto";
   std::string cri_socket = "/run/containerd/containerd.sock";
   std::chrono::milliseconds cri_poll{2000};  // CRI v1 (containerd 1.6) has no event stream: poll for changes
-  bool monitor = false;                      // stream the runtime monitor's alerts (eBPF; root)
+  // containerd's root folder: SBOMs of the images a CRI runtime holds are read from its content
+  // store in place (read-only; containerd itself is not asked).
+  std::filesystem::path containerd_root = "/var/lib/containerd";
+  bool monitor = false;  // stream the runtime monitor's alerts (eBPF; root)
   MonitorOptions monitor_options;
   std::string metrics_listen;  // "127.0.0.1:9464": Prometheus text on GET /metrics (empty: off)
   // The host audit runs again soon after one of these files changes (daemon configuration).

@@ -17,6 +17,7 @@
 #include <csignal>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -24,6 +25,11 @@
 
 #include "agent/agent.hpp"
 #include "agent/cri.hpp"
+#include "core/diagnostics.hpp"
+#include "image/containerd_meta.hpp"
+#include "image/reference.hpp"
+#include "image/source.hpp"
+#include "scan/pipeline.hpp"
 #include "util/files.hpp"
 #include "util/testing/loopback_http_server.hpp"
 #include "util/testing/shell.hpp"
@@ -137,6 +143,63 @@ TEST(AgentCri, RealContainerdPodAndContainerCreatedThroughCriShowInTheInventory)
   ASSERT_TRUE(cd.ready()) << cd.log();
   auto imported = run(cd.ctr(fmt::format("images import --snapshotter native '{}/images.tar'", tmp->string())));
   ASSERT_EQ(imported.exit_code, 0) << imported.output;
+
+  // containerd's image names, read from its bbolt metadata database while containerd runs.
+  const fs::path cd_root = *tmp / "containerd" / "root";
+  auto records = image::read_containerd_images_file(cd_root / "io.containerd.metadata.v1.bolt/meta.db");
+  ASSERT_TRUE(records) << records.error().describe();
+  std::string debian_target;
+  for (const auto& rec : *records) {
+    EXPECT_EQ(rec.ns, "k8s.io") << rec.name;
+    if (rec.name == kAppRef) debian_target = rec.digest;
+  }
+  ASSERT_FALSE(debian_target.empty()) << "no " << kAppRef << " among " << records->size() << " records";
+  // ... and what ctr says of the same image: the same target digest.
+  EXPECT_NE(run(cd.ctr("images ls")).output.find(debian_target), std::string::npos);
+
+  // The image read in place from the content store (containerd: transport), by name, by target
+  // digest and by image id, has the packages of the same image saved by dockerd.
+  core::Context sctx;
+  auto sprogress = core::make_silent_progress();
+  sctx.progress = sprogress.get();
+  sctx.cache_dir = *tmp / "scan-cache";
+  image::SourceOptions cso;
+  cso.containerd_root = cd_root.string();
+  auto packages_of = [&](const std::string& target, const image::SourceOptions& so) {
+    std::set<std::string> out;
+    auto ref = image::parse_reference(target);
+    EXPECT_TRUE(ref) << target;
+    if (!ref) return out;
+    core::Diagnostics diags;
+    auto res = scan::inventory(*ref, so, sctx, diags);
+    EXPECT_TRUE(res) << target << ": " << res.error().describe();
+    if (!res) return out;
+    if (res->image) {
+      EXPECT_EQ(res->image->config_digest, debian_id) << target;
+    }
+    for (const auto& p : res->packages) out.insert(p.name + "@" + p.version);
+    return out;
+  };
+  const auto from_docker =
+      packages_of(fmt::format("docker-archive:{}/images.tar:bulwark-e2e/debian:12", tmp->string()), {});
+  ASSERT_GT(from_docker.size(), 50u);
+  EXPECT_EQ(packages_of("containerd:bulwark-e2e/debian:12", cso), from_docker);  // Docker Hub normalisation
+  EXPECT_EQ(packages_of(std::string("containerd:") + kAppRef, cso), from_docker);
+  EXPECT_EQ(packages_of("containerd:" + debian_target, cso), from_docker);
+  EXPECT_EQ(packages_of("containerd:" + debian_id, cso), from_docker);  // the image id: found by its config
+  {
+    auto ref = image::parse_reference("containerd:docker.io/nobody/absent:1");
+    ASSERT_TRUE(ref);
+    auto src = image::open_source(*ref, cso, sctx);
+    ASSERT_FALSE(src);
+    EXPECT_EQ(src.error().code, ErrorCode::not_found);
+    EXPECT_NE(src.error().describe().find(kAppRef), std::string::npos) << src.error().describe();  // says what it has
+    image::SourceOptions elsewhere;
+    elsewhere.containerd_root = (*tmp / "no-containerd").string();
+    auto none = image::open_source(*ref, elsewhere, sctx);
+    ASSERT_FALSE(none);
+    EXPECT_NE(none.error().describe().find("--containerd-root"), std::string::npos) << none.error().describe();
+  }
 
   // The agent's client: images first (nothing else is needed for them).
   CriOptions co;
@@ -257,7 +320,6 @@ TEST(AgentCri, RealContainerdPodAndContainerCreatedThroughCriShowInTheInventory)
   auto fp_after = (*client)->fingerprint();
   ASSERT_TRUE(fp_after);
   EXPECT_NE(*fp_before, *fp_after);
-  (void)pause_id;
 
   // The whole agent with --engine cri, once, against a loopback HTTP server.
   std::mutex m;
@@ -277,6 +339,7 @@ TEST(AgentCri, RealContainerdPodAndContainerCreatedThroughCriShowInTheInventory)
   o.host_audit = false;
   o.engine = "cri";
   o.cri_socket = cd.socket();
+  o.containerd_root = cd_root;
   core::Context ctx;
   auto progress = core::make_silent_progress();
   ctx.progress = progress.get();
@@ -303,6 +366,22 @@ TEST(AgentCri, RealContainerdPodAndContainerCreatedThroughCriShowInTheInventory)
     }
   }
   EXPECT_TRUE(activity) << "no activity for the CRI container";
+  // Each image the runtime holds got its SBOM, read from the content store: the Debian image's
+  // packages are the ones dockerd's copy of it has, under the image id CRI reports.
+  std::set<std::string> sbom_ids;
+  for (const auto& d : docs) {
+    if (d.value("report", "") == "inventory" || !d.contains("targets") || d["targets"].empty()) continue;
+    const auto& t = d["targets"][0];
+    if (!t.contains("packages")) continue;
+    sbom_ids.insert(t.value("id", ""));
+    if (t.value("id", "") != debian_id) continue;
+    std::set<std::string> got;
+    for (const auto& p : t["packages"]) got.insert(p.value("name", "") + "@" + p.value("version", ""));
+    EXPECT_EQ(got, from_docker);
+    EXPECT_EQ(d["host"]["name"], "cri-host");
+  }
+  EXPECT_TRUE(sbom_ids.count(debian_id)) << "no SBOM of the Debian image";
+  EXPECT_TRUE(sbom_ids.count(pause_id)) << "no SBOM of the pause image";
 }
 
 TEST(AgentCri, NoRuntimeOnTheSocketIsANetworkError) {

@@ -37,6 +37,7 @@ struct AgentCliOptions {
   std::string docker_host;
   std::string engine = "auto";
   std::string cri_socket = "/run/containerd/containerd.sock";
+  std::string containerd_root = "/var/lib/containerd";
   std::uint64_t spool_max_mib = 256;
   std::uint64_t spool_max_entries = 100000;
   bool once = false;
@@ -99,6 +100,7 @@ int run_agent_cli(AgentCliOptions& o) {
   ao.docker_host = o.docker_host;
   ao.engine = o.engine;
   ao.cri_socket = o.cri_socket;
+  ao.containerd_root = o.containerd_root;
   ao.once = o.once;
   ao.monitor = o.monitor;
   ao.monitor_options.rules_files = o.rules;
@@ -159,6 +161,9 @@ void register_agent(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"auto", "docker", "cri"}));
   cmd->add_option("--cri-socket", opts->cri_socket,
                   "CRI runtime socket (containerd: /run/containerd/containerd.sock, CRI-O: /var/run/crio/crio.sock)");
+  cmd->add_option("--containerd-root", opts->containerd_root,
+                  "containerd's root folder: SBOMs of CRI images are read from its content store, read-only")
+      ->default_str("/var/lib/containerd");
   cmd->add_flag("--monitor", opts->monitor,
                 "Run the eBPF runtime monitor and send its alerts (with container and pod) to the server");
   cmd->add_option("-r,--rules", opts->rules, "Monitor rules files (Falco format; default: the built-in rules)");

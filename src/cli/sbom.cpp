@@ -30,6 +30,8 @@ struct SbomOptions {
   bool tls_verify = true;
   std::string platform;
   std::string docker_host;
+  std::string containerd_root;
+  std::string containerd_namespace;
   ScanOptions scan;
 };
 
@@ -38,6 +40,8 @@ Result<image::SourceOptions> source_options(const SbomOptions& o) {
   so.platform = o.platform;
   so.tls_verify = o.tls_verify ? image::TlsVerify::yes : image::TlsVerify::no;
   if (!o.docker_host.empty()) so.docker_host = o.docker_host;
+  if (!o.containerd_root.empty()) so.containerd_root = o.containerd_root;
+  so.containerd_namespace = o.containerd_namespace;
   if (!o.creds.empty()) {
     auto colon = o.creds.find(':');
     if (colon == std::string::npos) {
@@ -101,11 +105,13 @@ void register_sbom(CLI::App& app, int& exit_code) {
       "TARGET is an image reference in skopeo's transport syntax, or a path:\n"
       "  docker-archive:PATH[:REF]  oci-archive:PATH[:TAG]  oci:DIR[:TAG]  dir:PATH\n"
       "  docker-daemon:NAME[:TAG]   docker://HOST/REPO[:TAG|@sha256:...]\n"
+      "  containerd:NAME[:TAG|@sha256:...]  (containerd's store, read in place; root only)\n"
       "\n"
       "Examples:\n"
       "  bulwark sbom docker-archive:app.tar\n"
       "  bulwark sbom oci:./layout:v1 --format cyclonedx -o app.cdx.json\n"
       "  bulwark sbom docker-daemon:debian:12 --format spdx\n"
+      "  bulwark sbom containerd:docker.io/library/alpine:3.19\n"
       "  bulwark sbom docker://127.0.0.1:5000/app:1 --creds user:pass --tls-verify=false\n"
       "  bulwark sbom / --quiet\n"
       "\n"
@@ -118,6 +124,10 @@ void register_sbom(CLI::App& app, int& exit_code) {
       ->default_str("true");
   cmd->add_option("--platform", opts->platform, "os/arch[/variant] to pick from a multi-platform image");
   cmd->add_option("--docker-host", opts->docker_host, "Docker engine socket (default unix:///var/run/docker.sock)");
+  cmd->add_option("--containerd-root", opts->containerd_root,
+                  "containerd's root folder, for containerd: images (default /var/lib/containerd)");
+  cmd->add_option("--containerd-namespace", opts->containerd_namespace,
+                  "containerd namespace of a containerd:NAME image (default: any, k8s.io first)");
   add_scan_options(*cmd, opts->scan);
   cmd->callback([opts, &exit_code] { exit_code = run_sbom(*opts); });
 }

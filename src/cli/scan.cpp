@@ -46,6 +46,8 @@ struct VulnScanOptions {
   bool tls_verify = true;
   std::string platform;
   std::string docker_host;
+  std::string containerd_root;
+  std::string containerd_namespace;
   ScanOptions scan;
   PolicyOptions policy;
   std::vector<std::string> scanners{"vuln", "config", "secret"};
@@ -58,6 +60,8 @@ Result<image::SourceOptions> source_options(const VulnScanOptions& o) {
   so.platform = o.platform;
   so.tls_verify = o.tls_verify ? image::TlsVerify::yes : image::TlsVerify::no;
   if (!o.docker_host.empty()) so.docker_host = o.docker_host;
+  if (!o.containerd_root.empty()) so.containerd_root = o.containerd_root;
+  so.containerd_namespace = o.containerd_namespace;
   if (!o.creds.empty()) {
     const auto colon = o.creds.find(':');
     if (colon == std::string::npos) return fail(ErrorCode::invalid_argument, "--creds must be USER:PASSWORD");
@@ -202,6 +206,7 @@ void register_image(CLI::App& app, int& exit_code) {
       fmt::format("TARGET is an image reference in skopeo's transport syntax:\n"
                   "  docker-archive:PATH[:REF]  oci-archive:PATH[:TAG]  oci:DIR[:TAG]\n"
                   "  docker-daemon:NAME[:TAG]   docker://HOST/REPO[:TAG|@sha256:...]\n"
+                  "  containerd:NAME[:TAG|@sha256:...]  (containerd's store, read in place; root only)\n"
                   "\n"
                   "Examples:\n"
                   "  bulwark image docker-archive:app.tar\n"
@@ -217,6 +222,10 @@ void register_image(CLI::App& app, int& exit_code) {
   cmd->add_option("--tls-verify", o->tls_verify, "Verify registry TLS (false allows plain HTTP)")->default_str("true");
   cmd->add_option("--platform", o->platform, "os/arch[/variant] to pick from a multi-platform image");
   cmd->add_option("--docker-host", o->docker_host, "Docker engine socket (default unix:///var/run/docker.sock)");
+  cmd->add_option("--containerd-root", o->containerd_root,
+                  "containerd's root folder, for containerd: images (default /var/lib/containerd)");
+  cmd->add_option("--containerd-namespace", o->containerd_namespace,
+                  "containerd namespace of a containerd:NAME image (default: any, k8s.io first)");
   add_common(*cmd, *o);
   cmd->callback([o, &exit_code] { exit_code = run_scan(*o); });
 }

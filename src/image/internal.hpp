@@ -117,6 +117,15 @@ struct LayerBlob {
                                                                   const std::string& tag, const SourceOptions& options,
                                                                   const core::Context& ctx, std::string reference);
 
+// Opens the image an index document lists (resolved by tag and platform like an OCI layout's
+// index.json), its blobs read from store: for stores that have blobs but no index.json of their
+// own (containerd's content store). index_what names the index in errors.
+[[nodiscard]] Result<std::unique_ptr<ImageSource>> open_oci_index(std::shared_ptr<BlobStore> store,
+                                                                  const nlohmann::json& index,
+                                                                  const std::string& index_what, const std::string& tag,
+                                                                  const SourceOptions& options,
+                                                                  const core::Context& ctx, std::string reference);
+
 // Platform matching ("os/arch[/variant]").
 struct Platform {
   std::string os;

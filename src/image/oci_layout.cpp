@@ -154,10 +154,17 @@ Result<std::unique_ptr<ImageSource>> open_oci_store(std::shared_ptr<BlobStore> s
   if (!index_text) return std::unexpected(index_text.error());
   auto index = parse_json(*index_text, limits, where + ": index.json");
   if (!index) return std::unexpected(index.error());
+  return open_oci_index(std::move(store), *index, where + ": index.json", tag, options, ctx, std::move(reference));
+}
 
+Result<std::unique_ptr<ImageSource>> open_oci_index(std::shared_ptr<BlobStore> store, const nlohmann::json& index,
+                                                    const std::string& index_what, const std::string& tag,
+                                                    const SourceOptions& options, const core::Context& ctx,
+                                                    std::string reference) {
+  const auto& limits = ctx.limits;
+  const std::string where = store->name();
   std::vector<Candidate> all;
-  if (auto s = collect(*store, *index, {}, 0, limits, all, where + ": index.json"); !s)
-    return std::unexpected(s.error());
+  if (auto s = collect(*store, index, {}, 0, limits, all, index_what); !s) return std::unexpected(s.error());
   if (all.empty()) return fail(ErrorCode::not_found, "the layout's index lists no image manifest", where);
 
   std::vector<Candidate> picked = all;

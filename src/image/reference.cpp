@@ -158,6 +158,7 @@ std::string_view to_string(Transport t) noexcept {
     case Transport::dir: return "dir";
     case Transport::docker_daemon: return "docker-daemon";
     case Transport::registry: return "docker";
+    case Transport::containerd: return "containerd";
   }
   return "unknown";
 }
@@ -178,6 +179,11 @@ std::string Reference::str() const {
           transport == Transport::registry ? "docker://" + registry + "/" + repository : "docker-daemon:" + repository;
       if (!tag.empty()) out += ":" + tag;
       if (!digest.empty()) out += "@" + digest;
+      return out;
+    case Transport::containerd:
+      out = "containerd:" + repository;
+      if (!tag.empty()) out += ":" + tag;
+      if (!digest.empty()) out += (repository.empty() ? "" : "@") + digest;
       return out;
   }
   return original;
@@ -200,6 +206,7 @@ Result<Reference> parse_reference(std::string_view text) {
       {"dir:", Transport::dir},
       {"docker-daemon:", Transport::docker_daemon},
       {"docker://", Transport::registry},
+      {"containerd:", Transport::containerd},
   };
   for (const auto& p : kPrefixes) {
     if (!text.starts_with(p.text)) continue;
@@ -217,8 +224,18 @@ Result<Reference> parse_reference(std::string_view text) {
       case Transport::registry:
         if (auto s = parse_registry(rest, ref); !s) return std::unexpected(s.error());
         break;
+      case Transport::containerd:
+        if (rest.starts_with("sha256:")) {
+          auto d = util::parse_digest(rest);
+          if (!d) return std::unexpected(d.error().within(shown));
+          ref.digest = d->str();
+        } else if (auto s = split_name(rest, ref); !s) {
+          return std::unexpected(s.error());
+        }
+        break;
     }
-    if (ref.path.empty() && p.transport != Transport::docker_daemon && p.transport != Transport::registry) {
+    if (ref.path.empty() && p.transport != Transport::docker_daemon && p.transport != Transport::registry &&
+        p.transport != Transport::containerd) {
       return fail(ErrorCode::invalid_argument, "the path is empty", shown);
     }
     return ref;

@@ -5,6 +5,8 @@
 //   dir:PATH                    a root filesystem on disk
 //   docker-daemon:NAME[:TAG]    an image in the local Docker engine (Engine API over the unix socket)
 //   docker://HOST/REPO[:TAG|@sha256:...]   a registry (OCI distribution API)
+//   containerd:NAME[:TAG|@sha256:...]      an image in containerd's store, read in place
+//   containerd:sha256:HEX                  the same by digest (index, manifest, or config = image id)
 // A bare existing path is auto-detected: a folder with oci-layout is oci:, another
 // folder is dir:, a tar with manifest.json is docker-archive:, one with oci-layout is oci-archive:.
 #pragma once
@@ -16,7 +18,7 @@
 
 namespace bulwark::image {
 
-enum class Transport { docker_archive, oci_archive, oci_layout, dir, docker_daemon, registry };
+enum class Transport { docker_archive, oci_archive, oci_layout, dir, docker_daemon, registry, containerd };
 [[nodiscard]] std::string_view to_string(Transport t) noexcept;
 
 struct Reference {

@@ -69,6 +69,30 @@ TEST(Reference, RegistryRejectsBadNames) {
   EXPECT_FALSE(parse_reference("docker://debian:bad/tag:"));
 }
 
+TEST(Reference, ContainerdNamesAndDigests) {
+  auto r = parse_reference("containerd:docker.io/library/alpine:3.19");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->transport, Transport::containerd);
+  EXPECT_EQ(r->repository, "docker.io/library/alpine");
+  EXPECT_EQ(r->tag, "3.19");
+  EXPECT_EQ(r->str(), "containerd:docker.io/library/alpine:3.19");
+
+  auto by_digest = parse_reference("containerd:sha256:" + kHex);  // a bare digest is no name "sha256"
+  ASSERT_TRUE(by_digest);
+  EXPECT_TRUE(by_digest->repository.empty());
+  EXPECT_TRUE(by_digest->tag.empty());
+  EXPECT_EQ(by_digest->digest, "sha256:" + kHex);
+  EXPECT_EQ(by_digest->str(), "containerd:sha256:" + kHex);
+
+  auto pinned = parse_reference("containerd:docker.io/library/alpine@sha256:" + kHex);
+  ASSERT_TRUE(pinned);
+  EXPECT_EQ(pinned->repository, "docker.io/library/alpine");
+  EXPECT_EQ(pinned->digest, "sha256:" + kHex);
+
+  EXPECT_FALSE(parse_reference("containerd:"));
+  EXPECT_FALSE(parse_reference("containerd:sha256:1234"));
+}
+
 TEST(Reference, DaemonNames) {
   auto r = parse_reference("docker-daemon:alpine");
   ASSERT_TRUE(r);

@@ -14,6 +14,7 @@ Result<std::unique_ptr<ImageSource>> open_source(const Reference& ref, const Sou
     case Transport::oci_layout: return open_oci_layout(ref.path, ref.tag, options, ctx);
     case Transport::registry: return open_registry(ref, options, ctx);
     case Transport::docker_daemon: return open_docker_daemon(ref, options, ctx);
+    case Transport::containerd: return open_containerd(ref, options, ctx);
     case Transport::dir:
       return fail(ErrorCode::invalid_argument, "a folder is not an image; read it with read_directory", ref.str());
   }

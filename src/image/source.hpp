@@ -23,6 +23,8 @@ struct SourceOptions {
   std::optional<std::string> password;
   TlsVerify tls_verify = TlsVerify::yes;  // --tls-verify=false allows plain HTTP (loopback registries)
   std::string docker_host = "unix:///var/run/docker.sock";
+  std::string containerd_root = "/var/lib/containerd";  // containerd: images (its root folder)
+  std::string containerd_namespace;                     // empty = every namespace, CRI's k8s.io first
 };
 
 class ImageSource {

@@ -41,6 +41,12 @@ namespace bulwark::image {
                                                                       const SourceOptions& options,
                                                                       const core::Context& ctx);
 
+// An image in containerd's store (options.containerd_root), read in place: by digest, or by name
+// through containerd's metadata database (options.containerd_namespace; empty = every namespace,
+// CRI's k8s.io first).
+[[nodiscard]] Result<std::unique_ptr<ImageSource>> open_containerd(const Reference& ref, const SourceOptions& options,
+                                                                   const core::Context& ctx);
+
 // The host's platform as "os/arch[/variant]", e.g. "linux/amd64".
 [[nodiscard]] std::string host_platform();
 
