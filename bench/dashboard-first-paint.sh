@@ -26,7 +26,7 @@ bash "$src/tests/browser/make-hostile-image.sh" "$W/hostile"
 ADMIN="$("$BULWARK" server token create --data "$W/data" --role admin 2>/dev/null)"
 CI="$("$BULWARK" server token create --data "$W/data" --role ci 2>/dev/null)"
 PORT=18620
-"$BULWARK" server --listen "127.0.0.1:$PORT" --data "$W/data" >"$W/server.log" 2>&1 &
+"$BULWARK" server --listen "127.0.0.1:$PORT" --data "$W/data" --rate-limit 0 >"$W/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.2; done

@@ -46,7 +46,7 @@ jq -c '{"curl": "7.74.0-1.3", "openssl": "1.1.1k-1", "gnutls28": "3.7.1-5"} as $
   "$ROOT/tests/data/server-rematch/app-1.scan.json" >"$work/template.json"
 [ "$(jq '.targets[0].packages | length' "$work/template.json")" = 100 ] || { echo "bench: template is not 100 packages" >&2; exit 1; }
 
-args=(server --listen "127.0.0.1:$PORT" --data "$data")
+args=(server --listen "127.0.0.1:$PORT" --data "$data" --rate-limit 0)  # 16 uploaders share one token
 [ -z "$THREADS" ] || args+=(--threads "$THREADS")
 "$BULWARK" "${args[@]}" >"$work/server.log" 2>&1 &
 pid=$!

@@ -1,12 +1,14 @@
 // `bulwark push FILE...`: upload bulwark/v1 documents already written to a bulwark server.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "server/client.hpp"
 #include "util/files.hpp"
+#include "util/strings.hpp"
 
 namespace bulwark::cli {
 
@@ -15,6 +17,7 @@ namespace {
 struct PushFlags {
   server::ClientOptions client;
   std::vector<std::string> files;
+  int policy_exit_code = 1;
 };
 
 int run_push(PushFlags f) {
@@ -32,6 +35,18 @@ int run_push(PushFlags f) {
       continue;
     }
     fmt::print("{}: {} {}{}\n", file, res->id, res->digest, res->duplicate ? " (already stored)" : "");
+    if (f.client.policy.empty()) continue;
+    const auto& v = res->policy;
+    if (!v.evaluated) {
+      // An older server answers without evaluating: not a pass.
+      fmt::print(stderr, "bulwark: {}: the server did not evaluate policy {}\n", file, f.client.policy);
+      rc = std::max(rc, f.policy_exit_code);
+      continue;
+    }
+    fmt::print("{}: policy {}: {}\n", file, v.name, v.pass ? "pass" : fmt::format("FAIL ({} failing)", v.failing));
+    for (const auto& reason : v.reasons) fmt::print("  {}\n", util::printable(reason));
+    for (const auto& finding : v.findings) fmt::print("  - {}\n", util::printable(finding));
+    if (!v.pass) rc = std::max(rc, f.policy_exit_code);
   }
   return rc;
 }
@@ -50,6 +65,13 @@ void register_push(CLI::App& app, int& exit_code) {
   cmd->add_option("--server", f->client.server, "Server URL (or BULWARK_SERVER)");
   cmd->add_option("--token", f->client.token, "API token (or BULWARK_TOKEN)");
   cmd->add_option("--ca", f->client.ca_file, "Verify the server with this CA certificate (PEM)");
+  cmd->add_option("--policy", f->client.policy,
+                  "Have the server evaluate each document against this named policy (docs/policy.md); exit "
+                  "with --policy-exit-code when a verdict is fail")
+      ->type_name("NAME");
+  cmd->add_option("--policy-exit-code", f->policy_exit_code, "The exit code when the server's verdict is fail")
+      ->default_str("1")
+      ->check(CLI::Range(1, 125));
   cmd->callback([f, &exit_code] { exit_code = run_push(*f); });
 }
 

@@ -244,6 +244,13 @@ void register_server(CLI::App& app, int& exit_code) {
       ->default_str("15s");
   cmd->add_option("--admission-policy", f->config.admission_policy,
                   "Enforcement policy for the admission webhook POST /api/v1/admission/validate (docs/enforce.md)");
+  cmd->add_option("--rate-limit", f->config.rate_limit.rate,
+                  "Requests per second per token (a token bucket; over it: 429 with Retry-After); 0: no limit")
+      ->default_str("50")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--rate-burst", f->config.rate_limit.burst, "Requests a token may send at once (the bucket size)")
+      ->default_str("100")
+      ->check(CLI::Range(1.0, 1e7));
   cmd->require_subcommand(0, 1);
 
   auto* dbc = cmd->add_subcommand("db", "The server's advisory database (DIR/advisories.db) and re-matching");

@@ -119,14 +119,14 @@ bool valid_date(std::string_view s) {
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
-Result<std::vector<IgnoreEntry>> load_ignore_file(const std::string& path) {
-  auto text = util::read_file(path, kMaxPolicyFileBytes);
-  if (!text) return fail(text.error().code, text.error().message, "ignore file " + path);
-  if (detect_ignore_format(path, *text) == IgnoreFormat::trivyignore) return parse_trivyignore(*text, path);
+// An ignore file's text; path names it in entries and messages (a file, or an in-memory document).
+Result<std::vector<IgnoreEntry>> parse_ignore_text(const std::string& path, const std::string& text) {
+  if (text.size() > kMaxPolicyFileBytes) return fail(ErrorCode::limit, "larger than 64 MiB", "ignore file " + path);
+  if (detect_ignore_format(path, text) == IgnoreFormat::trivyignore) return parse_trivyignore(text, path);
   std::vector<IgnoreEntry> entries;
   auto where = [&](const YAML::Node& n) { return fmt::format("{}:{}", path, n.Mark().line + 1); };
   try {
-    YAML::Node doc = YAML::Load(*text);
+    YAML::Node doc = YAML::Load(text);
     std::vector<YAML::Node> lists;
     if (doc.IsNull()) return entries;  // an empty file ignores nothing
     if (doc.IsSequence()) {
@@ -212,6 +212,12 @@ Result<std::vector<IgnoreEntry>> load_ignore_file(const std::string& path) {
     return fail(ErrorCode::parse, ex.what(), "ignore file " + path);
   }
   return entries;
+}
+
+Result<std::vector<IgnoreEntry>> load_ignore_file(const std::string& path) {
+  auto text = util::read_file(path, kMaxPolicyFileBytes);
+  if (!text) return fail(text.error().code, text.error().message, "ignore file " + path);
+  return parse_ignore_text(path, *text);
 }
 
 // Trivy names a check by its AVD id ("AVD-KSV-0011") or its short id ("KSV011"):
@@ -315,14 +321,14 @@ std::vector<std::string> component_ids(const Json& j) {
   return ids;
 }
 
-Result<std::vector<VexStatement>> load_vex(const std::string& path, std::size_t& order,
-                                           std::vector<std::string>& warnings) {
-  auto text = util::read_file(path, kMaxPolicyFileBytes);
-  if (!text) return fail(text.error().code, text.error().message, "VEX document " + path);
-  if (util::json_depth(*text, kMaxJsonDepth + 1) > kMaxJsonDepth) {
+// A VEX document's text; path names it in statements and messages (a file, or an in-memory document).
+Result<std::vector<VexStatement>> parse_vex_text(const std::string& path, const std::string& text, std::size_t& order,
+                                                 std::vector<std::string>& warnings) {
+  if (text.size() > kMaxPolicyFileBytes) return fail(ErrorCode::limit, "larger than 64 MiB", "VEX document " + path);
+  if (util::json_depth(text, kMaxJsonDepth + 1) > kMaxJsonDepth) {
     return fail(ErrorCode::limit, fmt::format("nested deeper than {} levels", kMaxJsonDepth), "VEX document " + path);
   }
-  Json doc = Json::parse(*text, nullptr, false);
+  Json doc = Json::parse(text, nullptr, false);
   if (doc.is_discarded()) return fail(ErrorCode::parse, "not valid JSON", "VEX document " + path);
   if (!doc.is_object() || !string_at(doc, "@context").starts_with("https://openvex.dev/ns")) {
     return fail(ErrorCode::parse, "not an OpenVEX document (no \"@context\": \"https://openvex.dev/ns/...\")",
@@ -400,6 +406,13 @@ Result<std::vector<VexStatement>> load_vex(const std::string& path, std::size_t&
     out.push_back(std::move(st));
   }
   return out;
+}
+
+Result<std::vector<VexStatement>> load_vex(const std::string& path, std::size_t& order,
+                                           std::vector<std::string>& warnings) {
+  auto text = util::read_file(path, kMaxPolicyFileBytes);
+  if (!text) return fail(text.error().code, text.error().message, "VEX document " + path);
+  return parse_vex_text(path, *text, order, warnings);
 }
 
 bool vex_applies(const VexStatement& st, const core::Finding& f, const core::ScanResult& result) {
@@ -523,10 +536,19 @@ Result<PolicyOutcome> apply_policy(std::vector<core::ScanResult>& results, const
 
   // Read everything first: a bad file changes nothing.
   std::vector<IgnoreEntry> ignores;
+  std::vector<std::vector<IgnoreEntry>> lists;
   for (const auto& path : options.ignore_files) {
     auto entries = load_ignore_file(path);
     if (!entries) return std::unexpected(entries.error());
-    for (auto& e : *entries) {
+    lists.push_back(std::move(*entries));
+  }
+  for (const auto& d : options.ignore_documents) {
+    auto entries = parse_ignore_text(d.name, d.text);
+    if (!entries) return std::unexpected(entries.error());
+    lists.push_back(std::move(*entries));
+  }
+  for (auto& list : lists) {
+    for (auto& e : list) {
       if (!e.expires.empty() && e.expires < today) {
         outcome.warnings.push_back(fmt::format("{}:{}: the ignore entry for {} expired on {}; it no longer suppresses",
                                                e.file, e.line, e.id, e.expires));
@@ -539,6 +561,11 @@ Result<PolicyOutcome> apply_policy(std::vector<core::ScanResult>& results, const
   std::size_t order = 0;
   for (const auto& path : options.vex_files) {
     auto loaded = load_vex(path, order, outcome.warnings);
+    if (!loaded) return std::unexpected(loaded.error());
+    for (auto& st : *loaded) statements.push_back(std::move(st));
+  }
+  for (const auto& d : options.vex_documents) {
+    auto loaded = parse_vex_text(d.name, d.text, order, outcome.warnings);
     if (!loaded) return std::unexpected(loaded.error());
     for (auto& st : *loaded) statements.push_back(std::move(st));
   }
@@ -589,11 +616,16 @@ Result<PolicyOutcome> apply_policy(std::vector<core::ScanResult>& results, const
       }
       if (f.status == core::FindingStatus::pass) continue;
       ++outcome.reported;
-      bool fails = f.status == core::FindingStatus::fail || f.status == core::FindingStatus::warn;
-      if (fails && f.severity >= options.fail_on && exit_scanner(options, scanner_of(f))) ++outcome.failing;
+      if (fails_policy(f, options)) ++outcome.failing;
     }
   }
   return outcome;
+}
+
+bool fails_policy(const core::Finding& f, const PolicyOptions& options) noexcept {
+  if (f.suppression || f.status == core::FindingStatus::pass) return false;
+  bool fails = f.status == core::FindingStatus::fail || f.status == core::FindingStatus::warn;
+  return fails && f.severity >= options.fail_on && exit_scanner(options, scanner_of(f));
 }
 
 bool exit_scanner(const PolicyOptions& options, std::string_view scanner) noexcept {

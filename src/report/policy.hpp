@@ -31,6 +31,13 @@
 
 namespace bulwark::report {
 
+// An ignore file or VEX document held in memory (the server keeps a named policy's in its
+// store): read exactly as a file of that name would be; name appears in reasons and messages.
+struct PolicyDocument {
+  std::string name;
+  std::string text;
+};
+
 struct PolicyOptions {
   core::Severity min_severity = core::Severity::unknown;  // drop findings below this
   std::vector<core::Severity> severities;                 // when not empty: keep exactly these (overrides min)
@@ -39,6 +46,8 @@ struct PolicyOptions {
   bool ignore_unfixed = false;
   std::vector<std::string> ignore_files;
   std::vector<std::string> vex_files;
+  std::vector<PolicyDocument> ignore_documents;  // read after ignore_files
+  std::vector<PolicyDocument> vex_documents;     // read after vex_files
   // --exit-code-scanners: the scanners whose findings trigger exit_code ("vuln", "config",
   // "secret"); empty = every scanner. A vulnerability scan that could not check every package
   // (VulnCoverage incomplete) fails like a finding while "vuln" is among them.
@@ -51,6 +60,10 @@ struct PolicyOptions {
 
 // Whether this scanner's findings (and, for "vuln", packages left unchecked) trigger --exit-code.
 [[nodiscard]] bool exit_scanner(const PolicyOptions& options, std::string_view scanner) noexcept;
+
+// Whether a finding left after the policy (neither dropped nor suppressed) fails it: status fail
+// or warn, at or above fail_on, from an exit scanner. apply_policy counts these as `failing`.
+[[nodiscard]] bool fails_policy(const core::Finding& f, const PolicyOptions& options) noexcept;
 
 struct PolicyOutcome {
   std::size_t reported = 0;           // findings left to show (neither dropped nor suppressed; passed checks excluded)

@@ -569,3 +569,61 @@ TEST_F(Policy, SuppressedFindingsStayInJsonAndLeaveTheTable) {
   EXPECT_NE(table.find("CVE-2024-0727"), std::string::npos) << table;
   EXPECT_NE(table.find("1 finding suppressed by policy"), std::string::npos) << table;
 }
+
+// The server's way: the policy's ignore list and VEX held in memory, applied to a bulwark/v1
+// document read back from JSON, decide exactly what the files decide on the scan itself.
+TEST_F(Policy, InMemoryDocumentsOnJsonReadBackDecideAsFilesDo) {
+  const std::string ignore =
+      "ignore:\n  - id: CVE-2024-0727\n    purl: pkg:deb/debian/libssl3\n    reason: no PKCS12\n";
+  const std::string vex = R"({
+  "@context": "https://openvex.dev/ns/v0.2.0", "@id": "x", "author": "t", "timestamp": "2024-01-01T00:00:00Z",
+  "version": 1,
+  "statements": [
+    {"vulnerability": {"name": "GHSA-xxxx", "aliases": ["DSA-5514-1"]},
+     "products": [{"@id": "registry.example:5000/team/app:1.0.3"}],
+     "status": "not_affected", "justification": "inline_mitigations_already_exist"},
+    {"vulnerability": {"name": "CVE-2022-0001"},
+     "products": [{"@id": "sha256:5b8e3c1f2a7d9e0b4c6a8f1d3e5b7c9a0f2d4e6b8c1a3f5d7e9b0c2a4f6d8e1b",
+                   "subcomponents": [{"@id": "pkg:deb/debian/zlib1g"}]}],
+     "status": "not_affected", "impact_statement": "compression is not used"}
+  ]
+})";
+  std::vector<core::ScanResult> direct{image_scan()};
+  report::PolicyOptions files;
+  files.ignore_files = {file("ignore.yaml", ignore)};
+  files.vex_files = {file("doc.openvex.json", vex)};
+  files.fail_on = core::Severity::medium;
+  auto expected = report::apply_policy(direct, files, kToday);
+  ASSERT_TRUE(expected) << expected.error().describe();
+  EXPECT_EQ(expected->suppressed, 3u);
+
+  auto read = report::read_json(report::write_json({image_scan()}, {}));
+  ASSERT_TRUE(read) << read.error().describe();
+  ASSERT_EQ(read->results.size(), 1u);
+  EXPECT_EQ(read->results[0].findings.size(), 5u);
+  report::PolicyOptions memory;
+  memory.ignore_documents = {{"policy:x/ignore", ignore}};
+  memory.vex_documents = {{"policy:x/vex[0]", vex}};
+  memory.fail_on = core::Severity::medium;
+  auto got = report::apply_policy(read->results, memory, kToday);
+  ASSERT_TRUE(got) << got.error().describe();
+  EXPECT_EQ(got->suppressed, expected->suppressed);
+  EXPECT_EQ(got->reported, expected->reported);
+  EXPECT_EQ(got->failing, expected->failing);
+  for (const auto& f : direct[0].findings) {
+    const auto* same = find(read->results, f.id);
+    ASSERT_NE(same, nullptr) << f.id;
+    EXPECT_EQ(static_cast<bool>(same->suppression), static_cast<bool>(f.suppression)) << f.id;
+    EXPECT_EQ(report::fails_policy(*same, memory), report::fails_policy(f, files)) << f.id;
+  }
+  EXPECT_EQ(find(read->results, "CVE-2024-0727")->suppression->source, "policy:x/ignore");
+
+  // A malformed in-memory document fails naming it, as a file would be named.
+  report::PolicyOptions broken;
+  broken.ignore_documents = {{"policy:x/ignore", "ignore:\n  - id: A\n    expires: soon\n"}};
+  auto bad = report::apply_policy(read->results, broken, kToday);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().describe().find("policy:x/ignore:3"), std::string::npos) << bad.error().describe();
+  EXPECT_FALSE(report::read_json("{\"schema\": \"other\"}"));
+  EXPECT_FALSE(report::read_json("[1]"));
+}

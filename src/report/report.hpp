@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/model.hpp"
+#include "util/error.hpp"
 
 namespace bulwark::report {
 
@@ -32,6 +33,21 @@ struct JsonOptions {
 };
 
 [[nodiscard]] std::string write_json(const std::vector<core::ScanResult>& results, const JsonOptions& options);
+
+// A bulwark/v1 document read back into results (the server evaluates uploads against a named
+// policy with apply_policy): each target with its image identity (tags, digests: what VEX
+// products name) and the findings that name it (else the first target), with what the policy
+// reads of them: id, severity, status, package (name, version, ecosystem, purl, source),
+// vulnerability (id, aliases, fixed version, state), location path, standards, fingerprint and
+// any suppression. Members of the wrong type are read as absent; unknown severities as unknown.
+struct ReadResults {
+  std::vector<core::ScanResult> results;
+  // Per result: targets[].vulnerability_coverage.complete was false (packages left unchecked).
+  std::vector<bool> coverage_incomplete;
+};
+// Fails (ErrorCode::parse / limit) when the text is not JSON, nested deeper than max_depth, or not
+// a bulwark/v1 document with a "targets" array.
+[[nodiscard]] Result<ReadResults> read_json(std::string_view document, std::uint32_t max_depth = 64);
 
 struct SarifOptions {
   std::string tool_version;

@@ -13,10 +13,13 @@
 #include <mutex>
 
 #include "enforce/admission.hpp"
+#include "report/policy.hpp"
 #include "server/ingest_queue.hpp"
 #include "server/live.hpp"
+#include "server/policies.hpp"
 #include "server/rematch.hpp"  // the interface only
 #include "server/webhook.hpp"
+#include "util/json_depth.hpp"
 #include "web/assets.hpp"
 
 namespace bulwark::server {
@@ -26,6 +29,13 @@ using httpd::Response;
 using nlohmann::json;
 
 namespace {
+
+#define BW_API_TRY(expr)                                                    \
+  do {                                                                      \
+    if (auto bw_st = (expr); !bw_st) return std::unexpected(bw_st.error()); \
+  } while (0)
+
+constexpr std::size_t kMaxPolicyBytes = 4 << 20;  // a policy's JSON (its ignore list and VEX documents included)
 
 Response json_response(int status, const json& body) {
   Response r;
@@ -122,6 +132,11 @@ const std::vector<std::string> kRoutes = {
     "GET /metrics",
     "POST /api/v1/reports",
     "GET /api/v1/reports/{id}",
+    "GET /api/v1/reports/{id}/policy",
+    "GET /api/v1/policies",
+    "GET /api/v1/policies/{name}",
+    "PUT /api/v1/policies/{name}",
+    "DELETE /api/v1/policies/{name}",
     "GET /api/v1/images",
     "GET /api/v1/images/{id}",
     "GET /api/v1/images/{id}/layers",
@@ -160,6 +175,8 @@ struct Api::Impl {
       options.admission_policy ? options.admission_policy : std::make_shared<const enforce::Policy>();
   std::mutex metrics_mutex;
   std::map<std::pair<std::string, int>, std::uint64_t> by_route_status;
+  RateLimiter limiter{options.rate_limit};
+  std::atomic<std::uint64_t> policy_passed{0}, policy_failed{0};
 
   struct Auth {
     std::optional<Principal> who;
@@ -265,13 +282,54 @@ struct Api::Impl {
         }
       }
     }
+    // ?policy=NAME (or the X-Bulwark-Policy header): the verdict under that stored policy,
+    // decided before anything is stored, and stored with the report.
+    std::string policy_name = req.query_param("policy");
+    if (policy_name.empty()) policy_name = std::string(req.header("x-bulwark-policy"));
+    std::optional<PolicyVerdict> verdict;
+    if (!policy_name.empty()) {
+      if (doc->kind != ReportKind::scan) {
+        return error_response(400, "bad_request",
+                              "policy: only scan documents are evaluated, not " + std::string(to_string(doc->kind)));
+      }
+      if (!valid_policy_name(policy_name)) {
+        return error_response(400, "bad_request", "policy: not a valid policy name (1-64 of A-Za-z0-9._-)");
+      }
+      auto body = store.policy_body(policy_name);
+      if (!body) {
+        ++store_errors;
+        return from_error(body.error());
+      }
+      if (!*body) {
+        audit_message = "unknown policy " + policy_name;
+        return error_response(404, "not_found", fmt::format("no policy named '{}'; nothing stored", policy_name));
+      }
+      auto settings = parse_policy(policy_name, json::parse(**body, nullptr, false));
+      if (!settings) {
+        return error_response(
+            422, "unprocessable",
+            fmt::format("policy '{}' cannot be applied: {}; nothing stored", policy_name, settings.error().describe()));
+      }
+      auto v = evaluate_policy(policy_name, *settings, req.body, report::today_utc());
+      if (!v) return from_error(v.error());
+      verdict = std::move(*v);
+    }
     IngestHook hook;
     if (options.webhooks && options.webhooks->enabled()) {
-      hook = [hooks = options.webhooks](Sql& sql, const Document& d, const IngestOutcome& o) {
-        return hooks->on_ingest(sql, d, o);
+      hook = [hooks = options.webhooks](Sql& sql, const Document& d, const IngestOutcome& o) -> Status {
+        BW_API_TRY(hooks->on_ingest(sql, d, o));
+        if (o.verdict && !o.verdict->pass) {
+          json data = o.verdict->detail;
+          data["report"] = {{"id", o.id}, {"digest", o.digest}, {"kind", to_string(d.kind)}};
+          json targets = json::array();
+          for (const auto& t : d.targets) targets.push_back({{"kind", t.kind}, {"name", t.name}, {"id", t.id}});
+          data["targets"] = std::move(targets);
+          return enqueue_webhook_event(hooks, sql, "policy.failed", data);
+        }
+        return {};
       };
     }
-    auto out = uploads.submit(*doc, req.body.size(), who, key, hook);  // stored and matched
+    auto out = uploads.submit(*doc, req.body.size(), who, key, hook, verdict ? &*verdict : nullptr);
     if (!out) {
       ++store_errors;
       audit_message = out.error().describe();
@@ -286,12 +344,39 @@ struct Api::Impl {
     }
     audit_message = fmt::format("report {} {} ({} bytes){}", out->id, to_string(doc->kind), req.body.size(),
                                 out->duplicate ? ", duplicate" : "");
+    if (verdict) {
+      ++(verdict->pass ? policy_passed : policy_failed);
+      audit_message += fmt::format(", policy {} {}", verdict->policy, verdict->pass ? "pass" : "fail");
+    }
     json body = {{"id", out->id},
                  {"digest", out->digest},
                  {"duplicate", out->duplicate},
                  {"kind", to_string(doc->kind)},
-                 {"policy", {{"evaluated", false}}}};
+                 {"policy", verdict ? verdict->detail : json{{"evaluated", false}}}};
     return json_response(out->duplicate ? 200 : 201, body);
+  }
+
+  Response policy_put(const Request& req, const std::string& name, const Principal& who, std::string& audit_message) {
+    if (req.body.empty() || req.body.size() > kMaxPolicyBytes) {
+      return error_response(req.body.empty() ? 400 : 413, req.body.empty() ? "bad_request" : "too_large",
+                            fmt::format("the body must be a policy object of at most {} bytes", kMaxPolicyBytes));
+    }
+    if (util::json_depth(req.body, options.ingest.max_depth + 1) > options.ingest.max_depth) {
+      return error_response(413, "too_large", "the policy is nested too deeply");
+    }
+    json body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) return error_response(400, "bad_request", "the body is not JSON");
+    auto checked = parse_policy(name, body);
+    if (!checked) {
+      audit_message = checked.error().describe();
+      return error_response(400, "bad_request", checked.error().describe());
+    }
+    auto created = store.put_policy(name, body.dump(-1, ' ', false, json::error_handler_t::replace), who.token_id);
+    if (!created) return from_error(created.error());
+    audit_message = fmt::format("policy {} {}", *created ? "created" : "replaced", name);
+    auto stored = store.policy(name);
+    if (!stored || !*stored) return from_error(stored ? Error{ErrorCode::internal, "policy vanished"} : stored.error());
+    return json_response(*created ? 201 : 200, **stored);
   }
 
   // Newly stored alerts go to the live streams, as GET /api/v1/alerts lists them.
@@ -434,6 +519,16 @@ struct Api::Impl {
     out += "# TYPE bulwark_server_admission_total counter\n";
     out += fmt::format("bulwark_server_admission_total{{allowed=\"true\"}} {}\n", admission_allowed.load());
     out += fmt::format("bulwark_server_admission_total{{allowed=\"false\"}} {}\n", admission_denied.load());
+    out += "# HELP bulwark_server_policy_verdicts_total Uploads evaluated against a named policy, by verdict.\n";
+    out += "# TYPE bulwark_server_policy_verdicts_total counter\n";
+    out += fmt::format("bulwark_server_policy_verdicts_total{{pass=\"true\"}} {}\n", policy_passed.load());
+    out += fmt::format("bulwark_server_policy_verdicts_total{{pass=\"false\"}} {}\n", policy_failed.load());
+    out += "# HELP bulwark_server_rate_limited_total Requests refused (429) by the per-token rate limit.\n";
+    out += "# TYPE bulwark_server_rate_limited_total counter\n";
+    out += fmt::format("bulwark_server_rate_limited_total {}\n", limiter.refused());
+    out += "# HELP bulwark_server_rate_limit_buckets Tokens with a rate-limit bucket in memory.\n";
+    out += "# TYPE bulwark_server_rate_limit_buckets gauge\n";
+    out += fmt::format("bulwark_server_rate_limit_buckets {}\n", limiter.buckets());
     out += "# HELP bulwark_server_store_errors_total Store operations that failed.\n";
     out += "# TYPE bulwark_server_store_errors_total counter\n";
     out += fmt::format("bulwark_server_store_errors_total {}\n", store_errors.load());
@@ -465,7 +560,9 @@ struct Api::Impl {
   }
 
   // Routes a request; `route` is set to the matched route template (for metrics).
-  Response dispatch(const Request& req, std::string& route, std::string& token_id, std::string& audit_message) {
+  // quiet: leave the request out of the audit log (refusals of the rate limit beyond the first a second).
+  Response dispatch(const Request& req, std::string& route, std::string& token_id, std::string& audit_message,
+                    bool& quiet) {
     const std::string& path = req.path;
     if (path == "/healthz") {
       route = "GET /healthz";
@@ -546,6 +643,20 @@ struct Api::Impl {
     }
     const Principal& who = *auth->who;
     token_id = who.token_id;
+    if (auto d = limiter.take(who.token_id); !d.allowed) {
+      route = "rate limited";
+      quiet = !d.audit;
+      audit_message =
+          fmt::format("rate limited: {} request{} refused since the last entry (limit {}/s, burst {})", d.refused_since,
+                      d.refused_since == 1 ? "" : "s", limiter.options().rate, limiter.options().burst);
+      auto seconds = static_cast<long>(d.retry_after + 0.999);
+      Response r =
+          error_response(429, "rate_limited",
+                         fmt::format("too many requests for this token (limit {}/s, burst {}); retry after {} s",
+                                     limiter.options().rate, limiter.options().burst, std::max(seconds, 1L)));
+      r.headers.emplace_back("Retry-After", std::to_string(std::max(seconds, 1L)));
+      return r;
+    }
     bool write = req.method != "GET" && req.method != "HEAD";
     if (write && auth->via_cookie && !constant_time_equal(req.header("x-csrf-token"), who.csrf)) {
       return error_response(403, "forbidden", "X-CSRF-Token: missing or wrong (cookie-authenticated write)");
@@ -584,7 +695,60 @@ struct Api::Impl {
         if (who.role == Role::agent) return error_response(403, "forbidden", "an agent token cannot read");
         auto id = segment(parts[3]);
         if (!id) return error_response(400, "bad_request", "id: not a valid report id");
-        return from_optional(store.report(*id), "report");
+        auto report = store.report(*id);
+        if (report && *report) {
+          auto verdicts = store.report_verdicts(*id);
+          if (!verdicts) return from_error(verdicts.error());
+          if (*verdicts) (**report)["policy"] = (**verdicts)["items"];
+        }
+        return from_optional(report, "report");
+      }
+      if (parts.size() == 5 && parts[4] == "policy") {
+        route = "GET /api/v1/reports/{id}/policy";
+        if (auto r = only("GET")) return *r;
+        if (who.role == Role::agent) return error_response(403, "forbidden", "an agent token cannot read");
+        auto id = segment(parts[3]);
+        if (!id) return error_response(400, "bad_request", "id: not a valid report id or digest");
+        std::string uploader;
+        auto verdicts = store.report_verdicts(*id, &uploader);
+        // A ci token reads the verdicts of what it uploaded; another's report is not found for it.
+        if (verdicts && *verdicts && who.role == Role::ci && uploader != who.token_id) {
+          return error_response(404, "not_found", "report not found");
+        }
+        return from_optional(verdicts, "report");
+      }
+    }
+    if (res == "policies") {
+      if (parts.size() == 3) {
+        route = "GET /api/v1/policies";
+        if (auto r = only("GET")) return *r;
+        if (who.role == Role::agent) return error_response(403, "forbidden", "an agent token cannot read");
+        return from_json_result(store.policies());
+      }
+      if (parts.size() == 4) {
+        route = req.method + " /api/v1/policies/{name}";
+        auto name = segment(parts[3]);
+        if (!name || !valid_policy_name(*name)) {
+          return error_response(400, "bad_request", "name: not a valid policy name (1-64 of A-Za-z0-9._-)");
+        }
+        if (req.method == "GET" || req.method == "HEAD") {
+          route = "GET /api/v1/policies/{name}";
+          if (who.role == Role::agent) return error_response(403, "forbidden", "an agent token cannot read");
+          return from_optional(store.policy(*name), "policy");
+        }
+        if (req.method == "PUT") {
+          if (auto r = need_admin()) return *r;
+          return policy_put(req, *name, who, audit_message);
+        }
+        if (req.method == "DELETE") {
+          if (auto r = need_admin()) return *r;
+          auto done = store.delete_policy(*name);
+          if (!done) return from_error(done.error());
+          if (!*done) return error_response(404, "not_found", fmt::format("no policy named '{}'", *name));
+          audit_message = "policy deleted " + *name;
+          return json_response(200, {{"name", *name}, {"deleted", true}});
+        }
+        return error_response(405, "method_not_allowed", "use GET, PUT or DELETE");
       }
     }
     if (res == "images") {
@@ -739,9 +903,10 @@ std::vector<std::string> Api::routes() {
 Response Api::handle(const Request& req) {
   ++impl_->requests;
   std::string route = "unmatched", token_id, audit_message;
+  bool quiet = false;
   Response res;
   try {
-    res = impl_->dispatch(req, route, token_id, audit_message);
+    res = impl_->dispatch(req, route, token_id, audit_message, quiet);
   } catch (const std::exception& e) {
     res = error_response(500, "internal", "internal error");
     audit_message = e.what();
@@ -755,7 +920,9 @@ Response Api::handle(const Request& req) {
     }
   }
   bool asset = route == "GET /";
-  if ((write || res.status >= 400) && !(asset && res.status == 404)) impl_->audit(req, res, token_id, audit_message);
+  if ((write || res.status >= 400) && !(asset && res.status == 404) && !quiet) {
+    impl_->audit(req, res, token_id, audit_message);
+  }
   {
     std::lock_guard lock(impl_->metrics_mutex);
     if (impl_->by_route_status.size() < 1000) ++impl_->by_route_status[{route, res.status}];

@@ -11,6 +11,7 @@
 #include "enforce/policy.hpp"
 #include "httpd/httpd.hpp"
 #include "server/ingest.hpp"
+#include "server/rate_limit.hpp"
 #include "server/store.hpp"
 
 namespace bulwark::server {
@@ -30,6 +31,9 @@ struct ApiOptions {
   // The validating admission webhook's policy (POST /api/v1/admission/validate, docs/enforce.md);
   // null: the built-in defaults (Pod Security restricted:latest, no image rules).
   std::shared_ptr<const enforce::Policy> admission_policy;
+  // Requests per second per token (--rate-limit, --rate-burst; rate 0: none). /healthz, the
+  // admission webhook and session sign-in are not counted (they carry no bearer token).
+  RateLimitOptions rate_limit;
 };
 
 class Rematcher;

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -35,6 +36,17 @@ Result<UploadResult> upload(const ClientOptions& o, std::string_view document) {
   std::string base = o.server;
   while (!base.empty() && base.back() == '/') base.pop_back();
   req.url = base + "/api/v1/reports";
+  if (!o.policy.empty()) {
+    std::string encoded;
+    for (unsigned char c : o.policy) {
+      if (std::isalnum(c) || c == '.' || c == '_' || c == '-') {
+        encoded.push_back(static_cast<char>(c));
+      } else {
+        encoded += fmt::format("%{:02X}", c);
+      }
+    }
+    req.url += "?policy=" + encoded;
+  }
   req.headers = {{"Authorization", "Bearer " + o.token}, {"Content-Type", "application/json"}};
   req.body = std::string(document);
   auto res = client.fetch(req, 1 << 20);
@@ -67,6 +79,33 @@ Result<UploadResult> read_upload_answer(long status, std::string_view body, cons
     out.digest = string_member(j, "digest");
     auto dup = j.find("duplicate");
     out.duplicate = dup != j.end() && dup->is_boolean() && dup->get<bool>();
+    if (auto p = j.find("policy"); p != j.end() && p->is_object()) {
+      auto flag = [&](const char* key, bool otherwise) {
+        auto it = p->find(key);
+        return it != p->end() && it->is_boolean() ? it->get<bool>() : otherwise;
+      };
+      out.policy.evaluated = flag("evaluated", false);
+      out.policy.name = string_member(*p, "name");
+      // An evaluated verdict without a readable "pass" is not taken as a pass.
+      out.policy.pass = flag("pass", !out.policy.evaluated);
+      if (auto n = p->find("failing"); n != p->end() && n->is_number_integer())
+        out.policy.failing = n->get<std::int64_t>();
+      if (auto r = p->find("reasons"); r != p->end() && r->is_array()) {
+        for (const auto& reason : *r) {
+          if (reason.is_string()) out.policy.reasons.push_back(reason.get<std::string>());
+        }
+      }
+      if (auto f = p->find("findings"); f != p->end() && f->is_array()) {
+        for (const auto& finding : *f) {
+          if (!finding.is_object()) continue;
+          std::string line = string_member(finding, "id") + " (" + string_member(finding, "severity") + ")";
+          if (auto pkg = string_member(finding, "package"); !pkg.empty()) line += " " + pkg;
+          if (auto v = string_member(finding, "version"); !v.empty()) line += " " + v;
+          if (auto fixed = string_member(finding, "fixed_version"); !fixed.empty()) line += ", fixed in " + fixed;
+          out.policy.findings.push_back(std::move(line));
+        }
+      }
+    }
   }
   return out;
 }

@@ -3,8 +3,10 @@
 // in the Authorization header, never printed.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/error.hpp"
 
@@ -14,6 +16,17 @@ struct ClientOptions {
   std::string server;  // base URL: http://127.0.0.1:8443
   std::string token;
   std::string ca_file;  // verify the server against this CA (PEM)
+  std::string policy;   // evaluate each upload against this named server policy (?policy=NAME)
+};
+
+// The server's verdict on an upload under a named policy (the answer's "policy" object).
+struct UploadVerdict {
+  bool evaluated = false;
+  std::string name;
+  bool pass = true;
+  std::int64_t failing = 0;
+  std::vector<std::string> reasons;
+  std::vector<std::string> findings;  // "ID (severity) package version" of the first failing findings
 };
 
 struct UploadResult {
@@ -21,6 +34,7 @@ struct UploadResult {
   std::string id, digest;
   bool duplicate = false;
   std::string body;  // the server's JSON answer
+  UploadVerdict policy;
 };
 
 // Fills server/token from BULWARK_SERVER / BULWARK_TOKEN where empty.

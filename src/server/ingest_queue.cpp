@@ -11,8 +11,9 @@ struct IngestQueue::Pending {
 };
 
 Result<IngestOutcome> IngestQueue::submit(const Document& doc, std::size_t size, const Principal& who,
-                                          std::string_view idempotency_key, const IngestHook& hook) {
-  Pending me{{&doc, size, &who, idempotency_key}, std::nullopt};
+                                          std::string_view idempotency_key, const IngestHook& hook,
+                                          const PolicyVerdict* verdict) {
+  Pending me{{&doc, size, &who, idempotency_key, verdict}, std::nullopt};
   std::unique_lock lock(mutex_);
   queue_.push_back(&me);
   done_.wait(lock, [&] { return me.result.has_value() || !leading_; });

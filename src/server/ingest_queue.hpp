@@ -27,7 +27,8 @@ class IngestQueue {
   // Stores one document (as Store::ingest) and, when it is new, matches its SBOMs. hook as
   // Store::ingest's; the leader's hook serves the whole batch, so every caller passes the same.
   [[nodiscard]] Result<IngestOutcome> submit(const Document& doc, std::size_t size, const Principal& who,
-                                             std::string_view idempotency_key, const IngestHook& hook);
+                                             std::string_view idempotency_key, const IngestHook& hook,
+                                             const PolicyVerdict* verdict = nullptr);
 
   [[nodiscard]] std::uint64_t batches() const;
   [[nodiscard]] std::uint64_t uploads() const;

@@ -97,6 +97,7 @@ Status run(const ServerConfig& config, const std::atomic<bool>& stop,
     api_options.advisory_db = config.data / "advisories.db";
   }
   api_options.admission_policy = admission_policy;
+  api_options.rate_limit = config.rate_limit;
   auto api = std::make_shared<Api>(**store, api_options, rematcher.get());
   httpd::ServerOptions options;
   options.listen = config.listen;

@@ -31,7 +31,8 @@ struct ServerConfig {
   std::filesystem::path webhook_secret_file;
   std::size_t max_streams = 32;
   std::chrono::milliseconds stream_heartbeat{15000};
-  std::string admission_policy;  // enforcement policy file for the admission webhook (empty: defaults)
+  std::string admission_policy;          // enforcement policy file for the admission webhook (empty: defaults)
+  RateLimitOptions rate_limit{50, 100};  // per token; rate 0: none
 };
 
 // Whether a listen address is loopback only (127.0.0.0/8, ::1, localhost, unix sockets).

@@ -260,6 +260,15 @@ INSERT INTO finding_counts(target_key, origin, severity, day, n, fixable) SELECT
   first_seen / 86400, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 ELSE 0 END) FROM findings
   WHERE package <> '' AND (status = 'fail' OR status = '') GROUP BY target_key, origin, severity, first_seen / 86400;
 )SQL"},
+    // Server-side policies (src/server/policy_store.cpp, docs/policy.md): named policies as the
+    // JSON an admin PUT, and each upload's verdict under the policy it asked for, by report.
+    {7, R"SQL(
+CREATE TABLE policies(name TEXT PRIMARY KEY, body TEXT NOT NULL, created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL, updated_by TEXT NOT NULL DEFAULT '');
+CREATE TABLE report_verdicts(report_id TEXT NOT NULL, policy TEXT NOT NULL, pass BIGINT NOT NULL,
+  failing BIGINT NOT NULL, evaluated_at BIGINT NOT NULL, token_id TEXT NOT NULL DEFAULT '', verdict TEXT NOT NULL,
+  PRIMARY KEY(report_id, policy));
+)SQL"},
 };
 
 std::string ddl_for(const char* ddl, Dialect d) {
@@ -381,6 +390,11 @@ struct Store::Reader {
   Reader(const Reader&) = delete;
   Reader& operator=(const Reader&) = delete;
 };
+
+Status Store::read_transaction(const std::function<Status(Sql&)>& fn) {
+  Reader rd(*this);
+  return fn(*rd.sql);
+}
 
 Result<std::unique_ptr<Store>> Store::open_postgresql(std::string_view url, Clock clock) {
   auto sql = server::open_postgresql(url);
@@ -746,7 +760,11 @@ Result<IngestOutcome> ingest_one(Sql& sql, const Store::IngestRequest& req, std:
   {
     auto dup = find_duplicate(sql, doc, idempotency_key);
     if (!dup) return std::unexpected(dup.error());
-    if (*dup) return std::move(**dup);
+    if (*dup) {
+      if (req.verdict) BW_TRY(write_policy_verdict(sql, (*dup)->id, who.token_id, *req.verdict, now));
+      (*dup)->verdict = req.verdict;
+      return std::move(**dup);
+    }
   }
   auto rid = random_hex(12);
   if (!rid) return std::unexpected(rid.error());
@@ -815,6 +833,8 @@ Result<IngestOutcome> ingest_one(Sql& sql, const Store::IngestRequest& req, std:
                  "connections.count + excluded.count, last_seen = excluded.last_seen",
                  {doc.host, c.container_id, c.direction, c.peer, c.port, c.count, now}));
   }
+  if (req.verdict) BW_TRY(write_policy_verdict(sql, out.id, who.token_id, *req.verdict, now));
+  out.verdict = req.verdict;
   if (hook) BW_TRY(hook(sql, doc, out));
   return out;
 }
@@ -823,7 +843,7 @@ Result<IngestOutcome> ingest_one(Sql& sql, const Store::IngestRequest& req, std:
 
 Result<IngestOutcome> Store::ingest(const Document& doc, std::size_t size, const Principal& who,
                                     std::string_view idempotency_key, const IngestHook& hook) {
-  auto r = ingest_batch({IngestRequest{&doc, size, &who, idempotency_key}}, hook);
+  auto r = ingest_batch({IngestRequest{&doc, size, &who, idempotency_key, nullptr}}, hook);
   return std::move(r.front());
 }
 
@@ -865,6 +885,8 @@ std::vector<Result<IngestOutcome>> Store::ingest_batch(const std::vector<IngestR
       if (one.error().code == ErrorCode::invalid_argument) {  // lost the race for the unique index
         auto dup = find_duplicate(sql, *req.doc, req.idempotency_key);
         if (dup && *dup) {
+          if (req.verdict) BW_TRY(write_policy_verdict(sql, (*dup)->id, req.who->token_id, *req.verdict, now));
+          (*dup)->verdict = req.verdict;
           results.push_back(std::move(**dup));
           continue;
         }

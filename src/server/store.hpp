@@ -27,7 +27,7 @@
 
 namespace bulwark::server {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 enum class Role { admin, ci, agent, reader };
 [[nodiscard]] std::string_view to_string(Role r) noexcept;
@@ -53,11 +53,21 @@ struct NewFinding {
   std::string target_kind, target_name, target_id, vuln_id, severity, package, package_version, fixed_version;
 };
 
+// An upload's verdict under a named policy (docs/policy.md, "Server-side policies"): stored
+// with the report, in the ingest transaction, keyed by (report, policy).
+struct PolicyVerdict {
+  std::string policy;
+  bool pass = true;
+  std::int64_t failing = 0;
+  nlohmann::json detail;  // the "policy" object the upload is answered with
+};
+
 struct IngestOutcome {
   std::string id, digest;
   bool duplicate = false;
-  std::vector<NewFinding> new_findings;  // first seen on their target with this upload
-  std::vector<std::int64_t> alert_seqs;  // the stored alerts' seq, in the document's order
+  const PolicyVerdict* verdict = nullptr;  // the request's, when it asked for one
+  std::vector<NewFinding> new_findings;    // first seen on their target with this upload
+  std::vector<std::int64_t> alert_seqs;    // the stored alerts' seq, in the document's order
 };
 
 // Runs inside the ingest transaction after everything is written (webhook deliveries are
@@ -70,6 +80,10 @@ using IngestHook = std::function<Status(Sql&, const Document&, const IngestOutco
 // so the kept counts never disagree with the findings they count.
 [[nodiscard]] Status refresh_finding_counts(Sql& sql, const std::vector<std::string>& target_keys,
                                             std::string_view origin);
+
+// Writes (or replaces) a report's verdict under its policy, inside the caller's transaction.
+[[nodiscard]] Status write_policy_verdict(Sql& sql, std::string_view report_id, std::string_view token_id,
+                                          const PolicyVerdict& verdict, std::int64_t now);
 
 struct ListQuery {
   std::size_t limit = 50;
@@ -142,6 +156,7 @@ class Store {
     std::size_t size = 0;
     const Principal* who = nullptr;
     std::string_view idempotency_key;
+    const PolicyVerdict* verdict = nullptr;  // stored with the report (a duplicate's too)
   };
   [[nodiscard]] std::vector<Result<IngestOutcome>> ingest_batch(const std::vector<IngestRequest>& requests,
                                                                 const IngestHook& hook = {});
@@ -159,6 +174,20 @@ class Store {
   [[nodiscard]] Result<nlohmann::json> summary();
   [[nodiscard]] Result<std::optional<nlohmann::json>> report(std::string_view id);
   [[nodiscard]] Result<std::int64_t> count(std::string_view table);
+
+  // Named policies (table `policies`, src/server/policy_store.cpp). body: the policy's JSON as
+  // PUT /api/v1/policies/{name} took it (checked by the caller). put_policy: true when created.
+  [[nodiscard]] Result<bool> put_policy(std::string_view name, std::string_view body, std::string_view token_id);
+  // {name, policy, created_at, updated_at, updated_by}, or nullopt.
+  [[nodiscard]] Result<std::optional<nlohmann::json>> policy(std::string_view name);
+  // The policy's body text, or nullopt (for evaluation).
+  [[nodiscard]] Result<std::optional<std::string>> policy_body(std::string_view name);
+  [[nodiscard]] Result<nlohmann::json> policies();
+  [[nodiscard]] Result<bool> delete_policy(std::string_view name);
+  // A report's verdicts, newest first: {report, digest, items: [...]}, with the id of the token
+  // that uploaded it in *uploader; nullopt when there is no such report (by id or digest).
+  [[nodiscard]] Result<std::optional<nlohmann::json>> report_verdicts(std::string_view id_or_digest,
+                                                                      std::string* uploader = nullptr);
 
   // The audit log (table `audit`).
   void audit(const AuditEntry& entry) noexcept;
@@ -183,6 +212,8 @@ class Store {
 
   // Runs fn inside one transaction on the connection (for the re-matcher and tests).
   [[nodiscard]] Status transaction(const std::function<Status(Sql&)>& fn);
+  // Runs fn on the read connection, in one read transaction (queries only).
+  [[nodiscard]] Status read_transaction(const std::function<Status(Sql&)>& fn);
 
  private:
   Store(std::unique_ptr<Sql> sql, Clock clock);

@@ -111,7 +111,8 @@ class Webhooks {
 
 // For the re-matcher and other parts of the server: queue an event (own transaction) when
 // webhooks are configured; hooks == nullptr or no webhooks: nothing. Event types in use:
-// finding.new, alert; reserved: finding.fixed, finding.withdrawn (re-match), policy.failed.
+// finding.new, alert, policy.failed (api.cpp, a failing verdict of a new upload); reserved:
+// finding.fixed, finding.withdrawn (re-match).
 [[nodiscard]] Status enqueue_webhook_event(Webhooks* hooks, std::string_view type, const nlohmann::json& data);
 // The same inside the caller's transaction; call hooks->wake() after the commit.
 [[nodiscard]] Status enqueue_webhook_event(Webhooks* hooks, Sql& sql, std::string_view type,

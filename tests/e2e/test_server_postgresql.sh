@@ -35,11 +35,11 @@ psql_() { bash "$PGSH" psql "$PGDIR" "$@"; }
 A="http://127.0.0.1:18470"
 B="http://127.0.0.1:18471"
 start_a() {
-  "$BULWARK" server --listen 127.0.0.1:18470 --store "$STORE" --data "$W/a" >>"$W/a.log" 2>&1 &
+  "$BULWARK" server --listen 127.0.0.1:18470 --store "$STORE" --data "$W/a" --rate-limit 0 >>"$W/a.log" 2>&1 &
   A_PID=$!
 }
 start_b() {
-  BULWARK_STORE="$STORE" "$BULWARK" server --listen 127.0.0.1:18471 --data "$W/b" >>"$W/b.log" 2>&1 &
+  BULWARK_STORE="$STORE" "$BULWARK" server --listen 127.0.0.1:18471 --data "$W/b" --rate-limit 0 >>"$W/b.log" 2>&1 &
   B_PID=$!
 }
 wait_health() {  # URL SECONDS
@@ -230,7 +230,7 @@ CI_PG="$CI" READER_PG="$READER"
 CI="$("$BULWARK" server token create --data "$W/sqlite" --role ci 2>/dev/null)"
 READER="$("$BULWARK" server token create --data "$W/sqlite" --role reader 2>/dev/null)"
 start_s() {
-  "$BULWARK" server --listen 127.0.0.1:18472 --data "$W/sqlite" >>"$W/s.log" 2>&1 &
+  "$BULWARK" server --listen 127.0.0.1:18472 --data "$W/sqlite" --rate-limit 0 >>"$W/s.log" 2>&1 &
   S_PID=$!
 }
 start_s
