@@ -11,6 +11,7 @@
 #include "enforce/policy.hpp"
 #include "httpd/httpd.hpp"
 #include "server/ingest.hpp"
+#include "server/retention.hpp"
 #include "server/store.hpp"
 
 namespace bulwark::server {
@@ -30,6 +31,10 @@ struct ApiOptions {
   // The validating admission webhook's policy (POST /api/v1/admission/validate, docs/enforce.md);
   // null: the built-in defaults (Pod Security restricted:latest, no image rules).
   std::shared_ptr<const enforce::Policy> admission_policy;
+  // Retention (server/retention.hpp): the configured rules (POST /api/v1/retention/run uses them
+  // unless the request names its own) and how often it is scheduled (0: only on request).
+  RetentionOptions retention;
+  std::int64_t retention_interval = 0;
 };
 
 class Rematcher;

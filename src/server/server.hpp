@@ -8,6 +8,7 @@
 
 #include "server/api.hpp"
 #include "server/rematch.hpp"
+#include "server/retention.hpp"
 #include "server/webhook.hpp"
 #include "util/error.hpp"
 #include "vuln/db/update.hpp"
@@ -32,6 +33,12 @@ struct ServerConfig {
   std::size_t max_streams = 32;
   std::chrono::milliseconds stream_heartbeat{15000};
   std::string admission_policy;  // enforcement policy file for the admission webhook (empty: defaults)
+  // Retention (server/retention.hpp): `--retain-digests N`, `--retain-running-days D` (0: off);
+  // with a rule on, a "retention" job is scheduled every retention_interval seconds.
+  RetentionOptions retention;
+  std::int64_t retention_interval = 3600;
+  // How often an idle job worker looks for work (jobs queued by other replicas), milliseconds.
+  unsigned job_poll_ms = 1000;
 };
 
 // Whether a listen address is loopback only (127.0.0.0/8, ::1, localhost, unix sockets).
