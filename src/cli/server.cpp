@@ -14,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "server/rematch.hpp"
+#include "server/retention.hpp"
 #include "server/server.hpp"
 #include "server/store.hpp"
 #include "vuln/db/update.hpp"
@@ -31,6 +32,8 @@ struct ServerFlags {
   std::string db_update_interval, db_mirror;
   std::vector<std::string> db_ecosystems, import_paths;
   std::string webhook_backoff = "2s", webhook_timeout = "10s", stream_heartbeat = "15s";
+  std::string retention_interval = "1h";
+  bool dry_run = false;
 };
 
 // --store-file: the URL is the file's first line (a Kubernetes Secret mounted as a file keeps the
@@ -77,6 +80,9 @@ int run_server(const ServerFlags& f) {
   config.webhook.backoff = std::chrono::seconds(*backoff);
   config.webhook.timeout = std::chrono::seconds(*timeout);
   config.stream_heartbeat = std::chrono::seconds(*heartbeat);
+  auto retention_every = seconds("--retention-interval", f.retention_interval);
+  if (!retention_every) return kExitUsage;
+  config.retention_interval = *retention_every;
   // SIGINT/SIGTERM stop the server gracefully (a thread waits for them).
   sigset_t set;
   sigemptyset(&set);
@@ -185,6 +191,26 @@ int db_rematch(const ServerFlags& f) {
   return kExitOk;
 }
 
+// `server retention`: what the rules let go (--dry-run), or delete it, on the store directly.
+int retention(const ServerFlags& f) {
+  const auto& o = f.config.retention;
+  if (!o.enabled()) {
+    return report_error(
+        Error{ErrorCode::invalid_argument, "give --retain-digests N and/or --retain-running-days D (0 = off)", {}});
+  }
+  auto store = server::open_store(f.data, f.store);
+  if (!store) return report_error(store.error());
+  auto out =
+      server::run_retention(**store, o, f.dry_run ? server::RetentionMode::dry_run : server::RetentionMode::apply);
+  if (!out) return report_error(out.error());
+  fmt::print("{}\n", out->dump(2));
+  fmt::print(stderr, "{} {} of {} images ({} kept); the store is {} bytes{}\n", f.dry_run ? "would delete" : "deleted",
+             (*out)["deleted"].get<std::int64_t>(), (*out)["examined"].get<std::int64_t>(),
+             (*out)["kept"].get<std::int64_t>(), out->value("bytes_after", (*out)["bytes_before"].get<std::int64_t>()),
+             f.dry_run ? " (dry run: nothing deleted)" : "");
+  return kExitOk;
+}
+
 }  // namespace
 
 void register_server(CLI::App& app, int& exit_code) {
@@ -201,6 +227,8 @@ void register_server(CLI::App& app, int& exit_code) {
       "  bulwark server token create --store postgresql://bulwark@db/bulwark --role reader\n"
       "  bulwark server db import --data /var/lib/bulwark go-vulndb.zip DSA.list\n"
       "  bulwark server --data /var/lib/bulwark --db-update-interval 6h\n"
+      "  bulwark server --data /var/lib/bulwark --retain-digests 10 --retain-running-days 30\n"
+      "  bulwark server retention --data /var/lib/bulwark --retain-digests 10 --dry-run\n"
       "  bulwark server --data /var/lib/bulwark --webhook https://hooks.example/bulwark \\\n"
       "      --webhook-secret-file /etc/bulwark/webhook.key --webhook-min-priority error\n"
       "\nSee docs/server.md, docs/server-notifications.md and docs/api/openapi.yaml.");
@@ -251,7 +279,37 @@ void register_server(CLI::App& app, int& exit_code) {
   cmd->add_option("--rate-burst", f->config.rate_limit.burst, "Requests a token may send at once (the bucket size)")
       ->default_str("100")
       ->check(CLI::Range(1.0, 1e7));
+  cmd->add_option("--retain-digests", f->config.retention.keep_digests,
+                  "Retention: keep the newest N images (digests) of each repository (0: rule off)")
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--retain-running-days", f->config.retention.running_days,
+                  "Retention: keep every image seen running in the last D days (0: rule off)")
+      ->check(CLI::Range(0, 1000000));
+  cmd->add_option("--retention-interval", f->retention_interval, "How often retention runs when a rule is on")
+      ->default_str("1h");
+  cmd->add_option("--job-poll-ms", f->config.job_poll_ms,
+                  "How often an idle job worker looks for queued work (re-match chunks, retention), in ms")
+      ->default_str("1000")
+      ->check(CLI::Range(10u, 60000u));
   cmd->require_subcommand(0, 1);
+
+  auto* ret = cmd->add_subcommand("retention", "Delete the images the retention rules let go (or list them)");
+  ret->add_option("--data", f->data, "Data folder (SQLite store DIR/bulwark.db)");
+  ret->add_option("--store", f->store, "PostgreSQL store URL instead of --data")->envname("BULWARK_STORE");
+  ret->add_option("--store-file", f->store_file, "A file whose first line is the PostgreSQL store URL");
+  ret->add_option("--retain-digests", f->config.retention.keep_digests, "Keep the newest N images per repository")
+      ->check(CLI::Range(0, 1000000));
+  ret->add_option("--retain-running-days", f->config.retention.running_days,
+                  "Keep every image seen running in the last D days")
+      ->check(CLI::Range(0, 1000000));
+  ret->add_flag("--dry-run", f->dry_run, "Print what would be deleted; delete nothing");
+  ret->callback([f, &exit_code] {
+    if (auto st = resolve_store(*f); !st) {
+      exit_code = report_error(st.error());
+      return;
+    }
+    exit_code = retention(*f);
+  });
 
   auto* dbc = cmd->add_subcommand("db", "The server's advisory database (DIR/advisories.db) and re-matching");
   dbc->require_subcommand(1);

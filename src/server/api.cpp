@@ -54,7 +54,7 @@ int status_for(ErrorCode code) {
     case ErrorCode::parse:
     case ErrorCode::invalid_argument:
     case ErrorCode::hostile: return 400;
-    case ErrorCode::limit: return 413;
+    case ErrorCode::limit: return 413;  // a full disk is 507 (from_error)
     case ErrorCode::auth: return 401;
     case ErrorCode::not_found: return 404;
     case ErrorCode::unsupported: return 422;
@@ -77,11 +77,18 @@ std::string_view code_for(int status) {
     case 422: return "unprocessable";
     case 429: return "rate_limited";
     case 503: return "unavailable";
+    case 507: return "insufficient_storage";
     default: return "internal";
   }
 }
 
 Response from_error(const Error& e) {
+  // The store's disk is full: 507, so that clients (the agent's spool) keep the upload and retry
+  // later, and an operator sees what to do, rather than a "too large" that blames the request.
+  if (is_store_full(e)) {
+    return error_response(507, code_for(507),
+                          "the store's disk is full: nothing was stored; free space (or run retention) and retry");
+  }
   int status = status_for(e.code);
   // Store failures name the store, never SQL or internals beyond the engine's message.
   return error_response(status, code_for(status), e.describe());
@@ -157,6 +164,9 @@ const std::vector<std::string> kRoutes = {
     "POST /api/v1/db/import",
     "GET /api/v1/db",
     "POST /api/v1/admission/validate",
+    "GET /api/v1/jobs",
+    "GET /api/v1/store",
+    "POST /api/v1/retention/run",
 };
 
 }  // namespace
@@ -548,6 +558,23 @@ struct Api::Impl {
     out += "# HELP bulwark_server_ingest_batch_largest The most uploads one transaction stored.\n";
     out += "# TYPE bulwark_server_ingest_batch_largest gauge\n";
     out += fmt::format("bulwark_server_ingest_batch_largest {}\n", uploads.largest_batch());
+    if (auto size = store.store_size()) {
+      out += "# HELP bulwark_server_store_bytes Size of the store (SQLite: file and log; PostgreSQL: its tables).\n";
+      out += "# TYPE bulwark_server_store_bytes gauge\n";
+      out += fmt::format("bulwark_server_store_bytes {}\n", (*size)["bytes"].get<std::int64_t>());
+    }
+    if (auto running = store.running_jobs()) {
+      out += "# HELP bulwark_server_job_progress_done Units done of a running job (any replica's).\n";
+      out += "# TYPE bulwark_server_job_progress_done gauge\n";
+      for (const auto& j : *running) {
+        out += fmt::format("bulwark_server_job_progress_done{{kind=\"{}\",id=\"{}\"}} {}\n", j.kind, j.id, j.done);
+      }
+      out += "# HELP bulwark_server_job_progress_total Units of a running job in all.\n";
+      out += "# TYPE bulwark_server_job_progress_total gauge\n";
+      for (const auto& j : *running) {
+        out += fmt::format("bulwark_server_job_progress_total{{kind=\"{}\",id=\"{}\"}} {}\n", j.kind, j.id, j.total);
+      }
+    }
     if (rematcher) out += rematcher->metrics_text();
     if (options.webhooks) out += options.webhooks->metrics_text();
     out += "# HELP bulwark_server_alert_streams Open GET /api/v1/alerts/stream connections.\n";
@@ -888,7 +915,85 @@ struct Api::Impl {
       audit_message = "advisory import";
       return json_response(200, *report);
     }
+    if (res == "jobs" && parts.size() == 3) {
+      route = "GET /api/v1/jobs";
+      if (auto r = only("GET")) return *r;
+      if (auto r = need_read()) return *r;
+      auto q = list_query(req, {"kind", "state"});
+      if (!q) return from_error(q.error());
+      return from_json_result(store.jobs(*q));
+    }
+    if (res == "store" && parts.size() == 3) {
+      route = "GET /api/v1/store";
+      if (auto r = only("GET")) return *r;
+      if (auto r = need_read()) return *r;
+      return store_status();
+    }
+    if (res == "retention" && parts.size() == 4 && parts[3] == "run") {
+      route = "POST /api/v1/retention/run";
+      if (auto r = only("POST")) return *r;
+      if (auto r = need_admin()) return *r;
+      return retention_run(req, audit_message);
+    }
     return error_response(404, "not_found", "no such API route");
+  }
+
+  Response store_status() {
+    auto size = store.store_size();
+    if (!size) return from_error(size.error());
+    json out = *size;
+    for (const char* t : {"targets", "reports", "packages", "findings", "events"}) {
+      auto n = store.count(t);
+      if (!n) return from_error(n.error());
+      out["rows"][t] = *n;
+    }
+    out["retention"] = options.retention.to_json();
+    out["retention"]["enabled"] = options.retention.enabled();
+    if (options.retention_interval > 0) out["retention"]["interval_seconds"] = options.retention_interval;
+    ListQuery q;
+    q.limit = 1;
+    q.filters["kind"] = "retention";
+    q.filters["state"] = "done";
+    if (auto last = store.jobs(q); last && !(*last)["items"].empty())
+      out["retention"]["last_run"] = (*last)["items"][0];
+    return json_response(200, out);
+  }
+
+  // POST /api/v1/retention/run[?dry_run=true][&keep_digests=N][&running_days=D]: a dry run
+  // answers the plan at once; otherwise a "retention" job is queued (202) that whichever
+  // replica's worker claims it runs (its progress: GET /api/v1/jobs).
+  Response retention_run(const Request& req, std::string& audit_message) {
+    RetentionOptions o = options.retention;
+    for (auto [name, field] :
+         {std::pair{"keep_digests", &o.keep_digests}, std::pair{"running_days", &o.running_days}}) {
+      if (!req.has_query_param(name)) continue;
+      std::string v = req.query_param(name);
+      std::int64_t n = -1;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || p != v.data() + v.size() || n < 0 || n > 1000000) {
+        return error_response(400, "bad_request", fmt::format("{}: an integer from 0 to 1000000", name));
+      }
+      *field = n;
+    }
+    std::string dry = req.query_param("dry_run");
+    if (!dry.empty() && dry != "true" && dry != "false") {
+      return error_response(400, "bad_request", "dry_run: true or false");
+    }
+    if (dry == "true") {
+      auto plan = run_retention(store, o, RetentionMode::dry_run);
+      if (!plan) return from_error(plan.error());
+      return json_response(200, *plan);
+    }
+    if (!o.enabled()) {
+      return error_response(400, "bad_request",
+                            "retention is off: start the server with --retain-digests N and/or "
+                            "--retain-running-days D, or give keep_digests / running_days");
+    }
+    auto id = store.enqueue_job("retention", o.to_json().dump());
+    if (!id) return from_error(id.error());
+    audit_message = fmt::format("retention queued as job {}", *id);
+    return json_response(
+        202, {{"job", {{"id", *id}, {"kind", "retention"}, {"state", "queued"}}}, {"options", o.to_json()}});
   }
 };
 

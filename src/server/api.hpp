@@ -12,6 +12,7 @@
 #include "httpd/httpd.hpp"
 #include "server/ingest.hpp"
 #include "server/rate_limit.hpp"
+#include "server/retention.hpp"
 #include "server/store.hpp"
 
 namespace bulwark::server {
@@ -34,6 +35,10 @@ struct ApiOptions {
   // Requests per second per token (--rate-limit, --rate-burst; rate 0: none). /healthz, the
   // admission webhook and session sign-in are not counted (they carry no bearer token).
   RateLimitOptions rate_limit;
+  // Retention (server/retention.hpp): the configured rules (POST /api/v1/retention/run uses them
+  // unless the request names its own) and how often it is scheduled (0: only on request).
+  RetentionOptions retention;
+  std::int64_t retention_interval = 0;
 };
 
 class Rematcher;

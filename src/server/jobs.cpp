@@ -21,6 +21,16 @@ JobRunner::JobRunner(Store& store, std::string worker_id, JobRunnerOptions optio
     if (!n) return std::unexpected(n.error());
     return fmt::format("{} expired sessions deleted", *n);
   };
+  if (options_.schedule_sweep) every("sweep", 3600);
+}
+
+void JobRunner::every(std::string kind, std::int64_t period_seconds, std::string payload) {
+  if (period_seconds <= 0) return;
+  periodic_.push_back({std::move(kind), std::move(payload), period_seconds, -1});
+}
+
+void JobRunner::progress(const Job& job, std::int64_t done, std::int64_t total) {
+  (void)store_.job_progress(job.id, worker_, done, total, options_.lease_seconds);
 }
 
 JobRunner::~JobRunner() {
@@ -69,12 +79,11 @@ Result<std::size_t> JobRunner::run_pending() {
 }
 
 void JobRunner::loop() {
-  std::int64_t scheduled_hour = -1;
   for (;;) {
-    if (options_.schedule_sweep) {
-      std::int64_t hour = store_.now() / 3600;
-      if (hour != scheduled_hour && store_.enqueue_job("sweep", "", fmt::format("sweep:{}", hour * 3600))) {
-        scheduled_hour = hour;
+    for (auto& p : periodic_) {
+      std::int64_t start = store_.now() / p.period * p.period;
+      if (start != p.scheduled && store_.enqueue_job(p.kind, p.payload, fmt::format("{}:{}", p.kind, start))) {
+        p.scheduled = start;
       }
     }
     (void)run_pending();  // a store error (PostgreSQL away): try again on the next round

@@ -202,6 +202,7 @@ class PostgresSql final : public Sql {
     }
     std::string text = "PostgreSQL: " + message;
     if (!sqlstate.empty()) text += fmt::format(" (SQLSTATE {})", sqlstate);
+    if (sqlstate == "53100") return fail(code, text, redacted_ + ", " + std::string(kStoreFull));
     return fail(code, text, redacted_);
   }
 

@@ -8,12 +8,14 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
 #include "core/context.hpp"
 #include "core/diagnostics.hpp"
 #include "core/model.hpp"
+#include "server/jobs.hpp"
 #include "vuln/db/import.hpp"
 #include "vuln/match/matcher.hpp"
 
@@ -185,7 +187,10 @@ DbRematcher::DbRematcher(Store& store, std::filesystem::path path, vuln::db::Sto
     : store_(store),
       path_(std::move(path)),
       db_(std::make_unique<vuln::db::Store>(std::move(db))),
-      memo_(std::make_unique<Memo>()) {}
+      memo_(std::make_unique<Memo>()) {
+  worker_ = make_worker_id();
+  if (auto m = db_->get_meta("store_import"); m && *m) applied_import_ = std::strtoll((*m)->c_str(), nullptr, 10);
+}
 
 DbRematcher::~DbRematcher() = default;
 
@@ -196,6 +201,7 @@ Result<std::unique_ptr<DbRematcher>> DbRematcher::open(Store& store, const std::
 }
 
 void DbRematcher::on_ingest(const std::vector<const Document*>& docs) {
+  if (shared()) (void)catch_up();  // match against what every replica imported
   std::vector<std::string> keys;
   for (const auto* doc : docs) {
     for (const auto& t : doc->targets) {
@@ -619,6 +625,22 @@ bool valid_upload_name(std::string_view name) {
 }  // namespace
 
 Result<json> DbRematcher::import_locked(const std::vector<std::filesystem::path>& paths) {
+  auto imported = import_only_locked(paths);
+  if (!imported) return std::unexpected(imported.error());
+  auto& [out, keys] = *imported;
+  auto rm = rematch_keys(keys, "import");
+  if (!rm) return std::unexpected(rm.error());
+  out["rematch"] = rm->to_json();
+  {
+    std::lock_guard lock(progress_mutex_);
+    last_import_ = out;
+    last_import_["at"] = format_rfc3339(unix_now());
+  }
+  return out;
+}
+
+Result<std::pair<json, std::set<std::pair<std::string, std::string>>>> DbRematcher::import_only_locked(
+    const std::vector<std::filesystem::path>& paths) {
   memo_->findings.clear();  // even an import that fails part way may have changed the database
   core::Diagnostics diags;
   db_->track_changes(true);
@@ -646,13 +668,174 @@ Result<json> DbRematcher::import_locked(const std::vector<std::filesystem::path>
   }
   out["changed_advisories"] = changes.advisories.size();
   out["changed_packages"] = changes.packages.size();
-  auto rm = rematch_keys(changes.packages, "import");
-  if (!rm) return std::unexpected(rm.error());
-  out["rematch"] = rm->to_json();
+  return std::pair{std::move(out), std::move(changes.packages)};
+}
+
+Status DbRematcher::catch_up() {
+  std::lock_guard lock(mutex_);
+  return catch_up_locked();
+}
+
+Status DbRematcher::catch_up_locked(std::int64_t up_to) {
+  if (!shared()) return {};
+  auto last = store_.last_advisory_import();
+  if (!last) return std::unexpected(last.error());
+  up_to = std::min(up_to, *last);
+  if (up_to <= applied_import_) return {};
+  auto list = store_.advisory_imports(applied_import_, up_to);
+  if (!list) return std::unexpected(list.error());
+  memo_->findings.clear();
+  for (const auto& im : *list) {
+    auto rnd = random_hex(8);
+    if (!rnd) return std::unexpected(rnd.error());
+    const auto dir = path_.parent_path() / "import-tmp" / *rnd;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return fail(ErrorCode::io, "cannot create the import folder: " + ec.message(), dir.string());
+    const auto file = dir / (valid_upload_name(im.name) ? im.name : std::string("upload"));
+    {
+      std::ofstream o(file, std::ios::binary);
+      o.write(im.body.data(), static_cast<std::streamsize>(im.body.size()));
+      if (!o) {
+        std::filesystem::remove_all(dir, ec);
+        return fail(ErrorCode::io, "cannot write a stored import (disk full?)", file.string());
+      }
+    }
+    core::Diagnostics diags;
+    auto r = vuln::db::import_paths({file}, *db_, diags, {});
+    std::filesystem::remove_all(dir, ec);
+    // A stored import another replica applied is applied here too, or skipped if it cannot be
+    // read (the replicas' databases would differ otherwise only in that import).
+    if (!r)
+      fmt::print(stderr, "bulwark server: stored advisory import {} not applied: {}\n", im.id, r.error().describe());
+    applied_import_ = im.id;
+    (void)db_->set_meta("store_import", std::to_string(im.id));
+  }
+  (void)db_->set_meta("last_update", format_rfc3339(unix_now()));
+  return {};
+}
+
+Result<RematchReport> DbRematcher::run_chunk(const Job& job) {
+  auto p = json::parse(job.payload, nullptr, false);
+  if (!p.is_object() || !p.contains("import") || !p["import"].is_number_integer() || !p.contains("targets") ||
+      !p["targets"].is_array()) {
+    return fail(ErrorCode::invalid_argument, "rematch job: payload is not {import, targets}");
+  }
+  Work w;
+  for (const auto& t : p["targets"]) {
+    if (t.is_string()) w.targets[t.get<std::string>()].whole = true;
+  }
+  std::lock_guard lock(mutex_);
+  BW_TRY(catch_up_locked(p["import"].get<std::int64_t>()));
+  if (applied_import_ < p["import"].get<std::int64_t>()) {
+    return fail(ErrorCode::internal, "rematch job: its advisory import is not in the store");
+  }
+  return run(std::move(w), "import");
+}
+
+void DbRematcher::add_jobs(JobRunner& runner) {
+  runner.on("rematch", [this](const Job& job) -> Result<std::string> {
+    auto r = run_chunk(job);
+    if (!r) return std::unexpected(r.error());
+    return r->to_json().dump();
+  });
+}
+
+Result<json> DbRematcher::import_shared(const std::filesystem::path& file, std::string_view name,
+                                        std::string_view body) {
+  json out;
+  std::int64_t id = 0;
+  std::vector<std::string> targets;
+  {
+    std::lock_guard lock(mutex_);
+    BW_TRY(catch_up_locked());
+    auto imported = import_only_locked({file});
+    if (!imported) return std::unexpected(imported.error());
+    out = std::move(imported->first);
+    auto stored = store_.add_advisory_import(name, body, worker_);
+    if (!stored) return std::unexpected(stored.error().within("keeping the import for the other replicas"));
+    id = *stored;
+    // Imports other replicas stored since the catch-up above come in now (after this one here;
+    // the importer keeps the newest record of each advisory whatever the order).
+    BW_TRY(catch_up_locked(id - 1));
+    applied_import_ = id;
+    (void)db_->set_meta("store_import", std::to_string(id));
+    std::set<std::string> keys;
+    BW_TRY(store_.transaction([&](Sql& sql) -> Status {
+      for (const auto& [eco, pkg] : imported->second) {
+        auto rows =
+            sql.query("SELECT DISTINCT target_key FROM match_keys WHERE ecosystem = $1 AND package = $2", {eco, pkg});
+        if (!rows) return std::unexpected(rows.error());
+        for (const auto& r : *rows) keys.insert(as_text(r[0]));
+      }
+      return {};
+    }));
+    targets.assign(keys.begin(), keys.end());
+  }
+  out["import_id"] = id;
+  const std::string prefix = fmt::format("rematch:{}:", id);
+  for (std::size_t at = 0, n = 0; at < targets.size(); at += kRematchChunk, ++n) {
+    json chunk = json::array();
+    for (std::size_t i = at; i < std::min(targets.size(), at + kRematchChunk); ++i) chunk.push_back(targets[i]);
+    auto queued =
+        store_.enqueue_job("rematch", json{{"import", id}, {"targets", chunk}}.dump(), prefix + std::to_string(n));
+    if (!queued) return std::unexpected(queued.error().within("queueing the re-match"));
+  }
+  // Work on the chunks here too (any replica's worker may take them as well), then wait for the
+  // ones others hold. A worker that dies leaves its chunk to be claimed again after the lease.
+  constexpr std::int64_t kLease = 300;
+  const auto started = std::chrono::steady_clock::now();
+  for (;;) {
+    auto job = store_.claim_job({"rematch"}, worker_, kLease);
+    if (!job) return std::unexpected(job.error());
+    if (*job) {
+      auto r = run_chunk(**job);
+      (void)store_.finish_job((*job)->id, worker_, r.has_value(), r ? r->to_json().dump() : r.error().describe());
+      continue;
+    }
+    auto states = store_.jobs_with_dedup_prefix(prefix);
+    if (!states) return std::unexpected(states.error());
+    bool done = std::all_of(states->begin(), states->end(),
+                            [](const Store::JobState& j) { return j.state == "done" || j.state == "failed"; });
+    if (done) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto states = store_.jobs_with_dedup_prefix(prefix);
+  if (!states) return std::unexpected(states.error());
+  RematchReport sum;
+  sum.trigger = "import";
+  sum.keys = out.value("changed_packages", std::size_t{0});
+  json workers = json::object();
+  std::size_t failed = 0;
+  for (const auto& j : *states) {
+    workers[j.claimed_by] = workers.value(j.claimed_by, 0) + 1;
+    if (j.state != "done") {
+      ++failed;
+      continue;
+    }
+    auto r = json::parse(j.result, nullptr, false);
+    if (!r.is_object()) continue;
+    sum.targets += r.value("targets", std::size_t{0});
+    sum.packages += r.value("packages", std::size_t{0});
+    sum.new_findings += r.value("new", std::size_t{0});
+    sum.fixed += r.value("fixed", std::size_t{0});
+    sum.withdrawn += r.value("withdrawn", std::size_t{0});
+    sum.resolved += r.value("resolved", std::size_t{0});
+    sum.unchanged += r.value("unchanged", std::size_t{0});
+  }
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  out["rematch"] = sum.to_json();
+  out["rematch"]["chunks"] = states->size();
+  out["rematch"]["failed_chunks"] = failed;
+  out["rematch"]["workers"] = workers;
   {
     std::lock_guard lock(progress_mutex_);
     last_import_ = out;
     last_import_["at"] = format_rfc3339(unix_now());
+  }
+  if (failed > 0) {
+    return fail(ErrorCode::io,
+                fmt::format("{} of {} re-match chunks failed (GET /api/v1/jobs?kind=rematch)", failed, states->size()));
   }
   return out;
 }
@@ -694,6 +877,7 @@ Result<json> DbRematcher::import_body(std::string_view body, std::string_view co
     out.write(body.data(), static_cast<std::streamsize>(body.size()));
     if (!out) return fail(ErrorCode::io, "cannot write the upload (disk full?)", (dir / file).string());
   }
+  if (shared()) return import_shared(dir / file, file, body);
   std::lock_guard lock(mutex_);
   return import_locked({dir / file});
 }

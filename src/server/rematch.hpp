@@ -40,6 +40,8 @@
 
 namespace bulwark::server {
 
+class JobRunner;
+
 class Rematcher {
  public:
   virtual ~Rematcher() = default;
@@ -92,6 +94,19 @@ class DbRematcher final : public Rematcher {
   [[nodiscard]] Result<RematchReport> rematch_keys(const std::set<std::pair<std::string, std::string>>& keys,
                                                    std::string_view trigger);
 
+  // Replicas sharing a PostgreSQL store (docs/server-postgresql.md): an import over HTTP is kept
+  // in the store (table advisory_imports) and every replica applies the imports it has not yet
+  // applied to its own advisory database (in id order) before it matches anything; the re-match
+  // of the targets the import changed is queued as "rematch" jobs of kRematchChunk targets each,
+  // which the importing request and every replica's job worker claim (SKIP LOCKED), so each chunk
+  // is matched once, by one replica. The import answers when every chunk is done, with their sums
+  // and who did them. On SQLite (one process) the import re-matches at once, as before.
+  static constexpr std::size_t kRematchChunk = 8;
+  // Registers the "rematch" job handler on the process's runner (before it starts).
+  void add_jobs(JobRunner& runner);
+  // Applies the store's imports this replica has not applied yet (PostgreSQL only).
+  [[nodiscard]] Status catch_up();
+
   // Counters (also in metrics_text): packages matched in total, re-match runs, events by kind.
   struct Counters {
     std::atomic<std::uint64_t> runs{0}, packages_matched{0}, targets_matched{0}, new_findings{0}, fixed{0},
@@ -105,6 +120,16 @@ class DbRematcher final : public Rematcher {
   DbRematcher(Store& store, std::filesystem::path path, vuln::db::Store db);
   [[nodiscard]] Result<RematchReport> run(Work work, std::string_view trigger);
   [[nodiscard]] Result<nlohmann::json> import_locked(const std::vector<std::filesystem::path>& paths);
+  // The import alone (no re-match): its report, and the (ecosystem, package) keys it changed.
+  [[nodiscard]] Result<std::pair<nlohmann::json, std::set<std::pair<std::string, std::string>>>> import_only_locked(
+      const std::vector<std::filesystem::path>& paths);
+  [[nodiscard]] Status catch_up_locked(std::int64_t up_to = INT64_MAX);
+  [[nodiscard]] Result<nlohmann::json> import_shared(const std::filesystem::path& file, std::string_view name,
+                                                     std::string_view body);
+  [[nodiscard]] Result<RematchReport> run_chunk(const Job& job);
+  [[nodiscard]] bool shared() const noexcept { return store_.dialect() == Dialect::postgresql; }
+  std::string worker_;               // claimed_by of the chunks this process's import requests run
+  std::int64_t applied_import_ = 0;  // the last store import applied to db_ (its meta "store_import")
 
   Store& store_;
   std::filesystem::path path_;

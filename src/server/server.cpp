@@ -98,6 +98,8 @@ Status run(const ServerConfig& config, const std::atomic<bool>& stop,
   }
   api_options.admission_policy = admission_policy;
   api_options.rate_limit = config.rate_limit;
+  api_options.retention = config.retention;
+  api_options.retention_interval = config.retention.enabled() ? config.retention_interval : 0;
   auto api = std::make_shared<Api>(**store, api_options, rematcher.get());
   httpd::ServerOptions options;
   options.listen = config.listen;
@@ -107,7 +109,12 @@ Status run(const ServerConfig& config, const std::atomic<bool>& stop,
   auto http = httpd::Server::start(options, [api](const httpd::Request& r) { return api->handle(r); });
   if (!http) return std::unexpected(http.error());
   // Work done once however many processes share the store (jobs.hpp).
-  JobRunner jobs(**store, make_worker_id());
+  JobRunnerOptions job_options;
+  job_options.poll = std::chrono::milliseconds(config.job_poll_ms);
+  JobRunner jobs(**store, make_worker_id(), job_options);
+  add_retention_job(jobs, **store);
+  if (rematcher) rematcher->add_jobs(jobs);
+  if (config.retention.enabled()) jobs.every("retention", config.retention_interval, config.retention.to_json().dump());
   jobs.start();
   (*hooks)->start();
   if (on_ready) on_ready((*http)->port());

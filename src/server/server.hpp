@@ -8,6 +8,7 @@
 
 #include "server/api.hpp"
 #include "server/rematch.hpp"
+#include "server/retention.hpp"
 #include "server/webhook.hpp"
 #include "util/error.hpp"
 #include "vuln/db/update.hpp"
@@ -33,6 +34,12 @@ struct ServerConfig {
   std::chrono::milliseconds stream_heartbeat{15000};
   std::string admission_policy;          // enforcement policy file for the admission webhook (empty: defaults)
   RateLimitOptions rate_limit{50, 100};  // per token; rate 0: none
+  // Retention (server/retention.hpp): `--retain-digests N`, `--retain-running-days D` (0: off);
+  // with a rule on, a "retention" job is scheduled every retention_interval seconds.
+  RetentionOptions retention;
+  std::int64_t retention_interval = 3600;
+  // How often an idle job worker looks for work (jobs queued by other replicas), milliseconds.
+  unsigned job_poll_ms = 1000;
 };
 
 // Whether a listen address is loopback only (127.0.0.0/8, ::1, localhost, unix sockets).

@@ -21,6 +21,8 @@
 #include "server/ingest.hpp"
 #include "server/ingest_queue.hpp"
 #include "server/jobs.hpp"
+#include "server/rematch.hpp"
+#include "server/retention.hpp"
 #include "server/store.hpp"
 #include "server/test_support.hpp"
 
@@ -131,9 +133,13 @@ TEST_P(ServerStore, MigrationSixCountsTheFindingsAlreadyStored) {
     // later migrations, which run again after 6).
     auto raw = dir.raw();
     ASSERT_TRUE(raw);
-    for (const char* stmt : {"DROP TABLE finding_counts", "DROP TABLE layers", "ALTER TABLE packages DROP COLUMN layer",
-                             "ALTER TABLE findings DROP COLUMN layer", "DROP TABLE policies",
-                             "DROP TABLE report_verdicts", "DELETE FROM schema_version WHERE version >= 6"}) {
+    // (and of what later migrations add: they run again after 6)
+    for (const char* stmt :
+         {"DROP TABLE image_runs", "DROP INDEX events_target", "DROP TABLE advisory_imports",
+          "ALTER TABLE jobs DROP COLUMN progress_done", "ALTER TABLE jobs DROP COLUMN progress_total",
+          "DROP TABLE policies", "DROP TABLE report_verdicts", "DROP TABLE finding_counts", "DROP TABLE layers",
+          "ALTER TABLE packages DROP COLUMN layer", "ALTER TABLE findings DROP COLUMN layer",
+          "DELETE FROM schema_version WHERE version >= 6"}) {
       ASSERT_TRUE((*raw)->exec(stmt)) << stmt;
     }
   }
@@ -152,6 +158,278 @@ TEST_P(ServerStore, MigrationSixCountsTheFindingsAlreadyStored) {
   ASSERT_TRUE(layers && *layers);
   EXPECT_TRUE((**layers)["layers"].empty());
   EXPECT_EQ((**layers)["unattributed"]["packages"].size(), 1u);
+}
+
+struct StoreJobs : ::testing::TestWithParam<std::string> {};
+
+// ---- retention ---------------------------------------------------------------------------------
+
+TEST(ServerRetention, RepositoriesOfImageNames) {
+  EXPECT_EQ(image_repository("reg.example:5000/team/app:1.2"), "reg.example:5000/team/app");
+  EXPECT_EQ(image_repository("reg.example:5000/team/app"), "reg.example:5000/team/app");
+  EXPECT_EQ(image_repository("registry:reg.example/app:1"), "reg.example/app");
+  EXPECT_EQ(image_repository("docker:app:2"), "app");
+  EXPECT_EQ(image_repository("app@sha256:" + std::string(64, 'a')), "app");
+  EXPECT_EQ(image_repository("localhost:5000/app@sha256:" + std::string(64, 'a')), "localhost:5000/app");
+  EXPECT_EQ(image_repository("debian:12"), "debian");
+  EXPECT_FALSE(image_repository("docker-archive:/x/app:1.tar"));
+  EXPECT_FALSE(image_repository("oci:/srv/layout"));
+  EXPECT_FALSE(image_repository("/srv/rootfs"));
+  EXPECT_FALSE(image_repository(""));
+}
+
+// A repository's image: 200 packages, one finding each (so deleting it frees pages), tagged
+// reg.example/app:TAG, with a layer.
+json retention_doc(const std::string& hex, const std::string& repo_tag) {
+  json doc = image_doc(hex, repo_tag, "CVE-2026-0001");
+  json packages = json::array(), findings = json::array();
+  for (int i = 0; i < 200; ++i) {
+    std::string name = "pkg-" + std::to_string(i) + "-" + std::string(40, 'x');
+    packages.push_back({{"name", name}, {"version", "1.0"}, {"ecosystem", "deb"}});
+    json f = doc["findings"][0];
+    f["id"] = "CVE-2026-" + std::to_string(1000 + i);
+    f["package"] = {{"name", name}, {"version", "1.0"}, {"ecosystem", "deb"}};
+    f["vulnerability"] = {{"id", f["id"]}, {"fixed_version", "1.1"}};
+    findings.push_back(f);
+  }
+  doc["targets"][0]["packages"] = packages;
+  doc["targets"][0]["image"]["layers"] = {{{"digest", "sha256:" + hex}, {"diff_id", "sha256:" + hex}, {"size", 1}}};
+  doc["findings"] = findings;
+  return doc;
+}
+
+json inventory_doc(const std::vector<std::string>& running_image_ids, int serial) {
+  json containers = json::array();
+  for (std::size_t i = 0; i < running_image_ids.size(); ++i) {
+    containers.push_back({{"id", "c" + std::to_string(i)},
+                          {"name", "web" + std::to_string(i)},
+                          {"image_id", running_image_ids[i]},
+                          {"state", "running"}});
+  }
+  return {{"schema", "bulwark/v1"},
+          {"report", "inventory"},
+          {"host", {{"name", "node1"}, {"engine", "docker"}}},
+          {"tool", {{"name", "bulwark"}, {"version", std::to_string(serial)}}},
+          {"containers", containers}};
+}
+
+// Retention end to end on each engine: six images of one repository and one of another; the
+// rules keep the newest two of each repository, the one seen running three days ago and the one
+// running now; the other two go, with everything kept of them, and the kept counts stay right.
+// A dry run first (nothing deleted), then the job (its progress in GET /api/v1/jobs), then the
+// store's size, the space given back, and a re-upload of a deleted image stored anew.
+TEST_P(ServerStore, RetentionKeepsTheNewestAndTheRunningAndDeletesTheRest) {
+  Backing dir(GetParam());
+  ASSERT_TRUE(dir.ready());
+  std::int64_t now = 1'764'979'200;
+  auto opened = dir.open([&] { return now; });
+  ASSERT_TRUE(opened) << opened.error().describe();
+  Store& store = **opened;
+  ApiOptions options;
+  options.retention = {2, 7};
+  Api api(store, options);
+  auto admin = store.create_token(Role::admin, "", 0)->second;
+  auto ci = store.create_token(Role::ci, "", 0)->second;
+  auto agent = store.create_token(Role::agent, "node1", 0)->second;
+  auto reader = store.create_token(Role::reader, "", 0)->second;
+  auto call = [&](const std::string& method, const std::string& target, const std::string& token,
+                  const std::string& body = {}) {
+    return api.handle(testing::make_request(method, target, token, body, {}));
+  };
+  auto hex = [](int i) { return std::string(63, 'e') + static_cast<char>('0' + i); };
+  auto id = [&](int i) { return "sha256:" + hex(i); };
+  for (int i = 1; i <= 6; ++i) {
+    auto r = call("POST", "/api/v1/reports", ci, retention_doc(hex(i), "reg.example/app:" + std::to_string(i)).dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    now += 3600;
+  }
+  ASSERT_EQ(call("POST", "/api/v1/reports", ci, retention_doc(hex(7), "reg.example/other:1").dump()).status, 201);
+  // app:2 ran on node1 early on; twelve days later app:1 ran (then stopped); app:3 runs now.
+  ASSERT_EQ(call("POST", "/api/v1/reports", agent, inventory_doc({id(2)}, 1).dump()).status, 201);
+  now += 10 * 86400;
+  ASSERT_EQ(call("POST", "/api/v1/reports", agent, inventory_doc({id(1)}, 2).dump()).status, 201);
+  now += 2 * 86400;
+  ASSERT_EQ(call("POST", "/api/v1/reports", agent, inventory_doc({id(3)}, 3).dump()).status, 201);
+  auto raw = dir.raw();
+  ASSERT_TRUE(raw);
+  auto rows_of = [&](const std::string& table, const std::string& key) {
+    auto r = (*raw)->query("SELECT COUNT(*) FROM " + table + " WHERE target_key = $1", {key});
+    return r ? as_int((*r)[0][0]) : -1;
+  };
+  ASSERT_GT(rows_of("match_keys", "image:" + id(2)) + rows_of("events", "image:" + id(2)), 0);
+  const auto reports_before = *store.count("reports");
+  const auto targets_before = *store.count("targets");
+
+  // Refused: a reader; a bad number; rules off.
+  EXPECT_EQ(call("POST", "/api/v1/retention/run", reader).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/retention/run?keep_digests=-1", admin).status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/retention/run?keep_digests=0&running_days=0", admin).status, 400);
+
+  auto dry = call("POST", "/api/v1/retention/run?dry_run=true", admin);
+  ASSERT_EQ(dry.status, 200) << dry.body;
+  auto plan = json::parse(dry.body);
+  EXPECT_EQ(plan["examined"], 7);
+  EXPECT_EQ(plan["deleted"], 2);
+  ASSERT_EQ(plan["images"].size(), 2u) << plan.dump();
+  EXPECT_EQ(plan["images"][0]["id"], id(2));  // oldest first
+  EXPECT_EQ(plan["images"][1]["id"], id(4));
+  EXPECT_EQ(plan["images"][0]["repositories"], json::array({"reg.example/app"}));
+  EXPECT_EQ(*store.count("targets"), targets_before);  // a dry run deletes nothing
+
+  auto queued = call("POST", "/api/v1/retention/run", admin);
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  const auto job_id = json::parse(queued.body)["job"]["id"].get<std::int64_t>();
+  JobRunner runner(store, "worker-1", JobRunnerOptions{std::chrono::milliseconds(50), 60, false});
+  add_retention_job(runner, store);
+  auto ran = runner.run_pending();
+  ASSERT_TRUE(ran) << ran.error().describe();
+  EXPECT_EQ(*ran, 1u);
+  auto jobs = json::parse(call("GET", "/api/v1/jobs?kind=retention", reader).body);
+  ASSERT_EQ(jobs["items"].size(), 1u) << jobs.dump();
+  const auto& job = jobs["items"][0];
+  EXPECT_EQ(job["id"], job_id);
+  EXPECT_EQ(job["state"], "done");
+  EXPECT_EQ(job["claimed_by"], "worker-1");
+  EXPECT_EQ(job["progress"], json({{"done", 2}, {"total", 2}}));
+  auto result = json::parse(job["result"].get<std::string>());
+  EXPECT_EQ(result["deleted"], 2);
+  EXPECT_EQ(result["rows"]["packages"], 400);
+  EXPECT_EQ(result["rows"]["findings"], 400);
+  EXPECT_EQ(result["rows"]["reports"], 2);
+  EXPECT_EQ(*store.count("reports"), reports_before - 2);
+
+  for (int i : {2, 4}) {
+    EXPECT_EQ(call("GET", "/api/v1/images/" + id(i), reader).status, 404) << i;
+    const std::string key = "image:" + id(i);
+    for (const char* table :
+         {"packages", "findings", "finding_ids", "finding_counts", "match_keys", "layers", "events"}) {
+      EXPECT_EQ(rows_of(table, key), 0) << table << " of " << key;
+    }
+  }
+  for (int i : {1, 3, 5, 6, 7}) EXPECT_EQ(call("GET", "/api/v1/images/" + id(i), reader).status, 200) << i;
+  // The kept counts agree with the findings left, and the summary counts five images' findings.
+  auto kept =
+      (*raw)->query("SELECT target_key, origin, severity, day, n, fixable FROM finding_counts ORDER BY 1,2,3,4");
+  auto counted = (*raw)->query(
+      "SELECT target_key, origin, severity, first_seen / 86400, COUNT(*), SUM(CASE WHEN fixed_version <> '' THEN 1 "
+      "ELSE 0 END) FROM findings WHERE package <> '' AND (status = 'fail' OR status = '') GROUP BY target_key, "
+      "origin, severity, first_seen / 86400 ORDER BY 1,2,3,4");
+  ASSERT_TRUE(kept && counted);
+  EXPECT_EQ(*kept, *counted);
+  auto summary = json::parse(call("GET", "/api/v1/summary", reader).body);
+  EXPECT_EQ(summary["images"], 5);
+  EXPECT_EQ(summary["vulnerabilities"]["high"], 5 * 200);
+
+  // The space: SQLite gave the freed pages back; both report their size.
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(result["reclaim"]["method"], "incremental_vacuum") << result.dump();
+    EXPECT_GT(result["reclaim"]["bytes_freed"].get<std::int64_t>(), 0);
+    EXPECT_EQ(result["reclaim"]["free_pages_after"], 0);
+    EXPECT_LT(result["bytes_after"].get<std::int64_t>(), result["bytes_before"].get<std::int64_t>());
+  } else {
+    EXPECT_EQ(result["reclaim"]["method"], "autovacuum") << result.dump();
+  }
+  auto st = call("GET", "/api/v1/store", reader);
+  ASSERT_EQ(st.status, 200) << st.body;
+  auto size = json::parse(st.body);
+  EXPECT_EQ(size["engine"], GetParam());
+  EXPECT_GT(size["bytes"].get<std::int64_t>(), 0);
+  EXPECT_EQ(size["rows"]["packages"], 5 * 200);
+  EXPECT_EQ(size["retention"]["keep_digests"], 2);
+  EXPECT_EQ(size["retention"]["last_run"]["id"], job_id);
+  auto metrics = call("GET", "/metrics", reader).body;
+  EXPECT_NE(metrics.find("bulwark_server_store_bytes " + std::to_string(size["bytes"].get<std::int64_t>())),
+            std::string::npos);
+
+  // Run again: nothing more goes. A deleted image uploaded again is stored anew (not a duplicate).
+  auto again = run_retention(store, options.retention, RetentionMode::apply);
+  ASSERT_TRUE(again) << again.error().describe();
+  EXPECT_EQ((*again)["deleted"], 0);
+  auto back = call("POST", "/api/v1/reports", ci, retention_doc(hex(2), "reg.example/app:2").dump());
+  EXPECT_EQ(back.status, 201) << back.body;
+}
+
+// An upload of an image between the choice and the delete keeps it (the guard on last_seen).
+TEST_P(ServerStore, RetentionSkipsAnImageUploadedAgainSinceItWasChosen) {
+  Backing dir(GetParam());
+  ASSERT_TRUE(dir.ready());
+  std::int64_t now = 1'764'979'200;
+  auto opened = dir.open([&] { return now; });
+  ASSERT_TRUE(opened) << opened.error().describe();
+  Store& store = **opened;
+  Principal ci{"t", Role::ci, "", ""};
+  for (int i = 0; i < 2; ++i) {
+    auto doc =
+        parse_document(image_doc(std::string(63, 'f') + static_cast<char>('0' + i), "reg/app:1", "CVE-1").dump());
+    ASSERT_TRUE(doc && store.ingest(*doc, 1, ci, ""));
+    now += 60;
+  }
+  auto images = store.retention_images();
+  ASSERT_TRUE(images);
+  auto victims = retention_victims(*images, {1, 0}, now);
+  ASSERT_EQ(victims.size(), 1u);
+  json doc = image_doc(std::string(63, 'f') + '0', "reg/app:1", "CVE-1");
+  doc["tool"]["version"] = "again";
+  auto parsed = parse_document(doc.dump());
+  ASSERT_TRUE(parsed && store.ingest(*parsed, 1, ci, ""));
+  auto d = store.delete_images({victims[0].key}, {victims[0].last_seen});
+  ASSERT_TRUE(d) << d.error().describe();
+  EXPECT_EQ(d->images, 0);
+  EXPECT_EQ(d->skipped, 1);
+  EXPECT_EQ(*store.count("targets"), 2);
+}
+
+// SQLite: a store made before incremental auto-vacuum was the default is VACUUMed once, which
+// switches it over.
+TEST(ServerRetention, OldSqliteStoreIsVacuumedOnceThenIncremental) {
+  TempDir dir;
+  {
+    auto raw = server::open_sqlite(dir.path / "bulwark.db");
+    ASSERT_TRUE(raw);
+    ASSERT_TRUE((*raw)->script("PRAGMA journal_mode=DELETE; PRAGMA auto_vacuum=NONE; VACUUM;"));
+  }
+  auto s = Store::open_sqlite(dir.path / "bulwark.db");
+  ASSERT_TRUE(s) << s.error().describe();
+  EXPECT_EQ((*(*s)->store_size())["sqlite"]["auto_vacuum"], "none");
+  Principal ci{"t", Role::ci, "", ""};
+  for (int i = 0; i < 3; ++i) {
+    auto doc = parse_document(retention_doc(std::string(63, 'c') + static_cast<char>('0' + i), "reg/app:1").dump());
+    ASSERT_TRUE(doc && (*s)->ingest(*doc, 1, ci, ""));
+  }
+  auto out = run_retention(**s, {1, 0}, RetentionMode::apply);
+  ASSERT_TRUE(out) << out.error().describe();
+  EXPECT_EQ((*out)["deleted"], 2);
+  EXPECT_EQ((*out)["reclaim"]["method"], "vacuum") << out->dump();
+  EXPECT_EQ((*(*s)->store_size())["sqlite"]["auto_vacuum"], "incremental");
+  EXPECT_EQ((*(*s)->store_size())["sqlite"]["free_pages"], 0);
+}
+
+// Periodic jobs are deduplicated by their period: two runners (two replicas) scheduling the same
+// retention make one job, run once.
+TEST_P(StoreJobs, PeriodicJobsAreScheduledOncePerPeriodByAllReplicas) {
+  Backing dir(GetParam());
+  ASSERT_TRUE(dir.ready());
+  auto a = dir.open();
+  auto b = dir.open();
+  ASSERT_TRUE(a && b);
+  JobRunnerOptions o{std::chrono::milliseconds(20), 60, false};
+  JobRunner ra(**a, "replica-a", o), rb(**b, "replica-b", o);
+  for (JobRunner* r : {&ra, &rb}) {
+    add_retention_job(*r, r == &ra ? **a : **b);
+    r->every("retention", 3600, RetentionOptions{3, 0}.to_json().dump());
+    r->start();
+  }
+  for (int i = 0; i < 200 && ra.ran() + rb.ran() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ra.stop();
+  rb.stop();
+  EXPECT_EQ(ra.ran() + rb.ran(), 1u);
+  auto jobs = (*a)->jobs(ListQuery{});
+  ASSERT_TRUE(jobs);
+  ASSERT_EQ((*jobs)["items"].size(), 1u) << jobs->dump();
+  EXPECT_EQ((*jobs)["items"][0]["kind"], "retention");
+  EXPECT_EQ((*jobs)["items"][0]["state"], "done");
+  EXPECT_EQ((*jobs)["items"][0]["payload"]["keep_digests"], 3);
 }
 
 TEST(ServerStoreText, Durations) {
@@ -748,8 +1026,6 @@ TEST_P(ServerApi, ConcurrentUploadsShareATransactionAndFailAlone) {
   EXPECT_EQ((**kept)["packages"], 1);
 }
 
-struct StoreJobs : ::testing::TestWithParam<std::string> {};
-
 // The job-claim facility: two connections (as two server processes would have) claiming from
 // one queue at once never get the same job, every job is claimed, and both get work.
 TEST_P(StoreJobs, TwoConnectionsNeverClaimTheSameJob) {
@@ -912,6 +1188,80 @@ std::vector<std::string> postgres_only() {
 }
 INSTANTIATE_TEST_SUITE_P(Engines, ServerApiPostgres, ::testing::ValuesIn(postgres_only()), engine_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ServerApiPostgres);
+
+// PostgreSQL only: two "replicas" (two connections to one store, each with its own advisory
+// database file): an import on A is kept in the store and re-matched in chunks that A's request
+// and B's job worker claim; every target is matched once, and B's database gets the import.
+struct SharedRematch : ::testing::TestWithParam<std::string> {};
+
+TEST_P(SharedRematch, AnImportIsReMatchedInChunksByEveryReplicaOnce) {
+  Backing dir(GetParam());
+  ASSERT_TRUE(dir.ready());
+  auto a = dir.open();
+  auto b = dir.open();
+  ASSERT_TRUE(a && b);
+  TempDir files;
+  auto ra = DbRematcher::open(**a, files.path / "a-advisories.db");
+  auto rb = DbRematcher::open(**b, files.path / "b-advisories.db");
+  ASSERT_TRUE(ra && rb) << (ra ? rb.error().describe() : ra.error().describe());
+  Api api(**a, ApiOptions{}, ra->get());
+  auto admin = (*a)->create_token(Role::admin, "", 0)->second;
+  auto ci = (*a)->create_token(Role::ci, "", 0)->second;
+  json doc = {{"schema", "bulwark/v1"},
+              {"tool", {{"name", "bulwark"}, {"version", "t"}}},
+              {"targets", json::array()},
+              {"findings", json::array()}};
+  constexpr int kTargets = 40;
+  for (int i = 0; i < kTargets; ++i) {
+    doc["targets"].push_back(
+        {{"kind", "sbom"},
+         {"name", "shared-" + std::to_string(i)},
+         {"os", {{"id", "debian"}, {"version_id", "12"}}},
+         {"packages", {{{"name", "curl"}, {"version", "7.88.1-10"}, {"source", "curl"}, {"ecosystem", "deb"}}}}});
+  }
+  auto up = api.handle(testing::make_request("POST", "/api/v1/reports", ci, doc.dump(), {}));
+  ASSERT_EQ(up.status, 201) << up.body;
+  JobRunner runner(**b, "replica-b", JobRunnerOptions{std::chrono::milliseconds(5), 60, false});
+  (*rb)->add_jobs(runner);
+  runner.start();
+  json osv = {{"schema_version", "1.6.0"},
+              {"id", "DSA-9999-1"},
+              {"aliases", {"CVE-2099-0001"}},
+              {"modified", "2026-12-01T00:00:00Z"},
+              {"affected",
+               {{{"package", {{"ecosystem", "Debian:12"}, {"name", "curl"}}},
+                 {"ranges", {{{"type", "ECOSYSTEM"}, {"events", {{{"introduced", "0"}}}}}}}}}}};
+  auto imp = api.handle(testing::make_request("POST", "/api/v1/db/import?name=DSA-9999-1.json", admin, osv.dump(), {}));
+  runner.stop();
+  ASSERT_EQ(imp.status, 200) << imp.body;
+  auto out = json::parse(imp.body);
+  EXPECT_EQ(out["rematch"]["targets"], kTargets) << out.dump();
+  EXPECT_EQ(out["rematch"]["new"], kTargets);
+  EXPECT_EQ(out["rematch"]["chunks"], kTargets / DbRematcher::kRematchChunk);
+  EXPECT_EQ(out["rematch"]["failed_chunks"], 0);
+  std::int64_t by_workers = 0;
+  for (const auto& [w, n] : out["rematch"]["workers"].items()) by_workers += n.get<std::int64_t>();
+  EXPECT_EQ(by_workers, kTargets / static_cast<int>(DbRematcher::kRematchChunk));
+  auto raw = dir.raw();
+  ASSERT_TRUE(raw);
+  auto ev = (*raw)->query("SELECT COUNT(*), COUNT(DISTINCT target_key) FROM events WHERE kind = 'new'");
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(as_int((*ev)[0][0]), kTargets);
+  EXPECT_EQ(as_int((*ev)[0][1]), kTargets);
+  auto attempts = (*raw)->query("SELECT MAX(attempts), COUNT(*) FROM jobs WHERE kind = 'rematch'");
+  ASSERT_TRUE(attempts);
+  EXPECT_EQ(as_int((*attempts)[0][0]), 1);
+  // B applies the stored import (if its worker ran no chunk, on its next catch-up).
+  ASSERT_TRUE((*rb)->catch_up());
+  EXPECT_EQ((*rb)->status()["advisories"], 1);
+  // A re-import of the same record changes nothing: no chunk, no event.
+  auto again =
+      api.handle(testing::make_request("POST", "/api/v1/db/import?name=DSA-9999-1.json", admin, osv.dump(), {}));
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json::parse(again.body)["rematch"]["chunks"], 0);
+}
+INSTANTIATE_TEST_SUITE_P(Engines, SharedRematch, ::testing::ValuesIn(postgres_only()), engine_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SharedRematch);
 
 }  // namespace
 }  // namespace bulwark::server

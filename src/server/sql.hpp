@@ -55,6 +55,13 @@ class Sql {
 // The URL with any password replaced by *** (for messages and logs).
 [[nodiscard]] std::string redact_store_url(std::string_view url);
 
+// A write the engine refused because its disk is full (SQLite SQLITE_FULL, PostgreSQL 53100):
+// the engines set this context on the error (ErrorCode::limit), the API answers 507.
+inline constexpr std::string_view kStoreFull = "the store's disk is full";
+[[nodiscard]] inline bool is_store_full(const Error& e) noexcept {
+  return e.code == ErrorCode::limit && e.context.find(kStoreFull) != std::string::npos;
+}
+
 // The integer in a column (0 when NULL or not a number).
 [[nodiscard]] std::int64_t as_int(const std::optional<std::string>& v) noexcept;
 [[nodiscard]] inline std::string as_text(const std::optional<std::string>& v) {

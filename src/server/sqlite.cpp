@@ -200,7 +200,7 @@ class SqliteSql final : public Sql {
     if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
       std::string m = msg ? msg : "unknown error";
       sqlite3_free(msg);
-      return fail(classify(), "SQLite: " + m);
+      return fail(classify(), "SQLite: " + m, context());
     }
     return {};
   }
@@ -217,7 +217,10 @@ class SqliteSql final : public Sql {
     return ErrorCode::io;
   }
   std::unexpected<Error> error(std::string_view step) const {
-    return fail(classify(), "SQLite " + std::string(step) + ": " + sqlite3_errmsg(db_));
+    return fail(classify(), "SQLite " + std::string(step) + ": " + sqlite3_errmsg(db_), context());
+  }
+  [[nodiscard]] std::string context() const {
+    return (sqlite3_errcode(db_) & 0xff) == SQLITE_FULL ? std::string(kStoreFull) : std::string();
   }
   struct Prepared {
     sqlite3_stmt* statement;
@@ -246,8 +249,11 @@ Result<std::unique_ptr<Sql>> open_sqlite(const std::filesystem::path& path) {
   // across a process crash (kill -9), only a power loss may lose the last ones. A 16 MiB page
   // cache (SQLite's default is 2 MiB) keeps the indexes an upload touches in memory; the log
   // file is cut back to 64 MiB after it restarts.
-  if (auto st = sql->script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                            "PRAGMA cache_size=-16384; PRAGMA journal_size_limit=67108864;");
+  // auto_vacuum=INCREMENTAL takes effect on a new file only (before its first table): retention
+  // gives deleted pages back with PRAGMA incremental_vacuum (Store::reclaim_space).
+  if (auto st = sql->script(
+          "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+          "PRAGMA cache_size=-16384; PRAGMA journal_size_limit=67108864;");
       !st) {
     return std::unexpected(st.error().within(path.string()));
   }

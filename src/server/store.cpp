@@ -269,6 +269,21 @@ CREATE TABLE report_verdicts(report_id TEXT NOT NULL, policy TEXT NOT NULL, pass
   failing BIGINT NOT NULL, evaluated_at BIGINT NOT NULL, token_id TEXT NOT NULL DEFAULT '', verdict TEXT NOT NULL,
   PRIMARY KEY(report_id, policy));
 )SQL"},
+    // Retention (server/retention.hpp) and job progress: when an image was last seen running, by
+    // its id (an inventory can name an image before its scan is uploaded, and the containers
+    // table keeps only each host's latest inventory), filled from the containers stored now; and
+    // each job's progress (done of total) for GET /api/v1/jobs; the advisory imports of replicas
+    // sharing a PostgreSQL store (each replica applies them to its own advisory database).
+    {8, R"SQL(
+CREATE TABLE image_runs(image_id TEXT PRIMARY KEY, last_running BIGINT NOT NULL);
+INSERT INTO image_runs(image_id, last_running) SELECT image_id, MAX(last_seen) FROM containers
+  WHERE image_id <> '' AND state = 'running' GROUP BY image_id;
+ALTER TABLE jobs ADD COLUMN progress_done BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN progress_total BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX events_target ON events(target_key);
+CREATE TABLE advisory_imports(id {serial}, name TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL,
+  worker TEXT NOT NULL DEFAULT '');
+)SQL"},
 };
 
 std::string ddl_for(const char* ddl, Dialect d) {
@@ -365,6 +380,7 @@ Result<std::unique_ptr<Store>> Store::open_sqlite(const std::filesystem::path& p
   if (!sql) return std::unexpected(sql.error());
   auto store = open(std::move(*sql), std::move(clock));
   if (!store) return store;
+  (*store)->sqlite_path_ = path;
   auto reader = server::open_sqlite_reader(path);  // after the migrations: it reads their schema
   if (!reader) return std::unexpected(reader.error());
   (*store)->read_sql_ = std::move(*reader);
@@ -528,8 +544,10 @@ Result<std::optional<Principal>> Store::authenticate(std::string_view token) {
     return authenticate_on(*rd.sql, token, touch);
   }();
   if (who && *who && touch) {  // at most one write a minute per token
+    // Best effort: a store that cannot write (a full disk) still answers who the caller is, so
+    // that the request gets its own error (an upload: 507), not a failed authentication.
     std::lock_guard lock(mutex_);
-    BW_TRY(sql_->exec("UPDATE tokens SET last_used = $1 WHERE id = $2", {clock_(), (*who)->token_id}));
+    (void)sql_->exec("UPDATE tokens SET last_used = $1 WHERE id = $2", {clock_(), (*who)->token_id});
   }
   return who;
 }
@@ -797,6 +815,12 @@ Result<IngestOutcome> ingest_one(Sql& sql, const Store::IngestRequest& req, std:
                    "pod_namespace, pod_uid, last_seen) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
                    {doc.host, c.id, c.name, c.image, c.image_id, c.state, c.started_at, c.runtime, c.pod_name,
                     c.pod_namespace, c.pod_uid, now}));
+      if (c.state == "running" && !c.image_id.empty()) {
+        BW_TRY(sql.exec(
+            "INSERT INTO image_runs(image_id, last_running) VALUES ($1,$2) ON CONFLICT(image_id) DO UPDATE SET "
+            "last_running = excluded.last_running",
+            {c.image_id, now}));
+      }
     }
     for (const auto& im : doc.images) {
       json names = json::array();
@@ -954,7 +978,7 @@ Result<std::optional<Job>> Store::claim_job(const std::vector<std::string>& kind
     if (!rows) return std::unexpected(rows.error());
     if (!rows->empty()) {
       const auto& r = (*rows)[0];
-      out = Job{as_int(r[0]), as_text(r[1]), as_text(r[2]), as_int(r[3])};
+      out = Job{as_int(r[0]), as_text(r[1]), as_text(r[2]), as_int(r[3]), std::string(worker)};
     }
     return {};
   }));
@@ -987,6 +1011,318 @@ Result<std::map<std::string, std::int64_t>> Store::job_counts() {
   std::map<std::string, std::int64_t> out{{"queued", 0}, {"running", 0}, {"done", 0}, {"failed", 0}};
   for (const auto& r : *rows) out[as_text(r[0])] = as_int(r[1]);
   return out;
+}
+
+Result<bool> Store::job_progress(std::int64_t id, std::string_view worker, std::int64_t done, std::int64_t total,
+                                 std::int64_t lease_seconds) {
+  std::lock_guard lock(mutex_);
+  auto rows = sql_->query(
+      "UPDATE jobs SET progress_done = $1, progress_total = $2, claimed_until = $3 WHERE id = $4 AND claimed_by = $5 "
+      "AND state = 'running' RETURNING id",
+      {done, total, clock_() + lease_seconds, id, std::string(worker)});
+  if (!rows) return std::unexpected(rows.error());
+  return !rows->empty();
+}
+
+Result<json> Store::jobs(const ListQuery& q) {
+  Reader rd(*this);
+  auto cursor = seq_cursor(q);
+  if (!cursor) return std::unexpected(cursor.error());
+  auto rows = rd.sql->query(
+      "SELECT id, kind, state, payload, claimed_by, claimed_until, attempts, created_at, finished_at, result, "
+      "progress_done, progress_total, run_after FROM jobs WHERE id < $1 AND ($2 = '' OR kind = $2) AND ($3 = '' OR "
+      "state = $3) ORDER BY id DESC LIMIT $4",
+      {*cursor, opt_filter(q, "kind"), opt_filter(q, "state"), static_cast<std::int64_t>(q.limit + 1)});
+  if (!rows) return std::unexpected(rows.error());
+  json items = json::array();
+  std::string next;
+  for (const auto& r : *rows) {
+    if (items.size() == q.limit) {
+      next = hex_encode(std::to_string(items.back()["id"].get<std::int64_t>()));
+      break;
+    }
+    json j = {{"id", as_int(r[0])},
+              {"kind", as_text(r[1])},
+              {"state", as_text(r[2])},
+              {"attempts", as_int(r[6])},
+              {"created_at", format_rfc3339(as_int(r[7]))},
+              {"progress", {{"done", as_int(r[10])}, {"total", as_int(r[11])}}}};
+    if (auto payload = json::parse(as_text(r[3]), nullptr, false); payload.is_object()) j["payload"] = payload;
+    if (!as_text(r[4]).empty()) j["claimed_by"] = as_text(r[4]);
+    if (as_text(r[2]) == "running") j["lease_until"] = format_rfc3339(as_int(r[5]));
+    if (as_int(r[8]) > 0) j["finished_at"] = format_rfc3339(as_int(r[8]));
+    if (as_int(r[12]) > 0) j["run_after"] = format_rfc3339(as_int(r[12]));
+    if (!as_text(r[9]).empty()) j["result"] = as_text(r[9]);
+    items.push_back(std::move(j));
+  }
+  json out = {{"items", items}};
+  if (!next.empty()) out["next_cursor"] = next;
+  return out;
+}
+
+Result<std::vector<Store::JobProgress>> Store::running_jobs() {
+  Reader rd(*this);
+  auto rows = rd.sql->query(
+      "SELECT id, kind, progress_done, progress_total FROM jobs WHERE state = 'running' ORDER BY id LIMIT 100");
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<JobProgress> out;
+  for (const auto& r : *rows) out.push_back({as_int(r[0]), as_text(r[1]), as_int(r[2]), as_int(r[3])});
+  return out;
+}
+
+Result<std::vector<Store::JobState>> Store::jobs_with_dedup_prefix(std::string_view prefix) {
+  std::lock_guard lock(mutex_);
+  std::string pattern(prefix);
+  for (char c : {'\\', '%', '_'}) {
+    for (std::size_t p = 0; (p = pattern.find(c, p)) != std::string::npos; p += 2) pattern.insert(p, 1, '\\');
+  }
+  auto rows = sql_->query("SELECT id, state, claimed_by, result FROM jobs WHERE dedup LIKE $1 ESCAPE '\\' ORDER BY id",
+                          {pattern + "%"});
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<JobState> out;
+  for (const auto& r : *rows) out.push_back({as_int(r[0]), as_text(r[1]), as_text(r[2]), as_text(r[3])});
+  return out;
+}
+
+// ---- advisory imports shared by replicas ------------------------------------------------------
+
+Result<std::int64_t> Store::add_advisory_import(std::string_view name, std::string_view body, std::string_view worker) {
+  std::lock_guard lock(mutex_);
+  auto rows =
+      sql_->query("INSERT INTO advisory_imports(name, body, created_at, worker) VALUES ($1,$2,$3,$4) RETURNING id",
+                  {std::string(name), hex_encode(body), clock_(), std::string(worker)});
+  if (!rows) return std::unexpected(rows.error());
+  return as_int((*rows)[0][0]);
+}
+
+Result<std::int64_t> Store::last_advisory_import() {
+  Reader rd(*this);
+  auto rows = rd.sql->query("SELECT COALESCE(MAX(id), 0) FROM advisory_imports");
+  if (!rows) return std::unexpected(rows.error());
+  return as_int((*rows)[0][0]);
+}
+
+Result<std::vector<Store::AdvisoryImport>> Store::advisory_imports(std::int64_t after, std::int64_t up_to) {
+  Reader rd(*this);
+  auto rows = rd.sql->query("SELECT id, name, body FROM advisory_imports WHERE id > $1 AND id <= $2 ORDER BY id",
+                            {after, up_to});
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<AdvisoryImport> out;
+  for (const auto& r : *rows) {
+    // hex_decode's 4096-byte bound is for cursors; bodies are decoded here without it.
+    const std::string hex = as_text(r[2]);
+    std::string body;
+    body.reserve(hex.size() / 2);
+    auto val = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+      body.push_back(static_cast<char>(val(hex[i]) * 16 + val(hex[i + 1])));
+    out.push_back({as_int(r[0]), as_text(r[1]), std::move(body)});
+  }
+  return out;
+}
+
+// ---- retention ---------------------------------------------------------------------------------
+
+Result<std::vector<RetainedImage>> Store::retention_images() {
+  Reader rd(*this);
+  auto rows = rd.sql->query(
+      "SELECT t.key, t.target_id, t.name, t.names, t.first_seen, t.last_seen, COALESCE((SELECT r.last_running FROM "
+      "image_runs r WHERE r.image_id = t.target_id AND t.target_id <> ''), 0), (SELECT COUNT(*) FROM containers c "
+      "WHERE c.image_id = t.target_id AND t.target_id <> '' AND c.state = 'running') FROM targets t WHERE t.kind = "
+      "'image' ORDER BY t.key");
+  if (!rows) return std::unexpected(rows.error());
+  std::vector<RetainedImage> out;
+  out.reserve(rows->size());
+  for (const auto& r : *rows) {
+    RetainedImage im{as_text(r[0]), as_text(r[1]), as_text(r[2]), {},
+                     as_int(r[4]),  as_int(r[5]),  as_int(r[6]),  as_int(r[7])};
+    for (const auto& n : parse_array(r[3])) {
+      if (n.is_string()) im.names.push_back(n.get<std::string>());
+    }
+    out.push_back(std::move(im));
+  }
+  return out;
+}
+
+namespace {
+
+// A LIKE pattern matching `text` anywhere, with LIKE's wildcards escaped ('\' is the escape).
+std::string like_anywhere(std::string_view text) {
+  std::string out = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('%');
+  return out;
+}
+
+Result<std::int64_t> delete_counting(Sql& sql, std::string_view table, const std::string& key) {
+  auto rows = sql.query(fmt::format("DELETE FROM {} WHERE target_key = $1 RETURNING 1", table), {key});
+  if (!rows) return std::unexpected(rows.error());
+  return static_cast<std::int64_t>(rows->size());
+}
+
+}  // namespace
+
+Result<DeletedImages> Store::delete_images(const std::vector<std::string>& keys,
+                                           const std::vector<std::int64_t>& expected_last_seen) {
+  if (keys.size() != expected_last_seen.size()) {
+    return fail(ErrorCode::internal, "delete_images: one expected last_seen per key");
+  }
+  std::vector<std::size_t> order(keys.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::ranges::sort(order, [&](std::size_t a, std::size_t b) { return keys[a] < keys[b]; });
+  DeletedImages out;
+  auto done = transaction([&](Sql& sql) -> Status {
+    out = {};
+    std::set<std::string> gone;
+    for (std::size_t i : order) {
+      const std::string& key = keys[i];
+      // PostgreSQL: the upload lock of this target (store.cpp ingest_batch), taken in key order,
+      // so an upload of the same image waits for this transaction or this one for it.
+      if (sql.dialect() == Dialect::postgresql) {
+        BW_TRY(sql.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {key}));
+      }
+      auto t = sql.query("SELECT last_seen, target_id FROM targets WHERE key = $1 AND kind = 'image'", {key});
+      if (!t) return std::unexpected(t.error());
+      if (t->empty()) continue;
+      if (as_int((*t)[0][0]) != expected_last_seen[i]) {
+        ++out.skipped;  // uploaded again after it was chosen
+        continue;
+      }
+      const std::string image_id = as_text((*t)[0][1]);
+      BW_TRY(sql.exec("DELETE FROM finding_ids WHERE target_key = $1", {key}));
+      auto f = delete_counting(sql, "findings", key);
+      if (!f) return std::unexpected(f.error());
+      auto p = delete_counting(sql, "packages", key);
+      if (!p) return std::unexpected(p.error());
+      for (const char* table : {"finding_counts", "match_keys", "layers", "events"}) {
+        BW_TRY(sql.exec(fmt::format("DELETE FROM {} WHERE target_key = $1", table), {key}));
+      }
+      if (!image_id.empty()) BW_TRY(sql.exec("DELETE FROM image_runs WHERE image_id = $1", {image_id}));
+      BW_TRY(sql.exec("DELETE FROM targets WHERE key = $1", {key}));
+      out.findings += *f;
+      out.packages += *p;
+      ++out.images;
+      gone.insert(key);
+    }
+    // The uploads that named only deleted targets go too (a re-upload of the same document is
+    // then stored again, not answered as a duplicate of something no longer kept).
+    std::set<std::string> checked;
+    for (const auto& key : gone) {
+      auto reps = sql.query("SELECT id, targets FROM reports WHERE targets LIKE $1 ESCAPE '\\'",
+                            {like_anywhere(json(key).dump())});
+      if (!reps) return std::unexpected(reps.error());
+      for (const auto& r : *reps) {
+        std::string id = as_text(r[0]);
+        if (!checked.insert(id).second) continue;
+        bool all_gone = true;
+        for (const auto& t : parse_array(r[1])) {
+          std::string k = t.is_object() ? t.value("key", "") : "";
+          if (k.empty() || gone.contains(k)) continue;
+          auto still = sql.query("SELECT 1 FROM targets WHERE key = $1", {k});
+          if (!still) return std::unexpected(still.error());
+          if (!still->empty()) all_gone = false;
+        }
+        if (!all_gone) continue;
+        BW_TRY(sql.exec("DELETE FROM report_verdicts WHERE report_id = $1", {id}));
+        BW_TRY(sql.exec("DELETE FROM reports WHERE id = $1", {id}));
+        ++out.reports;
+      }
+    }
+    return {};
+  });
+  if (!done) return std::unexpected(done.error());
+  return out;
+}
+
+Result<json> Store::reclaim_space() {
+  std::lock_guard lock(mutex_);
+  if (sql_->dialect() == Dialect::postgresql) {
+    auto rows = sql_->query(
+        "SELECT COALESCE(SUM(n_dead_tup), 0), COALESCE(MAX(GREATEST(last_autovacuum, last_vacuum))::text, '') FROM "
+        "pg_stat_user_tables WHERE schemaname = current_schema()");
+    if (!rows) return std::unexpected(rows.error());
+    json out = {{"method", "autovacuum"}, {"dead_rows", as_int((*rows)[0][0])}};
+    if (!as_text((*rows)[0][1]).empty()) out["last_vacuum"] = as_text((*rows)[0][1]);
+    return out;
+  }
+  auto pragma = [&](const char* name) -> Result<std::int64_t> {
+    auto rows = sql_->query(fmt::format("PRAGMA {}", name));
+    if (!rows) return std::unexpected(rows.error());
+    return rows->empty() ? 0 : as_int((*rows)[0][0]);
+  };
+  auto free_before = pragma("freelist_count");
+  auto mode = pragma("auto_vacuum");
+  auto page_size = pragma("page_size");
+  if (!free_before || !mode || !page_size) {
+    return std::unexpected(!free_before ? free_before.error() : !mode ? mode.error() : page_size.error());
+  }
+  json out = {{"method", "none"}, {"free_pages_before", *free_before}};
+  if (*free_before > 0) {
+    if (*mode == 2) {
+      // Gives every free page back to the file system (the log is copied in and cut below).
+      BW_TRY(sql_->query("PRAGMA incremental_vacuum"));
+      out["method"] = "incremental_vacuum";
+    } else {
+      // A store made before incremental auto-vacuum was the default: one VACUUM rewrites it and
+      // switches it over, so later runs are incremental.
+      BW_TRY(sql_->script("PRAGMA auto_vacuum=INCREMENTAL; VACUUM;"));
+      out["method"] = "vacuum";
+    }
+  }
+  BW_TRY(sql_->query("PRAGMA wal_checkpoint(TRUNCATE)"));
+  auto free_after = pragma("freelist_count");
+  if (!free_after) return std::unexpected(free_after.error());
+  out["free_pages_after"] = *free_after;
+  out["bytes_freed"] = (*free_before - *free_after) * *page_size;
+  return out;
+}
+
+Result<json> Store::store_size() {
+  Reader rd(*this);  // SQLite: the read connection (a scrape of /metrics never waits for an upload)
+  Sql& sql = *rd.sql;
+  if (sql.dialect() == Dialect::postgresql) {
+    auto rows = sql.query(
+        "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+        "c.relnamespace WHERE n.nspname = current_schema() AND c.relkind = 'r'");
+    if (!rows) return std::unexpected(rows.error());
+    auto db = sql.query(
+        "SELECT pg_database_size(current_database()), current_schema(), (SELECT COALESCE(SUM(n_dead_tup), 0) FROM "
+        "pg_stat_user_tables WHERE schemaname = current_schema())");
+    if (!db) return std::unexpected(db.error());
+    return json{{"engine", "postgresql"},
+                {"bytes", as_int((*rows)[0][0])},
+                {"postgresql",
+                 {{"schema", as_text((*db)[0][1])},
+                  {"database_bytes", as_int((*db)[0][0])},
+                  {"dead_rows", as_int((*db)[0][2])}}}};
+  }
+  auto one = [&](const char* q) -> std::int64_t {
+    auto rows = sql.query(q);
+    return rows && !rows->empty() ? as_int((*rows)[0][0]) : 0;
+  };
+  std::int64_t page_size = one("PRAGMA page_size"), pages = one("PRAGMA page_count");
+  std::error_code ec;
+  std::int64_t file = 0, wal = 0;
+  if (!sqlite_path_.empty()) {
+    auto f = std::filesystem::file_size(sqlite_path_, ec);
+    file = ec ? page_size * pages : static_cast<std::int64_t>(f);
+    auto w = std::filesystem::file_size(sqlite_path_.string() + "-wal", ec);
+    wal = ec ? 0 : static_cast<std::int64_t>(w);
+  } else {
+    file = page_size * pages;
+  }
+  return json{{"engine", "sqlite"},
+              {"bytes", file + wal},
+              {"sqlite",
+               {{"file_bytes", file},
+                {"wal_bytes", wal},
+                {"page_size", page_size},
+                {"pages", pages},
+                {"free_pages", one("PRAGMA freelist_count")},
+                {"auto_vacuum", one("PRAGMA auto_vacuum") == 2 ? "incremental" : "none"}}}};
 }
 
 // ---- queries -----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@
 
 namespace bulwark::server {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 enum class Role { admin, ci, agent, reader };
 [[nodiscard]] std::string_view to_string(Role r) noexcept;
@@ -110,6 +110,22 @@ struct Job {
   std::int64_t id = 0;
   std::string kind, payload;
   std::int64_t attempts = 0;  // claims so far, this one included
+  std::string worker;         // who holds the claim (claim_job's worker)
+};
+
+// One stored image as retention (server/retention.hpp) sees it.
+struct RetainedImage {
+  std::string key, id, name;
+  std::vector<std::string> names;  // repo tags, repo digests, scan names
+  std::int64_t first_seen = 0, last_seen = 0;
+  std::int64_t last_running = 0;  // the last inventory that showed a running container of it (0: never)
+  std::int64_t running_now = 0;   // running containers of it in the hosts' latest inventories
+};
+
+// What deleting images removed.
+struct DeletedImages {
+  std::int64_t images = 0, packages = 0, findings = 0, reports = 0;
+  std::int64_t skipped = 0;  // uploaded again since they were chosen: kept
 };
 
 class Store {
@@ -209,6 +225,51 @@ class Store {
   [[nodiscard]] Result<bool> finish_job(std::int64_t id, std::string_view worker, bool ok, std::string_view result);
   // Jobs by state ("queued", "running", "done", "failed") for /metrics.
   [[nodiscard]] Result<std::map<std::string, std::int64_t>> job_counts();
+  // A running job's progress (done of total units), by the worker holding it; also extends its
+  // lease by lease_seconds (a job that reports progress is alive). False when the lease was lost.
+  [[nodiscard]] Result<bool> job_progress(std::int64_t id, std::string_view worker, std::int64_t done,
+                                          std::int64_t total, std::int64_t lease_seconds);
+  // GET /api/v1/jobs: newest first; filters kind and state.
+  [[nodiscard]] Result<nlohmann::json> jobs(const ListQuery& q);
+  // The running jobs' progress for /metrics: (id, kind, done, total).
+  struct JobProgress {
+    std::int64_t id = 0;
+    std::string kind;
+    std::int64_t done = 0, total = 0;
+  };
+  [[nodiscard]] Result<std::vector<JobProgress>> running_jobs();
+  // The jobs whose dedup key starts with prefix (the chunks of one re-match), oldest first.
+  struct JobState {
+    std::int64_t id = 0;
+    std::string state, claimed_by, result;
+  };
+  [[nodiscard]] Result<std::vector<JobState>> jobs_with_dedup_prefix(std::string_view prefix);
+
+  // Advisory imports kept in the store (PostgreSQL: replicas sharing it each apply every import
+  // to their own advisory database, in id order; server/rematch.hpp).
+  struct AdvisoryImport {
+    std::int64_t id = 0;
+    std::string name, body;
+  };
+  [[nodiscard]] Result<std::int64_t> add_advisory_import(std::string_view name, std::string_view body,
+                                                         std::string_view worker);
+  [[nodiscard]] Result<std::int64_t> last_advisory_import();  // 0: none
+  [[nodiscard]] Result<std::vector<AdvisoryImport>> advisory_imports(std::int64_t after, std::int64_t up_to);
+
+  // Retention. retention_images lists every stored image with what the rules look at;
+  // delete_images removes images and everything kept of them (packages, findings and their ids,
+  // kept counts, match keys, layers, events, and the reports that named only deleted targets) in
+  // one transaction. `expected_last_seen` (same order as keys) guards against an upload that came
+  // after the choice: such an image is skipped, not deleted.
+  [[nodiscard]] Result<std::vector<RetainedImage>> retention_images();
+  [[nodiscard]] Result<DeletedImages> delete_images(const std::vector<std::string>& keys,
+                                                    const std::vector<std::int64_t>& expected_last_seen);
+  // Gives the space freed by deletes back: SQLite: incremental vacuum (a store made before it was
+  // the default is VACUUMed once, which switches it to incremental); PostgreSQL: nothing here
+  // (autovacuum reclaims dead rows), the dead rows are reported.
+  [[nodiscard]] Result<nlohmann::json> reclaim_space();
+  // The store's size (GET /api/v1/store, /metrics bulwark_server_store_bytes).
+  [[nodiscard]] Result<nlohmann::json> store_size();
 
   // Runs fn inside one transaction on the connection (for the re-matcher and tests).
   [[nodiscard]] Status transaction(const std::function<Status(Sql&)>& fn);
@@ -223,6 +284,7 @@ class Store {
   [[nodiscard]] Result<std::optional<Principal>> authenticate_on(Sql& sql, std::string_view token, bool& touch);
 
   std::unique_ptr<Sql> sql_;
+  std::filesystem::path sqlite_path_;  // SQLite: the database file (for its size)
   Clock clock_;
   std::recursive_mutex mutex_;
   // Queries (the GET routes and authentication) go to a connection of their own where the

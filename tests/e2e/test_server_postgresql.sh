@@ -5,6 +5,8 @@
 #     password in the URL is printed nowhere (stdout, stderr, logs);
 #   - an upload to one replica is read from the other; the same document sent to both is stored once;
 #   - 3000 jobs put in the queue are split between the two replicas, each run exactly once;
+#   - an advisory import on one replica: its re-match chunks are claimed by both, each target
+#     matched once (events not duplicated), and the other replica applies the stored import;
 #   - PostgreSQL stopped for 30 s during uploads: 503 with a JSON error (never a 500, never a crash),
 #     /healthz says degraded, and both replicas recover by themselves when it is back;
 #   - kill -9 of a replica during 16 concurrent uploaders, restart: every upload answered 2xx is
@@ -35,11 +37,11 @@ psql_() { bash "$PGSH" psql "$PGDIR" "$@"; }
 A="http://127.0.0.1:18470"
 B="http://127.0.0.1:18471"
 start_a() {
-  "$BULWARK" server --listen 127.0.0.1:18470 --store "$STORE" --data "$W/a" --rate-limit 0 >>"$W/a.log" 2>&1 &
+  "$BULWARK" server --listen 127.0.0.1:18470 --store "$STORE" --data "$W/a" --rate-limit 0 --job-poll-ms 100 >>"$W/a.log" 2>&1 &
   A_PID=$!
 }
 start_b() {
-  BULWARK_STORE="$STORE" "$BULWARK" server --listen 127.0.0.1:18471 --data "$W/b" --rate-limit 0 >>"$W/b.log" 2>&1 &
+  BULWARK_STORE="$STORE" "$BULWARK" server --listen 127.0.0.1:18471 --data "$W/b" --rate-limit 0 --job-poll-ms 100 >>"$W/b.log" 2>&1 &
   B_PID=$!
 }
 wait_health() {  # URL SECONDS
@@ -74,7 +76,7 @@ wait_health "$B" 30 || e2e_fatal "replica B did not start (see $W/b.log)"
 assert_grep "the log names the store without its password" "$W/a.log" "postgresql://bulwark:\*\*\*@127\.0\.0\.1:18461"
 curl -s "$A/healthz" >"$W/health.json"
 # Migrations 1-4: the store, jobs (pg), re-matching, webhooks (src/server/store.cpp).
-assert_json "healthz reports the schema" "$W/health.json" '.status == "ok" and .schema == 6'
+assert_json "healthz reports the schema" "$W/health.json" '.status == "ok" and .schema == 7'
 
 doc() {  # HEX TAG -> an image scan document
   printf '{"schema":"bulwark/v1","tool":{"name":"bulwark","version":"0.1.0"},"targets":[{"kind":"image","name":"docker-archive:/x/%s.tar","id":"sha256:%s","os":{"id":"debian","version_id":"12"},"image":{"repo_tags":["%s"],"layers":[]},"packages":[{"name":"openssl","version":"1.0","ecosystem":"deb"}]}],"findings":[{"id":"CVE-2024-0001","severity":"high","status":"fail","practice":"vulnerability-scan","target":{"kind":"image","name":"docker-archive:/x/%s.tar"},"package":{"name":"openssl","version":"1.0","ecosystem":"deb"},"vulnerability":{"id":"CVE-2024-0001","fixed_version":"1.1"}}]}' \
@@ -126,6 +128,32 @@ assert_true "... replica B too" grep -q ":$B_PID:" "$W/jobs.txt"
 assert_eq "no job was claimed twice" 1 "$(psql_ "SELECT MAX(attempts) FROM jobs WHERE payload = 'e2e'")"
 curl -s -H "Authorization: Bearer $READER" "$B/metrics" >"$W/metrics.txt"
 assert_grep "/metrics shows the job queue" "$W/metrics.txt" '^bulwark_server_jobs\{state="done"\} [0-9]+'
+
+# ---- re-match work split between the replicas ----
+# 96 SBOMs (Debian 12 with curl) uploaded to A, then an advisory for Debian 12's curl imported on A:
+# the re-match is 12 chunks of 8 targets that A's request and both replicas' workers claim; every
+# target is matched once (one "new" event each), and B applied the import stored for it.
+jq -n '{schema: "bulwark/v1", tool: {name: "bulwark", version: "e2e-rematch"},
+  targets: [range(96) | {kind: "sbom", name: "e2e-rematch-\(.)", os: {id: "debian", version_id: "12"},
+    packages: [{name: "curl", version: "7.88.1-10+deb12u5", source: "curl", ecosystem: "deb"}]}], findings: []}' \
+  >"$W/sboms.json"
+assert_eq "96 SBOMs uploaded to A" 201 "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $CI" \
+  -H 'Content-Type: application/json' --data-binary @"$W/sboms.json" "$A/api/v1/reports")"
+jq -n '{schema_version: "1.6.0", id: "DSA-9999-1", aliases: ["CVE-2099-0001"], modified: "2026-12-01T00:00:00Z",
+  affected: [{package: {ecosystem: "Debian:12", name: "curl"}, ranges: [{type: "ECOSYSTEM", events: [{introduced: "0"}]}]}]}' \
+  >"$W/dsa.json"
+curl -s -H "Authorization: Bearer $ADMIN" --data-binary @"$W/dsa.json" "$A/api/v1/db/import?name=DSA-9999-1.json" >"$W/imp.json"
+assert_json "the import re-matched 96 targets in 12 chunks, 96 new findings" "$W/imp.json" \
+  '.rematch.targets == 96 and .rematch.new == 96 and .rematch.chunks == 12 and .rematch.failed_chunks == 0'
+psql_ "SELECT claimed_by, COUNT(*) FROM jobs WHERE kind = 'rematch' GROUP BY claimed_by" >"$W/chunks.txt"
+echo "  re-match chunks per worker: $(tr '\n' ' ' <"$W/chunks.txt")"
+assert_true "replica A matched chunks" grep -q ":$A_PID:" "$W/chunks.txt"
+assert_true "replica B matched chunks" grep -q ":$B_PID:" "$W/chunks.txt"
+assert_eq "no chunk was claimed twice" 1 "$(psql_ "SELECT MAX(attempts) FROM jobs WHERE kind = 'rematch'")"
+assert_eq "one new event per target, none twice" "96|96" \
+  "$(psql_ "SELECT COUNT(*), COUNT(DISTINCT target_key) FROM events WHERE kind = 'new' AND target_key LIKE 'sbom:e2e-rematch-%'")"
+curl -s -H "Authorization: Bearer $READER" "$B/api/v1/db" >"$W/b-db.json"
+assert_json "replica B applied the stored import to its own advisory database" "$W/b-db.json" '.advisories == 1'
 
 # ---- PostgreSQL stopped during uploads ----
 uploader() {  # NAME URL FIRST COUNT: one upload every 50 ms until $W/stop-load exists (COUNT at most);
