@@ -38,6 +38,7 @@ if [ "$ONLY" != debian ]; then
   images+=("big|docker.io/bulwark-bench/big:1|$BIG_TAR")
 fi
 bench_trivy
+bench_trivy_java_db  # JAVA_DB_TEMPLATE
 
 RUN_DIR="$(mktemp -d "$BENCH_DIR/containerd.XXXXXX")"
 CD="$RUN_DIR/containerd"
@@ -81,7 +82,8 @@ for entry in "${images[@]}"; do
     if [ "$rc" -eq 0 ]; then echo "$w $m" >>"$RUN_DIR/$name.bulwark"
     else log "$name: bulwark failed (exit $rc): $(tail -3 "$RUN_DIR/bulwark.stderr" | tr '\n' ' ')"; fi
 
-    rm -rf "$RUN_DIR/tcache" && mkdir -p "$RUN_DIR/tcache"
+    rm -rf "$RUN_DIR/tcache" && mkdir -p "$RUN_DIR/tcache/java-db"
+    cp "$JAVA_DB_TEMPLATE"/* "$RUN_DIR/tcache/java-db/"
     read -r w m rc _ < <(CONTAINERD_ADDRESS="$CD/containerd.sock" CONTAINERD_NAMESPACE=k8s.io \
       measure trivy "$TRIVY" image --image-src containerd --format cyclonedx --skip-db-update --skip-java-db-update \
       --offline-scan --cache-dir "$RUN_DIR/tcache" --quiet -o "$RUN_DIR/$name.trivy.cdx.json" "$ref")

@@ -7,6 +7,7 @@
 #   bench_big_image             builds the lab's big image bulwark-bench/big:1 (the e2e Debian 12 image plus
 #                               python3, nodejs, default-jre-headless and a JAR from apt) once, saved as
 #                               BIG_TAR=$BENCH_DIR/big.tar (rebuilt when its Dockerfile or base changes)
+#   bench_trivy_java_db         sets JAVA_DB_TEMPLATE: an empty Java index DB for Trivy's offline scans
 #   measure LABEL CMD...        runs CMD under /usr/bin/time -v, its output in $RUN_DIR/LABEL.stdout,
 #                               .stderr and .time; prints "wall-seconds peak-rss-kib exit cpu-seconds"
 #                               (cpu = user + system); never fails
@@ -80,3 +81,24 @@ median() {
   sort -n | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 max() { sort -n | tail -1; }
+
+# An empty Java index DB in Trivy's layout (trivy-java-db: java-db/trivy-java.db, schema version 1,
+# with metadata.json), so that Trivy's offline scan of an image with JARs does not try to download
+# it: sets JAVA_DB_TEMPLATE, to be copied into CACHE/java-db/ of each run's fresh --cache-dir.
+bench_trivy_java_db() {
+  JAVA_DB_TEMPLATE="$BENCH_DIR/java-db-template"
+  [ -s "$JAVA_DB_TEMPLATE/trivy-java.db" ] && return 0
+  command -v sqlite3 >/dev/null || die "sqlite3 is missing (scripts/install-deps.sh installs it)"
+  mkdir -p "$JAVA_DB_TEMPLATE"
+  sqlite3 "$JAVA_DB_TEMPLATE/trivy-java.db" <<'SQL'
+CREATE TABLE artifacts(id INTEGER PRIMARY KEY, group_id TEXT, artifact_id TEXT);
+CREATE TABLE indices(artifact_id INTEGER, version TEXT, sha1 BLOB, archive_type TEXT, foreign key (artifact_id) references artifacts(id));
+CREATE UNIQUE INDEX artifacts_idx ON artifacts(artifact_id, group_id);
+CREATE INDEX indices_artifact_idx ON indices(artifact_id);
+CREATE UNIQUE INDEX indices_sha1_idx ON indices(sha1);
+SQL
+  local now
+  now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  printf '{"Version":1,"NextUpdate":"2999-01-01T00:00:00Z","UpdatedAt":"%s","DownloadedAt":"%s"}\n' "$now" "$now" \
+    >"$JAVA_DB_TEMPLATE/metadata.json"
+}

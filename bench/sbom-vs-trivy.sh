@@ -51,23 +51,7 @@ if [ -f "$TRIVY.sha256" ]; then
     || log "warning: $TRIVY does not match the package's $(basename "$TRIVY").sha256 (sha256 $(sha256sum "$TRIVY" | cut -c1-16)...)"
 fi
 
-# An empty Java index DB in Trivy's layout (trivy-java-db: java-db/trivy-java.db, schema version 1,
-# with metadata.json), so the offline scan of an image with JARs does not try to download it.
-JAVA_DB_TEMPLATE="$BENCH_DIR/java-db-template"
-if [ ! -s "$JAVA_DB_TEMPLATE/trivy-java.db" ]; then
-  command -v sqlite3 >/dev/null || die "sqlite3 is missing (scripts/install-deps.sh installs it)"
-  mkdir -p "$JAVA_DB_TEMPLATE"
-  sqlite3 "$JAVA_DB_TEMPLATE/trivy-java.db" <<'SQL'
-CREATE TABLE artifacts(id INTEGER PRIMARY KEY, group_id TEXT, artifact_id TEXT);
-CREATE TABLE indices(artifact_id INTEGER, version TEXT, sha1 BLOB, archive_type TEXT, foreign key (artifact_id) references artifacts(id));
-CREATE UNIQUE INDEX artifacts_idx ON artifacts(artifact_id, group_id);
-CREATE INDEX indices_artifact_idx ON indices(artifact_id);
-CREATE UNIQUE INDEX indices_sha1_idx ON indices(sha1);
-SQL
-  now="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  printf '{"Version":1,"NextUpdate":"2999-01-01T00:00:00Z","UpdatedAt":"%s","DownloadedAt":"%s"}\n' "$now" "$now" \
-    >"$JAVA_DB_TEMPLATE/metadata.json"
-fi
+bench_trivy_java_db  # JAVA_DB_TEMPLATE (bench/lib.sh)
 
 # ---------------------------------------------------------------- measuring
 # The floor hashes with OpenSSL (SHA-NI where the CPU has it, as bulwark does), not coreutils'

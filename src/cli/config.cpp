@@ -14,6 +14,7 @@
 #include "cli/common.hpp"
 #include "cli/policy_options.hpp"
 #include "cli/secret_options.hpp"
+#include "cli/upload.hpp"
 #include "config/analyze.hpp"
 #include "config/checks.hpp"
 #include "config/k8s/pss.hpp"
@@ -38,6 +39,7 @@ struct ConfigOptions {
   bool quiet = false;
   SecretOptions secrets;
   bool no_secrets = false;
+  UploadFlags upload;
 };
 
 std::string checks_table(const config::CheckCatalog& catalog) {
@@ -131,6 +133,13 @@ int run_config(const ConfigOptions& o) {
   if (auto st = write_output(out_opts, text); !st) return report_error(st.error());
   // A file that could not be read or parsed fails the run (exit 3) even though the
   // others were checked and reported.
+  if (auto upload = o.upload; upload_asked(upload)) {
+    report::JsonOptions jo;
+    jo.tool_version = BULWARK_VERSION;
+    jo.include_passed = o.include_passed;
+    const int urc = upload_document(upload, results[0].target.name, report::write_json(results, jo), true);
+    if (urc != kExitOk) return urc;
+  }
   if (diags.error_count() > 0) return kExitInput;
   return failing > 0 ? o.policy.exit_code : kExitOk;
 }
@@ -157,6 +166,7 @@ void register_config(CLI::App& app, int& exit_code) {
   cmd->add_flag("--list-checks", opts->list_checks, "List the check catalogue and exit");
   cmd->add_flag("--include-passed", opts->include_passed, "Also report checks that passed");
   add_policy_options(*cmd, opts->policy, PolicyFindings::checks_only);
+  add_upload_options(*cmd, opts->upload);
   cmd->add_option("--pss-version", opts->pss_version, "Pod Security Standards version, e.g. v1.30 (default latest)")
       ->check(CLI::Validator(
           [](std::string& v) {

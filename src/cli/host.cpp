@@ -14,6 +14,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/policy_options.hpp"
+#include "cli/upload.hpp"
 #include "host/audit.hpp"
 #include "host/catalogue.hpp"
 #include "report/html.hpp"
@@ -38,6 +39,7 @@ struct HostOptions {
   PolicyOptions policy;
   bool image_files = false;
   bool stats = false;
+  UploadFlags upload;
   ScanOptions scan;
 };
 
@@ -220,6 +222,15 @@ int run_host(const HostOptions& o) {
         render_table(report, report.results, score, o.include_passed, ::isatty(STDOUT_FILENO) && o.scan.output.empty());
   }
   if (auto st = write_output(o.scan, text); !st) return report_error(st.error());
+  if (auto upload = o.upload; upload_asked(upload)) {
+    report::JsonOptions jo;
+    jo.tool_version = BULWARK_VERSION;
+    jo.include_passed = o.include_passed;
+    jo.score = report::ScoreSummary{"cis-docker-1.6.0", score.passed,  score.failed, score.warned,
+                                    score.manual,       score.skipped, score.info,   score.percent()};
+    const int urc = upload_document(upload, "host audit", report::write_json(report.results, jo), true);
+    if (urc != kExitOk) return urc;
+  }
   if (o.stats) {
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     std::fprintf(stderr, "bulwark: host audit took %.1f ms, %llu Engine API requests\n", ms,
@@ -275,6 +286,7 @@ void register_host(CLI::App& app, int& exit_code) {
   cmd->add_option("--level", opts->level, "CIS profile level: 1 (level-1 checks only) or 2 (all; default)")
       ->check(CLI::IsMember({1, 2}));
   add_policy_options(*cmd, opts->policy, PolicyFindings::checks_only);
+  add_upload_options(*cmd, opts->upload);
   cmd->add_flag("--image-files", opts->image_files,
                 "Read every image's files for setuid/setgid binaries (CIS 4.8; exports each image: slower)");
   cmd->add_flag("--stats", opts->stats, "Print the audit's wall time and Engine API request count on stderr");

@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/upload.hpp"
 #include "server/client.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
@@ -15,13 +16,12 @@ namespace bulwark::cli {
 namespace {
 
 struct PushFlags {
-  server::ClientOptions client;
+  UploadFlags upload;
   std::vector<std::string> files;
-  int policy_exit_code = 1;
 };
 
 int run_push(PushFlags f) {
-  server::client_from_env(f.client);
+  server::client_from_env(f.upload.client);
   int rc = kExitOk;
   for (const auto& file : f.files) {
     auto text = util::read_file(file, std::uint64_t{64} << 20);
@@ -29,24 +29,7 @@ int run_push(PushFlags f) {
       rc = report_error(text.error());
       continue;
     }
-    auto res = server::upload(f.client, *text);
-    if (!res) {
-      rc = report_error(res.error().within(file));
-      continue;
-    }
-    fmt::print("{}: {} {}{}\n", file, res->id, res->digest, res->duplicate ? " (already stored)" : "");
-    if (f.client.policy.empty()) continue;
-    const auto& v = res->policy;
-    if (!v.evaluated) {
-      // An older server answers without evaluating: not a pass.
-      fmt::print(stderr, "bulwark: {}: the server did not evaluate policy {}\n", file, f.client.policy);
-      rc = std::max(rc, f.policy_exit_code);
-      continue;
-    }
-    fmt::print("{}: policy {}: {}\n", file, v.name, v.pass ? "pass" : fmt::format("FAIL ({} failing)", v.failing));
-    for (const auto& reason : v.reasons) fmt::print("  {}\n", util::printable(reason));
-    for (const auto& finding : v.findings) fmt::print("  - {}\n", util::printable(finding));
-    if (!v.pass) rc = std::max(rc, f.policy_exit_code);
+    rc = std::max(rc, upload_document(f.upload, file, *text, /*to_stderr=*/false));
   }
   return rc;
 }
@@ -62,14 +45,14 @@ void register_push(CLI::App& app, int& exit_code) {
       "  bulwark push app.json --server https://bulwark.example:8443 --token \"$TOKEN\"\n"
       "\nThe server and token also come from BULWARK_SERVER and BULWARK_TOKEN.");
   cmd->add_option("FILE", f->files, "bulwark/v1 JSON documents")->required();
-  cmd->add_option("--server", f->client.server, "Server URL (or BULWARK_SERVER)");
-  cmd->add_option("--token", f->client.token, "API token (or BULWARK_TOKEN)");
-  cmd->add_option("--ca", f->client.ca_file, "Verify the server with this CA certificate (PEM)");
-  cmd->add_option("--policy", f->client.policy,
+  cmd->add_option("--server", f->upload.client.server, "Server URL (or BULWARK_SERVER)");
+  cmd->add_option("--token", f->upload.client.token, "API token (or BULWARK_TOKEN)");
+  cmd->add_option("--ca", f->upload.client.ca_file, "Verify the server with this CA certificate (PEM)");
+  cmd->add_option("--policy", f->upload.client.policy,
                   "Have the server evaluate each document against this named policy (docs/policy.md); exit "
                   "with --policy-exit-code when a verdict is fail")
       ->type_name("NAME");
-  cmd->add_option("--policy-exit-code", f->policy_exit_code, "The exit code when the server's verdict is fail")
+  cmd->add_option("--policy-exit-code", f->upload.policy_exit_code, "The exit code when the server's verdict is fail")
       ->default_str("1")
       ->check(CLI::Range(1, 125));
   cmd->callback([f, &exit_code] { exit_code = run_push(*f); });

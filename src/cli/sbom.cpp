@@ -12,6 +12,7 @@
 #include "catalog/catalog.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/upload.hpp"
 #include "image/reference.hpp"
 #include "report/policy.hpp"
 #include "report/report.hpp"
@@ -33,6 +34,7 @@ struct SbomOptions {
   std::string containerd_root;
   std::string containerd_namespace;
   ScanOptions scan;
+  UploadFlags upload;
 };
 
 Result<image::SourceOptions> source_options(const SbomOptions& o) {
@@ -93,6 +95,12 @@ int run_sbom(const SbomOptions& o) {
     text = sbom::write_spdx(*result, {BULWARK_VERSION, {}});
   }
   if (auto st = write_output(o.scan, text); !st) return report_error(st.error());
+  if (auto upload = o.upload; upload_asked(upload)) {
+    report::JsonOptions jo;
+    jo.tool_version = BULWARK_VERSION;
+    jo.include_packages = true;
+    return upload_document(upload, o.target, report::write_json({*result}, jo), true);
+  }
   return kExitOk;
 }
 
@@ -129,6 +137,7 @@ void register_sbom(CLI::App& app, int& exit_code) {
   cmd->add_option("--containerd-namespace", opts->containerd_namespace,
                   "containerd namespace of a containerd:NAME image (default: any, k8s.io first)");
   add_scan_options(*cmd, opts->scan);
+  add_upload_options(*cmd, opts->upload);
   cmd->callback([opts, &exit_code] { exit_code = run_sbom(*opts); });
 }
 

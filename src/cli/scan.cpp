@@ -19,6 +19,7 @@
 #include "cli/common.hpp"
 #include "cli/policy_options.hpp"
 #include "cli/secret_options.hpp"
+#include "cli/upload.hpp"
 #include "image/reference.hpp"
 #include "report/html.hpp"
 #include "report/policy.hpp"
@@ -49,6 +50,7 @@ struct VulnScanOptions {
   std::string containerd_root;
   std::string containerd_namespace;
   ScanOptions scan;
+  UploadFlags upload;
   PolicyOptions policy;
   std::vector<std::string> scanners{"vuln", "config", "secret"};
   SecretOptions secrets;
@@ -164,7 +166,16 @@ int run_scan(const VulnScanOptions& o) {
     std::fprintf(stderr, "bulwark: exit %d: %s\n", o.policy.exit_code,
                  util::printable(report::coverage_gap_text(*coverage)).c_str());
   }
-  return outcome->failing > 0 || unchecked ? o.policy.exit_code : kExitOk;
+  const int rc = outcome->failing > 0 || unchecked ? o.policy.exit_code : kExitOk;
+  if (auto upload = o.upload; upload_asked(upload)) {
+    // The server keeps the packages too (it re-matches them when advisories change).
+    report::JsonOptions jo;
+    jo.tool_version = BULWARK_VERSION;
+    jo.include_packages = true;
+    const int urc = upload_document(upload, o.target, report::write_json(results, jo, {coverage}), true);
+    if (urc != kExitOk) return urc;
+  }
+  return rc;
 }
 
 void add_common(CLI::App& cmd, VulnScanOptions& o) {
@@ -173,6 +184,7 @@ void add_common(CLI::App& cmd, VulnScanOptions& o) {
   cmd.add_option("--db", o.db, "Advisory database (default $BULWARK_DB, else <cache dir>/db/bulwark.db)");
   add_scan_options(cmd, o.scan);
   add_policy_options(cmd, o.policy);
+  add_upload_options(cmd, o.upload);
   if (o.input == Input::image) {
     cmd.add_option("--scanners", o.scanners,
                    "What to look for: vuln (known vulnerabilities), config (the image config's USER, HEALTHCHECK, "

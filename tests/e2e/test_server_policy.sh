@@ -3,7 +3,10 @@
 # data folder): a real `bulwark config` scan of a Dockerfile (its check findings), named policies stored
 # over HTTP by an admin, and `bulwark push --policy NAME` with a ci token exiting non-zero when the
 # server's verdict is fail, 0 when it passes, and refusing an unknown policy (nothing stored); the
-# verdicts read back by the uploading ci token. Then a reader token past --rate-limit/--rate-burst gets
+# verdicts read back by the uploading ci token. The scanning commands upload their own result
+# (`bulwark config ... --server URL --token T --server-policy NAME`, `bulwark sbom DIR --server`):
+# the verdict sets their exit code, the report on stdout stays as --format asked, the SBOM's
+# packages are on the server. Then a reader token past --rate-limit/--rate-burst gets
 # 429 with Retry-After, counted in /metrics, while /healthz is served. Needs curl and jq only.
 . "$(dirname "$0")/lib.sh"
 e2e_init server_policy
@@ -16,7 +19,7 @@ mkdir -p "$DATA"
 SERVER_PID=""
 cleanup() { [ -z "$SERVER_PID" ] || { kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; }; }
 trap cleanup EXIT
-"$BULWARK" server --listen "127.0.0.1:$PORT" --data "$DATA" --rate-limit 1 --rate-burst 20 >>"$W/server.log" 2>&1 &
+"$BULWARK" server --listen "127.0.0.1:$PORT" --data "$DATA" --rate-limit 0.2 --rate-burst 20 >>"$W/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -fsS "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 token() { "$BULWARK" server token create --data "$DATA" "$@" 2>/dev/null | tail -1; }
@@ -67,6 +70,30 @@ assert_eq "nothing stored for the unknown policy" "$REPORTS0" "$REPORTS1"
 curl -sS -H "Authorization: Bearer $CI" "$URL/api/v1/reports/$REPORT/policy" >"$W/verdicts.json"
 assert_json "the ci token reads both verdicts of its report" "$W/verdicts.json" \
   '(.items | length) == 2 and ([.items[] | select(.name == "gate") | .pass] == [false]) and ([.items[] | select(.name == "waived") | .pass] == [true])'
+
+# The scanning commands upload their own result: config gates on the verdict, its table on stdout.
+run_bulwark cfgfail config "$W/Dockerfile" --server "$URL" --token "$CI" --server-policy gate
+assert_rc "config --server-policy gate exits 1 on the server's fail verdict" 1
+assert_grep "the verdict goes to stderr" "$ERR" "policy gate: FAIL"
+assert_grep "the table stays on stdout" "$OUT" "BLWK-DF-"
+assert_true "no upload lines on stdout" bash -c "! grep -q 'policy gate' '$OUT'"
+BULWARK_SERVER="$URL" BULWARK_TOKEN="$CI" run_bulwark cfgpass config "$W/Dockerfile" --format json \
+  --server-policy waived -o "$W/config-again.json"
+assert_rc "config with BULWARK_SERVER/BULWARK_TOKEN and a passing verdict exits 0" 0
+assert_grep "the same document: already stored" "$ERR" "already stored"
+run_bulwark cfgnotoken config "$W/Dockerfile" --server "$URL" --token "not-a-token"
+assert_rc "a wrong token fails the run (a 4xx: exit 2)" 2
+assert_true "and the token is not printed" bash -c "! grep -q 'not-a-token' '$ERR'"
+# An SBOM of a root filesystem (two dpkg packages): the server holds its package list.
+mkdir -p "$W/rootfs/etc" "$W/rootfs/var/lib/dpkg"
+printf 'ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n' >"$W/rootfs/etc/os-release"
+printf 'Package: zlib1g\nStatus: install ok installed\nArchitecture: amd64\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\n\nPackage: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\nVersion: 2.36-9+deb12u4\n\n' \
+  >"$W/rootfs/var/lib/dpkg/status"
+run_bulwark sbomup sbom "$W/rootfs" --format json -o "$W/rootfs-sbom.json" --server "$URL" --token "$CI"
+assert_rc "sbom --server uploads" 0
+curl -sS -H "Authorization: Bearer $READER" "$URL/api/v1/images?kind=rootfs" >"$W/rootfs-list.json"
+assert_json "the server lists the root filesystem with its 2 packages" "$W/rootfs-list.json" \
+  '[.items[] | select(.packages == 2 and .sbom == true)] | length == 1'
 
 # The rate limit: 60 quick requests from one reader token (burst 20, 1/s) meet 429s.
 : >"$W/codes"
