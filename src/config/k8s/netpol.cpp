@@ -39,7 +39,7 @@ core::Target namespace_target(const std::string& ns, const core::Location& loc) 
 }  // namespace
 
 std::vector<core::Finding> analyze_netpol(const std::vector<Object>& objects, const AnalyzeOptions& /*options*/,
-                                          core::Diagnostics& diags) {
+                                          core::Diagnostics& diags, std::optional<netpol::Graph>* graph) {
   std::vector<core::Finding> out;
   auto model = netpol::build_model(objects, diags, netpol::BuildMode::lenient);
   if (!model) {  // lenient mode reports problems as diagnostics; this is only a safety net
@@ -47,6 +47,7 @@ std::vector<core::Finding> analyze_netpol(const std::vector<Object>& objects, co
     return out;
   }
   const auto& m = *model;
+  if (graph != nullptr && (!m.workloads.empty() || !m.policies.empty())) *graph = netpol::reachability_graph(m);
   netpol::Evaluator ev(m);
   auto target_for = [&](int object, const core::Location& loc) {
     if (object >= 0 && static_cast<std::size_t>(object) < objects.size())
