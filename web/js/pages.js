@@ -45,7 +45,7 @@ function title(view, text, ...extra) {
 function loading() { return h('p', { class: 'muted loading', text: 'Loading…' }); }
 
 // A server-paged list: fetches `path` with params + limit + cursor; Previous/Next walk a cursor stack.
-function pagedList({ id, path, params = {}, columns, empty, onItems, missing, serverSort = null }) {
+export function pagedList({ id, path, params = {}, columns, empty, onItems, missing, serverSort = null }) {
   const wrap = h('div', { class: 'paged', id: id + '-wrap' });
   const body = h('div');
   const info = h('span', { class: 'muted', id: id + '-info' });
