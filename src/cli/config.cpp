@@ -81,6 +81,7 @@ int run_config(const ConfigOptions& o) {
   options.trusted_registries_file = o.trusted_registries;
   options.include_passed = o.include_passed;
   config::AnalyzeOutputs outputs;
+  outputs.want_reachability = o.format == "json";
   auto findings = config::analyze(*docs, options, diags, outputs);
   // Secrets in the same files: Dockerfile ARG/ENV defaults and RUN lines, Compose environment
   // and build args, Kubernetes env values, ConfigMaps and Secrets (their base64 data decoded).

@@ -109,6 +109,7 @@ Result<std::vector<Document>> load_documents(const std::vector<std::string>& pat
 std::vector<core::Finding> analyze(const std::vector<Document>& docs, const AnalyzeOptions& options,
                                    core::Diagnostics& diags) {
   AnalyzeOutputs ignored;
+  ignored.want_reachability = false;
   return analyze(docs, options, diags, ignored);
 }
 
@@ -148,7 +149,7 @@ std::vector<core::Finding> analyze(const std::vector<Document>& docs, const Anal
   if (!objects.empty()) {
     append(k8s::analyze_workloads(objects, options, diags));
     append(k8s::analyze_rbac(objects, options, diags));
-    append(k8s::analyze_netpol(objects, options, diags, &outputs.reachability));
+    append(k8s::analyze_netpol(objects, options, diags, outputs.want_reachability ? &outputs.reachability : nullptr));
   }
   return findings;
 }

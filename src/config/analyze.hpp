@@ -32,6 +32,8 @@ struct LoadLimits {
 
 // What an analysis found besides findings.
 struct AnalyzeOutputs {
+  // Compute the reachability (every pair of workload classes: only when it is written).
+  bool want_reachability = true;
   // NetworkPolicy reachability of the Kubernetes objects of all inputs together, when they hold a
   // workload or a NetworkPolicy (the document's `reachability`, docs/formats/json.md).
   std::optional<k8s::netpol::Graph> reachability;

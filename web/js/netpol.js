@@ -10,12 +10,13 @@
 // "reachable from anywhere" and the ports.
 import * as api from './api.js';
 import { h, str, num, pick, route, link, when, errorBox, table } from './dom.js';
-import { pagedList } from './pages.js';
+import { pagedList, localPaged } from './pages.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const COL_W = 190, GAP = 100, NODE_H = 46, NODE_GAP = 16, HEAD = 58, PAD = 16, BOTTOM = 14;
 // Arrows that pass over other namespaces run below every node, one level each (at most LEVELS).
 const LEVEL = 11, LEVELS = 14;
+const MAX_DRAWN_EDGES = 1500, MAX_DRAWN_NODES = 300;
 const seg = (x) => encodeURIComponent(str(x)).replace(/%3A/gi, ':');
 
 function el(tag, attrs, text) {
@@ -97,7 +98,7 @@ export function graphSvg(graph) {
     const open = c.ns && (!c.ns.default_deny_ingress || !c.ns.default_deny_egress);
     if (open) g.classList.add('open');
     g.appendChild(el('rect', { x: c.x, y: PAD / 2, width: COL_W, height: height - PAD, rx: 10, class: 'nsbox' }));
-    g.appendChild(titled(el('text', { x: c.x + 12, y: PAD / 2 + 20, class: 'nsname' }, clip(c.title, 26)), c.ns ? `namespace ${c.title}` : c.title));
+    g.appendChild(titled(el('text', { x: c.x + 12, y: PAD / 2 + 20, class: 'nsname' }, clip(c.title, 21)), c.ns ? `namespace ${c.title}` : c.title));
     if (c.ns) {
       const deny = [c.ns.default_deny_ingress ? 'ingress' : '', c.ns.default_deny_egress ? 'egress' : ''].filter(Boolean);
       const txt = deny.length === 2 ? 'default-deny in + out' : deny.length ? `default-deny ${deny[0]} only` : 'no default-deny';
@@ -138,7 +139,7 @@ export function graphSvg(graph) {
     if (n.type === 'workload' && !n.ingress_isolated) cls.push('unisolated');
     const g = el('g', { class: cls.join(' '), 'data-id': str(n.id), 'data-exposed': n.exposed ? 'true' : 'false', tabindex: 0 });
     g.appendChild(el('rect', { x: p.x, y: p.y, width: p.w, height: p.h, rx: 7, class: 'box' }));
-    g.appendChild(el('text', { x: p.x + 10, y: p.y + 19, class: n.type === 'workload' ? 'label' : 'label range' }, clip(n.name, 24)));
+    g.appendChild(el('text', { x: p.x + 10, y: p.y + 19, class: n.type === 'workload' ? 'label' : 'label range' }, clip(n.name, n.type === 'workload' ? 21 : 24)));
     const sub = n.type === 'workload'
       ? (n.exposed ? `⚠ anywhere: ${portsLabel(n.exposed_connections)}` : `${str(n.kind)}${n.ingress_isolated ? '' : ' · ingress open'}`)
       : n.type === 'external' ? 'external range' : 'ingress controller';
@@ -180,17 +181,20 @@ function graphView(g) {
   const graphCard = h('div', { class: 'card netcard' },
     h('h2', { text: 'Allowed connections' }),
     h('p', { class: 'muted small', text: 'Columns are namespaces; arrows are the connections the policies allow, labelled with their protocols and ports (an arrow without a label allows every port). Arrows that pass other namespaces run below them. Red: reachable from any address. Dashed amber: a namespace without a default-deny policy. Choose a workload to see only its connections.' }),
-    h('div', { class: 'netscroll' }, graphSvg(g)),
+    // Past a size a drawing helps nobody (and costs the browser): the tables still hold everything.
+    edges.length <= MAX_DRAWN_EDGES && nodes.length <= MAX_DRAWN_NODES
+      ? h('div', { class: 'netscroll' }, graphSvg(g))
+      : h('p', { class: 'muted', id: 'netpol-too-big', text: `${nodes.length} nodes and ${edges.length} connections are too many to draw (at most ${MAX_DRAWN_NODES} and ${MAX_DRAWN_EDGES}); the tables below list them all.` }),
     h('div', { class: 'legend' }, h('span', { class: 'lg-exposed', text: 'reachable from anywhere' }), h('span', { class: 'lg-open', text: 'no default-deny' }), h('span', { class: 'lg-edge', text: 'allowed connection (labelled with its ports; no label: every port)' })));
   const nameOf = new Map(nodes.map((n) => [str(n.id), n]));
   const short = (id) => { const n = nameOf.get(str(id)); return n && n.type === 'workload' ? `${str(n.namespace)}/${str(n.name)}` : str(id).replace(/\[External\]$/, ''); };
   wrap.appendChild(graphCard);
   const edgeTable = h('div', {}, h('h2', { text: `Connections (${edges.length})` }),
-    table('netpol-edges', [
+    localPaged('netpol-edges', edges, [
       { label: 'From', cell: (e) => h('span', { 'data-id': str(e.src), text: short(e.src) }) },
       { label: 'To', cell: (e) => h('span', { 'data-id': str(e.dst), text: short(e.dst) }) },
       { label: 'Ports', cls: 'mono', cell: (e) => str(e.connections) },
-    ], edges, 'No connection is allowed.'));
+    ], 'No connection is allowed.'));
   const namespaces = g.namespaces || [];
   const nsTable = h('div', {}, h('h2', { text: `Namespaces (${namespaces.length})` }),
     table('netpol-namespaces', [

@@ -393,7 +393,7 @@ function layerView(lv) {
 }
 
 // Client-side paging of an array already in hand.
-function localPaged(id, rows, columns, empty) {
+export function localPaged(id, rows, columns, empty) {
   const wrap = h('div', { id: id + '-wrap' });
   let page = 0;
   const pages = Math.max(1, Math.ceil(rows.length / PAGE));

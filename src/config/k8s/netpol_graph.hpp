@@ -46,6 +46,9 @@ struct Graph {
   std::vector<Connection> edges;  // sorted by (src, dst), as connectivity()
 };
 
+// `bulwark config` writes the graph only up to this many workloads (edges grow with their square).
+constexpr std::size_t kMaxGraphWorkloads = 300;
+
 [[nodiscard]] Graph reachability_graph(const Model& model);
 
 // The `reachability` object of the bulwark/v1 document.
