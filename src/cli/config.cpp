@@ -82,7 +82,9 @@ int run_config(const ConfigOptions& o) {
   options.pss_level = o.pss_level;
   options.trusted_registries_file = o.trusted_registries;
   options.include_passed = o.include_passed;
-  auto findings = config::analyze(*docs, options, diags);
+  config::AnalyzeOutputs outputs;
+  outputs.want_reachability = o.format == "json";
+  auto findings = config::analyze(*docs, options, diags, outputs);
   // Secrets in the same files: Dockerfile ARG/ENV defaults and RUN lines, Compose environment
   // and build args, Kubernetes env values, ConfigMaps and Secrets (their base64 data decoded).
   if (!o.no_secrets) {
@@ -115,6 +117,8 @@ int run_config(const ConfigOptions& o) {
     report::JsonOptions jo;
     jo.tool_version = BULWARK_VERSION;
     jo.include_passed = o.include_passed;
+    if (outputs.reachability && o.format == "json")
+      jo.reachability = config::k8s::netpol::to_json(*outputs.reachability);
     text = o.format == "html" ? report::write_html(results, jo) : report::write_json(results, jo);
   } else if (o.format == "sarif") {
     report::SarifOptions so;

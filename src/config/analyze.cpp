@@ -108,6 +108,13 @@ Result<std::vector<Document>> load_documents(const std::vector<std::string>& pat
 
 std::vector<core::Finding> analyze(const std::vector<Document>& docs, const AnalyzeOptions& options,
                                    core::Diagnostics& diags) {
+  AnalyzeOutputs ignored;
+  ignored.want_reachability = false;
+  return analyze(docs, options, diags, ignored);
+}
+
+std::vector<core::Finding> analyze(const std::vector<Document>& docs, const AnalyzeOptions& options,
+                                   core::Diagnostics& diags, AnalyzeOutputs& outputs) {
   std::vector<core::Finding> findings;
   auto append = [&](std::vector<core::Finding> more) {
     findings.insert(findings.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
@@ -142,7 +149,7 @@ std::vector<core::Finding> analyze(const std::vector<Document>& docs, const Anal
   if (!objects.empty()) {
     append(k8s::analyze_workloads(objects, options, diags));
     append(k8s::analyze_rbac(objects, options, diags));
-    append(k8s::analyze_netpol(objects, options, diags));
+    append(k8s::analyze_netpol(objects, options, diags, outputs.want_reachability ? &outputs.reachability : nullptr));
   }
   return findings;
 }

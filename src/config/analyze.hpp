@@ -2,10 +2,12 @@
 // every analyzer over them.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/document.hpp"
+#include "config/k8s/netpol_graph.hpp"
 #include "core/diagnostics.hpp"
 #include "core/model.hpp"
 #include "util/error.hpp"
@@ -27,5 +29,16 @@ struct LoadLimits {
 // error diagnostic (file:line:col) and the others are still checked.
 [[nodiscard]] std::vector<core::Finding> analyze(const std::vector<Document>& docs, const AnalyzeOptions& options,
                                                  core::Diagnostics& diags);
+
+// What an analysis found besides findings.
+struct AnalyzeOutputs {
+  // Compute the reachability (every pair of workload classes: only when it is written).
+  bool want_reachability = true;
+  // NetworkPolicy reachability of the Kubernetes objects of all inputs together, when they hold a
+  // workload or a NetworkPolicy (the document's `reachability`, docs/formats/json.md).
+  std::optional<k8s::netpol::Graph> reachability;
+};
+[[nodiscard]] std::vector<core::Finding> analyze(const std::vector<Document>& docs, const AnalyzeOptions& options,
+                                                 core::Diagnostics& diags, AnalyzeOutputs& outputs);
 
 }  // namespace bulwark::config

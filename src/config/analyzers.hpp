@@ -4,9 +4,11 @@
 // objects of all input files together, since RBAC and NetworkPolicy need the whole set.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "config/document.hpp"
+#include "config/k8s/netpol_graph.hpp"
 #include "config/k8s/objects.hpp"
 #include "config/yaml.hpp"
 #include "core/diagnostics.hpp"
@@ -29,8 +31,10 @@ namespace k8s {
                                                            const AnalyzeOptions& options, core::Diagnostics& diags);
 [[nodiscard]] std::vector<core::Finding> analyze_rbac(const std::vector<Object>& objects, const AnalyzeOptions& options,
                                                       core::Diagnostics& diags);
+// With `graph`, also the reachability graph of the objects (when they hold a workload or a policy).
 [[nodiscard]] std::vector<core::Finding> analyze_netpol(const std::vector<Object>& objects,
-                                                        const AnalyzeOptions& options, core::Diagnostics& diags);
+                                                        const AnalyzeOptions& options, core::Diagnostics& diags,
+                                                        std::optional<netpol::Graph>* graph = nullptr);
 }  // namespace k8s
 
 }  // namespace bulwark::config

@@ -222,6 +222,7 @@ std::string json_document(const std::vector<core::ScanResult>& results, const Js
     score["percent"] = static_cast<double>(static_cast<long long>(s.percent * 10 + 0.5)) / 10;
     doc["score"] = std::move(score);
   }
+  if (options.reachability) doc["reachability"] = *options.reachability;
   // Strings from scanned images may be invalid UTF-8; replace, never throw.
   return doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/model.hpp"
 #include "util/error.hpp"
 
@@ -30,6 +32,8 @@ struct JsonOptions {
   bool include_packages = false;  // `sbom --format json` lists packages too
   bool include_passed = false;
   std::optional<ScoreSummary> score;  // written as "score" when set
+  // NetworkPolicy reachability (`bulwark config`), written as "reachability" when set.
+  std::optional<nlohmann::json> reachability;
 };
 
 [[nodiscard]] std::string write_json(const std::vector<core::ScanResult>& results, const JsonOptions& options);

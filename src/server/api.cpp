@@ -150,6 +150,8 @@ const std::vector<std::string> kRoutes = {
     "GET /api/v1/vulnerabilities/{id}/affected",
     "GET /api/v1/hosts",
     "GET /api/v1/hosts/{name}",
+    "GET /api/v1/netpol",
+    "GET /api/v1/netpol/{id}",
     "GET /api/v1/alerts",
     "GET /api/v1/alerts/stream",
     "GET /api/v1/webhooks/deliveries",
@@ -826,6 +828,22 @@ struct Api::Impl {
         auto name = segment(parts[3]);
         if (!name || !valid_host_name(*name)) return error_response(400, "bad_request", "name: not a valid host name");
         return from_optional(store.host(*name), "host");
+      }
+    }
+    if (res == "netpol") {
+      if (auto r = only("GET")) return *r;
+      if (auto r = need_read()) return *r;
+      if (parts.size() == 3) {
+        route = "GET /api/v1/netpol";
+        auto q = list_query(req, {"name"});
+        if (!q) return from_error(q.error());
+        return from_json_result(store.netpol_graphs(*q));
+      }
+      if (parts.size() == 4) {
+        route = "GET /api/v1/netpol/{id}";
+        auto id = segment(parts[3]);
+        if (!id) return error_response(400, "bad_request", "id: not a valid report id");
+        return from_optional(store.netpol_graph(*id), "reachability graph");
       }
     }
     if (res == "alerts" && parts.size() == 3) {

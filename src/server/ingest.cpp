@@ -58,6 +58,13 @@ struct Reader {
     out = s;
     return {};
   }
+  Status boolean(const json& obj, const char* key, const std::string& where, bool& out) const {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return {};
+    if (!it->is_boolean()) return bad(where + "." + key, "must be true or false");
+    out = it->get<bool>();
+    return {};
+  }
   Status integer(const json& obj, const char* key, const std::string& where, std::int64_t& out) const {
     auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) return {};
@@ -151,6 +158,118 @@ const std::set<std::string, std::less<>> kTargetKinds{"image", "rootfs", "sbom",
                                                       "host",  "daemon", "container", "cluster"};
 const std::set<std::string, std::less<>> kSeverities{"critical", "high", "medium", "low", "info", "unknown"};
 
+const std::set<std::string, std::less<>> kNodeTypes{"workload", "external", "ingress-controller"};
+const std::set<std::string, std::less<>> kProtocols{"TCP", "UDP", "SCTP"};
+
+// `reachability` (bulwark config): namespaces, nodes and edges; every edge names nodes listed.
+Status read_reachability(const Reader& r, const json& doc, ReachabilityRec& out) {
+  auto obj = r.object(doc, "reachability", "$");
+  if (!obj) return std::unexpected(obj.error());
+  if (!*obj) return {};
+  const std::string at = "$.reachability";
+  json namespaces = json::array(), nodes = json::array(), edges = json::array();
+  std::set<std::string, std::less<>> ns_names, ids;
+  auto read_namespace = [&](const json& n, const std::string& where) -> Status {
+    std::string name;
+    bool deny_in = false, deny_out = false;
+    std::int64_t workloads = 0;
+    BW_TRY(r.str(n, "name", where, name));
+    if (name.empty()) return r.bad(where + ".name", "is required");
+    if (!ns_names.insert(name).second) return r.bad(where + ".name", "names a namespace twice");
+    BW_TRY(r.boolean(n, "default_deny_ingress", where, deny_in));
+    BW_TRY(r.boolean(n, "default_deny_egress", where, deny_out));
+    BW_TRY(r.integer(n, "workloads", where, workloads));
+    if (!deny_in || !deny_out) ++out.open_namespaces;
+    namespaces.push_back({{"name", name},
+                          {"default_deny_ingress", deny_in},
+                          {"default_deny_egress", deny_out},
+                          {"workloads", workloads}});
+    return {};
+  };
+  BW_TRY(r.objects(**obj, "namespaces", at, true, read_namespace));
+  auto ports_of = [&](const json& e, const char* key, const std::string& where, json& ports) -> Status {
+    ports = json::array();
+    return r.objects(e, key, where, false, [&](const json& p, const std::string& pw) -> Status {
+      std::string protocol, list;
+      BW_TRY(r.str(p, "protocol", pw, protocol));
+      if (!kProtocols.contains(protocol)) return r.bad(pw + ".protocol", "must be TCP, UDP or SCTP");
+      BW_TRY(r.str(p, "ports", pw, list));
+      for (char c : list) {
+        if ((c < '0' || c > '9') && c != ',' && c != '-')
+          return r.bad(pw + ".ports", "must be ports and ranges: 80,8000-8080");
+      }
+      ports.push_back({{"protocol", protocol}, {"ports", list}});
+      return {};
+    });
+  };
+  auto read_node = [&](const json& n, const std::string& where) -> Status {
+    std::string id, type, ns, name, kind, conns, path;
+    BW_TRY(r.str(n, "id", where, id));
+    if (id.empty()) return r.bad(where + ".id", "is required");
+    if (!ids.insert(id).second) return r.bad(where + ".id", "names a node twice");
+    BW_TRY(r.str(n, "type", where, type));
+    if (!kNodeTypes.contains(type)) return r.bad(where + ".type", "must be workload, external or ingress-controller");
+    BW_TRY(r.str(n, "namespace", where, ns));
+    BW_TRY(r.str(n, "name", where, name));
+    json node = {{"id", id}, {"type", type}, {"name", name}};
+    if (!ns.empty()) node["namespace"] = ns;
+    if (type == "workload") {
+      if (!ns_names.contains(ns)) return r.bad(where + ".namespace", "is not in reachability.namespaces");
+      bool in = false, eg = false, exposed = false;
+      BW_TRY(r.str(n, "kind", where, kind));
+      BW_TRY(r.boolean(n, "ingress_isolated", where, in));
+      BW_TRY(r.boolean(n, "egress_isolated", where, eg));
+      BW_TRY(r.boolean(n, "exposed", where, exposed));
+      BW_TRY(r.str(n, "exposed_connections", where, conns));
+      json ports;
+      BW_TRY(ports_of(n, "exposed_ports", where, ports));
+      node["kind"] = kind;
+      node["ingress_isolated"] = in;
+      node["egress_isolated"] = eg;
+      node["exposed"] = exposed;
+      if (exposed) {
+        node["exposed_connections"] = conns;
+        node["exposed_ports"] = std::move(ports);
+        ++out.exposed;
+      }
+      if (auto loc = r.object(n, "location", where); !loc) {
+        return std::unexpected(loc.error());
+      } else if (*loc) {
+        std::int64_t line = 0;
+        BW_TRY(r.str(**loc, "path", where + ".location", path));
+        BW_TRY(r.integer(**loc, "line", where + ".location", line));
+        node["location"] = {{"path", path}};
+        if (line > 0) node["location"]["line"] = line;
+      }
+      ++out.workloads;
+    }
+    nodes.push_back(std::move(node));
+    return {};
+  };
+  BW_TRY(r.objects(**obj, "nodes", at, true, read_node));
+  auto read_edge = [&](const json& e, const std::string& where) -> Status {
+    std::string src, dst, conns;
+    bool all = false;
+    BW_TRY(r.str(e, "src", where, src));
+    BW_TRY(r.str(e, "dst", where, dst));
+    if (!ids.contains(src)) return r.bad(where + ".src", "is not a node of reachability.nodes");
+    if (!ids.contains(dst)) return r.bad(where + ".dst", "is not a node of reachability.nodes");
+    BW_TRY(r.str(e, "connections", where, conns));
+    BW_TRY(r.boolean(e, "all", where, all));
+    json ports;
+    BW_TRY(ports_of(e, "ports", where, ports));
+    edges.push_back({{"src", src}, {"dst", dst}, {"connections", conns}, {"all", all}, {"ports", std::move(ports)}});
+    return {};
+  };
+  BW_TRY(r.objects(**obj, "edges", at, true, read_edge));
+  out.present = true;
+  out.namespaces = static_cast<std::int64_t>(namespaces.size());
+  out.edges = static_cast<std::int64_t>(edges.size());
+  out.json = json{{"namespaces", std::move(namespaces)}, {"nodes", std::move(nodes)}, {"edges", std::move(edges)}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+  return {};
+}
+
 Status read_scan(const Reader& r, const json& doc, Document& out) {
   if (auto targets = r.array(doc, "targets", "$"); targets && *targets && (*targets)->empty()) {
     return r.bad("$.targets", "must name at least one target");
@@ -211,6 +330,7 @@ Status read_scan(const Reader& r, const json& doc, Document& out) {
     return {};
   };
   BW_TRY(r.objects(doc, "targets", "$", true, read_target));
+  BW_TRY(read_reachability(r, doc, out.reachability));
   if (auto score = r.object(doc, "score", "$"); !score) {
     return std::unexpected(score.error());
   } else if (*score) {

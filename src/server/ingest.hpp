@@ -80,6 +80,14 @@ struct ConnectionRec {
   std::int64_t port = 0, count = 0;
 };
 
+// The NetworkPolicy reachability of a `bulwark config` scan (the document's `reachability`),
+// checked field by field and written again with only the fields documented (docs/formats/json.md).
+struct ReachabilityRec {
+  bool present = false;
+  std::string json;  // {"namespaces": [...], "nodes": [...], "edges": [...]}
+  std::int64_t namespaces = 0, workloads = 0, edges = 0, open_namespaces = 0, exposed = 0;
+};
+
 struct Document {
   ReportKind kind = ReportKind::scan;
   std::string host, engine;  // host.name when the document carries one
@@ -90,6 +98,7 @@ struct Document {
   std::vector<AlertRec> alerts;
   std::vector<ActivityRec> activity;
   std::vector<ConnectionRec> connections;
+  ReachabilityRec reachability;
 };
 
 [[nodiscard]] Result<Document> parse_document(std::string_view body, const IngestLimits& limits = {});

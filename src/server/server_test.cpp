@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -137,8 +138,8 @@ TEST_P(ServerStore, MigrationSixCountsTheFindingsAlreadyStored) {
     for (const char* stmt :
          {"DROP TABLE image_runs", "DROP INDEX events_target", "DROP TABLE advisory_imports",
           "ALTER TABLE jobs DROP COLUMN progress_done", "ALTER TABLE jobs DROP COLUMN progress_total",
-          "DROP TABLE policies", "DROP TABLE report_verdicts", "DROP TABLE finding_counts", "DROP TABLE layers",
-          "ALTER TABLE packages DROP COLUMN layer", "ALTER TABLE findings DROP COLUMN layer",
+          "DROP TABLE reachability", "DROP TABLE policies", "DROP TABLE report_verdicts", "DROP TABLE finding_counts",
+          "DROP TABLE layers", "ALTER TABLE packages DROP COLUMN layer", "ALTER TABLE findings DROP COLUMN layer",
           "DELETE FROM schema_version WHERE version >= 6"}) {
       ASSERT_TRUE((*raw)->exec(stmt)) << stmt;
     }
@@ -838,6 +839,126 @@ TEST_P(ServerApi, KeptCountsFollowEveryUpload) {
   ASSERT_EQ(fix.size(), 2u);
   EXPECT_EQ(fix[0]["id"], "sha256:" + kHexB);
   EXPECT_EQ(fix[0]["fixable"], 2);
+}
+
+// A `bulwark config` scan with its NetworkPolicy reachability (docs/formats/json.md): one with
+// the document's shape, `tag` in its target's name.
+json config_doc(const std::string& tag) {
+  return {
+      {"schema", "bulwark/v1"},
+      {"tool", {{"name", "bulwark"}, {"version", "0.1.0"}}},
+      {"targets", {{{"kind", "file"}, {"name", "k8s-" + tag + "/"}}}},
+      {"findings",
+       {{{"id", "BW-NETPOL-002"},
+         {"severity", "medium"},
+         {"status", "fail"},
+         {"practice", "network-policy"},
+         {"target", {{"kind", "file"}, {"name", "k8s-" + tag + "/"}}}}}},
+      {"reachability",
+       {{"namespaces",
+         {{{"name", "shop"}, {"default_deny_ingress", true}, {"default_deny_egress", true}, {"workloads", 2}},
+          {{"name", "<b>open</b>"},
+           {"default_deny_ingress", false},
+           {"default_deny_egress", false},
+           {"workloads", 0}}}},
+        {"nodes",
+         {{{"id", "shop/web[Deployment]"},
+           {"type", "workload"},
+           {"namespace", "shop"},
+           {"name", "web"},
+           {"kind", "Deployment"},
+           {"ingress_isolated", true},
+           {"egress_isolated", true},
+           {"exposed", true},
+           {"exposed_connections", "TCP 8080"},
+           {"exposed_ports", {{{"protocol", "TCP"}, {"ports", "8080"}}}},
+           {"location", {{"path", "k8s/web.yaml"}, {"line", 3}}},
+           {"secret_extra", "not kept"}},
+          {{"id", "shop/db[Deployment]"},
+           {"type", "workload"},
+           {"namespace", "shop"},
+           {"name", "db"},
+           {"kind", "Deployment"},
+           {"ingress_isolated", true},
+           {"egress_isolated", true},
+           {"exposed", false}},
+          {{"id", "0.0.0.0-255.255.255.255[External]"}, {"type", "external"}, {"name", "0.0.0.0-255.255.255.255"}}}},
+        {"edges",
+         {{{"src", "0.0.0.0-255.255.255.255[External]"},
+           {"dst", "shop/web[Deployment]"},
+           {"connections", "TCP 8080"},
+           {"all", false},
+           {"ports", {{{"protocol", "TCP"}, {"ports", "8080"}}}}},
+          {{"src", "shop/web[Deployment]"},
+           {"dst", "shop/db[Deployment]"},
+           {"connections", "TCP 5432"},
+           {"all", false},
+           {"ports", {{{"protocol", "TCP"}, {"ports", "5432"}}}}}}}}}};
+}
+
+// Reachability graphs: stored with the upload, listed newest first in pages, served whole by
+// report id to readers (not agents), and a graph that is not one (an edge to no node, a bad
+// port list, a workload in no listed namespace) refuses the whole upload.
+TEST_P(ServerApi, NetpolGraphsStoredListedAndServed) {
+  std::vector<std::string> ids;
+  for (const char* tag : {"a", "b", "c"}) {
+    auto r = call("POST", "/api/v1/reports", ci, config_doc(tag).dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+    ids.push_back(body(r)["id"]);
+  }
+  auto list = call("GET", "/api/v1/netpol", reader);
+  ASSERT_EQ(list.status, 200) << list.body;
+  auto items = body(list)["items"];
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0]["id"], ids[2]);  // newest first
+  EXPECT_EQ(items[0]["target"]["name"], "k8s-c/");
+  EXPECT_EQ(
+      items[0]["counts"],
+      json(
+          {{"namespaces", 2}, {"workloads", 2}, {"edges", 2}, {"namespaces_without_default_deny", 1}, {"exposed", 1}}));
+  // Pages of two walk all three once.
+  auto p1 = body(call("GET", "/api/v1/netpol?limit=2", reader));
+  ASSERT_EQ(p1["items"].size(), 2u);
+  ASSERT_TRUE(p1.contains("next_cursor"));
+  auto p2 = body(call("GET", "/api/v1/netpol?limit=2&cursor=" + p1["next_cursor"].get<std::string>(), reader));
+  ASSERT_EQ(p2["items"].size(), 1u);
+  EXPECT_EQ(p2["items"][0]["id"], ids[0]);
+  EXPECT_FALSE(p2.contains("next_cursor"));
+  EXPECT_EQ(body(call("GET", "/api/v1/netpol?name=k8s-b/", reader))["items"].size(), 1u);
+  EXPECT_EQ(call("GET", "/api/v1/netpol?cursor=zz", reader).status, 400);
+
+  auto one = call("GET", "/api/v1/netpol/" + ids[1], reader);
+  ASSERT_EQ(one.status, 200) << one.body;
+  auto g = body(one);
+  auto sent = config_doc("b")["reachability"];
+  EXPECT_EQ(g["edges"], sent["edges"]);
+  EXPECT_EQ(g["namespaces"], sent["namespaces"]);
+  ASSERT_EQ(g["nodes"].size(), 3u);
+  EXPECT_FALSE(g["nodes"][0].contains("secret_extra"));  // only the documented fields are kept
+  EXPECT_EQ(g["nodes"][0]["exposed_connections"], "TCP 8080");
+  EXPECT_EQ(g["nodes"][0]["location"], json({{"path", "k8s/web.yaml"}, {"line", 3}}));
+  EXPECT_EQ(g["nodes"][2]["type"], "external");
+
+  EXPECT_EQ(call("GET", "/api/v1/netpol/r_nosuch", reader).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/netpol", agent).status, 403);
+  EXPECT_EQ(call("GET", "/api/v1/netpol", "").status, 401);
+  EXPECT_EQ(call("POST", "/api/v1/netpol", admin).status, 405);
+
+  auto refused = [&](const std::function<void(json&)>& spoil) {
+    json doc = config_doc("bad");
+    spoil(doc["reachability"]);
+    return call("POST", "/api/v1/reports", ci, doc.dump());
+  };
+  auto r1 = refused([](json& bad) { bad["edges"][0]["dst"] = "shop/nosuch[Deployment]"; });
+  EXPECT_EQ(r1.status, 400);
+  EXPECT_NE(r1.body.find("reachability.edges[0].dst"), std::string::npos) << r1.body;
+  EXPECT_EQ(refused([](json& bad) { bad["edges"][1]["ports"][0]["ports"] = "80;rm -rf"; }).status, 400);
+  EXPECT_EQ(refused([](json& bad) { bad["nodes"][1]["namespace"] = "elsewhere"; }).status, 400);
+  EXPECT_EQ(refused([](json& bad) { bad["nodes"][1]["type"] = "<script>"; }).status, 400);
+  EXPECT_EQ(refused([](json& bad) { bad["nodes"] = "many"; }).status, 400);
+  EXPECT_EQ(refused([](json& bad) { bad["nodes"][0]["exposed"] = "yes"; }).status, 400);
+  EXPECT_EQ(*store->count("reports"), 3);
+  EXPECT_EQ(body(call("GET", "/api/v1/netpol", reader))["items"].size(), 3u);
 }
 
 TEST_P(ServerApi, HostileInputIsRefusedAndNothingStored) {

@@ -284,6 +284,15 @@ CREATE INDEX events_target ON events(target_key);
 CREATE TABLE advisory_imports(id {serial}, name TEXT NOT NULL, body TEXT NOT NULL, created_at BIGINT NOT NULL,
   worker TEXT NOT NULL DEFAULT '');
 )SQL"},
+    // NetworkPolicy reachability (GET /api/v1/netpol): the graph a `bulwark config` upload carried
+    // (the document's `reachability`, as ingest checked and rewrote it), one row per report, with
+    // the counts the list shows.
+    {9, R"SQL(
+CREATE TABLE reachability(seq {serial}, report_id TEXT NOT NULL UNIQUE, target_key TEXT NOT NULL,
+  name TEXT NOT NULL, received_at BIGINT NOT NULL, namespaces BIGINT NOT NULL, workloads BIGINT NOT NULL,
+  edges BIGINT NOT NULL, open_namespaces BIGINT NOT NULL, exposed BIGINT NOT NULL, graph TEXT NOT NULL);
+CREATE INDEX reachability_target ON reachability(target_key, seq);
+)SQL"},
 };
 
 std::string ddl_for(const char* ddl, Dialect d) {
@@ -805,6 +814,14 @@ Result<IngestOutcome> ingest_one(Sql& sql, const Store::IngestRequest& req, std:
   out.new_findings.clear();
   out.alert_seqs.clear();
   for (const auto& t : doc.targets) BW_TRY(store_target(sql, t, doc.host, out.id, now, out.new_findings));
+  if (doc.reachability.present && !doc.targets.empty()) {
+    const auto& rc = doc.reachability;
+    BW_TRY(
+        sql.exec("INSERT INTO reachability(report_id, target_key, name, received_at, namespaces, workloads, edges, "
+                 "open_namespaces, exposed, graph) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+                 {out.id, doc.targets.front().key(), doc.targets.front().name, now, rc.namespaces, rc.workloads,
+                  rc.edges, rc.open_namespaces, rc.exposed, rc.json}));
+  }
   if (doc.kind == ReportKind::inventory) {
     BW_TRY(sql.exec("DELETE FROM containers WHERE host = $1", {doc.host}));
     std::set<std::string> seen;
@@ -1227,6 +1244,7 @@ Result<DeletedImages> Store::delete_images(const std::vector<std::string>& keys,
         }
         if (!all_gone) continue;
         BW_TRY(sql.exec("DELETE FROM report_verdicts WHERE report_id = $1", {id}));
+        BW_TRY(sql.exec("DELETE FROM reachability WHERE report_id = $1", {id}));
         BW_TRY(sql.exec("DELETE FROM reports WHERE id = $1", {id}));
         ++out.reports;
       }
@@ -2078,6 +2096,63 @@ Result<std::optional<json>> Store::report(std::string_view id) {
               {"kind", as_text(r[2])}, {"received_at", format_rfc3339(as_int(r[4]))},
               {"size", as_int(r[5])},  {"targets", parse_array(r[6])}};
   if (!as_text(r[3]).empty()) out["host"] = as_text(r[3]);
+  return std::optional<json>{out};
+}
+
+namespace {
+
+json reachability_summary(const Row& r) {
+  return {{"id", as_text(r[1])},
+          {"target", {{"kind", "file"}, {"name", as_text(r[2])}}},
+          {"received_at", format_rfc3339(as_int(r[3]))},
+          {"counts",
+           {{"namespaces", as_int(r[4])},
+            {"workloads", as_int(r[5])},
+            {"edges", as_int(r[6])},
+            {"namespaces_without_default_deny", as_int(r[7])},
+            {"exposed", as_int(r[8])}}}};
+}
+
+}  // namespace
+
+Result<json> Store::netpol_graphs(const ListQuery& q) {
+  Reader rd(*this);
+  auto cursor = seq_cursor(q);
+  if (!cursor) return std::unexpected(cursor.error());
+  auto rows = rd.sql->query(
+      "SELECT seq, report_id, name, received_at, namespaces, workloads, edges, open_namespaces, exposed FROM "
+      "reachability WHERE seq < $1 AND ($2 = '' OR name = $2) ORDER BY seq DESC LIMIT $3",
+      {*cursor, opt_filter(q, "name"), static_cast<std::int64_t>(q.limit + 1)});
+  if (!rows) return std::unexpected(rows.error());
+  json items = json::array();
+  std::string next;
+  std::int64_t last = 0;
+  for (const auto& r : *rows) {
+    if (items.size() == q.limit) {
+      next = hex_encode(std::to_string(last));
+      break;
+    }
+    last = as_int(r[0]);
+    items.push_back(reachability_summary(r));
+  }
+  json out = {{"items", items}};
+  if (!next.empty()) out["next_cursor"] = next;
+  return out;
+}
+
+Result<std::optional<json>> Store::netpol_graph(std::string_view report_id) {
+  Reader rd(*this);
+  auto rows = rd.sql->query(
+      "SELECT seq, report_id, name, received_at, namespaces, workloads, edges, open_namespaces, exposed, graph FROM "
+      "reachability WHERE report_id = $1",
+      {std::string(report_id)});
+  if (!rows) return std::unexpected(rows.error());
+  if (rows->empty()) return std::optional<json>{};
+  const auto& r = (*rows)[0];
+  json out = reachability_summary(r);
+  auto graph = json::parse(as_text(r[9]), nullptr, false);
+  if (!graph.is_object()) return fail(ErrorCode::internal, "stored reachability graph does not parse", as_text(r[1]));
+  for (const char* k : {"namespaces", "nodes", "edges"}) out[k] = graph[k];
   return std::optional<json>{out};
 }
 

@@ -27,7 +27,7 @@
 
 namespace bulwark::server {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 enum class Role { admin, ci, agent, reader };
 [[nodiscard]] std::string_view to_string(Role r) noexcept;
@@ -189,6 +189,10 @@ class Store {
   [[nodiscard]] Result<nlohmann::json> events(const ListQuery& q);
   [[nodiscard]] Result<nlohmann::json> summary();
   [[nodiscard]] Result<std::optional<nlohmann::json>> report(std::string_view id);
+  // NetworkPolicy reachability graphs of `bulwark config` uploads (GET /api/v1/netpol), newest
+  // first, and one of them in full by its report id (GET /api/v1/netpol/{id}).
+  [[nodiscard]] Result<nlohmann::json> netpol_graphs(const ListQuery& q);
+  [[nodiscard]] Result<std::optional<nlohmann::json>> netpol_graph(std::string_view report_id);
   [[nodiscard]] Result<std::int64_t> count(std::string_view table);
 
   // Named policies (table `policies`, src/server/policy_store.cpp). body: the policy's JSON as

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "config/k8s/netpol_graph.hpp"
+#include "config/k8s/netpol_load.hpp"
 #include "report/report.hpp"
 #include "report/vulnerabilities.hpp"
 #include "sample_scan.hpp"
@@ -135,5 +137,45 @@ int main(int argc, char** argv) {
   failures +=
       write(out / "coverage.bulwark.json", report::write_json({image, rootfs}, {"0.1.0", false, false}, coverage));
   failures += write(out / "coverage.sarif", report::write_sarif({image, rootfs}, {"0.1.0", false, "", ""}, coverage));
+  // A `bulwark config` scan of manifests: the reachability graph, with external ranges cut by an ipBlock.
+  {
+    core::Diagnostics diags;
+    auto objects = config::k8s::objects_from_text(R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 80, name: http}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: db, namespace: shop}
+spec: {selector: {matchLabels: {app: db}}, template: {metadata: {labels: {app: db}}, spec: {containers: [{name: c, image: pg}]}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 5432}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8}}], ports: [{port: http}]}]
+)",
+                                                  "k8s/shop.yaml", diags);
+    auto model = config::k8s::netpol::build_model(objects, diags);
+    if (!model) {
+      std::fprintf(stderr, "netpol sample: %s\n", model.error().describe().c_str());
+      return 1;
+    }
+    core::ScanResult manifests;
+    manifests.target = {core::TargetKind::file, "k8s/", ""};
+    report::JsonOptions jo{"0.1.0", false, false};
+    jo.reachability = config::k8s::netpol::to_json(config::k8s::netpol::reachability_graph(*model));
+    failures += write(out / "k8s.bulwark.json", report::write_json({manifests}, jo));
+  }
   return failures == 0 ? 0 : 1;
 }

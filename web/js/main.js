@@ -2,6 +2,7 @@
 // bar and the session. Pages live in pages.js.
 import * as api from './api.js';
 import * as pages from './pages.js';
+import { netpol } from './netpol.js';
 
 const view = document.getElementById('view');
 const bar = document.getElementById('bar');
@@ -9,7 +10,7 @@ let leaveHooks = [];
 
 const ROUTES = {
   overview: pages.overview, images: pages.images, image: pages.image, cve: pages.cve, hosts: pages.hosts,
-  host: pages.host, alerts: pages.alerts, events: pages.events, tokens: pages.tokens,
+  host: pages.host, netpol, alerts: pages.alerts, events: pages.events, tokens: pages.tokens,
 };
 
 function parse() {

@@ -45,7 +45,7 @@ function title(view, text, ...extra) {
 function loading() { return h('p', { class: 'muted loading', text: 'Loading…' }); }
 
 // A server-paged list: fetches `path` with params + limit + cursor; Previous/Next walk a cursor stack.
-function pagedList({ id, path, params = {}, columns, empty, onItems, missing, serverSort = null }) {
+export function pagedList({ id, path, params = {}, columns, empty, onItems, missing, serverSort = null }) {
   const wrap = h('div', { class: 'paged', id: id + '-wrap' });
   const body = h('div');
   const info = h('span', { class: 'muted', id: id + '-info' });
@@ -393,7 +393,7 @@ function layerView(lv) {
 }
 
 // Client-side paging of an array already in hand.
-function localPaged(id, rows, columns, empty) {
+export function localPaged(id, rows, columns, empty) {
   const wrap = h('div', { id: id + '-wrap' });
   let page = 0;
   const pages = Math.max(1, Math.ceil(rows.length / PAGE));

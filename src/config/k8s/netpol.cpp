@@ -39,7 +39,7 @@ core::Target namespace_target(const std::string& ns, const core::Location& loc) 
 }  // namespace
 
 std::vector<core::Finding> analyze_netpol(const std::vector<Object>& objects, const AnalyzeOptions& /*options*/,
-                                          core::Diagnostics& diags) {
+                                          core::Diagnostics& diags, std::optional<netpol::Graph>* graph) {
   std::vector<core::Finding> out;
   auto model = netpol::build_model(objects, diags, netpol::BuildMode::lenient);
   if (!model) {  // lenient mode reports problems as diagnostics; this is only a safety net
@@ -47,6 +47,23 @@ std::vector<core::Finding> analyze_netpol(const std::vector<Object>& objects, co
     return out;
   }
   const auto& m = *model;
+  if (graph != nullptr && (!m.workloads.empty() || !m.policies.empty())) {
+    // The graph has an edge per allowed pair: quadratic in the workloads (300 unisolated pods make
+    // 70,000 edges, 34 MB of JSON). Past the limit it is left out; `netpol matrix` still lists them.
+    if (m.workloads.size() > netpol::kMaxGraphWorkloads) {
+      diags.add({core::DiagnosticLevel::warning,
+                 "netpol",
+                 {},
+                 0,
+                 0,
+                 {},
+                 fmt::format("reachability graph left out of the report: {} workloads, more than {} (use bulwark "
+                             "netpol matrix)",
+                             m.workloads.size(), netpol::kMaxGraphWorkloads)});
+    } else {
+      *graph = netpol::reachability_graph(m);
+    }
+  }
   netpol::Evaluator ev(m);
   auto target_for = [&](int object, const core::Location& loc) {
     if (object >= 0 && static_cast<std::size_t>(object) < objects.size())
