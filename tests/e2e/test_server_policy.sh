@@ -75,7 +75,7 @@ assert_json "the ci token reads both verdicts of its report" "$W/verdicts.json" 
 run_bulwark cfgfail config "$W/Dockerfile" --server "$URL" --token "$CI" --server-policy gate
 assert_rc "config --server-policy gate exits 1 on the server's fail verdict" 1
 assert_grep "the verdict goes to stderr" "$ERR" "policy gate: FAIL"
-assert_grep "the table stays on stdout" "$OUT" "BLWK-DF-"
+assert_grep "the table stays on stdout" "$OUT" "BW-DF-001"
 assert_true "no upload lines on stdout" bash -c "! grep -q 'policy gate' '$OUT'"
 BULWARK_SERVER="$URL" BULWARK_TOKEN="$CI" run_bulwark cfgpass config "$W/Dockerfile" --format json \
   --server-policy waived -o "$W/config-again.json"
