@@ -7,7 +7,8 @@
 # (and a copy with another key), and pushed with skopeo --preserve-digests. Then: the signed
 # image passes; unsigned, signed by another key, from a denied registry, not pinned, or on a base
 # the rule does not allow are refused with findings naming the rule; a malformed policy is an
-# error naming the file and field.
+# error naming the file and field. max_age: app layouts with their config's created set to 2020,
+# to now, and removed, pushed to bulwark-e2e/trust-age: refused, passed, refused (fails closed).
 . "$(dirname "$0")/lib.sh"
 e2e_init trust_policy
 e2e_require_cmd openssl
@@ -230,6 +231,69 @@ jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))'
     "$BULWARK_SOURCE_DIR/docs/formats/bulwark-v1.schema.json" "$W/base_image.json"
 fi
 
+# max_age: copies of the app layout whose config `created` is set (a new config blob, manifest
+# and index.json entry), pushed to the registry; a rule with max_age 30d refuses the old one,
+# passes the fresh one, and fails closed on the one without a created time.
+AGE_REPO="$REGISTRY/bulwark-e2e/trust-age"
+# dated LAYOUT CREATED ("" removes it)
+dated() {
+  local dir="$1" m c new size csize
+  m="$(digest_of "$dir")"
+  c="$(jq -r '.config.digest' "$dir/blobs/sha256/${m#sha256:}")"
+  if [ -n "$2" ]; then
+    jq -c --arg t "$2" '.created = $t' "$dir/blobs/sha256/${c#sha256:}" >"$W/config.json"
+  else
+    jq -c 'del(.created)' "$dir/blobs/sha256/${c#sha256:}" >"$W/config.json"
+  fi
+  new="sha256:$(sha256sum "$W/config.json" | cut -d' ' -f1)"
+  csize="$(stat -c %s "$W/config.json")"
+  cp "$W/config.json" "$dir/blobs/sha256/${new#sha256:}"
+  jq -c --arg d "$new" --argjson s "$csize" '.config.digest = $d | .config.size = $s' \
+    "$dir/blobs/sha256/${m#sha256:}" >"$W/manifest.json"
+  new="sha256:$(sha256sum "$W/manifest.json" | cut -d' ' -f1)"
+  size="$(stat -c %s "$W/manifest.json")"
+  cp "$W/manifest.json" "$dir/blobs/sha256/${new#sha256:}"
+  jq -c --arg o "$m" --arg n "$new" --argjson s "$size" \
+    '.manifests |= map(if .digest == $o then .digest = $n | .size = $s else . end)' "$dir/index.json" >"$W/index.json"
+  cp "$W/index.json" "$dir/index.json"
+}
+NOW="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+for age in old fresh undated; do
+  rm -rf "$W/$age"
+  cp -a "$IMG/images/app-oci-gzip" "$W/$age"
+  chmod -R u+w "$W/$age"
+done
+dated "$W/old" "2020-01-01T00:00:00.5Z"
+dated "$W/fresh" "$NOW"
+dated "$W/undated" ""
+for age in old fresh undated; do
+  skopeo copy -q --preserve-digests "${SK[@]}" "oci:$W/$age:1" "docker://$AGE_REPO/$age:1" || _fail "skopeo push of $age"
+done
+assert_eq "the registry serves the old image's config with its created time" "2020-01-01T00:00:00.5Z" \
+  "$(skopeo inspect --tls-verify=false --creds "$REG_CREDS" --config "docker://$AGE_REPO/old:1" | jq -r .created)"
+printf 'rules:\n  - images: "%s/*"\n    max_age: 30d\n' "$AGE_REPO" >"$W/age.yaml"
+run_bulwark age_old verify "docker://$AGE_REPO/old:1" --trust-policy "$W/age.yaml" "${A[@]}"
+assert_rc "max_age: an image created in 2020 is refused" 1
+assert_grep "max_age: the refusal names the created date, the age and the rule" "$ERR" \
+  "refused BW-TRUST-008: .*created 2020-01-01T00:00:00Z, [0-9]+ days ago, older than max_age 30d of rule 1 \(images: $AGE_REPO/\*"
+run_bulwark age_fresh verify "docker://$AGE_REPO/fresh:1" --trust-policy "$W/age.yaml" "${A[@]}"
+assert_rc "max_age: an image created now passes" 0
+assert_grep "max_age: the pass names the created date" "$OUT" "ok BW-TRUST-008: .*created $NOW \(0 hours ago\), within max_age 30d"
+run_bulwark age_undated image "docker://$AGE_REPO/undated:1" --scanners trust --trust-policy "$W/age.yaml" \
+  "${A[@]}" --exit-code 1 --format json
+assert_rc "max_age: an image without a created time fails closed (--exit-code 1)" 1
+assert_json "max_age: JSON finding BW-TRUST-008 saying the creation time is unknown, with a remediation" "$OUT" \
+  "[.findings[] | select(.id==\"BW-TRUST-008\" and .status==\"fail\" and .practice==\"trusted-base-image\"
+    and (.title | contains(\"creation time unknown\")) and (.remediation | length > 0))] | length == 1"
+printf 'rules:\n  - images: "oci:*"\n    max_age: 1000d\n' >"$W/age_layout.yaml"
+run_bulwark age_layout image "oci:$W/old:1" --scanners trust --trust-policy "$W/age_layout.yaml" --format json
+assert_json "max_age: the OCI layout's config is read too (created 2020, max 1000d: refused)" "$OUT" \
+  '[.findings[] | select(.id=="BW-TRUST-008" and .status=="fail" and (.title | contains("created 2020-01-01T00:00:00Z")))] | length == 1'
+printf 'rules:\n  - images: "x/*"\n    max_age: 3 months\n' >"$W/bad_age.yaml"
+run_bulwark age_bad verify "docker://$AGE_REPO/old:1" --trust-policy "$W/bad_age.yaml" "${A[@]}"
+assert_rc "max_age: a malformed value is a usage error" 2
+assert_grep "max_age: the error names file, line and field" "$ERR" "$W/bad_age.yaml:3: rules\[0\]\.max_age: expected a number of days or hours"
+
 # Malformed policies: a clear error naming the file, the line and the field.
 printf 'rules:\n  - images: "%s/*"\n    require_digest: yes-please\n' "$REPO" >"$W/bad.yaml"
 run_bulwark bad_bool image "docker://$REPO/signed@$D" --scanners trust --trust-policy "$W/bad.yaml" "${A[@]}"
@@ -256,6 +320,8 @@ if python3 -c 'import jsonschema, yaml' 2>/dev/null; then
   assert_true "schema: the e2e policy is valid" schema_ok "$W/trust.yaml"
   assert_true "schema: refuses a non-boolean require_digest" schema_bad "$W/bad.yaml"
   assert_true "schema: refuses an unknown key" schema_bad "$W/bad3.yaml"
+  assert_true "schema: the max_age policy is valid" schema_ok "$W/age.yaml"
+  assert_true "schema: refuses a malformed max_age" schema_bad "$W/bad_age.yaml"
 else
   echo "   (python3 jsonschema/yaml missing: schema checks skipped)"
 fi
