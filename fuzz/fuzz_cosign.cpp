@@ -2,7 +2,10 @@
 // sha256-<hex>.sig scheme), the image manifest, the signature manifest's layers and their
 // annotations, each simple-signing payload (critical.identity.docker-reference,
 // critical.image.docker-manifest-digest, critical.type) after its signature verified, and
-// the manifest annotations the trust policy reads (read_oci_layout_manifest).
+// the manifest annotations the trust policy reads (read_oci_layout_manifest), and in-toto
+// attestations: the sha256-<hex>.att manifest's DSSE layers (verify_oci_layout_attestations)
+// and, for a single document, that document as a DSSE payload signed here (the in-toto
+// Statement behind the signature) and as a DSSE envelope itself (verify_dsse_attestation).
 //
 // Input, two forms:
 // - one document: a simple-signing payload, signed here and verified against a fixed digest;
@@ -98,6 +101,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string digest = "sha256:" + std::string(64, 'a');
     auto s = trust::verify_simple_signing(split[0], sign_b64(key.priv, split[0]), key.pub, digest, repository);
     if (s && s->manifest_digest != digest) std::abort();
+    if (auto env = trust::sign_dsse_envelope(split[0], trust::kInTotoPayloadType, key.priv); env) {
+      auto a = trust::verify_dsse_attestation(*env, key.pub, digest);
+      if (a && a->statement_json != split[0]) std::abort();
+    }
+    (void)trust::verify_dsse_attestation(split[0], key.pub, digest);
     return 0;
   }
 
@@ -119,5 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto v = trust::verify_oci_layout_image(dir, tag, key.pub, repository);
   if (v && v->signatures_verified == 0) std::abort();  // success needs a verified signature
   (void)trust::read_oci_layout_manifest(dir, tag);
+  auto a = trust::verify_oci_layout_attestations(dir, tag, "https://slsa.dev/provenance/v1", key.pub);
+  if (a && a->verified.empty()) std::abort();  // success needs a verified attestation
   return 0;
 }

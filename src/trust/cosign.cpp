@@ -46,9 +46,8 @@ std::string string_member(const json& j, const char* key) {
   return v.is_string() ? v.get<std::string>() : std::string();
 }
 
-Result<std::string> decode_b64(std::string_view in) {
-  if (in.empty() || in.size() % 4 != 0 || in.size() > 64 << 10)
-    return fail(ErrorCode::parse, "signature is not base64");
+Result<std::string> decode_b64(std::string_view in, std::size_t max = 64 << 10) {
+  if (in.empty() || in.size() % 4 != 0 || in.size() > max) return fail(ErrorCode::parse, "signature is not base64");
   std::string out(in.size() / 4 * 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                           reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
@@ -634,6 +633,233 @@ Result<SignResult> sign_oci_layout_image(const std::string& dir, const std::stri
     return std::unexpected(st.error());
   }
   return out;
+}
+
+Result<std::string> read_oci_layout_blob(const std::string& dir, const std::string& digest, std::size_t max) {
+  auto b = read_blob(dir, digest, max);
+  if (!b) return std::unexpected(b.error().within(dir));
+  return b;
+}
+
+Result<std::string> read_registry_blob(const RegistryTarget& target, const std::string& digest, std::size_t max) {
+  try {
+    RegistryStore store(target);
+    auto b = store.blob(digest, max);
+    if (!b) return std::unexpected(b.error().within(target.registry + "/" + target.repository));
+    return b;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::internal, e.what());
+  }
+}
+
+// ---- DSSE attestations ---------------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t kMaxEnvelope = 16 << 20;
+constexpr std::size_t kMaxAttestations = 64;
+
+std::string dsse_pae(std::string_view type, std::string_view payload) {
+  return fmt::format("DSSEv1 {} {} {} ", type.size(), type, payload.size()) + std::string(payload);
+}
+
+struct Envelope {
+  std::string payload_type, payload;
+  std::vector<std::string> signatures;  // base64, as written
+};
+
+Result<Envelope> parse_envelope(std::string_view text) {
+  if (text.size() > kMaxEnvelope) return fail(ErrorCode::limit, "DSSE envelope larger than 16 MiB");
+  if (util::json_depth(text, 17) > 16) return fail(ErrorCode::limit, "DSSE envelope nested too deeply");
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail(ErrorCode::parse, "the DSSE envelope is not a JSON object");
+  Envelope e;
+  e.payload_type = string_member(j, "payloadType");
+  auto payload = decode_b64(string_member(j, "payload"), kMaxEnvelope);
+  if (!payload) return fail(ErrorCode::parse, "the DSSE envelope's payload is not base64");
+  e.payload = std::move(*payload);
+  const json& sigs = member(j, "signatures");
+  if (!sigs.is_null() && !sigs.is_array())
+    return fail(ErrorCode::parse, "the DSSE envelope's signatures is not a list");
+  if (sigs.size() > kMaxLayers) return fail(ErrorCode::limit, "too many DSSE signatures");
+  for (const auto& s : sigs) {
+    std::string sig = string_member(s, "sig");
+    if (!sig.empty()) e.signatures.push_back(std::move(sig));
+  }
+  return e;
+}
+
+// The predicateType an envelope claims, read without verifying anything (to tell the
+// attestations asked for from others); "" when it does not parse.
+std::string claimed_predicate_type(std::string_view envelope) {
+  auto e = parse_envelope(envelope);
+  if (!e || util::json_depth(e->payload, 33) > 32) return "";
+  json st = json::parse(e->payload, nullptr, false);
+  return string_member(st, "predicateType");
+}
+
+Result<AttestationVerdict> attestations_in(Store& store, const std::string& tag, std::string_view predicate_type,
+                                           std::string_view public_key_pem) {
+  AttestationVerdict v;
+  auto image = store.manifest(tag);
+  if (!image) return std::unexpected(image.error());
+  v.manifest_digest = image->first;
+  v.attestation_tag = "sha256-" + v.manifest_digest.substr(7) + ".att";
+  auto att = store.manifest(v.attestation_tag);
+  if (!att) {
+    if (att.error().code == ErrorCode::not_found)
+      return fail(ErrorCode::auth, fmt::format("the image has no attestation (no tag {})", v.attestation_tag));
+    return std::unexpected(att.error());
+  }
+  if (util::json_depth(att->second, 33) > 32) return fail(ErrorCode::limit, "attestation manifest nested too deeply");
+  json am = json::parse(att->second, nullptr, false);
+  const json& layers = member(am, "layers");
+  if (!am.is_object() || (!layers.is_null() && !layers.is_array()))
+    return fail(ErrorCode::parse, "the attestation manifest is not a manifest", v.attestation_tag);
+  if (layers.size() > kMaxAttestations) return fail(ErrorCode::limit, "too many attestation layers");
+  std::vector<std::string> others, reasons;
+  for (const auto& l : layers) {
+    if (!l.is_object() || string_member(l, "mediaType") != kDsseEnvelopeMediaType) continue;
+    const std::string where = fmt::format("tag {}, layer {}", v.attestation_tag, string_member(l, "digest"));
+    auto envelope = store.blob(string_member(l, "digest"), kMaxEnvelope);
+    if (!envelope) return std::unexpected(envelope.error().within(where));
+    std::string claimed = claimed_predicate_type(*envelope);
+    if (claimed.empty()) claimed = string_member(member(l, "annotations"), "predicateType");
+    if (claimed != predicate_type) {
+      others.push_back(claimed.empty() ? "(none)" : claimed);
+      continue;
+    }
+    ++v.checked;
+    auto a = verify_dsse_attestation(*envelope, public_key_pem, v.manifest_digest);
+    if (a && a->predicate_type != predicate_type)
+      a = fail(ErrorCode::auth, "its predicateType is " + a->predicate_type);
+    if (!a) {
+      reasons.push_back(a.error().message + " (" + where + ")");
+      continue;
+    }
+    a->where = where;
+    v.verified.push_back(std::move(*a));
+  }
+  if (v.checked == 0) {
+    std::sort(others.begin(), others.end());
+    others.erase(std::unique(others.begin(), others.end()), others.end());
+    return fail(
+        ErrorCode::auth,
+        fmt::format("no attestation with predicateType {} (tag {} has {})", predicate_type, v.attestation_tag,
+                    others.empty() ? std::string("no DSSE envelope") : fmt::format("{}", fmt::join(others, ", "))));
+  }
+  if (v.verified.empty()) return fail(ErrorCode::auth, fmt::format("{}", fmt::join(reasons, "; ")));
+  return v;
+}
+
+}  // namespace
+
+Result<std::string> sign_dsse_envelope(std::string_view payload, std::string_view payload_type,
+                                       std::string_view private_key_pem) {
+  auto sig = sign(private_key_pem, dsse_pae(payload_type, payload));
+  if (!sig) return std::unexpected(sig.error());
+  json e = {{"payloadType", std::string(payload_type)},
+            {"payload", encode_b64(payload)},
+            {"signatures", json::array({{{"keyid", ""}, {"sig", encode_b64(*sig)}}})}};
+  return e.dump();
+}
+
+Result<ImageAttestation> verify_dsse_attestation(std::string_view envelope_json, std::string_view public_key_pem,
+                                                 std::string_view manifest_digest) {
+  auto e = parse_envelope(envelope_json);
+  if (!e) return std::unexpected(e.error());
+  if (e->payload_type != kInTotoPayloadType)
+    return fail(ErrorCode::unsupported, "the DSSE payload type is " + e->payload_type + ", not in-toto");
+  if (e->signatures.empty()) return fail(ErrorCode::auth, "the attestation is not signed (no DSSE signature)");
+  const std::string signed_pae = dsse_pae(e->payload_type, e->payload);
+  bool ok = false;
+  for (const auto& s : e->signatures) {
+    auto sig = decode_b64(s);
+    if (sig && verify(public_key_pem, signed_pae, *sig)) {
+      ok = true;
+      break;
+    }
+  }
+  if (!ok) return fail(ErrorCode::auth, "the attestation's DSSE signature does not verify with the key");
+  if (util::json_depth(e->payload, 33) > 32) return fail(ErrorCode::limit, "in-toto statement nested too deeply");
+  json st = json::parse(e->payload, nullptr, false);
+  const std::string type = string_member(st, "_type");
+  if (type != "https://in-toto.io/Statement/v0.1" && type != "https://in-toto.io/Statement/v1")
+    return fail(ErrorCode::parse, "the DSSE payload is not an in-toto Statement (_type " + type + ")");
+  ImageAttestation a;
+  a.predicate_type = string_member(st, "predicateType");
+  a.statement_json = e->payload;
+  const json& subjects = member(st, "subject");
+  if (!subjects.is_array() || subjects.empty()) return fail(ErrorCode::parse, "the in-toto Statement has no subject");
+  std::vector<std::string> named;
+  const std::string_view want = manifest_digest.starts_with("sha256:") ? manifest_digest.substr(7) : manifest_digest;
+  for (const auto& s : subjects) {
+    const std::string d = string_member(member(s, "digest"), "sha256");
+    if (!d.empty() && d == want) return a;
+    if (named.size() < 4) named.push_back(d.empty() ? "(no sha256)" : "sha256:" + d);
+  }
+  return fail(ErrorCode::digest_mismatch, fmt::format("the attestation's subject is {}, not this image ({})",
+                                                      fmt::join(named, ", "), manifest_digest));
+}
+
+Result<AttestationVerdict> verify_oci_layout_attestations(const std::string& dir, const std::string& tag,
+                                                          std::string_view predicate_type,
+                                                          std::string_view public_key_pem) {
+  LayoutStore store(dir);
+  auto v = attestations_in(store, tag, predicate_type, public_key_pem);
+  if (!v) return std::unexpected(v.error().within(dir));
+  return v;
+}
+
+Result<AttestationVerdict> verify_registry_attestations(const RegistryTarget& target, std::string_view predicate_type,
+                                                        std::string_view public_key_pem) {
+  try {
+    RegistryStore store(target);
+    auto v = attestations_in(store, target.digest.empty() ? target.tag : target.digest, predicate_type, public_key_pem);
+    if (!v) return std::unexpected(v.error().within(target.registry + "/" + target.repository));
+    return v;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::internal, e.what());
+  }
+}
+
+Result<std::string> attach_oci_layout_attestation(const std::string& dir, const std::string& tag,
+                                                  std::string_view envelope_json, std::string_view predicate_type) {
+  LayoutStore store(dir);
+  auto image = store.manifest(tag);
+  if (!image) return std::unexpected(image.error().within(dir));
+  const std::string att_tag = "sha256-" + image->first.substr(7) + ".att";
+  json layers = json::array();
+  if (auto old = store.manifest(att_tag); old) {
+    json om = json::parse(old->second, nullptr, false);
+    if (member(om, "layers").is_array()) layers = member(om, "layers");
+  } else if (old.error().code != ErrorCode::not_found) {
+    return std::unexpected(old.error().within(dir));
+  }
+  std::string env_digest, config_digest, manifest_digest;
+  const std::string env(envelope_json);
+  if (auto st = write_blob(dir, env, env_digest); !st) return std::unexpected(st.error());
+  layers.push_back({{"mediaType", kDsseEnvelopeMediaType},
+                    {"size", env.size()},
+                    {"digest", env_digest},
+                    {"annotations", {{"predicateType", std::string(predicate_type)}}}});
+  const std::string config = "{}";
+  if (auto st = write_blob(dir, config, config_digest); !st) return std::unexpected(st.error());
+  json m = {
+      {"schemaVersion", 2},
+      {"mediaType", kOciManifest},
+      {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"}, {"size", 2}, {"digest", config_digest}}},
+      {"layers", layers}};
+  const std::string text = m.dump();
+  if (auto st = write_blob(dir, text, manifest_digest); !st) return std::unexpected(st.error());
+  auto index = read_json(std::filesystem::path(dir) / "index.json", kMaxManifest);
+  if (!index) return std::unexpected(index.error());
+  json& manifests = (*index)["manifests"];
+  if (!manifests.is_array()) return fail(ErrorCode::parse, "index.json: manifests", dir);
+  retag(manifests, att_tag, {{"mediaType", kOciManifest}, {"size", text.size()}, {"digest", manifest_digest}});
+  if (auto st = util::write_file_atomic(std::filesystem::path(dir) / "index.json", index->dump()); !st)
+    return std::unexpected(st.error());
+  return manifest_digest;
 }
 
 }  // namespace bulwark::trust

@@ -112,4 +112,61 @@ struct SignResult {
                                                        std::string_view private_key_pem,
                                                        std::string_view docker_reference);
 
+// Blobs (an image config, a layer) by digest, checked against it; at most `max` bytes.
+[[nodiscard]] Result<std::string> read_oci_layout_blob(const std::string& dir, const std::string& digest,
+                                                       std::size_t max);
+[[nodiscard]] Result<std::string> read_registry_blob(const RegistryTarget& target, const std::string& digest,
+                                                     std::size_t max);
+
+// ---- in-toto attestations in DSSE envelopes, stored cosign's way ----------------------------
+// cosign attest stores an image's attestations as the layers of a manifest tagged
+// sha256-<manifest hex>.att: each layer (media type application/vnd.dsse.envelope.v1+json,
+// annotation predicateType) is a DSSE envelope whose payload is an in-toto Statement.
+inline constexpr std::string_view kDsseEnvelopeMediaType = "application/vnd.dsse.envelope.v1+json";
+inline constexpr std::string_view kInTotoPayloadType = "application/vnd.in-toto+json";
+
+// A DSSE envelope over `payload` (one signature over the PAE, made with a PEM private key:
+// ECDSA P-256, RSA, Ed25519), as JSON.
+[[nodiscard]] Result<std::string> sign_dsse_envelope(std::string_view payload, std::string_view payload_type,
+                                                     std::string_view private_key_pem);
+
+struct ImageAttestation {
+  std::string predicate_type;
+  std::string statement_json;  // the verified in-toto Statement
+  std::string where;           // "tag sha256-<hex>.att, layer sha256:..."
+};
+
+// Verifies one envelope: payload type in-toto, a signature over the PAE that verifies with the
+// key, an in-toto Statement (v0.1 or v1) with a subject whose sha256 is `manifest_digest`.
+// Errors say which failed ("the attestation is not signed", "DSSE signature does not verify
+// with the key", "the attestation's subject is ..., not this image ...").
+[[nodiscard]] Result<ImageAttestation> verify_dsse_attestation(std::string_view envelope_json,
+                                                               std::string_view public_key_pem,
+                                                               std::string_view manifest_digest);
+
+struct AttestationVerdict {
+  std::string manifest_digest;             // the image's
+  std::string attestation_tag;             // sha256-<hex>.att
+  std::size_t checked = 0;                 // envelopes claiming the predicate type
+  std::vector<ImageAttestation> verified;  // of the predicate type, signed by the key, subject = the image
+};
+
+// Finds the attestations with `predicate_type` of the image tagged `tag` (tag scheme .att) and
+// verifies each with the key. Succeeds only when at least one verifies; the error names why
+// none did (no .att tag, no attestation of that type, and each envelope's refusal).
+[[nodiscard]] Result<AttestationVerdict> verify_oci_layout_attestations(const std::string& dir, const std::string& tag,
+                                                                        std::string_view predicate_type,
+                                                                        std::string_view public_key_pem);
+[[nodiscard]] Result<AttestationVerdict> verify_registry_attestations(const RegistryTarget& target,
+                                                                      std::string_view predicate_type,
+                                                                      std::string_view public_key_pem);
+
+// Adds a DSSE envelope as a layer of the manifest tagged sha256-<hex>.att of the image tagged
+// `tag` in the OCI layout (layers already there are kept), with the predicateType annotation.
+// Returns the new .att manifest's digest. (What cosign attest writes; `bulwark attest` is not a
+// command yet: the tests use this.)
+[[nodiscard]] Result<std::string> attach_oci_layout_attestation(const std::string& dir, const std::string& tag,
+                                                                std::string_view envelope_json,
+                                                                std::string_view predicate_type);
+
 }  // namespace bulwark::trust

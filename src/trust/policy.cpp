@@ -6,17 +6,21 @@
 #include <openssl/pem.h>
 
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "image/reference.hpp"
 #include "trust/cosign.hpp"
 #include "util/files.hpp"
+#include "util/json_depth.hpp"
 
 namespace bulwark::trust {
 
@@ -81,12 +85,64 @@ bool is_public_key(const std::string& pem) {
   return key != nullptr;
 }
 
+// A PEM public key file named at `field` (relative to the policy's folder).
+Result<PolicySigner> read_key(const std::string& file, const YAML::Node& n, const std::string& field,
+                              const std::filesystem::path& base) {
+  auto k = get_string(file, n, field);
+  if (!k) return std::unexpected(k.error());
+  const std::filesystem::path p = std::filesystem::path(*k).is_absolute() ? std::filesystem::path(*k) : base / *k;
+  auto pem = util::read_file(p, 1 << 20);
+  if (!pem) return field_error(file, n, field, "cannot read " + pem.error().describe());
+  if (!is_public_key(*pem)) return field_error(file, n, field, *k + " is not a PEM public key");
+  return PolicySigner{*k, *pem};
+}
+
+Result<RequiredAttestation> parse_attestation(const std::string& file, const YAML::Node& n, const std::string& field,
+                                              const std::filesystem::path& base) {
+  if (!n.IsMap()) return field_error(file, n, field, "expected a mapping (predicate_type, key, conditions)");
+  if (auto st = known_keys(file, n, field, {"predicate_type", "key", "conditions"}); !st)
+    return std::unexpected(st.error());
+  RequiredAttestation a;
+  if (!n["predicate_type"])
+    return field_error(file, n, field + ".predicate_type", "missing (e.g. https://slsa.dev/provenance/v1)");
+  auto t = get_string(file, n["predicate_type"], field + ".predicate_type");
+  if (!t) return std::unexpected(t.error());
+  a.predicate_type = *t;
+  if (!n["key"]) return field_error(file, n, field + ".key", "missing (the PEM public key that signs it)");
+  auto k = read_key(file, n["key"], field + ".key", base);
+  if (!k) return std::unexpected(k.error());
+  a.key_file = k->key_file;
+  a.key_pem = k->key_pem;
+  if (const YAML::Node c = n["conditions"]) {
+    if (!c.IsSequence()) return field_error(file, c, field + ".conditions", "expected a list of {path, equals}");
+    if (c.size() > kMaxList) return field_error(file, c, field + ".conditions", "too many conditions");
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const std::string cf = fmt::format("{}.conditions[{}]", field, i);
+      if (!c[i].IsMap()) return field_error(file, c[i], cf, "expected a mapping with path and equals");
+      if (auto st = known_keys(file, c[i], cf, {"path", "equals"}); !st) return std::unexpected(st.error());
+      if (!c[i]["path"]) return field_error(file, c[i], cf + ".path", "missing (a JSON pointer into the predicate)");
+      auto path = get_string(file, c[i]["path"], cf + ".path");
+      if (!path) return std::unexpected(path.error());
+      try {
+        (void)nlohmann::json::json_pointer(*path);
+      } catch (const nlohmann::json::exception&) {
+        return field_error(file, c[i]["path"], cf + ".path", "not a JSON pointer (/field/0/name)");
+      }
+      if (!c[i]["equals"] || !c[i]["equals"].IsScalar())
+        return field_error(file, c[i], cf + ".equals", "missing (a string, number or boolean)");
+      a.conditions.push_back({*path, c[i]["equals"].Scalar()});
+    }
+  }
+  return a;
+}
+
 Result<PolicyRule> parse_rule(const std::string& file, const YAML::Node& n, std::size_t i,
                               const std::filesystem::path& base) {
   const std::string field = fmt::format("rules[{}]", i);
   if (!n.IsMap()) return field_error(file, n, field, "expected a mapping (images, signers, ...)");
-  if (auto st =
-          known_keys(file, n, field, {"images", "require_digest", "signers", "signers_needed", "allowed_base_images"});
+  if (auto st = known_keys(file, n, field,
+                           {"images", "require_digest", "signers", "signers_needed", "allowed_base_images", "max_age",
+                            "require_attestations"});
       !st) {
     return std::unexpected(st.error());
   }
@@ -118,19 +174,34 @@ Result<PolicyRule> parse_rule(const std::string& file, const YAML::Node& n, std:
       if (!s[j].IsMap()) return field_error(file, s[j], sf, "expected a mapping with key: FILE");
       if (auto st = known_keys(file, s[j], sf, {"key"}); !st) return std::unexpected(st.error());
       if (!s[j]["key"]) return field_error(file, s[j], sf + ".key", "missing (a PEM public key file)");
-      auto k = get_string(file, s[j]["key"], sf + ".key");
+      auto k = read_key(file, s[j]["key"], sf + ".key", base);
       if (!k) return std::unexpected(k.error());
-      const std::filesystem::path p = std::filesystem::path(*k).is_absolute() ? std::filesystem::path(*k) : base / *k;
-      auto pem = util::read_file(p, 1 << 20);
-      if (!pem) return field_error(file, s[j]["key"], sf + ".key", "cannot read " + pem.error().describe());
-      if (!is_public_key(*pem)) return field_error(file, s[j]["key"], sf + ".key", *k + " is not a PEM public key");
-      r.signers.push_back({*k, *pem});
+      r.signers.push_back(std::move(*k));
     }
   }
   if (n["allowed_base_images"]) {
     auto l = get_strings(file, n["allowed_base_images"], field + ".allowed_base_images");
     if (!l) return std::unexpected(l.error());
     r.allowed_base_images = *l;
+  }
+  if (const YAML::Node a = n["max_age"]) {
+    auto t = get_string(file, a, field + ".max_age");
+    if (!t) return std::unexpected(t.error());
+    auto age = parse_max_age(*t);
+    if (!age) return field_error(file, a, field + ".max_age", age.error().message);
+    r.max_age = *age;
+    r.max_age_text = *t;
+  }
+  if (const YAML::Node a = n["require_attestations"]) {
+    if (!a.IsSequence() || a.size() == 0)
+      return field_error(file, a, field + ".require_attestations",
+                         "expected a non-empty list of {predicate_type, key, conditions}");
+    if (a.size() > kMaxList) return field_error(file, a, field + ".require_attestations", "too many entries");
+    for (std::size_t j = 0; j < a.size(); ++j) {
+      auto ra = parse_attestation(file, a[j], fmt::format("{}.require_attestations[{}]", field, j), base);
+      if (!ra) return std::unexpected(ra.error());
+      r.attestations.push_back(std::move(*ra));
+    }
   }
   return r;
 }
@@ -240,6 +311,95 @@ Result<TrustPolicy> load_trust_policy(const std::string& path) {
   auto text = util::read_file(path, kMaxPolicy);
   if (!text) return std::unexpected(text.error().within("trust policy " + path));
   return parse_trust_policy(*text, path);
+}
+
+Result<std::chrono::seconds> parse_max_age(std::string_view text) {
+  if (text.size() < 2 || (text.back() != 'd' && text.back() != 'h'))
+    return fail(ErrorCode::invalid_argument, "expected a number of days or hours (90d, 12h)");
+  std::uint64_t n = 0;
+  const std::string_view digits = text.substr(0, text.size() - 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc() || end != digits.data() + digits.size() || n == 0 || n > 1000000)
+    return fail(ErrorCode::invalid_argument, "expected a number of days or hours (90d, 12h), from 1 to 1000000");
+  return std::chrono::seconds(static_cast<std::int64_t>(n) * (text.back() == 'd' ? 86400 : 3600));
+}
+
+namespace {
+
+// RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm).
+std::optional<std::chrono::sys_seconds> parse_rfc3339(std::string_view s) {
+  auto num = [&](std::size_t at, std::size_t len, int& out) {
+    if (at + len > s.size()) return false;
+    out = 0;
+    for (std::size_t i = at; i < at + len; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      out = out * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (!num(0, 4, y) || s.size() < 20 || s[4] != '-' || !num(5, 2, mo) || s[7] != '-' || !num(8, 2, d) ||
+      (s[10] != 'T' && s[10] != 't') || !num(11, 2, h) || s[13] != ':' || !num(14, 2, mi) || s[16] != ':' ||
+      !num(17, 2, sec)) {
+    return std::nullopt;
+  }
+  std::size_t i = 19;
+  if (s[i] == '.') {
+    std::size_t j = i + 1;
+    while (j < s.size() && s[j] >= '0' && s[j] <= '9') ++j;
+    if (j == i + 1) return std::nullopt;
+    i = j;
+  }
+  int offset = 0;
+  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+    ++i;
+  } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+    int oh = 0, om = 0;
+    if (!num(i + 1, 2, oh) || i + 3 >= s.size() || s[i + 3] != ':' || !num(i + 4, 2, om) || oh > 23 || om > 59)
+      return std::nullopt;
+    offset = (s[i] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+    i += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (i != s.size() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+                                        std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days(ymd) + std::chrono::seconds(h * 3600 + mi * 60 + std::min(sec, 59) - offset);
+}
+
+std::string format_time(std::chrono::sys_seconds t) {
+  const auto days = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd(days);
+  const std::chrono::hh_mm_ss hms(t - days);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
+                     hms.minutes().count(), hms.seconds().count());
+}
+
+std::string format_age(std::chrono::seconds age) {
+  const auto h = age.count() / 3600;
+  if (h < 48) return fmt::format("{} hour{}", h, h == 1 ? "" : "s");
+  return fmt::format("{} days", h / 24);
+}
+
+}  // namespace
+
+Result<std::chrono::sys_seconds> parse_image_created(std::string_view config_json) {
+  if (config_json.size() > (8 << 20)) return fail(ErrorCode::limit, "image config larger than 8 MiB");
+  if (util::json_depth(config_json, 65) > 64) return fail(ErrorCode::limit, "image config nested too deeply");
+  const nlohmann::json j = nlohmann::json::parse(config_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail(ErrorCode::parse, "the image config is not a JSON object");
+  const auto it = j.find("created");
+  if (it == j.end() || it->is_null()) return fail(ErrorCode::not_found, "the image config has no created time");
+  if (!it->is_string()) return fail(ErrorCode::parse, "the image config's created is not a string");
+  const std::string text = it->get<std::string>();
+  auto t = parse_rfc3339(text);
+  if (!t)
+    return fail(ErrorCode::parse,
+                fmt::format("the image config's created \"{}\" is not an RFC 3339 time", text.substr(0, 100)));
+  return *t;
 }
 
 Result<DockerName> parse_docker_name(std::string_view text) {
@@ -413,6 +573,129 @@ Result<std::vector<core::Finding>> evaluate_image(const TrustPolicy& policy, con
           core::FindingStatus::info);
   }
 
+  // The config's created time, read once (max_age).
+  std::optional<Result<std::chrono::sys_seconds>> created;
+  auto read_created = [&]() -> Result<std::chrono::sys_seconds> {
+    if (!manifest) return fail(ErrorCode::unsupported, manifest_error);
+    const nlohmann::json m = nlohmann::json::parse(manifest->body, nullptr, false);
+    const auto c = m.is_object() ? m.find("config") : m.end();
+    if (c == m.end() || !c->is_object() || !c->contains("digest") || !(*c)["digest"].is_string())
+      return fail(ErrorCode::unsupported, "the manifest has no config (an image index? pin one platform's manifest)");
+    const std::string digest = (*c)["digest"].get<std::string>();
+    auto config =
+        from_registry ? read_registry_blob(rt, digest, 8 << 20) : read_oci_layout_blob(ref->path, digest, 8 << 20);
+    if (!config) return std::unexpected(config.error());
+    return parse_image_created(*config);
+  };
+  auto judge_age = [&](const PolicyRule& r, const std::string& rule) {
+    if (!created) created = read_created();
+    if (!*created) {
+      j.add(
+          "BW-TRUST-008",
+          fmt::format("{}: creation time unknown, {} requires max_age {} (fails closed)", shown, rule, r.max_age_text),
+          created->error().describe(),
+          "Build the image with a tool that records its creation time in the config (docker build, buildah); "
+          "SOURCE_DATE_EPOCH sets it reproducibly.");
+      return;
+    }
+    const auto now =
+        std::chrono::floor<std::chrono::seconds>(access.now ? access.now() : std::chrono::system_clock::now());
+    const std::chrono::sys_seconds when = **created;
+    facts.created = format_time(when);
+    const auto age = now - when;
+    if (age < -std::chrono::hours(24)) {
+      j.add("BW-TRUST-008",
+            fmt::format("{}: created {}, in the future, {} requires max_age {} (fails closed)", shown, facts.created,
+                        rule, r.max_age_text),
+            fmt::format("config created {}; now {}", facts.created, format_time(now)),
+            "Rebuild the image with a correct clock (or SOURCE_DATE_EPOCH) on a current base image.");
+    } else if (age > r.max_age) {
+      j.add("BW-TRUST-008",
+            fmt::format("{}: created {}, {} ago, older than max_age {} of {}", shown, facts.created, format_age(age),
+                        r.max_age_text, rule),
+            fmt::format("config created {}; now {}; age {}; max_age {}", facts.created, format_time(now),
+                        format_age(age), r.max_age_text),
+            "Rebuild the image on a current base image (docker build --pull, so the base's fixes come in too) and "
+            "deploy the new build.");
+    } else {
+      j.add("BW-TRUST-008",
+            fmt::format("{}: created {} ({} ago), within max_age {} of {}", shown, facts.created,
+                        format_age(std::max(age, std::chrono::seconds(0))), r.max_age_text, rule),
+            fmt::format("config created {}; now {}", facts.created, format_time(now)), "", core::FindingStatus::pass);
+    }
+  };
+  auto judge_attestation = [&](const RequiredAttestation& ra, const std::string& rule) {
+    Result<AttestationVerdict> v = fail(ErrorCode::unsupported, manifest_error);
+    if (from_registry) {
+      v = verify_registry_attestations(rt, ra.predicate_type, ra.key_pem);
+    } else if (ref->transport == image::Transport::oci_layout) {
+      v = verify_oci_layout_attestations(ref->path, tag, ra.predicate_type, ra.key_pem);
+    } else {
+      v = fail(ErrorCode::unsupported, fmt::format("attestations of a {} image cannot be looked up (use docker:// "
+                                                   "or oci:)",
+                                                   image::to_string(ref->transport)));
+    }
+    if (v && !pinned.empty() && v->manifest_digest != pinned)
+      v = fail(ErrorCode::digest_mismatch, "the image's manifest is " + v->manifest_digest + ", not the pinned digest");
+    if (!v) {
+      j.add("BW-TRUST-009",
+            fmt::format("{}: no attestation {} signed with {} verifies, {} requires it", shown, ra.predicate_type,
+                        ra.key_file, rule),
+            v.error().describe(),
+            fmt::format("Attest the image's manifest digest with the required key (cosign attest --key ... --type "
+                        "{} --predicate ...) and push the .att tag beside the image.",
+                        ra.predicate_type));
+      return;
+    }
+    std::vector<std::string> unmet;
+    const ImageAttestation* met = nullptr;
+    for (const auto& a : v->verified) {
+      const nlohmann::json st = nlohmann::json::parse(a.statement_json, nullptr, false);
+      const nlohmann::json predicate = st.is_object() && st.contains("predicate") ? st["predicate"] : nlohmann::json();
+      std::string why;
+      for (const auto& c : ra.conditions) {
+        std::string actual;
+        try {
+          const nlohmann::json& value = predicate.at(nlohmann::json::json_pointer(c.path));
+          if (value.is_string()) {
+            actual = value.get<std::string>();
+          } else if (value.is_primitive()) {
+            actual = value.dump();
+          } else {
+            why = fmt::format("{} is {}, not {}", c.path, value.is_object() ? "an object" : "a list", c.equals);
+            break;
+          }
+        } catch (const nlohmann::json::exception&) {
+          why = fmt::format("{} is absent from the predicate (wanted {})", c.path, c.equals);
+          break;
+        }
+        if (actual != c.equals) {
+          why = fmt::format("{} is {}, not {}", c.path, actual.substr(0, 200), c.equals);
+          break;
+        }
+      }
+      if (why.empty()) {
+        met = &a;
+        break;
+      }
+      unmet.push_back(why + " (" + a.where + ")");
+    }
+    if (met) {
+      j.add("BW-TRUST-009",
+            fmt::format("{}: attestation {} signed with {}{}, as {} requires", shown, ra.predicate_type, ra.key_file,
+                        ra.conditions.empty() ? "" : fmt::format(", {} conditions met", ra.conditions.size()), rule),
+            fmt::format("{} of {} attestations of that type verify; subject {}; {}", v->verified.size(), v->checked,
+                        v->manifest_digest, met->where),
+            "", core::FindingStatus::pass);
+    } else {
+      j.add("BW-TRUST-009",
+            fmt::format("{}: attestation {} signed with {} does not meet the conditions of {}", shown,
+                        ra.predicate_type, ra.key_file, rule),
+            fmt::format("{}", fmt::join(unmet, "; ")),
+            "Rebuild and attest the image so that its predicate meets the rule's conditions, or fix the conditions.");
+    }
+  };
+
   for (const PolicyRule* r : rules) {
     const std::string rule = r->describe(policy.source);
     j.rule_line = r->line;
@@ -460,6 +743,8 @@ Result<std::vector<core::Finding>> evaluate_image(const TrustPolicy& policy, con
               fmt::format("{}", fmt::join(failed, "; ")), "Sign the image with one of the rule's keys.");
       }
     }
+    if (r->max_age.count() > 0) judge_age(*r, rule);
+    for (const auto& ra : r->attestations) judge_attestation(ra, rule);
     if (!r->allowed_base_images.empty()) {
       if (facts.base_name.empty()) {
         j.add("BW-TRUST-006",

@@ -1,7 +1,9 @@
 // The trust policy (`--trust-policy trust.yaml`, docs/trust.md, docs/trust-policy.schema.json):
 // which registries images may come from, and per registry/repository glob which cosign keys
 // must have signed them, whether they must be pinned by digest, and which base images (from
-// the OCI annotations org.opencontainers.image.base.name/.base.digest) they may be built on.
+// the OCI annotations org.opencontainers.image.base.name/.base.digest) they may be built on,
+// how old they may be (max_age, from the config's created time), and which in-toto
+// attestations (DSSE, cosign's .att tag) signed by which key they must carry.
 //
 // evaluate_image judges one image and returns findings (practice trusted-base-image) that flow
 // through the normal report and policy: status fail for what the policy refuses, pass for a
@@ -10,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +29,22 @@ struct PolicySigner {
 
 enum class SignersNeeded { all, any };
 
+// A condition on a required attestation's predicate: the value at the JSON pointer `path`
+// (RFC 6901, into the Statement's predicate) equals `equals` (a string, or the JSON text of a
+// number or boolean: 2, true).
+struct AttestationCondition {
+  std::string path;
+  std::string equals;
+};
+
+// `require_attestations` entry: an in-toto attestation (DSSE, cosign's .att tag) with this
+// predicateType, signed by the key, whose subject is the image's manifest digest.
+struct RequiredAttestation {
+  std::string predicate_type;
+  std::string key_file, key_pem;
+  std::vector<AttestationCondition> conditions;
+};
+
 struct PolicyRule {
   int index = 0;       // 1-based position in `rules`
   int line = 0;        // 1-based line of the rule in the file
@@ -34,6 +53,9 @@ struct PolicyRule {
   std::vector<PolicySigner> signers;
   SignersNeeded signers_needed = SignersNeeded::all;
   std::vector<std::string> allowed_base_images;  // empty: any base (not checked)
+  std::chrono::seconds max_age{0};               // 0: not checked; `max_age: 90d` / `12h`
+  std::string max_age_text;                      // as written
+  std::vector<RequiredAttestation> attestations;
   // "rule 2 (images: 127.0.0.1:5000/team/*, trust.yaml:7)"
   [[nodiscard]] std::string describe(const std::string& source) const;
 };
@@ -50,6 +72,13 @@ struct TrustPolicy {
 // name the file, the line and the field ("trust.yaml:4: rules[0].signers[0].key: ...").
 [[nodiscard]] Result<TrustPolicy> load_trust_policy(const std::string& path);
 [[nodiscard]] Result<TrustPolicy> parse_trust_policy(std::string_view text, const std::string& path);
+
+// `max_age` values: a positive whole number of days ("90d") or hours ("12h").
+[[nodiscard]] Result<std::chrono::seconds> parse_max_age(std::string_view text);
+
+// An image config's `created` (RFC 3339: 2024-05-01T12:00:00Z, fractional seconds and
+// +hh:mm offsets accepted), from the config JSON. Errors when absent or unparseable.
+[[nodiscard]] Result<std::chrono::sys_seconds> parse_image_created(std::string_view config_json);
 
 // A Docker-style name: "debian:12" is docker.io/library/debian:12; a first component with
 // '.' or ':' or "localhost" is a registry. registry-1.docker.io and index.docker.io are docker.io.
@@ -70,6 +99,8 @@ struct ImageAccess {
   std::string username, password;
   bool tls_verify = true;
   std::chrono::seconds timeout{10};
+  // The clock max_age is judged against; empty: the system clock.
+  std::function<std::chrono::system_clock::time_point()> now;
 };
 
 // What evaluate_image found out, besides the findings.
@@ -78,6 +109,7 @@ struct TrustFacts {
   std::string manifest_digest;     // where a manifest could be read
   std::string base_name;           // org.opencontainers.image.base.name, when annotated
   std::string base_digest;         // org.opencontainers.image.base.digest
+  std::string created;             // the config's created, when max_age asked for it
   std::vector<int> rules_applied;  // indexes of the rules that matched
 };
 

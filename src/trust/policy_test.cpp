@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "trust/cosign.hpp"
 #include "trust/policy.hpp"
 #include "trust/test_keys.hpp"
@@ -33,8 +35,11 @@ struct TempDir {
 };
 
 // An OCI layout with one image tagged "1" whose manifest carries the base-image annotations.
-void make_layout(const fs::path& dir, const std::string& base_name) {
-  std::string config = R"({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
+// `created_field`: the config's "created" member as JSON text (empty: none).
+void make_layout(const fs::path& dir, const std::string& base_name, const std::string& created_field = "") {
+  std::string config = R"({"architecture":"amd64",)" +
+                       (created_field.empty() ? std::string() : "\"created\":" + created_field + ",") +
+                       R"("os":"linux","rootfs":{"type":"layers","diff_ids":[]}})";
   std::string cd = util::sha256_hex(config);
   write(dir / "blobs/sha256" / cd, config);
   std::string manifest =
@@ -238,4 +243,291 @@ TEST(TrustPolicy, RegistriesAndUnmatchedImages) {
   f = trust::evaluate_image(*p, "docker-daemon:127.0.0.1:5000/team/app:1", {});
   EXPECT_TRUE(failing_ids(*f).empty());
   EXPECT_FALSE(trust::evaluate_image(*p, "docker://", {}));
+}
+
+namespace {
+
+std::chrono::system_clock::time_point at(int y, unsigned m, unsigned d) {
+  return std::chrono::sys_days(
+      std::chrono::year_month_day{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)});
+}
+
+const core::Finding* find_id(const std::vector<core::Finding>& fs, const std::string& id) {
+  for (const auto& f : fs) {
+    if (f.id == id) return &f;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(TrustPolicy, MaxAgeUnitsAndCreatedTimes) {
+  EXPECT_EQ(*trust::parse_max_age("90d"), std::chrono::hours(24 * 90));
+  EXPECT_EQ(*trust::parse_max_age("12h"), std::chrono::hours(12));
+  for (const char* bad : {"90", "0d", "d", "90m", "-1d", "1.5d", "9999999d", " 9d"}) {
+    EXPECT_FALSE(trust::parse_max_age(bad)) << bad;
+  }
+  const auto jan1 = std::chrono::sys_seconds(std::chrono::sys_days(std::chrono::year(2025) / 1 / 1));
+  EXPECT_EQ(*trust::parse_image_created(R"({"created":"2025-01-01T00:00:00Z"})"), jan1);
+  // Docker's nanoseconds, and an offset.
+  EXPECT_EQ(*trust::parse_image_created(R"({"created":"2025-01-01T02:00:00.123456789+02:00"})"), jan1);
+  EXPECT_EQ(*trust::parse_image_created(R"({"created":"2024-12-31T19:00:00-05:00"})"), jan1);
+  for (const char* bad :
+       {R"({})", R"({"created":null})", R"({"created":1735689600})", R"({"created":"last tuesday"})",
+        R"({"created":"2025-02-30T00:00:00Z"})", R"({"created":"2025-01-01T00:00:00"})",
+        R"({"created":"2025-01-01T24:00:00Z"})", R"({"created":"2025-01-01T00:00:00Zjunk"})", "[]", "not json"}) {
+    EXPECT_FALSE(trust::parse_image_created(bad)) << bad;
+  }
+}
+
+TEST(TrustPolicy, MaxAgeJudgesTheConfigCreatedTimeAgainstTheClock) {
+  TempDir t("age");
+  make_layout(t.dir / "dated", "", R"("2025-01-01T00:00:00Z")");
+  make_layout(t.dir / "undated", "");
+  make_layout(t.dir / "garbled", "", R"("last tuesday")");
+  write(t.dir / "p.yaml", "rules:\n  - images: \"oci:*\"\n    max_age: 90d\n");
+  auto p = trust::load_trust_policy((t.dir / "p.yaml").string());
+  ASSERT_TRUE(p) << p.error().describe();
+  EXPECT_EQ(p->rules[0].max_age, std::chrono::hours(24 * 90));
+  trust::ImageAccess access;
+  const std::string dated = "oci:" + (t.dir / "dated").string() + ":1";
+
+  // 59 days old: within 90d.
+  access.now = [] { return at(2025, 3, 1); };
+  trust::TrustFacts facts;
+  auto f = trust::evaluate_image(*p, dated, access, &facts);
+  ASSERT_TRUE(f) << f.error().describe();
+  EXPECT_TRUE(failing_ids(*f).empty());
+  const core::Finding* age = find_id(*f, "BW-TRUST-008");
+  ASSERT_NE(age, nullptr);
+  EXPECT_EQ(age->status, core::FindingStatus::pass);
+  EXPECT_NE(age->title.find("created 2025-01-01T00:00:00Z (59 days ago), within max_age 90d"), std::string::npos)
+      << age->title;
+  EXPECT_EQ(facts.created, "2025-01-01T00:00:00Z");
+
+  // 151 days old: refused, with the date, the age, the rule and a remediation.
+  access.now = [] { return at(2025, 6, 1); };
+  f = trust::evaluate_image(*p, dated, access);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(failing_ids(*f), std::vector<std::string>{"BW-TRUST-008"});
+  age = find_id(*f, "BW-TRUST-008");
+  EXPECT_NE(age->title.find("created 2025-01-01T00:00:00Z, 151 days ago, older than max_age 90d of rule 1"),
+            std::string::npos)
+      << age->title;
+  EXPECT_EQ(age->practice, core::Practice::trusted_base_image);
+  EXPECT_EQ(age->severity, core::Severity::high);
+  EXPECT_NE(age->evidence.find("now 2025-06-01T00:00:00Z"), std::string::npos) << age->evidence;
+  EXPECT_NE(age->remediation.find("Rebuild the image on a current base image"), std::string::npos);
+
+  // Hours: 12h is exceeded a day later.
+  write(t.dir / "h.yaml", "rules:\n  - images: \"oci:*\"\n    max_age: 12h\n");
+  auto ph = trust::load_trust_policy((t.dir / "h.yaml").string());
+  ASSERT_TRUE(ph);
+  access.now = [] { return at(2025, 1, 1) + std::chrono::hours(11); };
+  EXPECT_TRUE(failing_ids(*trust::evaluate_image(*ph, dated, access)).empty());
+  access.now = [] { return at(2025, 1, 2); };
+  f = trust::evaluate_image(*ph, dated, access);
+  EXPECT_EQ(failing_ids(*f), std::vector<std::string>{"BW-TRUST-008"});
+  EXPECT_NE(find_id(*f, "BW-TRUST-008")->title.find("24 hours ago"), std::string::npos);
+
+  // Created far in the future: refused too (a clock cannot vouch for it).
+  access.now = [] { return at(2024, 6, 1); };
+  f = trust::evaluate_image(*p, dated, access);
+  EXPECT_EQ(failing_ids(*f), std::vector<std::string>{"BW-TRUST-008"});
+  EXPECT_NE(find_id(*f, "BW-TRUST-008")->title.find("in the future"), std::string::npos);
+
+  // No created time, or one that does not parse: fails closed, saying so.
+  access.now = [] { return at(2025, 1, 2); };
+  f = trust::evaluate_image(*p, "oci:" + (t.dir / "undated").string() + ":1", access);
+  EXPECT_EQ(failing_ids(*f), std::vector<std::string>{"BW-TRUST-008"});
+  age = find_id(*f, "BW-TRUST-008");
+  EXPECT_NE(age->title.find("creation time unknown, rule 1"), std::string::npos) << age->title;
+  EXPECT_NE(age->evidence.find("has no created time"), std::string::npos) << age->evidence;
+  f = trust::evaluate_image(*p, "oci:" + (t.dir / "garbled").string() + ":1", access);
+  EXPECT_EQ(failing_ids(*f), std::vector<std::string>{"BW-TRUST-008"});
+  EXPECT_NE(find_id(*f, "BW-TRUST-008")->evidence.find("\"last tuesday\" is not an RFC 3339 time"), std::string::npos);
+  // A transport whose config is not read: fails closed.
+  auto pa = trust::parse_trust_policy("rules:\n  - images: \"docker-archive:*\"\n    max_age: 90d\n", "p.yaml");
+  ASSERT_TRUE(pa) << pa.error().describe();
+  f = trust::evaluate_image(*pa, "docker-archive:/nonexistent.tar", access);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(failing_ids(*f), std::vector<std::string>{"BW-TRUST-008"});
+  EXPECT_NE(find_id(*f, "BW-TRUST-008")->evidence.find("is not read for trust checks"), std::string::npos);
+
+  auto bad = trust::parse_trust_policy("rules:\n  - images: a/*\n    max_age: 90m\n", "p.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().context, "p.yaml:3");
+  EXPECT_NE(bad.error().message.find("rules[0].max_age: expected a number of days or hours"), std::string::npos);
+}
+
+namespace {
+
+std::string statement(const std::string& subject_digest, const std::string& predicate_type,
+                      const nlohmann::json& predicate) {
+  return nlohmann::json{{"_type", "https://in-toto.io/Statement/v1"},
+                        {"subject", nlohmann::json::array({{{"name", "127.0.0.1:5000/team/app"},
+                                                            {"digest", {{"sha256", subject_digest.substr(7)}}}}})},
+                        {"predicateType", predicate_type},
+                        {"predicate", predicate}}
+      .dump();
+}
+
+const char* kSlsa = "https://slsa.dev/provenance/v1";
+
+}  // namespace
+
+TEST(TrustPolicy, RequiredAttestationsSignedDsseWithTheImageAsSubject) {
+  TempDir t("attest");
+  auto key = make_key();
+  auto other = make_key("ED25519");
+  write(t.dir / "builder.pub", key.pub);
+  write(t.dir / "p.yaml", std::string("rules:\n  - images: \"oci:*\"\n    require_attestations:\n") +
+                              "      - predicate_type: " + kSlsa + "\n        key: builder.pub\n" +
+                              "        conditions:\n          - path: /buildDefinition/buildType\n" +
+                              "            equals: https://actions.github.io/buildtypes/workflow/v1\n" +
+                              "          - path: /runDetails/builder/version/major\n            equals: 2\n");
+  auto p = trust::load_trust_policy((t.dir / "p.yaml").string());
+  ASSERT_TRUE(p) << p.error().describe();
+  ASSERT_EQ(p->rules[0].attestations.size(), 1U);
+  EXPECT_EQ(p->rules[0].attestations[0].conditions.size(), 2U);
+  const nlohmann::json good_predicate = {
+      {"buildDefinition", {{"buildType", "https://actions.github.io/buildtypes/workflow/v1"}}},
+      {"runDetails", {{"builder", {{"id", "https://github.com/actions/runner"}, {"version", {{"major", 2}}}}}}}};
+
+  // Each case: a fresh layout, the envelopes attached, the verdict.
+  int n = 0;
+  auto judge = [&](const std::function<void(const fs::path&, const std::string&)>& attach) {
+    const fs::path dir = t.dir / ("l" + std::to_string(++n));
+    make_layout(dir, "");
+    auto m = trust::read_oci_layout_manifest(dir.string(), "1");
+    EXPECT_TRUE(m);
+    attach(dir, m->digest);
+    auto f = trust::evaluate_image(*p, "oci:" + dir.string() + ":1", {});
+    EXPECT_TRUE(f) << f.error().describe();
+    const core::Finding* a = find_id(*f, "BW-TRUST-009");
+    EXPECT_NE(a, nullptr);
+    EXPECT_EQ(failing_ids(*f).size(), a && trust::refuses(*a) ? 1U : 0U);
+    return a ? *a : core::Finding{};
+  };
+  auto attach = [](const fs::path& dir, const std::string& envelope, const std::string& type = kSlsa) {
+    ASSERT_TRUE(trust::attach_oci_layout_attestation(dir.string(), "1", envelope, type));
+  };
+  auto signed_by = [](const trust::testing::KeyPair& k, const std::string& payload) {
+    auto e = trust::sign_dsse_envelope(payload, trust::kInTotoPayloadType, k.priv);
+    EXPECT_TRUE(e) << e.error().describe();
+    return *e;
+  };
+
+  // Missing.
+  auto f = judge([](const fs::path&, const std::string&) {});
+  EXPECT_TRUE(trust::refuses(f));
+  EXPECT_NE(f.title.find("no attestation https://slsa.dev/provenance/v1 signed with builder.pub verifies, rule 1"),
+            std::string::npos)
+      << f.title;
+  EXPECT_NE(f.evidence.find("the image has no attestation (no tag sha256-"), std::string::npos) << f.evidence;
+
+  // Signed, right subject, conditions met: passes.
+  f = judge([&](const fs::path& d, const std::string& digest) {
+    attach(d, signed_by(key, statement(digest, kSlsa, good_predicate)));
+  });
+  EXPECT_EQ(f.status, core::FindingStatus::pass) << f.title << " / " << f.evidence;
+  EXPECT_NE(f.title.find("signed with builder.pub, 2 conditions met"), std::string::npos) << f.title;
+
+  // Only another predicate type.
+  f = judge([&](const fs::path& d, const std::string& digest) {
+    attach(d, signed_by(key, statement(digest, "https://spdx.dev/Document", nlohmann::json::object())),
+           "https://spdx.dev/Document");
+  });
+  EXPECT_TRUE(trust::refuses(f));
+  EXPECT_NE(f.evidence.find("no attestation with predicateType https://slsa.dev/provenance/v1 (tag sha256-"),
+            std::string::npos)
+      << f.evidence;
+  EXPECT_NE(f.evidence.find("has https://spdx.dev/Document"), std::string::npos) << f.evidence;
+
+  // Unsigned: an envelope with no signature.
+  f = judge([&](const fs::path& d, const std::string& digest) {
+    const std::string st = statement(digest, kSlsa, good_predicate);
+    auto e = nlohmann::json::parse(signed_by(key, st));
+    e["signatures"] = nlohmann::json::array();
+    attach(d, e.dump());
+  });
+  EXPECT_TRUE(trust::refuses(f));
+  EXPECT_NE(f.evidence.find("the attestation is not signed"), std::string::npos) << f.evidence;
+
+  // Signed by another key.
+  f = judge([&](const fs::path& d, const std::string& digest) {
+    attach(d, signed_by(other, statement(digest, kSlsa, good_predicate)));
+  });
+  EXPECT_TRUE(trust::refuses(f));
+  EXPECT_NE(f.evidence.find("DSSE signature does not verify with the key"), std::string::npos) << f.evidence;
+
+  // Signed by the key, but the payload changed afterwards.
+  f = judge([&](const fs::path& d, const std::string& digest) {
+    auto e = nlohmann::json::parse(signed_by(key, statement(digest, kSlsa, good_predicate)));
+    nlohmann::json evil = good_predicate;
+    evil["buildDefinition"]["buildType"] = "https://evil.example/manual";
+    auto other_env = nlohmann::json::parse(signed_by(other, statement(digest, kSlsa, evil)));
+    e["payload"] = other_env["payload"];
+    attach(d, e.dump());
+  });
+  EXPECT_TRUE(trust::refuses(f));
+  EXPECT_NE(f.evidence.find("DSSE signature does not verify with the key"), std::string::npos) << f.evidence;
+
+  // Signed by the key, but for another image.
+  const std::string elsewhere = "sha256:" + std::string(64, 'e');
+  f = judge([&](const fs::path& d, const std::string&) {
+    attach(d, signed_by(key, statement(elsewhere, kSlsa, good_predicate)));
+  });
+  EXPECT_TRUE(trust::refuses(f));
+  EXPECT_NE(f.evidence.find("the attestation's subject is " + elsewhere + ", not this image (sha256:"),
+            std::string::npos)
+      << f.evidence;
+
+  // Signed, right subject, a condition not met.
+  f = judge([&](const fs::path& d, const std::string& digest) {
+    nlohmann::json pred = good_predicate;
+    pred["buildDefinition"]["buildType"] = "https://evil.example/manual";
+    attach(d, signed_by(key, statement(digest, kSlsa, pred)));
+  });
+  EXPECT_TRUE(trust::refuses(f));
+  EXPECT_NE(f.title.find("does not meet the conditions of rule 1"), std::string::npos) << f.title;
+  EXPECT_NE(f.evidence.find("/buildDefinition/buildType is https://evil.example/manual, not "
+                            "https://actions.github.io/buildtypes/workflow/v1"),
+            std::string::npos)
+      << f.evidence;
+  f = judge([&](const fs::path& d, const std::string& digest) {
+    attach(d, signed_by(key, statement(digest, kSlsa, {{"buildDefinition", good_predicate["buildDefinition"]}})));
+  });
+  EXPECT_NE(f.evidence.find("/runDetails/builder/version/major is absent from the predicate"), std::string::npos)
+      << f.evidence;
+
+  // A bad one and a good one in the same .att: the good one counts.
+  f = judge([&](const fs::path& d, const std::string& digest) {
+    attach(d, signed_by(other, statement(digest, kSlsa, good_predicate)));
+    attach(d, signed_by(key, statement(digest, kSlsa, good_predicate)));
+  });
+  EXPECT_EQ(f.status, core::FindingStatus::pass) << f.evidence;
+  EXPECT_NE(f.evidence.find("1 of 2 attestations of that type verify"), std::string::npos) << f.evidence;
+
+  // Policy errors name the field.
+  struct Bad {
+    const char* body;
+    const char* message;
+  };
+  for (const Bad& b :
+       {Bad{"      - predicate_type: x\n", "rules[0].require_attestations[0].key: missing"},
+        Bad{"      - key: builder.pub\n", "rules[0].require_attestations[0].predicate_type: missing"},
+        Bad{"      - {predicate_type: x, key: builder.pub, conditions: [{path: nope, equals: 1}]}\n",
+            "rules[0].require_attestations[0].conditions[0].path: not a JSON pointer"},
+        Bad{"      - {predicate_type: x, key: builder.pub, conditions: [{path: /a}]}\n",
+            "rules[0].require_attestations[0].conditions[0].equals: missing"},
+        Bad{"      - {predicate_type: x, key: missing.pub}\n", "rules[0].require_attestations[0].key: cannot read"},
+        Bad{"      - {predicate_type: x, key: builder.pub, signed: yes}\n",
+            "rules[0].require_attestations[0].signed: unknown key"}}) {
+    write(t.dir / "bad.yaml", std::string("rules:\n  - images: a/*\n    require_attestations:\n") + b.body);
+    auto e = trust::load_trust_policy((t.dir / "bad.yaml").string());
+    ASSERT_FALSE(e) << b.body;
+    EXPECT_NE(e.error().message.find(b.message), std::string::npos) << e.error().describe();
+    EXPECT_EQ(e.error().context, (t.dir / "bad.yaml").string() + ":4") << b.body;
+  }
 }

@@ -7,7 +7,10 @@
 # (and a copy with another key), and pushed with skopeo --preserve-digests. Then: the signed
 # image passes; unsigned, signed by another key, from a denied registry, not pinned, or on a base
 # the rule does not allow are refused with findings naming the rule; a malformed policy is an
-# error naming the file and field.
+# error naming the file and field. max_age: app layouts with their config's created set to 2020,
+# to now, and removed, pushed to bulwark-e2e/trust-age: refused, passed, refused (fails closed).
+# require_attestations: DSSE envelopes made with openssl in cosign's .att tag, pushed with the
+# image: signed by the key passes (and refuses on an unmet condition), another key and none refuse.
 . "$(dirname "$0")/lib.sh"
 e2e_init trust_policy
 e2e_require_cmd openssl
@@ -230,6 +233,132 @@ jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))'
     "$BULWARK_SOURCE_DIR/docs/formats/bulwark-v1.schema.json" "$W/base_image.json"
 fi
 
+# max_age: copies of the app layout whose config `created` is set (a new config blob, manifest
+# and index.json entry), pushed to the registry; a rule with max_age 30d refuses the old one,
+# passes the fresh one, and fails closed on the one without a created time.
+AGE_REPO="$REGISTRY/bulwark-e2e/trust-age"
+# dated LAYOUT CREATED ("" removes it)
+dated() {
+  local dir="$1" m c new size csize
+  m="$(digest_of "$dir")"
+  c="$(jq -r '.config.digest' "$dir/blobs/sha256/${m#sha256:}")"
+  if [ -n "$2" ]; then
+    jq -c --arg t "$2" '.created = $t' "$dir/blobs/sha256/${c#sha256:}" >"$W/config.json"
+  else
+    jq -c 'del(.created)' "$dir/blobs/sha256/${c#sha256:}" >"$W/config.json"
+  fi
+  new="sha256:$(sha256sum "$W/config.json" | cut -d' ' -f1)"
+  csize="$(stat -c %s "$W/config.json")"
+  cp "$W/config.json" "$dir/blobs/sha256/${new#sha256:}"
+  jq -c --arg d "$new" --argjson s "$csize" '.config.digest = $d | .config.size = $s' \
+    "$dir/blobs/sha256/${m#sha256:}" >"$W/manifest.json"
+  new="sha256:$(sha256sum "$W/manifest.json" | cut -d' ' -f1)"
+  size="$(stat -c %s "$W/manifest.json")"
+  cp "$W/manifest.json" "$dir/blobs/sha256/${new#sha256:}"
+  jq -c --arg o "$m" --arg n "$new" --argjson s "$size" \
+    '.manifests |= map(if .digest == $o then .digest = $n | .size = $s else . end)' "$dir/index.json" >"$W/index.json"
+  cp "$W/index.json" "$dir/index.json"
+}
+NOW="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+for age in old fresh undated; do
+  rm -rf "$W/$age"
+  cp -a "$IMG/images/app-oci-gzip" "$W/$age"
+  chmod -R u+w "$W/$age"
+done
+dated "$W/old" "2020-01-01T00:00:00.5Z"
+dated "$W/fresh" "$NOW"
+dated "$W/undated" ""
+for age in old fresh undated; do
+  skopeo copy -q --preserve-digests "${SK[@]}" "oci:$W/$age:1" "docker://$AGE_REPO/$age:1" || _fail "skopeo push of $age"
+done
+assert_eq "the registry serves the old image's config with its created time" "2020-01-01T00:00:00.5Z" \
+  "$(skopeo inspect --tls-verify=false --creds "$REG_CREDS" --config "docker://$AGE_REPO/old:1" | jq -r .created)"
+printf 'rules:\n  - images: "%s/*"\n    max_age: 30d\n' "$AGE_REPO" >"$W/age.yaml"
+run_bulwark age_old verify "docker://$AGE_REPO/old:1" --trust-policy "$W/age.yaml" "${A[@]}"
+assert_rc "max_age: an image created in 2020 is refused" 1
+assert_grep "max_age: the refusal names the created date, the age and the rule" "$ERR" \
+  "refused BW-TRUST-008: .*created 2020-01-01T00:00:00Z, [0-9]+ days ago, older than max_age 30d of rule 1 \(images: $AGE_REPO/\*"
+run_bulwark age_fresh verify "docker://$AGE_REPO/fresh:1" --trust-policy "$W/age.yaml" "${A[@]}"
+assert_rc "max_age: an image created now passes" 0
+assert_grep "max_age: the pass names the created date" "$OUT" "ok BW-TRUST-008: .*created $NOW \(0 hours ago\), within max_age 30d"
+run_bulwark age_undated image "docker://$AGE_REPO/undated:1" --scanners trust --trust-policy "$W/age.yaml" \
+  "${A[@]}" --exit-code 1 --format json
+assert_rc "max_age: an image without a created time fails closed (--exit-code 1)" 1
+assert_json "max_age: JSON finding BW-TRUST-008 saying the creation time is unknown, with a remediation" "$OUT" \
+  "[.findings[] | select(.id==\"BW-TRUST-008\" and .status==\"fail\" and .practice==\"trusted-base-image\"
+    and (.title | contains(\"creation time unknown\")) and (.remediation | length > 0))] | length == 1"
+# require_attestations, from the registry: an in-toto SLSA statement about the fresh image, made
+# here as a DSSE envelope with openssl (PAE signed by key.pem, or by other.pem), stored cosign's
+# way (a manifest tagged sha256-<hex>.att whose layer is the envelope) and pushed with skopeo.
+FD="$(digest_of "$W/fresh")"
+ATT_TAG="sha256-${FD#sha256:}.att"
+EMPTY="sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+# attest LAYOUT KEY BUILD_TYPE
+attest() {
+  local dir="$1" pt="application/vnd.in-toto+json" env man
+  jq -nc --arg d "${FD#sha256:}" --arg bt "$3" '{_type: "https://in-toto.io/Statement/v1",
+    subject: [{name: "app", digest: {sha256: $d}}], predicateType: "https://slsa.dev/provenance/v1",
+    predicate: {buildDefinition: {buildType: $bt}}}' >"$W/statement.json"
+  { printf 'DSSEv1 %d %s %d ' "${#pt}" "$pt" "$(stat -c %s "$W/statement.json")"; cat "$W/statement.json"; } >"$W/pae"
+  openssl dgst -sha256 -sign "$2" -out "$W/pae.sig" "$W/pae" || _fail "openssl signs the PAE"
+  jq -nc --arg p "$(base64 -w0 "$W/statement.json")" --arg s "$(base64 -w0 "$W/pae.sig")" \
+    '{payloadType: "application/vnd.in-toto+json", payload: $p, signatures: [{keyid: "", sig: $s}]}' >"$W/envelope.json"
+  env="sha256:$(sha256sum "$W/envelope.json" | cut -d' ' -f1)"
+  cp "$W/envelope.json" "$dir/blobs/sha256/${env#sha256:}"
+  printf '{}' >"$dir/blobs/sha256/${EMPTY#sha256:}"
+  jq -nc --arg e "$env" --argjson n "$(stat -c %s "$W/envelope.json")" --arg c "$EMPTY" '{schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.manifest.v1+json",
+    config: {mediaType: "application/vnd.oci.image.config.v1+json", size: 2, digest: $c},
+    layers: [{mediaType: "application/vnd.dsse.envelope.v1+json", size: $n, digest: $e,
+              annotations: {predicateType: "https://slsa.dev/provenance/v1"}}]}' >"$W/att.json"
+  man="sha256:$(sha256sum "$W/att.json" | cut -d' ' -f1)"
+  cp "$W/att.json" "$dir/blobs/sha256/${man#sha256:}"
+  jq -c --arg m "$man" --argjson s "$(stat -c %s "$W/att.json")" --arg t "$ATT_TAG" \
+    '.manifests += [{mediaType: "application/vnd.oci.image.manifest.v1+json", size: $s, digest: $m,
+                     annotations: {"org.opencontainers.image.ref.name": $t}}]' "$dir/index.json" >"$W/index.json"
+  cp "$W/index.json" "$dir/index.json"
+}
+for name in attested attested-other; do
+  rm -rf "$W/$name"
+  cp -a "$W/fresh" "$W/$name"
+done
+attest "$W/attested" "$W/key.pem" https://example.com/ci/v1
+attest "$W/attested-other" "$W/other.pem" https://example.com/ci/v1
+for name in attested attested-other; do
+  skopeo copy -q --preserve-digests "${SK[@]}" "oci:$W/$name:1" "docker://$AGE_REPO/$name:1" || _fail "skopeo push of $name"
+  skopeo copy -q --preserve-digests "${SK[@]}" "oci:$W/$name:$ATT_TAG" "docker://$AGE_REPO/$name:$ATT_TAG" \
+    || _fail "skopeo push of $name:$ATT_TAG"
+done
+printf '%s\n' 'rules:' "  - images: \"$AGE_REPO/*\"" '    require_attestations:' \
+  '      - predicate_type: https://slsa.dev/provenance/v1' '        key: key.pub' \
+  '        conditions: [{path: /buildDefinition/buildType, equals: "https://example.com/ci/v1"}]' >"$W/att.yaml"
+sed 's|ci/v1"|ci/v2"|' "$W/att.yaml" >"$W/att_v2.yaml"
+run_bulwark att_ok verify "docker://$AGE_REPO/attested@$FD" --trust-policy "$W/att.yaml" "${A[@]}"
+assert_rc "attestations: a SLSA attestation signed by the key, about this image, passes" 0
+assert_grep "attestations: the pass names the key and the condition" "$OUT" \
+  "ok BW-TRUST-009: .*attestation https://slsa.dev/provenance/v1 signed with key.pub, 1 conditions met"
+run_bulwark att_cond verify "docker://$AGE_REPO/attested@$FD" --trust-policy "$W/att_v2.yaml" "${A[@]}"
+assert_rc "attestations: a condition the predicate does not meet refuses" 1
+assert_grep "attestations: names the path, the value and the wanted value" "$ERR" \
+  "/buildDefinition/buildType is https://example.com/ci/v1, not https://example.com/ci/v2"
+run_bulwark att_other verify "docker://$AGE_REPO/attested-other@$FD" --trust-policy "$W/att.yaml" "${A[@]}"
+assert_rc "attestations: one signed by another key is refused" 1
+assert_grep "attestations: its signature does not verify" "$ERR" \
+  "refused BW-TRUST-009: .*no attestation https://slsa.dev/provenance/v1 signed with key.pub verifies"
+assert_grep "attestations: and why" "$ERR" "DSSE signature does not verify with the key"
+run_bulwark att_none verify "docker://$AGE_REPO/fresh:1" --trust-policy "$W/att.yaml" "${A[@]}"
+assert_rc "attestations: an image without any is refused" 1
+assert_grep "attestations: says there is none" "$ERR" "the image has no attestation \(no tag $ATT_TAG\)"
+
+printf 'rules:\n  - images: "oci:*"\n    max_age: 1000d\n' >"$W/age_layout.yaml"
+run_bulwark age_layout image "oci:$W/old:1" --scanners trust --trust-policy "$W/age_layout.yaml" --format json
+assert_json "max_age: the OCI layout's config is read too (created 2020, max 1000d: refused)" "$OUT" \
+  '[.findings[] | select(.id=="BW-TRUST-008" and .status=="fail" and (.title | contains("created 2020-01-01T00:00:00Z")))] | length == 1'
+printf 'rules:\n  - images: "x/*"\n    max_age: 3 months\n' >"$W/bad_age.yaml"
+run_bulwark age_bad verify "docker://$AGE_REPO/old:1" --trust-policy "$W/bad_age.yaml" "${A[@]}"
+assert_rc "max_age: a malformed value is a usage error" 2
+assert_grep "max_age: the error names file, line and field" "$ERR" "$W/bad_age.yaml:3: rules\[0\]\.max_age: expected a number of days or hours"
+
 # Malformed policies: a clear error naming the file, the line and the field.
 printf 'rules:\n  - images: "%s/*"\n    require_digest: yes-please\n' "$REPO" >"$W/bad.yaml"
 run_bulwark bad_bool image "docker://$REPO/signed@$D" --scanners trust --trust-policy "$W/bad.yaml" "${A[@]}"
@@ -256,6 +385,9 @@ if python3 -c 'import jsonschema, yaml' 2>/dev/null; then
   assert_true "schema: the e2e policy is valid" schema_ok "$W/trust.yaml"
   assert_true "schema: refuses a non-boolean require_digest" schema_bad "$W/bad.yaml"
   assert_true "schema: refuses an unknown key" schema_bad "$W/bad3.yaml"
+  assert_true "schema: the max_age policy is valid" schema_ok "$W/age.yaml"
+  assert_true "schema: refuses a malformed max_age" schema_bad "$W/bad_age.yaml"
+  assert_true "schema: the require_attestations policy is valid" schema_ok "$W/att.yaml"
 else
   echo "   (python3 jsonschema/yaml missing: schema checks skipped)"
 fi
