@@ -110,6 +110,17 @@ bool evr_greater(std::string_view a, std::string_view b) {
   return c ? *c > 0 : a > b;
 }
 
+// Microsoft wrote a few EVRs as "0: 1.20.10-1.cm2": the blanks after the epoch's colon go.
+bool drop_blanks_after_epoch(std::string& evr) {
+  const auto colon = evr.find(':');
+  if (colon == 0 || colon == std::string::npos || colon > 10) return false;
+  if (evr.find_first_not_of("0123456789") != colon) return false;
+  const auto next = evr.find_first_not_of(" \t", colon + 1);
+  if (next == colon + 1 || next == std::string::npos) return false;
+  evr.erase(colon + 1, next - colon - 1);
+  return true;
+}
+
 std::string strip_zero_epoch(std::string evr) {
   if (evr.starts_with("0:")) evr.erase(0, 2);  // epoch 0 is the rpm default
   return evr;
@@ -250,7 +261,8 @@ class Reader {
       return false;
     }
     const auto& package = o->second;
-    const auto& st = s->second;
+    State st = s->second;
+    if (drop_blanks_after_epoch(st.evr)) log_.count("azure-oval.blank-after-epoch");
     if (!plain_token(package) || !plain_token(st.evr)) {
       log_.warn(m.cve, "bad-criterion",
                 fmt::format("test \"{}\": package \"{}\" / EVR \"{}\" is not a name and an EVR", clip(ref),
@@ -298,7 +310,7 @@ class Reader {
     auto [f, new_package] = e.folds.try_emplace(package);
     if (new_package) e.packages.push_back(package);
     Fold& fold = f->second;
-    auto evr = strip_zero_epoch(st.evr);
+    auto evr = strip_zero_epoch(std::move(st.evr));
     if (util::to_lower(m.patchable) == "not applicable") {
       fold.not_applicable = true;
       log_.count("azure-oval.not-applicable");

@@ -62,8 +62,8 @@ TEST(AzureOval, AzureLinux3) {
   auto p = parse(slurp(kData / "azurelinux-3.0-oval.xml"));
   ASSERT_FALSE(p.failed);
   EXPECT_EQ(p.rejected, 0u);
-  // 24 definitions of 11 CVEs.
-  ASSERT_EQ(p.advisories.size(), 11u);
+  // 25 definitions of 12 CVEs.
+  ASSERT_EQ(p.advisories.size(), 12u);
   const auto* oath = by_id(p.advisories, "CVE-2024-47191");
   ASSERT_NE(oath, nullptr);
   EXPECT_EQ(oath->source, "azurelinux:3");
@@ -108,6 +108,12 @@ TEST(AzureOval, AzureLinux3) {
   EXPECT_EQ(fixed_of(*find(*zlib, "Azure Linux:3", "zlib")), std::vector<std::string>{"1.3.1-1.azl3"});
   EXPECT_EQ(p.counters["azure-oval.not-applicable"], 1u);
 
+  // Microsoft's "0: 1.20.10-1.azl3", a blank after the epoch: read as 1.20.10-1.azl3.
+  const auto* go = by_id(p.advisories, "CVE-2023-39323");
+  ASSERT_NE(go, nullptr);
+  EXPECT_EQ(fixed_of(*find(*go, "Azure Linux:3", "golang")), std::vector<std::string>{"1.20.10-1.azl3"});
+  EXPECT_EQ(p.counters["azure-oval.blank-after-epoch"], 1u);
+
   const auto* low = by_id(p.advisories, "CVE-2021-20286");
   ASSERT_NE(low, nullptr);
   EXPECT_EQ(low->severity, "Low");
@@ -117,7 +123,11 @@ TEST(AzureOval, AzureLinux3) {
 TEST(AzureOval, CblMariner2UnfixedAndNotApplicable) {
   auto p = parse(slurp(kData / "cbl-mariner-2.0-oval.xml"));
   ASSERT_FALSE(p.failed);
-  ASSERT_EQ(p.advisories.size(), 6u);
+  ASSERT_EQ(p.advisories.size(), 7u);
+  EXPECT_EQ(p.rejected, 0u);
+  const auto* go = by_id(p.advisories, "CVE-2023-39323");
+  ASSERT_NE(go, nullptr);
+  EXPECT_EQ(fixed_of(*find(*go, "CBL-Mariner:2", "golang")), std::vector<std::string>{"1.20.10-1.cm2"});
   const auto* gevent = by_id(p.advisories, "CVE-2022-4904");
   ASSERT_NE(gevent, nullptr);
   EXPECT_EQ(gevent->source, "cbl-mariner:2");
@@ -250,8 +260,8 @@ TEST(AzureOval, ImportedFromAFolderAndMatchable) {
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->documents_by_format["azure-linux-oval"], 4u);  // the truncated one among them
   EXPECT_EQ(report->failed_documents, 1u);
-  EXPECT_EQ(report->records_by_source["azurelinux:3"], 11u);
-  EXPECT_EQ(report->records_by_source["cbl-mariner:2"], 6u);
+  EXPECT_EQ(report->records_by_source["azurelinux:3"], 12u);
+  EXPECT_EQ(report->records_by_source["cbl-mariner:2"], 7u);
   EXPECT_EQ(report->records_by_source["cbl-mariner:1"], 5u);
   auto hits = store->lookup("CBL-Mariner:2", "zlib");
   ASSERT_TRUE(hits.has_value());
