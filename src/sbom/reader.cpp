@@ -63,12 +63,13 @@ core::OsInfo os_from_distro(std::string_view distro, std::string_view purl_names
     os.version_id = std::string(distro);
     return os;
   }
-  // IDs with a dash of their own ("opensuse-leap-15.5" is openSUSE Leap, not "opensuse" 15.5).
+  // IDs with a dash of their own ("opensuse-leap-15.5" is openSUSE Leap, not "opensuse" 15.5;
+  // Trivy's "cbl-mariner-2.0" is CBL-Mariner).
   std::size_t dash = std::string_view::npos;
-  for (std::string_view id : {"opensuse-leap", "opensuse-tumbleweed", "sle-micro", "sl-micro"}) {
+  for (std::string_view id : {"opensuse-leap", "opensuse-tumbleweed", "sle-micro", "sl-micro", "cbl-mariner"}) {
     if (distro.starts_with(id) && (distro.size() == id.size() || distro[id.size()] == '-')) {
       dash = distro.size() == id.size() ? std::string_view::npos : id.size();
-      os.id = std::string(id);
+      os.id = os_id_of(id);
       break;
     }
   }

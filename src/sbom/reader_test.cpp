@@ -5,6 +5,8 @@
 
 #include <map>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace bulwark::sbom {
 namespace {
@@ -57,6 +59,24 @@ TEST(SbomReader, SpdxPurlsAndDistroQualifier) {
   EXPECT_EQ(r->packages[0].source_name, "musl");
   EXPECT_EQ(r->os.id, "alpine");
   EXPECT_EQ(r->os.version_id, "3.18.4");
+}
+
+// Trivy writes CBL-Mariner as "cbl-mariner-2.0" (the ID with a dash of its own), Syft as the
+// os-release ID "mariner-2.0"; Azure Linux 3 as "azurelinux-3.0".
+TEST(SbomReader, MarinerAndAzureLinuxDistroQualifiers) {
+  for (const auto& [distro, id, version] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"cbl-mariner-2.0", "mariner", "2.0"},
+                                                                      {"mariner-1.0", "mariner", "1.0"},
+                                                                      {"azurelinux-3.0", "azurelinux", "3.0"}}) {
+    const std::string doc = R"({"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+      {"type": "library", "name": "zlib", "purl": "pkg:rpm/x/zlib@1.2.12-1?arch=x86_64&distro=)" +
+                            distro + R"("}]})";
+    core::Diagnostics diags;
+    auto r = parse_sbom(doc, "t.json", limits(), diags);
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_EQ(r->os.id, id) << distro;
+    EXPECT_EQ(r->os.version_id, version) << distro;
+  }
 }
 
 TEST(SbomReader, PurlVersionsAndEpochs) {

@@ -282,6 +282,11 @@ class Importer {
                  content.find("com.oracle.elsa") != std::string_view::npos) {
         format = Format::oracle_oval;
         advisories = parse_oracle_oval(content, log);
+      } else if (content.find("<oval_definitions") != std::string_view::npos &&
+                 (content.find("oval:com.microsoft.azurelinux:") != std::string_view::npos ||
+                  content.find("oval:com.microsoft.cbl-mariner:") != std::string_view::npos)) {
+        format = Format::azure_oval;
+        advisories = parse_azure_oval(content, log);
       } else if (content.find("<updates") != std::string_view::npos) {
         format = Format::alas_updateinfo;
         advisories = parse_alas_updateinfo(content, log);
@@ -409,6 +414,7 @@ std::string_view to_string(Format f) noexcept {
     case Format::suse_cvrf: return "suse-cvrf";
     case Format::oracle_oval: return "oracle-oval";
     case Format::photon: return "photon";
+    case Format::azure_oval: return "azure-linux-oval";
     case Format::rustsec: return "rustsec";
     case Format::nodejs_wg: return "nodejs-security-wg";
     case Format::not_advisory: return "not-advisory";

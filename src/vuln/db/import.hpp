@@ -36,6 +36,7 @@ enum class Format {
   suse_cvrf,             // SUSE CVRF, one XML document per patch (cvrf-suse-su-*.xml, cvrf-opensuse-su-*.xml)
   oracle_oval,           // Oracle Linux ELSA OVAL (com.oracle.elsa-*.xml, ELSA-*.xml)
   photon,                // Photon OS cve_data_photon<release>.json
+  azure_oval,            // Azure Linux / CBL-Mariner OVAL (azurelinux-3.0-oval.xml, cbl-mariner-2.0-oval.xml)
   not_advisory,          // licences, READMEs, schemas, aggregate indexes: skipped
 };
 

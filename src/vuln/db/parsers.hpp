@@ -99,6 +99,16 @@ class ParseLog {
 // "Oracle Linux:<major>", read from the criteria ("<rpm> is earlier than <evr>"). Ksplice fixes dropped.
 [[nodiscard]] std::vector<Advisory> parse_oracle_oval(std::string_view content, ParseLog& log);
 
+// Azure Linux / CBL-Mariner OVAL (microsoft/AzureLinuxVulnerabilityData: azurelinux-3.0-oval.xml,
+// cbl-mariner-2.0-oval.xml, ...): one advisory per CVE and release, source "azurelinux:<N>" or
+// "cbl-mariner:<N>", packages in "Azure Linux:<N>" / "CBL-Mariner:<N>" (the release from the EVR's
+// .azl<N>/.cm<N> tag, else the file name): fixed at the "less than" EVR, unfixed up to a "less than or
+// equal" EVR, not affected when "Not Applicable".
+[[nodiscard]] std::vector<Advisory> parse_azure_oval(std::string_view content, ParseLog& log);
+// The ecosystem of a Microsoft OVAL file name ("azurelinux-3.0-oval.xml" -> "Azure Linux:3",
+// ".../cbl-mariner-2.0-oval.xml" -> "CBL-Mariner:2"); empty for other names.
+[[nodiscard]] std::string azure_oval_ecosystem(std::string_view file_name);
+
 // Photon OS cve_data_photon<release>.json (a JSON array): one advisory per CVE, source
 // "photon:<release>", packages in "Photon OS:<release>" fixed at res_ver (or unfixed / not affected).
 [[nodiscard]] std::vector<Advisory> parse_photon(const nlohmann::json& doc, std::string_view release, ParseLog& log);

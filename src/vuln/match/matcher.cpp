@@ -23,7 +23,8 @@ using db::VendorState;
 // The vendor's own advisories outrank aggregated ones when choosing the id, title and severity.
 int source_rank(std::string_view source) {
   if (source.starts_with("debian-") || source.starts_with("alpine") || source == "wolfi" || source == "redhat-csaf" ||
-      source == "suse-cvrf" || source == "oracle-oval" || source.starts_with("photon:"))
+      source == "suse-cvrf" || source == "oracle-oval" || source.starts_with("photon:") ||
+      source.starts_with("azurelinux:") || source.starts_with("cbl-mariner:"))
     return 0;
   if (source == "osv:GHSA") return 1;
   if (source.starts_with("osv:") || source == "rustsec" || source == "nodejs-security-wg") return 2;

@@ -44,7 +44,8 @@ Result<Scheme> parse_scheme(std::string_view name) {
   for (const auto& a : aliases)
     if (n == a.name) return a.scheme;
   // Distribution names with a suffix: "SUSE Linux Enterprise Server", "openSUSE Leap", "Red Hat Enterprise Linux".
-  for (std::string_view prefix : {"suse", "opensuse", "red hat", "amazon linux", "rocky", "almalinux", "oracle"})
+  for (std::string_view prefix :
+       {"suse", "opensuse", "red hat", "amazon linux", "rocky", "almalinux", "oracle", "cbl-mariner"})
     if (n.starts_with(prefix)) return Scheme::rpm;
   return fail(ErrorCode::invalid_argument, "unknown ecosystem", std::string(name));
 }

@@ -23,6 +23,8 @@ TEST(VersionScheme, EcosystemNamesAndAliases) {
   EXPECT_EQ(parse_scheme("openSUSE").value(), Scheme::rpm);
   EXPECT_EQ(parse_scheme("SUSE Linux Enterprise Server:15").value(), Scheme::rpm);
   EXPECT_EQ(parse_scheme("Amazon Linux").value(), Scheme::rpm);
+  EXPECT_EQ(parse_scheme("CBL-Mariner:2").value(), Scheme::rpm);  // the ecosystems the matcher names
+  EXPECT_EQ(parse_scheme("Azure Linux:3").value(), Scheme::rpm);
   EXPECT_EQ(parse_scheme("PyPI").value(), Scheme::pep440);
   EXPECT_EQ(parse_scheme("pep440").value(), Scheme::pep440);
   EXPECT_EQ(parse_scheme("npm").value(), Scheme::npm);
