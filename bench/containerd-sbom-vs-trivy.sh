@@ -68,7 +68,6 @@ CTR=(ctr --address "$CD/containerd.sock" --namespace k8s.io)
 for _ in $(seq 1 100); do "${CTR[@]}" version >/dev/null 2>&1 && break; sleep 0.1; done
 "${CTR[@]}" version >/dev/null 2>&1 || die "containerd did not start: $(tail -5 "$CD/containerd.log")"
 
-count_all() { jq -r '[.. | objects | select(has("purl")) | .purl] | unique | length' "$1" 2>/dev/null || echo "-"; }
 declare -A R
 for entry in "${images[@]}"; do
   IFS='|' read -r name ref tar <<<"$entry"
@@ -97,9 +96,6 @@ for entry in "${images[@]}"; do
   done
 done
 
-fmt_s() { [ "$1" = - ] && echo "-" || printf '%.2f s' "$1"; }
-fmt_m() { [ "$1" = - ] || [ -z "$1" ] && { echo "-"; return; }; printf '%d MiB' $(( $1 / 1024 )); }
-ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ -z "$1" ] || [ -z "$2" ]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; fi; }
 OUTFILE="$ROOT/bench/results/$(date -u +%F)-containerd-sbom.md"
 {
   echo "# SBOM of a containerd image: bulwark vs Trivy, $(date -u '+%F %H:%M UTC')"

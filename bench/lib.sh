@@ -12,6 +12,8 @@
 #                               .stderr and .time; prints "wall-seconds peak-rss-kib exit cpu-seconds"
 #                               (cpu = user + system); never fails
 #   median / max                of the numbers on stdin, one a line ("-" when there are none)
+#   fmt_s / fmt_m / ratio       table cells: seconds, KiB as MiB, a/b as "N.Nx" ("-" when missing)
+#   count_all FILE              distinct purls of a CycloneDX file
 #
 # The caller sets BENCH_DIR (and RUN_DIR before measure) and runs with `set -euo pipefail`.
 
@@ -102,3 +104,10 @@ SQL
   printf '{"Version":1,"NextUpdate":"2999-01-01T00:00:00Z","UpdatedAt":"%s","DownloadedAt":"%s"}\n' "$now" "$now" \
     >"$JAVA_DB_TEMPLATE/metadata.json"
 }
+
+# Table cells of the side-by-side reports: seconds, peak RSS (KiB in, MiB out), a ratio a/b as
+# "N.Nx" ("-" where a figure is missing), and the distinct purls of a CycloneDX file.
+fmt_s() { [ "$1" = - ] && echo "-" || printf '%.2f s' "$1"; }
+fmt_m() { [ "$1" = - ] || [ -z "$1" ] && { echo "-"; return; }; printf '%d MiB' $(( $1 / 1024 )); }
+ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ -z "$1" ] || [ -z "$2" ]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; fi; }
+count_all() { jq -r '[.. | objects | select(has("purl")) | .purl] | unique | length' "$1" 2>/dev/null || echo "-"; }

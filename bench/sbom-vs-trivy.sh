@@ -63,9 +63,6 @@ trap 'rm -rf "$RUN_DIR"' EXIT
 count_deb() {  # CycloneDX file: distinct pkg:deb purls
   jq -r '[.. | objects | select(has("purl")) | .purl | select(startswith("pkg:deb/"))] | unique | length' "$1" 2>/dev/null || echo "-"
 }
-count_all() {
-  jq -r '[.. | objects | select(has("purl")) | .purl] | unique | length' "$1" 2>/dev/null || echo "-"
-}
 
 declare -A R
 images=()
@@ -121,9 +118,6 @@ for entry in "${images[@]}"; do
 done
 
 # ---------------------------------------------------------------- report
-fmt_s() { [ "$1" = - ] && echo "-" || printf '%.2f s' "$1"; }
-fmt_m() { [ "$1" = - ] || [ -z "$1" ] && { echo "-"; return; }; printf '%d MiB' $(( $1 / 1024 )); }
-ratio() { if [ "$1" = - ] || [ "$2" = - ] || [ -z "$1" ] || [ -z "$2" ]; then echo "-"; else awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; fi; }
 
 OUTFILE="$ROOT/bench/results/$(date -u +%F).md"
 {

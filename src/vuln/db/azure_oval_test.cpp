@@ -23,22 +23,10 @@ using test_support::slurp;
 
 const fs::path kData = fs::path(BULWARK_SOURCE_DIR) / "tests" / "data" / "azurelinux-oval";
 
-struct Parsed {
-  core::Diagnostics diags;
-  std::vector<Advisory> advisories;
-  bool failed = false;
-  std::size_t rejected = 0;
-  std::map<std::string, std::size_t> counters;
-};
+using test_support::Parsed;
 
 Parsed parse(std::string_view text, std::string file = "oval.xml") {
-  Parsed p;
-  ParseLog log(p.diags, std::move(file));
-  p.advisories = parse_azure_oval(text, log);
-  p.failed = log.document_failed();
-  p.rejected = log.rejected();
-  p.counters = log.counters();
-  return p;
+  return test_support::parse_with(parse_azure_oval, text, std::move(file));
 }
 
 std::vector<std::string> last_affected_of(const Affected& af) {

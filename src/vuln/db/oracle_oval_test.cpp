@@ -22,22 +22,10 @@ using test_support::slurp;
 
 const fs::path kData = fs::path(BULWARK_SOURCE_DIR) / "tests" / "data" / "oracle-oval";
 
-struct Parsed {
-  core::Diagnostics diags;
-  std::vector<Advisory> advisories;
-  bool failed = false;
-  std::size_t rejected = 0;
-  std::map<std::string, std::size_t> counters;
-};
+using test_support::Parsed;
 
 Parsed parse(std::string_view text) {
-  Parsed p;
-  ParseLog log(p.diags, "oval.xml");
-  p.advisories = parse_oracle_oval(text, log);
-  p.failed = log.document_failed();
-  p.rejected = log.rejected();
-  p.counters = log.counters();
-  return p;
+  return test_support::parse_with(parse_oracle_oval, text, "oval.xml");
 }
 
 TEST(OracleOval, OneDefinitionFile) {

@@ -35,20 +35,10 @@ std::string messages(const core::Diagnostics& d) {
   return out;
 }
 
-struct Parsed {
-  core::Diagnostics diags;
-  std::vector<Advisory> advisories;
-  bool failed = false;
-  std::size_t rejected = 0;
-};
+using test_support::Parsed;
 
 Parsed parse(const json& doc, std::string name = "doc.json") {
-  Parsed p;
-  ParseLog log(p.diags, std::move(name));
-  p.advisories = parse_redhat_csaf(doc, log);
-  p.failed = log.document_failed();
-  p.rejected = log.rejected();
-  return p;
+  return test_support::parse_with(parse_redhat_csaf, doc, std::move(name));
 }
 
 TEST(RedhatCsaf, EcosystemFromCpe) {

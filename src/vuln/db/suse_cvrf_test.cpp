@@ -29,20 +29,10 @@ std::string fixed_of(const Affected& af) {
   return {};
 }
 
-struct Parsed {
-  core::Diagnostics diags;
-  std::vector<Advisory> advisories;
-  bool failed = false;
-  std::size_t rejected = 0;
-};
+using test_support::Parsed;
 
 Parsed parse(std::string_view text, std::string name = "cvrf.xml") {
-  Parsed p;
-  ParseLog log(p.diags, std::move(name));
-  p.advisories = parse_suse_cvrf(text, log);
-  p.failed = log.document_failed();
-  p.rejected = log.rejected();
-  return p;
+  return test_support::parse_with(parse_suse_cvrf, text, std::move(name));
 }
 
 bool warned(const core::Diagnostics& d, std::string_view code) {
