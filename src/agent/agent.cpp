@@ -64,6 +64,16 @@ std::string with_host(const std::string& json_text, const HostIdentity& host, st
   return j.dump();
 }
 
+// The strings of an inventory image's array member (repo_tags, repo_digests).
+std::vector<std::string> strings_of(const nlohmann::json& image, const char* key) {
+  std::vector<std::string> v;
+  if (auto it = image.find(key); it != image.end() && it->is_array()) {
+    for (const auto& x : *it)
+      if (x.is_string()) v.push_back(x.get<std::string>());
+  }
+  return v;
+}
+
 struct Collector {
   const AgentOptions& options;
   const core::Context& ctx;
@@ -113,13 +123,7 @@ struct Collector {
     if (!docker) {
       // A CRI runtime: containerd's images are read from its content store in place.
       for (const auto& id : pending) {
-        auto doc = containerd_sbom(id, image_of);
-        if (!doc) continue;
-        auto before = spooled.load();
-        append(*doc, "SBOM");
-        if (spooled > before) {
-          if (auto st = sent.add(id); !st) log("bulwark agent: cannot record a sent SBOM: " + st.error().describe());
-        }
+        if (auto doc = containerd_sbom(id, image_of)) spool_sbom(id, *doc);
       }
       return;
     }
@@ -135,13 +139,17 @@ struct Collector {
         auto it = docs.find(id);
         // Not in the batch's tar (the export failed, say because one image went away): alone, as before.
         auto doc = it != docs.end() ? std::optional<std::string>(std::move(it->second)) : single_sbom(id);
-        if (!doc) continue;
-        auto before = spooled.load();
-        append(*doc, "SBOM");
-        if (spooled > before) {
-          if (auto st = sent.add(id); !st) log("bulwark agent: cannot record a sent SBOM: " + st.error().describe());
-        }
+        if (doc) spool_sbom(id, *doc);
       }
+    }
+  }
+
+  // The SBOM goes to the spool; the image counts as sent only once it is there.
+  void spool_sbom(const std::string& id, const std::string& doc) {
+    auto before = spooled.load();
+    append(doc, "SBOM");
+    if (spooled > before) {
+      if (auto st = sent.add(id); !st) log("bulwark agent: cannot record a sent SBOM: " + st.error().describe());
     }
   }
 
@@ -156,13 +164,8 @@ struct Collector {
     std::string target = "containerd:" + id;
     std::vector<std::string> tags, digests;
     if (auto im = image_of.find(id); im != image_of.end()) {
-      for (const char* key : {"repo_tags", "repo_digests"}) {
-        auto& into = std::string_view(key) == "repo_tags" ? tags : digests;
-        if (auto it = im->second->find(key); it != im->second->end() && it->is_array()) {
-          for (const auto& x : *it)
-            if (x.is_string()) into.push_back(x.get<std::string>());
-        }
-      }
+      tags = strings_of(*im->second, "repo_tags");
+      digests = strings_of(*im->second, "repo_digests");
     }
     if (!digests.empty()) target = "containerd:" + digests.front();
     auto ref = image::parse_reference(target);
@@ -257,16 +260,9 @@ struct Collector {
       if (!daemon_ref) continue;
       result->target.name = daemon_ref->str();
       result->image->reference = daemon_ref->original.empty() ? daemon_ref->str() : daemon_ref->original;
-      auto strings = [&](const char* key) {
-        std::vector<std::string> v;
-        if (auto it = im->second->find(key); it != im->second->end() && it->is_array()) {
-          for (const auto& x : *it)
-            if (x.is_string()) v.push_back(x.get<std::string>());
-        }
-        return v;
-      };
-      if (auto tags = strings("repo_tags"); !tags.empty()) result->image->repo_tags = tags;
-      if (auto digests = strings("repo_digests"); !digests.empty()) result->image->repo_digests = digests;
+      if (auto tags = strings_of(*im->second, "repo_tags"); !tags.empty()) result->image->repo_tags = tags;
+      if (auto digests = strings_of(*im->second, "repo_digests"); !digests.empty())
+        result->image->repo_digests = digests;
       out[id] = sbom_document(*result, id);
     }
     return out;

@@ -77,7 +77,6 @@ Result<std::unique_ptr<ImageSource>> open_containerd(const Reference& ref, const
   if (!ref.tag.empty() && !name.empty()) name += ":" + ref.tag;
   std::string digest = ref.digest;
   std::optional<std::uint64_t> size;
-  std::string media_type;
   if (digest.empty()) {
     auto records = read_containerd_images_file(root / kMetaDb, options.containerd_namespace);
     if (!records) return std::unexpected(records.error().within("containerd's image names"));
@@ -102,7 +101,6 @@ Result<std::unique_ptr<ImageSource>> open_containerd(const Reference& ref, const
     }
     digest = found->digest;
     name = found->name;
-    media_type = found->media_type;
     if (found->size > 0) size = found->size;
   }
   auto parsed = util::parse_digest(digest);
@@ -117,23 +115,21 @@ Result<std::unique_ptr<ImageSource>> open_containerd(const Reference& ref, const
   auto doc = detail::parse_json(*text, ctx.limits, parsed->str());
   if (!doc) return std::unexpected(doc.error());
 
+  // The index the OCI reader resolves lists one descriptor: the blob itself when it is an index
+  // or a manifest, else (an image config: an image id) the manifest that names it.
   std::string target = parsed->str();
   std::uint64_t target_size = *size;
+  const bool is_index = doc->is_object() && doc->contains("manifests");
   if (doc->is_object() && doc->contains("rootfs") && !doc->contains("layers")) {
-    // An image config (an image id): find the manifest that names it.
     auto m = manifest_of_config(*store, content / "blobs" / "sha256", target, ctx.limits);
     if (!m) return std::unexpected(m.error());
     target = m->first;
     target_size = m->second;
-    media_type.clear();
-  } else if (!doc->is_object() || (!doc->contains("manifests") && !is_manifest(*doc))) {
+  } else if (!is_index && !is_manifest(*doc)) {
     return fail(ErrorCode::parse, "the blob is not an image index, manifest or config", parsed->str());
   }
-  if (media_type.empty() && target == parsed->str()) media_type = str_field(*doc, "mediaType");
-  if (media_type.empty()) {
-    media_type = doc->contains("manifests") && target == parsed->str() ? "application/vnd.oci.image.index.v1+json"
-                                                                       : "application/vnd.oci.image.manifest.v1+json";
-  }
+  const std::string media_type =
+      is_index ? "application/vnd.oci.image.index.v1+json" : "application/vnd.oci.image.manifest.v1+json";
   nlohmann::json desc = {{"mediaType", media_type}, {"digest", target}, {"size", target_size}};
   if (!name.empty()) desc["annotations"] = {{"io.containerd.image.name", name}};
   nlohmann::json index = {{"schemaVersion", 2}, {"manifests", nlohmann::json::array({desc})}};
