@@ -94,6 +94,10 @@ int run_scan(const VulnScanOptions& o) {
   request.input = o.input;
   request.target = o.target;
   request.scanners = o.scanners;
+  // The package inventory is the vulnerability scanner's input and part of the document a
+  // CycloneDX output or an upload carries; `--scanners secret` alone reads no package database.
+  request.packages = request.wants("vuln") || request.wants("config") || o.format == "cyclonedx" ||
+                     [upload = o.upload]() mutable { return upload_asked(upload); }();
   if (o.input != Input::sbom) {
     auto so = source_options(o);
     if (!so) return report_error(so.error());

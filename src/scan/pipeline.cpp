@@ -85,8 +85,10 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
     }
     return false;
   };
+  const bool packages_wanted = extras == nullptr || extras->packages;
   core::FileWanted wanted = [&](std::string_view path) {
     if (catalog::os_release_wanted(path)) return true;
+    if (!packages_wanted) return false;
     for (auto& c : catalogers) {
       if (c->wants(path)) return true;
     }
@@ -94,7 +96,8 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
   };
 
   secret::SecretProbe* secrets = extras != nullptr ? extras->secrets : nullptr;
-  std::vector<const core::ContentProbe*> probes{&catalog::go_binary_probe()};
+  std::vector<const core::ContentProbe*> probes;
+  if (packages_wanted) probes.push_back(&catalog::go_binary_probe());
   if (secrets != nullptr) probes.push_back(secrets);
   const core::ProbeChain probe(std::move(probes));
 
@@ -116,6 +119,7 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
     image::LayerObserver after_layer = [&](std::size_t layer, const core::FileTree& t,
                                            const std::vector<std::string>& kept) {
       if (secrets != nullptr) secrets->after_layer(layer, t);
+      if (!packages_wanted) return;
       bool db_changed = false;
       for (auto& path : kept) {
         if (os_db_changed(path)) {
@@ -142,10 +146,12 @@ Result<core::ScanResult> inventory(const image::Reference& ref, const image::Sou
   if (result.image) {
     for (const auto& layer : result.image->layers) diff_ids.push_back(layer.diff_id);
   }
-  auto packages = catalog::catalog_all(tree, result.os, diags, diff_ids);
-  if (!packages) return std::unexpected(packages.error().within(ref.str()));
-  result.packages = std::move(*packages);
-  if (result.image) attribute_layers(result.packages, snapshots, *result.image);
+  if (packages_wanted) {
+    auto packages = catalog::catalog_all(tree, result.os, diags, diff_ids);
+    if (!packages) return std::unexpected(packages.error().within(ref.str()));
+    result.packages = std::move(*packages);
+    if (result.image) attribute_layers(result.packages, snapshots, *result.image);
+  }
   if (extras != nullptr) extras->facts = file_facts(tree);
   return result;
 }

@@ -20,6 +20,9 @@ struct InventoryExtras {
   config::image::FileFacts facts;
   // When set, every file of every layer is scanned for secrets in the same pass.
   secret::SecretProbe* secrets = nullptr;
+  // False when nothing asked for packages (`--scanners secret`): the catalogers keep no files, no
+  // package database is read, and the result has no packages (the OS is still detected).
+  bool packages = true;
 };
 
 [[nodiscard]] Result<core::ScanResult> inventory(const image::Reference& ref, const image::SourceOptions& options,

@@ -64,6 +64,7 @@ void sort_findings(std::vector<core::Finding>& findings) {
 Result<core::ScanResult> run(const Request& request, const vuln::db::Store* store, const core::Context& ctx,
                              core::Diagnostics& diags, std::optional<core::VulnCoverage>* coverage) {
   InventoryExtras extras;
+  extras.packages = request.packages || request.input == Input::sbom;
   std::shared_ptr<const secret::Engine> engine = request.secrets;
   std::unique_ptr<secret::SecretProbe> secrets;
   if (request.input != Input::sbom && request.wants("secret")) {

@@ -31,6 +31,8 @@ struct Request {
   std::vector<std::string> scanners{"vuln", "config", "secret"};
   // The secret scanner's engine; when null and "secret" is asked for, the built-in rules.
   std::shared_ptr<const secret::Engine> secrets;
+  // False to skip the package inventory when no scanner or output needs it (`--scanners secret`).
+  bool packages = true;
 
   [[nodiscard]] bool wants(std::string_view scanner) const;
 };
