@@ -75,8 +75,10 @@ int run_verify_policy(const ImageTrustOptions& o) {
 
 int run_verify(const ImageTrustOptions& o) {
   if (!o.trust_policy.empty()) {
-    if (!o.key.empty()) {
-      std::fprintf(stderr, "bulwark verify: --key and --trust-policy exclude each other (put the key in a rule)\n");
+    if (!o.key.empty() || !o.type.empty()) {
+      std::fprintf(stderr,
+                   "bulwark verify: --key/--type and --trust-policy exclude each other (put the key in a rule's "
+                   "signers or require_attestations)\n");
       return 2;
     }
     return run_verify_policy(o);
@@ -162,7 +164,7 @@ int run_sign(const ImageTrustOptions& o) {
 
 void register_verify(CLI::App& app, int& exit_code) {
   auto opts = std::make_shared<ImageTrustOptions>();
-  auto* cmd = app.add_subcommand("verify", "Verify an image's cosign signatures with a public key");
+  auto* cmd = app.add_subcommand("verify", "Verify an image's cosign signatures or attestations with a public key");
   cmd->footer(
       "Examples:\n"
       "  bulwark verify oci:./layout:1 --key cosign.pub --reference registry.example/app\n"

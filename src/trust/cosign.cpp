@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "image/registry.hpp"
 #include "util/files.hpp"
 #include "util/http.hpp"
 #include "util/json_depth.hpp"
@@ -404,7 +405,8 @@ class RegistryStore final : public Store {
     return o;
   }
   std::string url(const std::string& path) const {
-    return std::string(t_.tls_verify ? "https://" : "http://") + t_.registry + "/v2/" + t_.repository + path;
+    return std::string(t_.tls_verify ? "https://" : "http://") + image::registry_api_host(t_.registry) + "/v2/" +
+           t_.repository + path;
   }
   // One request; the credentials go only to the registry's own origin (an upload Location
   // may name another host).
@@ -414,18 +416,73 @@ class RegistryStore final : public Store {
     util::HttpRequest req;
     req.method = method;
     req.url = to;
-    req.headers = std::move(headers);
     req.body = std::move(body);
     auto mine = util::url_origin(url("/"));
     auto theirs = util::url_origin(to);
-    if (!t_.username.empty() && mine && theirs && *mine == *theirs) {
-      req.headers.emplace_back("Authorization", "Basic " + encode_b64(t_.username + ":" + t_.password));
+    const bool own_origin = mine && theirs && *mine == *theirs;
+    for (int attempt = 0;; ++attempt) {
+      req.headers = headers;
+      if (own_origin && !bearer_.empty()) {
+        req.headers.emplace_back("Authorization", "Bearer " + bearer_);
+      } else if (own_origin && !t_.username.empty()) {
+        req.headers.emplace_back("Authorization", "Basic " + encode_b64(t_.username + ":" + t_.password));
+      }
+      auto r = http_.fetch(req, max);
+      if (!r) return std::unexpected(r.error());
+      if (r->status == 401 && attempt == 0 && own_origin) {
+        // A token service (Docker Hub, GHCR, Harbor): a token for this repository, with push
+        // for writes, then the request once more.
+        const bool write = method == util::HttpMethod::post || method == util::HttpMethod::put;
+        auto st = bearer_token(*r, write);
+        if (!st) return std::unexpected(st.error());
+        if (*st) continue;
+      }
+      if (r->status == 401 || r->status == 403)
+        return fail(ErrorCode::auth,
+                    t_.username.empty() ? "the registry requires credentials (give --creds or BULWARK_USERNAME)"
+                                        : "registry refused the credentials",
+                    t_.registry);
+      return r;
     }
-    auto r = http_.fetch(req, max);
+  }
+  // Reads a Bearer challenge and fetches a token from its realm (with the Basic credentials,
+  // when given). false: the answer had no Bearer challenge (Basic registries).
+  Result<bool> bearer_token(const util::HttpResponse& challenge_response, bool write) {
+    const image::AuthChallenge* bearer = nullptr;
+    const auto challenges = image::parse_auth_challenges(challenge_response.headers.get_all("WWW-Authenticate"));
+    for (const auto& c : challenges) {
+      if (c.scheme == "bearer") bearer = &c;
+    }
+    if (bearer == nullptr) return false;
+    const auto realm = bearer->params.find("realm");
+    if (realm == bearer->params.end() || realm->second.empty())
+      return fail(ErrorCode::auth, "Bearer challenge without a realm", t_.registry);
+    if (!realm->second.starts_with("https://") && !(realm->second.starts_with("http://") && !t_.tls_verify))
+      return fail(ErrorCode::auth, "refusing a token realm that is not https: " + util::redact_url(realm->second),
+                  t_.registry);
+    std::string scope = "repository:" + t_.repository + (write ? ":pull,push" : ":pull");
+    if (auto sc = bearer->params.find("scope"); sc != bearer->params.end() && !sc->second.empty()) scope = sc->second;
+    std::string token_url = realm->second + (realm->second.find('?') == std::string::npos ? "?" : "&");
+    if (auto sv = bearer->params.find("service"); sv != bearer->params.end())
+      token_url += "service=" + util::url_encode(sv->second) + "&";
+    token_url += "scope=" + util::url_encode(scope, ":/,");
+    util::HttpRequest req{.url = token_url};
+    if (!t_.username.empty())
+      req.headers.emplace_back("Authorization", "Basic " + encode_b64(t_.username + ":" + t_.password));
+    auto r = http_.fetch(req, 1 << 20);
     if (!r) return std::unexpected(r.error());
     if (r->status == 401 || r->status == 403)
-      return fail(ErrorCode::auth, "registry refused the credentials", t_.registry);
-    return r;
+      return fail(ErrorCode::auth, "the token service refused the credentials", util::redact_url(realm->second));
+    if (r->status != 200)
+      return fail(ErrorCode::auth, fmt::format("the token service answered {}", r->status),
+                  util::redact_url(realm->second));
+    const json doc = json::parse(r->body, nullptr, false);
+    std::string token = string_member(doc, "token");
+    if (token.empty()) token = string_member(doc, "access_token");
+    if (token.empty()) return fail(ErrorCode::auth, "the token service sent no token", util::redact_url(realm->second));
+    if (token == bearer_) return false;  // the same token again: refused, not retried
+    bearer_ = std::move(token);
+    return true;
   }
   Error status_error(const util::HttpResponse& r, const std::string& what) const {
     std::string detail;
@@ -451,6 +508,7 @@ class RegistryStore final : public Store {
   }
   RegistryTarget t_;
   util::HttpClient http_;
+  std::string bearer_;  // a registry token in use; never shown
 };
 
 // The simple-signing layers of one signature manifest, verified; `where` names it in reports.

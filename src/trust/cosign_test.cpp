@@ -371,11 +371,14 @@ namespace {
 
 // A small in-memory registry for repository proto/app: blob uploads (POST, then PUT with
 // ?digest=), manifests by tag and digest, and, when `api`, a referrers API that answers
-// manifest PUTs having a subject with OCI-Subject. Basic credentials u:p are required.
+// manifest PUTs having a subject with OCI-Subject. Basic credentials u:p are required, or, when
+// `bearer`, a token from /token (asked for with u:p) whose scope has push for writes.
 class MemoryRegistry {
  public:
-  MemoryRegistry(bool api, std::uint16_t port)
-      : api_(api), server_([this](const bulwark::testing::TestRequest& r) { return handle(r); }, port) {}
+  MemoryRegistry(bool api, bool bearer, std::uint16_t port)
+      : api_(api),
+        bearer_(bearer),
+        server_([this](const bulwark::testing::TestRequest& r) { return handle(r); }, port) {}
   std::string host() const { return server_.host(); }
   void put_blob(const std::string& b) {
     std::lock_guard lock(mu_);
@@ -401,8 +404,21 @@ class MemoryRegistry {
   bulwark::testing::TestResponse handle(const bulwark::testing::TestRequest& r) {
     std::lock_guard lock(mu_);
     const bulwark::testing::TestResponse notfound{404, {}, R"({"errors":[{"code":"NOT_FOUND"}]})"};
-    if (r.headers.count("authorization") == 0 || r.headers.at("authorization") != "Basic dTpw")
-      return {401, {{"WWW-Authenticate", "Basic realm=\"test\""}}, ""};
+    const std::string auth = r.headers.count("authorization") ? r.headers.at("authorization") : "";
+    if (bearer_ && r.target.starts_with("/token?")) {
+      if (auth != "Basic dTpw") return {401, {}, ""};
+      const bool push =
+          r.target.find("pull%2Cpush") != std::string::npos || r.target.find("pull,push") != std::string::npos;
+      return {200, {}, push ? R"({"token":"tok-push"})" : R"({"token":"tok-pull"})"};
+    }
+    const bool write = r.method == "POST" || r.method == "PUT";
+    if (bearer_ ? !(auth == "Bearer tok-push" || (!write && auth == "Bearer tok-pull")) : auth != "Basic dTpw") {
+      const std::string host = r.headers.count("host") ? r.headers.at("host") : "";
+      return {401,
+              {{"WWW-Authenticate",
+                bearer_ ? "Bearer realm=\"http://" + host + "/token\",service=\"test\"" : "Basic realm=\"test\""}},
+              ""};
+    }
     const std::string prefix = "/v2/proto/app/";
     if (!r.target.starts_with(prefix)) return notfound;
     std::string rest = r.target.substr(prefix.size());
@@ -455,7 +471,7 @@ class MemoryRegistry {
     return notfound;
   }
 
-  bool api_;
+  bool api_, bearer_;
   std::mutex mu_;
   std::map<std::string, std::string> blobs_, manifests_, tags_;
   int uploads_ = 0;
@@ -466,15 +482,16 @@ class MemoryRegistry {
 
 // bulwark sign and attest straight into a registry: blobs uploaded (POST + PUT), the .sig and
 // .att manifests pushed under cosign's tags, referrers listed by the registry's referrers API
-// when it answers OCI-Subject, else in the referrers tag index; then verified from there.
+// when it answers OCI-Subject, else in the referrers tag index; then verified from there. Basic
+// credentials, or a token service (Bearer challenge, a push-scoped token for the writes).
 TEST(Cosign, SignAndAttestIntoARegistryWithAndWithoutAReferrersApi) {
   auto dir = make_layout();
   const std::string image = tagged(dir, "1");
   auto key = make_key("EC");
   std::uint16_t port = 5150;
-  for (bool api : {true, false}) {
-    SCOPED_TRACE(api ? "referrers API" : "referrers tag");
-    MemoryRegistry reg(api, port++);
+  for (auto [api, bearer] : {std::pair{true, false}, std::pair{false, false}, std::pair{false, true}}) {
+    SCOPED_TRACE(std::string(api ? "referrers API" : "referrers tag") + (bearer ? ", token auth" : ", basic auth"));
+    MemoryRegistry reg(api, bearer, port++);
     const std::string manifest = *util::read_file(dir / "blobs/sha256" / image.substr(7), 1 << 20);
     auto mj = nlohmann::json::parse(manifest);
     reg.put_blob(*util::read_file(dir / "blobs/sha256" / mj["config"]["digest"].get<std::string>().substr(7), 1 << 20));
@@ -502,10 +519,14 @@ TEST(Cosign, SignAndAttestIntoARegistryWithAndWithoutAReferrersApi) {
     auto av = trust::verify_registry_attestations(t, type, key.pub);
     ASSERT_TRUE(av) << av.error().describe();
     EXPECT_FALSE(trust::verify_registry_attestations(t, type, make_key("EC").pub)) << "another key";
-    // Every request carried the credentials; no upload used anything but POST/PUT/HEAD/GET.
+    // Only POST/PUT/HEAD/GET; with a token service, a push token was asked for with the credentials.
+    bool push_token = false;
     for (const auto& r : reg.requests()) {
       EXPECT_TRUE(r.method == "GET" || r.method == "HEAD" || r.method == "POST" || r.method == "PUT") << r.method;
+      push_token |= r.target.starts_with("/token?") && r.target.find("proto%2Fapp%3Apull%2Cpush") != std::string::npos;
+      push_token |= r.target.starts_with("/token?") && r.target.find("proto/app:pull,push") != std::string::npos;
     }
+    EXPECT_EQ(push_token, bearer);
     trust::RegistryTarget wrong = t;
     wrong.password = "nope";
     auto refused = trust::sign_registry_image(wrong, key.priv, "x");
