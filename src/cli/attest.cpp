@@ -97,6 +97,8 @@ int run_attest(const AttestOptions& o) {
     }
     auto doc = util::read_file(o.predicate, kMaxPredicateBytes);
     if (!doc) return fail_with(doc.error());
+    const auto j = nlohmann::json::parse(*doc, nullptr, false);
+    if (!j.is_object()) return fail_with(Error{ErrorCode::parse, "the predicate is not a JSON object", o.predicate});
     predicate = std::move(*doc);
   }
 
@@ -114,11 +116,7 @@ int run_attest(const AttestOptions& o) {
                      subject_name, type, predicate, *key)
                : trust::attest_oci_layout_image(ref->path, ref->tag, subject_name, type, predicate, *key);
   OPENSSL_cleanse(key->data(), key->size());
-  if (!r) {
-    if (r.error().message.find("predicate") != std::string::npos && o.predicate != "sbom" && o.predicate != "vex")
-      return fail_with(r.error().within(o.predicate), 1);
-    return fail_with(r.error(), 1);
-  }
+  if (!r) return fail_with(r.error(), 1);
   const std::string listed = r->referrers_index.empty() ? "listed by the registry's referrers API"
                                                         : "listed in the referrers index " + r->referrers_index +
                                                               " (tag " + r->referrers_tag + ")";

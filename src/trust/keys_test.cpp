@@ -6,6 +6,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include "trust/cosign.hpp"
 #include "trust/keys.hpp"
@@ -87,4 +92,29 @@ TEST(CosignKeys, LoadsFromPasswordFileOrEnvironment) {
   ASSERT_FALSE(junk);
   EXPECT_NE(junk.error().describe().find("junk.key"), std::string::npos);
   EXPECT_FALSE(trust::decrypt_private_key("hello", std::nullopt, "x.key"));
+}
+
+// OpenSSL's own encrypted PKCS#8 (ENCRYPTED PRIVATE KEY) takes the same password sources.
+TEST(CosignKeys, EncryptedPkcs8KeysToo) {
+  auto plain = trust::testing::make_key("EC");
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(BIO_new_mem_buf(plain.priv.data(), static_cast<int>(plain.priv.size())),
+                                               BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(in.get(), nullptr, nullptr, nullptr),
+                                                          EVP_PKEY_free);
+  ASSERT_TRUE(key);
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), BIO_free);
+  char pw[] = "pkcs8-pw";
+  ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(out.get(), key.get(), EVP_aes_256_cbc(), pw, 8, nullptr, nullptr), 1);
+  char* data = nullptr;
+  const std::string enc(data, static_cast<std::size_t>(BIO_get_mem_data(out.get(), &data)));
+  ASSERT_NE(enc.find("ENCRYPTED PRIVATE KEY"), std::string::npos);
+  EXPECT_FALSE(trust::is_encrypted_cosign_key(enc));
+  auto pem = trust::decrypt_private_key(enc, std::string("pkcs8-pw"), "k.pem");
+  ASSERT_TRUE(pem) << pem.error().describe();
+  expect_signs_for(*pem, plain.pub);
+  auto wrong = trust::decrypt_private_key(enc, std::string("nope-pw"), "k.pem");
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().describe().find("wrong password"), std::string::npos) << wrong.error().describe();
+  EXPECT_EQ(wrong.error().describe().find("nope-pw"), std::string::npos);
+  EXPECT_FALSE(trust::decrypt_private_key(enc, std::nullopt, "k.pem"));
 }
