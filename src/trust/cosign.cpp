@@ -324,7 +324,7 @@ class RegistryStore final : public Store {
   Result<std::pair<std::string, std::string>> manifest(const std::string& ref) override {
     auto r = get("/manifests/" + ref,
                  "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, "
-                 "application/vnd.oci.image.index.v1+json",
+                 "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json",
                  kMaxManifest);
     if (!r) return std::unexpected(r.error());
     std::string digest = "sha256:" + util::sha256_hex(*r);
