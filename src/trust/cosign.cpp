@@ -962,7 +962,8 @@ Result<std::string> append_to_tagged(Store& store, const std::string& tag, const
     if (util::json_depth(old->second, 33) > 32) return fail(ErrorCode::limit, "manifest nested too deeply", tag);
     const json om = json::parse(old->second, nullptr, false);
     const json& ol = member(om, "layers");
-    if (!om.is_object() || !(ol.is_array() || ol.is_null()))
+    if (!om.is_object() || !(ol.is_array() || ol.is_null()) || om.contains("manifests") ||
+        string_member(om, "mediaType") == kOciIndex)
       return fail(ErrorCode::parse, "the manifest already tagged " + tag + " is not an image manifest", store.where());
     if (ol.size() >= kMaxLayers)
       return fail(ErrorCode::limit, fmt::format("the manifest tagged {} already has {} layers", tag, ol.size()));

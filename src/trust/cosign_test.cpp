@@ -535,3 +535,35 @@ TEST(Cosign, SignAndAttestIntoARegistryWithAndWithoutAReferrersApi) {
   }
   fs::remove_all(dir);
 }
+
+// What is already tagged sha256-<hex>.sig is kept: a second signature is a second layer, and
+// something there that is not an image manifest is refused, not overwritten.
+TEST(Cosign, SignAppendsToTheSigManifestAndRefusesToOverwriteSomethingElse) {
+  auto dir = make_layout();
+  auto key = make_key("EC");
+  auto first = trust::sign_oci_layout_image(dir, "1", key.priv, "r/a");
+  ASSERT_TRUE(first) << first.error().describe();
+  auto again = trust::sign_oci_layout_image(dir, "1", make_key("ED25519").priv, "r/a");
+  ASSERT_TRUE(again) << again.error().describe();
+  auto sm =
+      nlohmann::json::parse(*util::read_file(dir / "blobs/sha256" / again->signature_manifest.substr(7), 1 << 20));
+  ASSERT_EQ(sm["layers"].size(), 2U);
+  EXPECT_EQ(sm["layers"][0], nlohmann::json::parse(*util::read_file(
+                                 dir / "blobs/sha256" / first->signature_manifest.substr(7), 1 << 20))["layers"][0]);
+  EXPECT_EQ(sm["config"]["mediaType"], "application/vnd.oci.image.config.v1+json");
+  // An index under the .sig tag.
+  const std::string index =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})";
+  const std::string d = util::sha256_hex(index);
+  write(dir / "blobs/sha256" / d, index);
+  auto ij = read_index(dir);
+  for (auto& m : ij["manifests"]) {
+    if (m["annotations"]["org.opencontainers.image.ref.name"] == first->signature_tag) m["digest"] = "sha256:" + d;
+  }
+  write(dir / "index.json", ij.dump());
+  auto refused = trust::sign_oci_layout_image(dir, "1", key.priv, "r/a");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("is not an image manifest"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(tagged(dir, first->signature_tag), "sha256:" + d) << "left as it was";
+  fs::remove_all(dir);
+}
