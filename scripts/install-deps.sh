@@ -11,7 +11,7 @@ BUILD_PKGS=(
   libarchive-dev libisal-dev libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev
   libsqlite3-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev libxml2-dev
   libbpf-dev bpftool clang llvm libclang-rt-14-dev
-  libboost-dev libpq-dev libvectorscan-dev
+  libboost-dev libpq-dev libvectorscan-dev libsodium-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
 )
 TEST_PKGS=(

@@ -15,10 +15,12 @@
 
 #include <fmt/format.h>
 
+#include "image/registry.hpp"
 #include "util/files.hpp"
 #include "util/http.hpp"
 #include "util/json_depth.hpp"
 #include "util/sha256.hpp"
+#include "util/strings.hpp"
 
 namespace bulwark::trust {
 
@@ -134,6 +136,17 @@ Result<std::string> sign(std::string_view pem, std::string_view msg) {
   return sig;
 }
 
+// index.json without the descriptors tagged `tag`, plus `desc` tagged `tag`.
+void retag(json& manifests, const std::string& tag, json desc) {
+  json kept = json::array();
+  for (const auto& m : manifests) {
+    if (string_member(member(m, "annotations"), "org.opencontainers.image.ref.name") != tag) kept.push_back(m);
+  }
+  desc["annotations"] = {{"org.opencontainers.image.ref.name", tag}};
+  kept.push_back(std::move(desc));
+  manifests = std::move(kept);
+}
+
 Status write_blob(const std::string& dir, const std::string& data, std::string& digest_out) {
   digest_out = "sha256:" + util::sha256_hex(data);
   auto p = blob_path(dir, digest_out);
@@ -185,6 +198,20 @@ class Store {
   virtual Result<std::string> blob(const std::string& digest, std::size_t max) = 0;
   // The OCI 1.1 referrers of a manifest.
   virtual Result<Referrers> referrers(const std::string& digest) = 0;
+
+  // Writing (bulwark sign / attest). A blob by its content; returns its digest.
+  virtual Result<std::string> put_blob(const std::string& data) = 0;
+  struct PutManifest {
+    std::string digest;
+    // The registry answered OCI-Subject: it indexes the manifest's subject itself (a
+    // referrers API), so the referrers tag schema's index need not be written.
+    bool subject_indexed = false;
+  };
+  // A manifest (or index) of `media_type`, tagged `tag` (empty: stored by digest only).
+  virtual Result<PutManifest> put_manifest(const std::string& body, const std::string& media_type,
+                                           const std::string& tag) = 0;
+  // Where this store is, for messages.
+  [[nodiscard]] virtual std::string where() const = 0;
 };
 
 constexpr const char* kOciIndex = "application/vnd.oci.image.index.v1+json";
@@ -264,6 +291,27 @@ class LayoutStore final : public Store {
     }
     return parse_referrers(found->second, "referrers tag " + t);
   }
+  Result<std::string> put_blob(const std::string& data) override {
+    std::string digest;
+    if (auto st = write_blob(dir_, data, digest); !st) return std::unexpected(st.error());
+    return digest;
+  }
+  Result<PutManifest> put_manifest(const std::string& body, const std::string& media_type,
+                                   const std::string& tag) override {
+    PutManifest out;
+    if (auto st = write_blob(dir_, body, out.digest); !st) return std::unexpected(st.error());
+    if (tag.empty()) return out;  // a layout lists only what index.json names: the blob is enough
+    const auto index_path = std::filesystem::path(dir_) / "index.json";
+    auto index = read_json(index_path, kMaxManifest);
+    if (!index) return std::unexpected(index.error());
+    json& manifests = (*index)["manifests"];
+    if (!manifests.is_array() || manifests.size() > 4096)
+      return fail(ErrorCode::parse, "index.json: manifests is not a list", dir_);
+    retag(manifests, tag, {{"mediaType", media_type}, {"size", body.size()}, {"digest", out.digest}});
+    if (auto st = util::write_file_atomic(index_path, index->dump()); !st) return std::unexpected(st.error());
+    return out;
+  }
+  [[nodiscard]] std::string where() const override { return dir_; }
   json descriptor_annotations = json::object();  // of the last manifest() found
 
  private:
@@ -276,7 +324,7 @@ class RegistryStore final : public Store {
   Result<std::pair<std::string, std::string>> manifest(const std::string& ref) override {
     auto r = get("/manifests/" + ref,
                  "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, "
-                 "application/vnd.oci.image.index.v1+json",
+                 "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json",
                  kMaxManifest);
     if (!r) return std::unexpected(r.error());
     std::string digest = "sha256:" + util::sha256_hex(*r);
@@ -307,6 +355,45 @@ class RegistryStore final : public Store {
     return parse_referrers(*index, "referrers tag " + t);
   }
 
+  Result<std::string> put_blob(const std::string& data) override {
+    const std::string digest = "sha256:" + util::sha256_hex(data);
+    // Already there (the empty config, a layer pushed before): nothing to upload.
+    auto head = request(util::HttpMethod::head, url("/blobs/" + digest), {}, "", 0);
+    if (!head) return std::unexpected(head.error());
+    if (head->status == 200) return digest;
+    // POST then PUT: the monolithic upload of the distribution spec.
+    auto start = request(util::HttpMethod::post, url("/blobs/uploads/"), {}, "", 64 << 10);
+    if (!start) return std::unexpected(start.error());
+    if (start->status != 202) return std::unexpected(status_error(*start, "blob upload " + digest));
+    auto location = start->headers.get("Location");
+    if (!location || location->empty())
+      return fail(ErrorCode::network, "the registry started an upload without a Location", where());
+    auto upload = util::resolve_url(url("/blobs/uploads/"), *location);
+    if (!upload) return std::unexpected(upload.error());
+    std::string put_url =
+        *upload + (upload->find('?') == std::string::npos ? "?" : "&") + "digest=" + util::url_encode(digest);
+    auto done = request(util::HttpMethod::put, put_url, {{"Content-Type", "application/octet-stream"}}, data, 64 << 10);
+    if (!done) return std::unexpected(done.error());
+    if (done->status != 201 && done->status != 204)
+      return std::unexpected(status_error(*done, "blob upload " + digest));
+    return digest;
+  }
+  Result<PutManifest> put_manifest(const std::string& body, const std::string& media_type,
+                                   const std::string& tag) override {
+    PutManifest out;
+    out.digest = "sha256:" + util::sha256_hex(body);
+    const std::string ref = tag.empty() ? out.digest : tag;
+    auto r = request(util::HttpMethod::put, url("/manifests/" + ref), {{"Content-Type", media_type}}, body, 64 << 10);
+    if (!r) return std::unexpected(r.error());
+    if (r->status != 201 && r->status != 200 && r->status != 204)
+      return std::unexpected(status_error(*r, "manifest " + ref));
+    if (auto d = r->headers.get("Docker-Content-Digest"); d && !d->empty() && *d != out.digest)
+      return fail(ErrorCode::digest_mismatch, "the registry stored the manifest as " + util::printable(*d), where());
+    out.subject_indexed = r->headers.get("OCI-Subject").has_value();
+    return out;
+  }
+  [[nodiscard]] std::string where() const override { return t_.registry + "/" + t_.repository; }
+
  private:
   static util::HttpOptions options(const RegistryTarget& t) {
     util::HttpOptions o{.tls = t.tls_verify ? util::TlsCheck::verify : util::TlsCheck::skip};
@@ -317,24 +404,111 @@ class RegistryStore final : public Store {
     }
     return o;
   }
-  Result<std::string> get(const std::string& path, const std::string& accept, std::size_t max) {
+  std::string url(const std::string& path) const {
+    return std::string(t_.tls_verify ? "https://" : "http://") + image::registry_api_host(t_.registry) + "/v2/" +
+           t_.repository + path;
+  }
+  // One request; the credentials go only to the registry's own origin (an upload Location
+  // may name another host).
+  Result<util::HttpResponse> request(util::HttpMethod method, const std::string& to,
+                                     std::vector<std::pair<std::string, std::string>> headers, std::string body,
+                                     std::size_t max) {
     util::HttpRequest req;
-    req.url = std::string(t_.tls_verify ? "https://" : "http://") + t_.registry + "/v2/" + t_.repository + path;
-    req.headers.emplace_back("Accept", accept);
-    if (!t_.username.empty()) {
-      req.headers.emplace_back("Authorization", "Basic " + encode_b64(t_.username + ":" + t_.password));
+    req.method = method;
+    req.url = to;
+    req.body = std::move(body);
+    auto mine = util::url_origin(url("/"));
+    auto theirs = util::url_origin(to);
+    const bool own_origin = mine && theirs && *mine == *theirs;
+    for (int attempt = 0;; ++attempt) {
+      req.headers = headers;
+      if (own_origin && !bearer_.empty()) {
+        req.headers.emplace_back("Authorization", "Bearer " + bearer_);
+      } else if (own_origin && !t_.username.empty()) {
+        req.headers.emplace_back("Authorization", "Basic " + encode_b64(t_.username + ":" + t_.password));
+      }
+      auto r = http_.fetch(req, max);
+      if (!r) return std::unexpected(r.error());
+      if (r->status == 401 && attempt == 0 && own_origin) {
+        // A token service (Docker Hub, GHCR, Harbor): a token for this repository, with push
+        // for writes, then the request once more.
+        const bool write = method == util::HttpMethod::post || method == util::HttpMethod::put;
+        auto st = bearer_token(*r, write);
+        if (!st) return std::unexpected(st.error());
+        if (*st) continue;
+      }
+      if (r->status == 401 || r->status == 403)
+        return fail(ErrorCode::auth,
+                    t_.username.empty() ? "the registry requires credentials (give --creds or BULWARK_USERNAME)"
+                                        : "registry refused the credentials",
+                    t_.registry);
+      return r;
     }
-    auto r = http_.fetch(req, max);
+  }
+  // Reads a Bearer challenge and fetches a token from its realm (with the Basic credentials,
+  // when given). false: the answer had no Bearer challenge (Basic registries).
+  Result<bool> bearer_token(const util::HttpResponse& challenge_response, bool write) {
+    const image::AuthChallenge* bearer = nullptr;
+    const auto challenges = image::parse_auth_challenges(challenge_response.headers.get_all("WWW-Authenticate"));
+    for (const auto& c : challenges) {
+      if (c.scheme == "bearer") bearer = &c;
+    }
+    if (bearer == nullptr) return false;
+    const auto realm = bearer->params.find("realm");
+    if (realm == bearer->params.end() || realm->second.empty())
+      return fail(ErrorCode::auth, "Bearer challenge without a realm", t_.registry);
+    if (!realm->second.starts_with("https://") && !(realm->second.starts_with("http://") && !t_.tls_verify))
+      return fail(ErrorCode::auth, "refusing a token realm that is not https: " + util::redact_url(realm->second),
+                  t_.registry);
+    std::string scope = "repository:" + t_.repository + (write ? ":pull,push" : ":pull");
+    if (auto sc = bearer->params.find("scope"); sc != bearer->params.end() && !sc->second.empty()) scope = sc->second;
+    std::string token_url = realm->second + (realm->second.find('?') == std::string::npos ? "?" : "&");
+    if (auto sv = bearer->params.find("service"); sv != bearer->params.end())
+      token_url += "service=" + util::url_encode(sv->second) + "&";
+    token_url += "scope=" + util::url_encode(scope, ":/,");
+    util::HttpRequest req{.url = token_url};
+    if (!t_.username.empty())
+      req.headers.emplace_back("Authorization", "Basic " + encode_b64(t_.username + ":" + t_.password));
+    auto r = http_.fetch(req, 1 << 20);
     if (!r) return std::unexpected(r.error());
-    if (r->status == 404) return fail(ErrorCode::not_found, "not found", util::redact_url(req.url));
     if (r->status == 401 || r->status == 403)
-      return fail(ErrorCode::auth, "registry refused the credentials", t_.registry);
-    if (r->status / 100 != 2)
-      return fail(ErrorCode::network, fmt::format("HTTP {}", r->status), util::redact_url(req.url));
+      return fail(ErrorCode::auth, "the token service refused the credentials", util::redact_url(realm->second));
+    if (r->status != 200)
+      return fail(ErrorCode::auth, fmt::format("the token service answered {}", r->status),
+                  util::redact_url(realm->second));
+    const json doc = json::parse(r->body, nullptr, false);
+    std::string token = string_member(doc, "token");
+    if (token.empty()) token = string_member(doc, "access_token");
+    if (token.empty()) return fail(ErrorCode::auth, "the token service sent no token", util::redact_url(realm->second));
+    if (token == bearer_) return false;  // the same token again: refused, not retried
+    bearer_ = std::move(token);
+    return true;
+  }
+  Error status_error(const util::HttpResponse& r, const std::string& what) const {
+    std::string detail;
+    json j = json::parse(r.body, nullptr, false);
+    const json& errors = member(j, "errors");
+    if (errors.is_array() && !errors.empty()) {
+      detail = string_member(errors[0], "code");
+      const std::string m = string_member(errors[0], "message");
+      if (!m.empty()) detail += (detail.empty() ? "" : ": ") + m;
+    }
+    return Error{r.status == 404 ? ErrorCode::not_found : ErrorCode::network,
+                 fmt::format("the registry answered {}{}", r.status,
+                             detail.empty() ? "" : " (" + util::printable(detail.substr(0, 300)) + ")"),
+                 where() + " " + what};
+  }
+  Result<std::string> get(const std::string& path, const std::string& accept, std::size_t max) {
+    const std::string to = url(path);
+    auto r = request(util::HttpMethod::get, to, {{"Accept", accept}}, "", max);
+    if (!r) return std::unexpected(r.error());
+    if (r->status == 404) return fail(ErrorCode::not_found, "not found", util::redact_url(to));
+    if (r->status / 100 != 2) return fail(ErrorCode::network, fmt::format("HTTP {}", r->status), util::redact_url(to));
     return r->body;
   }
   RegistryTarget t_;
   util::HttpClient http_;
+  std::string bearer_;  // a registry token in use; never shown
 };
 
 // The simple-signing layers of one signature manifest, verified; `where` names it in reports.
@@ -523,118 +697,6 @@ Result<ManifestFacts> read_registry_manifest(const RegistryTarget& target) {
   }
 }
 
-namespace {
-
-// index.json without the descriptors tagged `tag`, plus `desc` tagged `tag`.
-void retag(json& manifests, const std::string& tag, json desc) {
-  json kept = json::array();
-  for (const auto& m : manifests) {
-    if (string_member(member(m, "annotations"), "org.opencontainers.image.ref.name") != tag) kept.push_back(m);
-  }
-  desc["annotations"] = {{"org.opencontainers.image.ref.name", tag}};
-  kept.push_back(std::move(desc));
-  manifests = std::move(kept);
-}
-
-}  // namespace
-
-Result<SignResult> sign_oci_layout_image(const std::string& dir, const std::string& tag,
-                                         std::string_view private_key_pem, std::string_view docker_reference) {
-  auto index = read_json(std::filesystem::path(dir) / "index.json", kMaxManifest);
-  if (!index) return std::unexpected(index.error());
-  json& manifests = (*index)["manifests"];
-  if (!manifests.is_array() || manifests.size() > 4096) return fail(ErrorCode::limit, "index.json: manifests");
-  json image_desc;
-  for (const auto& m : manifests) {
-    std::string name = string_member(member(m, "annotations"), "org.opencontainers.image.ref.name");
-    if (name.ends_with(".sig") || name.ends_with(".att") || name.starts_with("sha256-")) continue;
-    if (tag.empty() || name == tag) image_desc = m;
-  }
-  if (!image_desc.is_object() || string_member(image_desc, "digest").empty())
-    return fail(ErrorCode::not_found, "no image tagged " + tag, dir);
-  const std::string manifest_digest = string_member(image_desc, "digest");
-  if (auto p = blob_path(dir, manifest_digest); !p) return std::unexpected(p.error().within(dir));
-  json payload = {{"critical",
-                   {{"identity", {{"docker-reference", std::string(docker_reference)}}},
-                    {"image", {{"docker-manifest-digest", manifest_digest}}},
-                    {"type", "cosign container image signature"}}},
-                  {"optional", nullptr}};
-  std::string payload_text = payload.dump();
-  auto sig = sign(private_key_pem, payload_text);
-  if (!sig) return std::unexpected(sig.error());
-  std::string payload_digest, config_digest, empty_digest;
-  if (auto st = write_blob(dir, payload_text, payload_digest); !st) return std::unexpected(st.error());
-  json config = {{"architecture", ""},
-                 {"os", ""},
-                 {"config", json::object()},
-                 {"rootfs", {{"type", "layers"}, {"diff_ids", json::array({payload_digest})}}}};
-  std::string config_text = config.dump();
-  if (auto st = write_blob(dir, config_text, config_digest); !st) return std::unexpected(st.error());
-  const json layer = {{"mediaType", kSimpleSigning},
-                      {"size", payload_text.size()},
-                      {"digest", payload_digest},
-                      {"annotations", {{"dev.cosignproject.cosign/signature", encode_b64(*sig)}}}};
-  SignResult out;
-  // cosign's tag scheme: sha256-<hex>.sig.
-  json sm = {{"schemaVersion", 2},
-             {"mediaType", kOciManifest},
-             {"config",
-              {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-               {"size", config_text.size()},
-               {"digest", config_digest}}},
-             {"layers", json::array({layer})}};
-  std::string sm_text = sm.dump();
-  if (auto st = write_blob(dir, sm_text, out.signature_manifest); !st) return std::unexpected(st.error());
-  out.signature_tag = "sha256-" + manifest_digest.substr(7) + ".sig";
-  retag(manifests, out.signature_tag,
-        {{"mediaType", kOciManifest}, {"size", sm_text.size()}, {"digest", out.signature_manifest}});
-
-  // The OCI 1.1 referrer: the same signature layer, the empty config, subject = the image.
-  const std::string empty = "{}";
-  if (auto st = write_blob(dir, empty, empty_digest); !st) return std::unexpected(st.error());
-  json rm = {
-      {"schemaVersion", 2},
-      {"mediaType", kOciManifest},
-      {"artifactType", kCosignSignatureArtifact},
-      {"config", {{"mediaType", "application/vnd.oci.empty.v1+json"}, {"size", 2}, {"digest", empty_digest}}},
-      {"layers", json::array({layer})},
-      {"subject",
-       {{"mediaType", (string_member(image_desc, "mediaType").empty() ? std::string(kOciManifest)
-                                                                      : string_member(image_desc, "mediaType"))},
-        {"size", (member(image_desc, "size").is_number_unsigned() ? member(image_desc, "size").get<std::uint64_t>()
-                                                                  : std::uint64_t{0})},
-        {"digest", manifest_digest}}}};
-  std::string rm_text = rm.dump();
-  if (auto st = write_blob(dir, rm_text, out.referrer_manifest); !st) return std::unexpected(st.error());
-  // The referrers tag schema: the index tagged sha256-<hex>, keeping the referrers it lists.
-  out.referrers_tag = referrers_tag(manifest_digest);
-  json listed = json::array();
-  LayoutStore store(dir);
-  if (auto existing = store.referrers(manifest_digest); existing) {
-    if (auto old = store.manifest(out.referrers_tag); old) {
-      json oj = json::parse(old->second, nullptr, false);
-      for (const auto& d : member(oj, "manifests")) {
-        if (d.is_object() && string_member(d, "digest") != out.referrer_manifest) listed.push_back(d);
-      }
-    }
-  } else {
-    return std::unexpected(existing.error().within(dir));
-  }
-  listed.push_back({{"mediaType", kOciManifest},
-                    {"artifactType", kCosignSignatureArtifact},
-                    {"size", rm_text.size()},
-                    {"digest", out.referrer_manifest}});
-  json ri = {{"schemaVersion", 2}, {"mediaType", kOciIndex}, {"manifests", listed}};
-  std::string ri_text = ri.dump();
-  if (auto st = write_blob(dir, ri_text, out.referrers_index); !st) return std::unexpected(st.error());
-  retag(manifests, out.referrers_tag,
-        {{"mediaType", kOciIndex}, {"size", ri_text.size()}, {"digest", out.referrers_index}});
-  if (auto st = util::write_file_atomic(std::filesystem::path(dir) / "index.json", index->dump()); !st) {
-    return std::unexpected(st.error());
-  }
-  return out;
-}
-
 Result<std::string> read_oci_layout_blob(const std::string& dir, const std::string& digest, std::size_t max) {
   auto b = read_blob(dir, digest, max);
   if (!b) return std::unexpected(b.error().within(dir));
@@ -705,48 +767,92 @@ Result<AttestationVerdict> attestations_in(Store& store, const std::string& tag,
   if (!image) return std::unexpected(image.error());
   v.manifest_digest = image->first;
   v.attestation_tag = "sha256-" + v.manifest_digest.substr(7) + ".att";
+  // Where envelopes are: the .att tag, then the attestation referrers; (where, layers).
+  std::vector<std::pair<std::string, json>> sources;
   auto att = store.manifest(v.attestation_tag);
-  if (!att) {
-    if (att.error().code == ErrorCode::not_found)
-      return fail(ErrorCode::auth, fmt::format("the image has no attestation (no tag {})", v.attestation_tag));
+  if (att) {
+    if (util::json_depth(att->second, 33) > 32) return fail(ErrorCode::limit, "attestation manifest nested too deeply");
+    json am = json::parse(att->second, nullptr, false);
+    const json& layers = member(am, "layers");
+    if (!am.is_object() || (!layers.is_null() && !layers.is_array()))
+      return fail(ErrorCode::parse, "the attestation manifest is not a manifest", v.attestation_tag);
+    sources.emplace_back("tag " + v.attestation_tag, layers);
+  } else if (att.error().code != ErrorCode::not_found) {
     return std::unexpected(att.error());
   }
-  if (util::json_depth(att->second, 33) > 32) return fail(ErrorCode::limit, "attestation manifest nested too deeply");
-  json am = json::parse(att->second, nullptr, false);
-  const json& layers = member(am, "layers");
-  if (!am.is_object() || (!layers.is_null() && !layers.is_array()))
-    return fail(ErrorCode::parse, "the attestation manifest is not a manifest", v.attestation_tag);
-  if (layers.size() > kMaxAttestations) return fail(ErrorCode::limit, "too many attestation layers");
-  std::vector<std::string> others, reasons;
-  for (const auto& l : layers) {
-    if (!l.is_object() || string_member(l, "mediaType") != kDsseEnvelopeMediaType) continue;
-    const std::string where = fmt::format("tag {}, layer {}", v.attestation_tag, string_member(l, "digest"));
-    auto envelope = store.blob(string_member(l, "digest"), kMaxEnvelope);
-    if (!envelope) return std::unexpected(envelope.error().within(where));
-    std::string claimed = claimed_predicate_type(*envelope);
-    if (claimed.empty()) claimed = string_member(member(l, "annotations"), "predicateType");
-    if (claimed != predicate_type) {
-      others.push_back(claimed.empty() ? "(none)" : claimed);
+  auto refs = store.referrers(v.manifest_digest);
+  if (!refs) return std::unexpected(refs.error().within("referrers of " + v.manifest_digest));
+  std::vector<std::string> reasons;
+  std::size_t untyped = 0;
+  for (const auto& r : refs->items) {
+    const auto is_attestation = [](const std::string& t) {
+      return t == kAttestationArtifact || t == kDsseEnvelopeMediaType;
+    };
+    if (!r.artifact_type.empty() && !is_attestation(r.artifact_type)) continue;
+    if (r.artifact_type.empty() && ++untyped > kMaxLayers) continue;
+    if (sources.size() > kMaxAttestations) return fail(ErrorCode::limit, "too many attestation referrers");
+    const std::string where = fmt::format("referrer {} ({})", r.digest, refs->via);
+    auto m = store.manifest(r.digest);
+    if (!m) return std::unexpected(m.error().within(where));
+    if (util::json_depth(m->second, 33) > 32) return fail(ErrorCode::limit, "referrer manifest nested too deeply");
+    json mj = json::parse(m->second, nullptr, false);
+    if (!mj.is_object() || !is_attestation(string_member(mj, "artifactType"))) continue;
+    if (string_member(member(mj, "subject"), "digest") != v.manifest_digest) {
+      reasons.push_back("the referrer's subject is not this image (" + where + ")");
       continue;
     }
-    ++v.checked;
-    auto a = verify_dsse_attestation(*envelope, public_key_pem, v.manifest_digest);
-    if (a && a->predicate_type != predicate_type)
-      a = fail(ErrorCode::auth, "its predicateType is " + a->predicate_type);
-    if (!a) {
-      reasons.push_back(a.error().message + " (" + where + ")");
-      continue;
+    const json& layers = member(mj, "layers");
+    if (!layers.is_array()) return fail(ErrorCode::parse, "the referrer's layers is not a list", where);
+    sources.emplace_back(where, layers);
+  }
+  if (sources.empty()) {
+    return fail(
+        ErrorCode::auth,
+        fmt::format("the image has no attestation (no tag {}) and no attestation referrer{}{}", v.attestation_tag,
+                    refs->via.empty() ? ": no referrers API and no tag " + referrers_tag(v.manifest_digest)
+                                      : " via the " + refs->via,
+                    reasons.empty() ? "" : fmt::format(": {}", fmt::join(reasons, "; "))));
+  }
+  std::vector<std::string> others;
+  std::map<std::string, bool> seen;  // envelope digests already judged: the same under the tag and as a referrer
+  for (const auto& [source, layers] : sources) {
+    if (layers.size() > kMaxAttestations) return fail(ErrorCode::limit, "too many attestation layers", source);
+    for (const auto& l : layers) {
+      if (!l.is_object() || string_member(l, "mediaType") != kDsseEnvelopeMediaType) continue;
+      const std::string digest = string_member(l, "digest");
+      const std::string where = fmt::format("{}, layer {}", source, digest);
+      if (seen.contains(digest)) continue;
+      seen[digest] = true;
+      auto envelope = store.blob(digest, kMaxEnvelope);
+      if (!envelope) return std::unexpected(envelope.error().within(where));
+      std::string claimed = claimed_predicate_type(*envelope);
+      if (claimed.empty()) claimed = string_member(member(l, "annotations"), "predicateType");
+      if (claimed != predicate_type) {
+        others.push_back(claimed.empty() ? "(none)" : claimed);
+        continue;
+      }
+      ++v.checked;
+      auto a = verify_dsse_attestation(*envelope, public_key_pem, v.manifest_digest);
+      if (a && a->predicate_type != predicate_type)
+        a = fail(ErrorCode::auth, "its predicateType is " + a->predicate_type);
+      if (!a) {
+        reasons.push_back(a.error().message + " (" + where + ")");
+        continue;
+      }
+      a->where = where;
+      v.verified.push_back(std::move(*a));
     }
-    a->where = where;
-    v.verified.push_back(std::move(*a));
   }
   if (v.checked == 0) {
     std::sort(others.begin(), others.end());
     others.erase(std::unique(others.begin(), others.end()), others.end());
-    return fail(
-        ErrorCode::auth,
-        fmt::format("no attestation with predicateType {} (tag {} has {})", predicate_type, v.attestation_tag,
-                    others.empty() ? std::string("no DSSE envelope") : fmt::format("{}", fmt::join(others, ", "))));
+    const std::size_t referrers = sources.size() - (att ? 1 : 0);
+    const std::string read = att ? fmt::format("tag {}{}", v.attestation_tag,
+                                               referrers ? fmt::format(" with {} referrer(s)", referrers) : "")
+                                 : fmt::format("{} referrer(s) via the {}", referrers, refs->via);
+    return fail(ErrorCode::auth, fmt::format("no attestation with predicateType {} ({} {})", predicate_type, read,
+                                             others.empty() ? std::string("holds no DSSE envelope")
+                                                            : fmt::format("has {}", fmt::join(others, ", "))));
   }
   if (v.verified.empty()) return fail(ErrorCode::auth, fmt::format("{}", fmt::join(reasons, "; ")));
   return v;
@@ -823,43 +929,282 @@ Result<AttestationVerdict> verify_registry_attestations(const RegistryTarget& ta
   }
 }
 
+// ---- writing: signatures and attestations, cosign's way and as OCI 1.1 referrers ---------
+
+namespace {
+
+constexpr const char* kEmptyConfig = "application/vnd.oci.empty.v1+json";
+constexpr const char* kImageConfig = "application/vnd.oci.image.config.v1+json";
+
+// The manifest a signature or attestation is about: what a referrer's subject names.
+struct Subject {
+  std::string digest, media_type;
+  std::size_t size = 0;
+};
+
+Result<Subject> subject_of(Store& store, const std::string& tag) {
+  auto m = store.manifest(tag);
+  if (!m) return std::unexpected(m.error());
+  Subject s{m->first, kOciManifest, m->second.size()};
+  if (util::json_depth(m->second, 33) > 32) return fail(ErrorCode::limit, "the image's manifest is nested too deeply");
+  const json j = json::parse(m->second, nullptr, false);
+  if (!j.is_object()) return fail(ErrorCode::parse, "the image's manifest is not a JSON object", m->first);
+  if (const std::string mt = string_member(j, "mediaType"); !mt.empty()) s.media_type = mt;
+  return s;
+}
+
+// Adds `layer` to the manifest tagged `tag` (cosign's sha256-<hex>.sig or .att), keeping the
+// layers already there, as cosign does; the same layer again is not added twice. The config
+// lists the layers as its diff_ids (they are stored uncompressed). Returns the new digest.
+Result<std::string> append_to_tagged(Store& store, const std::string& tag, const json& layer) {
+  json layers = json::array();
+  if (auto old = store.manifest(tag); old) {
+    if (util::json_depth(old->second, 33) > 32) return fail(ErrorCode::limit, "manifest nested too deeply", tag);
+    const json om = json::parse(old->second, nullptr, false);
+    const json& ol = member(om, "layers");
+    if (!om.is_object() || !(ol.is_array() || ol.is_null()) || om.contains("manifests") ||
+        string_member(om, "mediaType") == kOciIndex)
+      return fail(ErrorCode::parse, "the manifest already tagged " + tag + " is not an image manifest", store.where());
+    if (ol.size() >= kMaxLayers)
+      return fail(ErrorCode::limit, fmt::format("the manifest tagged {} already has {} layers", tag, ol.size()));
+    for (const auto& l : ol) {
+      if (!l.is_object() || string_member(l, "digest").empty())
+        return fail(ErrorCode::parse, "the manifest already tagged " + tag + " has a layer that is not a descriptor",
+                    store.where());
+      if (string_member(l, "digest") == string_member(layer, "digest") &&
+          member(l, "annotations") == member(layer, "annotations"))
+        continue;
+      layers.push_back(l);
+    }
+  } else if (old.error().code != ErrorCode::not_found) {
+    return std::unexpected(old.error());
+  }
+  layers.push_back(layer);
+  json diff_ids = json::array();
+  for (const auto& l : layers) diff_ids.push_back(string_member(l, "digest"));
+  const std::string config = json{{"architecture", ""},
+                                  {"os", ""},
+                                  {"config", json::object()},
+                                  {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}}
+                                 .dump();
+  auto config_digest = store.put_blob(config);
+  if (!config_digest) return std::unexpected(config_digest.error());
+  const json m = {{"schemaVersion", 2},
+                  {"mediaType", kOciManifest},
+                  {"config", {{"mediaType", kImageConfig}, {"size", config.size()}, {"digest", *config_digest}}},
+                  {"layers", layers}};
+  auto put = store.put_manifest(m.dump(), kOciManifest, tag);
+  if (!put) return std::unexpected(put.error());
+  return put->digest;
+}
+
+struct ReferrerWritten {
+  std::string manifest, index, tag, via;
+};
+
+// An OCI 1.1 referrer of `subject`: a manifest with `artifactType`, the empty config, the
+// layers and the subject. Stored by digest; when the store does not index subjects itself (no
+// OCI-Subject answer: an OCI layout, a registry without a referrers API), it is also listed
+// in the referrers tag schema's index tagged sha256-<hex>, keeping the entries already there.
+Result<ReferrerWritten> put_referrer(Store& store, const Subject& subject, std::string_view artifact_type,
+                                     const json& layers, const json& annotations) {
+  ReferrerWritten out;
+  const std::string empty = "{}";
+  auto empty_digest = store.put_blob(empty);
+  if (!empty_digest) return std::unexpected(empty_digest.error());
+  json rm = {{"schemaVersion", 2},
+             {"mediaType", kOciManifest},
+             {"artifactType", std::string(artifact_type)},
+             {"config", {{"mediaType", kEmptyConfig}, {"size", empty.size()}, {"digest", *empty_digest}}},
+             {"layers", layers},
+             {"subject", {{"mediaType", subject.media_type}, {"size", subject.size}, {"digest", subject.digest}}}};
+  if (annotations.is_object() && !annotations.empty()) rm["annotations"] = annotations;
+  const std::string text = rm.dump();
+  auto put = store.put_manifest(text, kOciManifest, "");
+  if (!put) return std::unexpected(put.error());
+  out.manifest = put->digest;
+  if (put->subject_indexed) {
+    out.via = "referrers API";
+    return out;
+  }
+  out.tag = referrers_tag(subject.digest);
+  json listed = json::array();
+  if (auto old = store.manifest(out.tag); old) {
+    if (util::json_depth(old->second, 33) > 32) return fail(ErrorCode::limit, "referrers index nested too deeply");
+    const json oi = json::parse(old->second, nullptr, false);
+    const json& ms = member(oi, "manifests");
+    if (!oi.is_object() || !(ms.is_array() || ms.is_null()))
+      return fail(ErrorCode::parse, "the index already tagged " + out.tag + " is not an image index", store.where());
+    if (ms.size() >= kMaxReferrers) return fail(ErrorCode::limit, fmt::format("more than {} referrers", kMaxReferrers));
+    for (const auto& d : ms) {
+      if (d.is_object() && string_member(d, "digest") != out.manifest) listed.push_back(d);
+    }
+  } else if (old.error().code != ErrorCode::not_found) {
+    return std::unexpected(old.error());
+  }
+  json desc = {{"mediaType", kOciManifest},
+               {"artifactType", std::string(artifact_type)},
+               {"size", text.size()},
+               {"digest", out.manifest}};
+  if (annotations.is_object() && !annotations.empty()) desc["annotations"] = annotations;
+  listed.push_back(std::move(desc));
+  const json ri = {{"schemaVersion", 2}, {"mediaType", kOciIndex}, {"manifests", listed}};
+  auto index = store.put_manifest(ri.dump(), kOciIndex, out.tag);
+  if (!index) return std::unexpected(index.error());
+  out.index = index->digest;
+  out.via = "referrers tag " + out.tag;
+  return out;
+}
+
+Result<SignResult> sign_in(Store& store, const std::string& tag, std::string_view private_key_pem,
+                           std::string_view docker_reference) {
+  auto subject = subject_of(store, tag);
+  if (!subject) return std::unexpected(subject.error());
+  const json payload = {{"critical",
+                         {{"identity", {{"docker-reference", std::string(docker_reference)}}},
+                          {"image", {{"docker-manifest-digest", subject->digest}}},
+                          {"type", "cosign container image signature"}}},
+                        {"optional", nullptr}};
+  const std::string payload_text = payload.dump();
+  auto sig = sign(private_key_pem, payload_text);
+  if (!sig) return std::unexpected(sig.error());
+  auto payload_digest = store.put_blob(payload_text);
+  if (!payload_digest) return std::unexpected(payload_digest.error());
+  const json layer = {{"mediaType", kSimpleSigning},
+                      {"size", payload_text.size()},
+                      {"digest", *payload_digest},
+                      {"annotations", {{"dev.cosignproject.cosign/signature", encode_b64(*sig)}}}};
+  SignResult out;
+  out.manifest_digest = subject->digest;
+  out.signature_tag = "sha256-" + subject->digest.substr(7) + ".sig";
+  auto sm = append_to_tagged(store, out.signature_tag, layer);
+  if (!sm) return std::unexpected(sm.error());
+  out.signature_manifest = *sm;
+  auto r = put_referrer(store, *subject, kCosignSignatureArtifact, json::array({layer}), json::object());
+  if (!r) return std::unexpected(r.error());
+  out.referrer_manifest = r->manifest;
+  out.referrers_index = r->index;
+  out.referrers_tag = r->tag;
+  out.referrers_via = r->via;
+  return out;
+}
+
+Result<AttestResult> attach_in(Store& store, const std::string& tag, std::string_view envelope_json,
+                               std::string_view predicate_type) {
+  auto subject = subject_of(store, tag);
+  if (!subject) return std::unexpected(subject.error());
+  AttestResult out;
+  out.manifest_digest = subject->digest;
+  auto env_digest = store.put_blob(std::string(envelope_json));
+  if (!env_digest) return std::unexpected(env_digest.error());
+  out.envelope = *env_digest;
+  const json layer = {{"mediaType", kDsseEnvelopeMediaType},
+                      {"size", envelope_json.size()},
+                      {"digest", *env_digest},
+                      {"annotations", {{"predicateType", std::string(predicate_type)}}}};
+  out.attestation_tag = "sha256-" + subject->digest.substr(7) + ".att";
+  auto am = append_to_tagged(store, out.attestation_tag, layer);
+  if (!am) return std::unexpected(am.error());
+  out.attestation_manifest = *am;
+  auto r = put_referrer(store, *subject, kAttestationArtifact, json::array({layer}),
+                        json{{std::string(kReferrerPredicateTypeAnnotation), std::string(predicate_type)}});
+  if (!r) return std::unexpected(r.error());
+  out.referrer_manifest = r->manifest;
+  out.referrers_index = r->index;
+  out.referrers_tag = r->tag;
+  out.referrers_via = r->via;
+  return out;
+}
+
+Result<AttestResult> attest_in(Store& store, const std::string& tag, std::string_view subject_name,
+                               std::string_view predicate_type, std::string_view predicate_json,
+                               std::string_view private_key_pem) {
+  auto subject = subject_of(store, tag);
+  if (!subject) return std::unexpected(subject.error());
+  auto statement = make_in_toto_statement(subject_name, subject->digest, predicate_type, predicate_json);
+  if (!statement) return std::unexpected(statement.error());
+  auto envelope = sign_dsse_envelope(*statement, kInTotoPayloadType, private_key_pem);
+  if (!envelope) return std::unexpected(envelope.error());
+  return attach_in(store, tag, *envelope, predicate_type);
+}
+
+template <class F>
+auto in_registry(const RegistryTarget& target, F&& f) -> decltype(f(std::declval<Store&>())) {
+  try {
+    RegistryStore store(target);
+    auto r = f(store);
+    if (!r) return std::unexpected(r.error().within(target.registry + "/" + target.repository));
+    return r;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::internal, e.what());
+  }
+}
+
+std::string registry_ref(const RegistryTarget& t) {
+  return t.digest.empty() ? t.tag : t.digest;
+}
+
+}  // namespace
+
+Result<std::string> make_in_toto_statement(std::string_view subject_name, std::string_view manifest_digest,
+                                           std::string_view predicate_type, std::string_view predicate_json) {
+  if (!manifest_digest.starts_with("sha256:") || manifest_digest.size() != 71 ||
+      manifest_digest.find_first_not_of("0123456789abcdef", 7) != std::string_view::npos)
+    return fail(ErrorCode::invalid_argument, "the subject is not a sha256 digest: " + std::string(manifest_digest));
+  if (predicate_type.empty() || predicate_type.find("://") == std::string_view::npos ||
+      predicate_type.find_first_of(" \t\r\n\"") != std::string_view::npos)
+    return fail(ErrorCode::invalid_argument,
+                "the predicate type must be a URI (https://...), not '" + util::printable(predicate_type) + "'");
+  if (predicate_json.size() > kMaxEnvelope / 2) return fail(ErrorCode::limit, "the predicate is larger than 8 MiB");
+  if (util::json_depth(predicate_json, 129) > 128) return fail(ErrorCode::limit, "the predicate is nested too deeply");
+  json predicate = json::parse(predicate_json, nullptr, false);
+  if (predicate.is_discarded() || !predicate.is_object())
+    return fail(ErrorCode::parse, "the predicate is not a JSON object");
+  const json st = {{"_type", "https://in-toto.io/Statement/v1"},
+                   {"subject", json::array({{{"name", std::string(subject_name)},
+                                             {"digest", {{"sha256", std::string(manifest_digest.substr(7))}}}}})},
+                   {"predicateType", std::string(predicate_type)},
+                   {"predicate", std::move(predicate)}};
+  return st.dump();
+}
+
+Result<SignResult> sign_oci_layout_image(const std::string& dir, const std::string& tag,
+                                         std::string_view private_key_pem, std::string_view docker_reference) {
+  LayoutStore store(dir);
+  auto r = sign_in(store, tag, private_key_pem, docker_reference);
+  if (!r) return std::unexpected(r.error().within(dir));
+  return r;
+}
+
+Result<SignResult> sign_registry_image(const RegistryTarget& target, std::string_view private_key_pem,
+                                       std::string_view docker_reference) {
+  return in_registry(target,
+                     [&](Store& s) { return sign_in(s, registry_ref(target), private_key_pem, docker_reference); });
+}
+
 Result<std::string> attach_oci_layout_attestation(const std::string& dir, const std::string& tag,
                                                   std::string_view envelope_json, std::string_view predicate_type) {
   LayoutStore store(dir);
-  auto image = store.manifest(tag);
-  if (!image) return std::unexpected(image.error().within(dir));
-  const std::string att_tag = "sha256-" + image->first.substr(7) + ".att";
-  json layers = json::array();
-  if (auto old = store.manifest(att_tag); old) {
-    json om = json::parse(old->second, nullptr, false);
-    if (member(om, "layers").is_array()) layers = member(om, "layers");
-  } else if (old.error().code != ErrorCode::not_found) {
-    return std::unexpected(old.error().within(dir));
-  }
-  std::string env_digest, config_digest, manifest_digest;
-  const std::string env(envelope_json);
-  if (auto st = write_blob(dir, env, env_digest); !st) return std::unexpected(st.error());
-  layers.push_back({{"mediaType", kDsseEnvelopeMediaType},
-                    {"size", env.size()},
-                    {"digest", env_digest},
-                    {"annotations", {{"predicateType", std::string(predicate_type)}}}});
-  const std::string config = "{}";
-  if (auto st = write_blob(dir, config, config_digest); !st) return std::unexpected(st.error());
-  json m = {
-      {"schemaVersion", 2},
-      {"mediaType", kOciManifest},
-      {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"}, {"size", 2}, {"digest", config_digest}}},
-      {"layers", layers}};
-  const std::string text = m.dump();
-  if (auto st = write_blob(dir, text, manifest_digest); !st) return std::unexpected(st.error());
-  auto index = read_json(std::filesystem::path(dir) / "index.json", kMaxManifest);
-  if (!index) return std::unexpected(index.error());
-  json& manifests = (*index)["manifests"];
-  if (!manifests.is_array()) return fail(ErrorCode::parse, "index.json: manifests", dir);
-  retag(manifests, att_tag, {{"mediaType", kOciManifest}, {"size", text.size()}, {"digest", manifest_digest}});
-  if (auto st = util::write_file_atomic(std::filesystem::path(dir) / "index.json", index->dump()); !st)
-    return std::unexpected(st.error());
-  return manifest_digest;
+  auto r = attach_in(store, tag, envelope_json, predicate_type);
+  if (!r) return std::unexpected(r.error().within(dir));
+  return r->attestation_manifest;
+}
+
+Result<AttestResult> attest_oci_layout_image(const std::string& dir, const std::string& tag,
+                                             std::string_view subject_name, std::string_view predicate_type,
+                                             std::string_view predicate_json, std::string_view private_key_pem) {
+  LayoutStore store(dir);
+  auto r = attest_in(store, tag, subject_name, predicate_type, predicate_json, private_key_pem);
+  if (!r) return std::unexpected(r.error().within(dir));
+  return r;
+}
+
+Result<AttestResult> attest_registry_image(const RegistryTarget& target, std::string_view subject_name,
+                                           std::string_view predicate_type, std::string_view predicate_json,
+                                           std::string_view private_key_pem) {
+  return in_registry(target, [&](Store& s) {
+    return attest_in(s, registry_ref(target), subject_name, predicate_type, predicate_json, private_key_pem);
+  });
 }
 
 }  // namespace bulwark::trust

@@ -96,21 +96,29 @@ struct ManifestFacts {
 [[nodiscard]] Result<ManifestFacts> read_oci_layout_manifest(const std::string& dir, const std::string& tag);
 [[nodiscard]] Result<ManifestFacts> read_registry_manifest(const RegistryTarget& target);
 
-// Signs the image tagged `tag` in the OCI layout `dir` with a PEM private key (PKCS#8 or
-// traditional; ECDSA P-256, RSA, Ed25519), cosign's way: a simple-signing payload naming
-// `docker_reference` and the manifest digest, stored as a signature manifest tagged
-// sha256-<hex>.sig in the same layout and, as an OCI 1.1 referrer (subject: the image), added
-// to the referrers index tagged sha256-<hex> (the referrers tag schema; entries already there
-// are kept). Copy both tags to the registry (skopeo copy --all for the index).
+// Signs an image cosign's way with a PEM private key (unencrypted PKCS#8 or traditional; ECDSA
+// P-256, RSA, Ed25519: see keys.hpp for cosign's encrypted keys): a simple-signing payload
+// naming `docker_reference` and the manifest digest becomes a layer of the signature manifest
+// tagged sha256-<hex>.sig (added to the layers already there, as cosign does), and of an OCI
+// 1.1 referrer (subject: the image, artifactType kCosignSignatureArtifact). The referrer is
+// listed by the registry's referrers API where the registry says it indexes subjects (it
+// answers the manifest PUT with OCI-Subject), else in the referrers tag schema's index tagged
+// sha256-<hex> (entries already there are kept). An OCI layout always uses the tag schema.
 struct SignResult {
+  std::string manifest_digest;     // the signed image's
   std::string signature_manifest;  // digest of the sha256-<hex>.sig manifest
   std::string referrer_manifest;   // digest of the referrer manifest
-  std::string referrers_index;     // digest of the index tagged sha256-<hex>
+  std::string referrers_index;     // digest of the index tagged sha256-<hex> ("" when the API lists it)
   std::string signature_tag, referrers_tag;
+  std::string referrers_via;  // "referrers API" or "referrers tag sha256-<hex>"
 };
 [[nodiscard]] Result<SignResult> sign_oci_layout_image(const std::string& dir, const std::string& tag,
                                                        std::string_view private_key_pem,
                                                        std::string_view docker_reference);
+// The same, written straight into a registry (blob uploads POST + PUT, manifest PUTs) for the
+// image target.tag or target.digest; credentials as for verify_registry_image.
+[[nodiscard]] Result<SignResult> sign_registry_image(const RegistryTarget& target, std::string_view private_key_pem,
+                                                     std::string_view docker_reference);
 
 // Blobs (an image config, a layer) by digest, checked against it; at most `max` bytes.
 [[nodiscard]] Result<std::string> read_oci_layout_blob(const std::string& dir, const std::string& digest,
@@ -124,6 +132,15 @@ struct SignResult {
 // annotation predicateType) is a DSSE envelope whose payload is an in-toto Statement.
 inline constexpr std::string_view kDsseEnvelopeMediaType = "application/vnd.dsse.envelope.v1+json";
 inline constexpr std::string_view kInTotoPayloadType = "application/vnd.in-toto+json";
+// The artifactType of an attestation stored as an OCI 1.1 referrer: the in-toto media type, as
+// cosign writes it (its layers are the DSSE envelopes); application/vnd.dsse.envelope.v1+json
+// is accepted too when reading.
+inline constexpr std::string_view kAttestationArtifact = kInTotoPayloadType;
+// The referrer manifest's annotation naming the attestation's predicate type (cosign's name).
+inline constexpr std::string_view kReferrerPredicateTypeAnnotation = "dev.sigstore.bundle.predicateType";
+// Predicate types of the predicates `bulwark attest` writes (cosign's URIs for the same).
+inline constexpr std::string_view kCycloneDxPredicateType = "https://cyclonedx.org/bom";
+inline constexpr std::string_view kOpenVexPredicateType = "https://openvex.dev/ns";
 
 // A DSSE envelope over `payload` (one signature over the PAE, made with a PEM private key:
 // ECDSA P-256, RSA, Ed25519), as JSON.
@@ -151,9 +168,10 @@ struct AttestationVerdict {
   std::vector<ImageAttestation> verified;  // of the predicate type, signed by the key, subject = the image
 };
 
-// Finds the attestations with `predicate_type` of the image tagged `tag` (tag scheme .att) and
-// verifies each with the key. Succeeds only when at least one verifies; the error names why
-// none did (no .att tag, no attestation of that type, and each envelope's refusal).
+// Finds the attestations with `predicate_type` of the image tagged `tag`, by cosign's tag
+// scheme (.att) and by OCI 1.1 referrers (artifactType in-toto or DSSE, listed by the referrers
+// API or the referrers tag), and verifies each with the key. Succeeds only when at least one verifies; the error names
+// why none did (no .att tag, no attestation of that type, and each envelope's refusal).
 [[nodiscard]] Result<AttestationVerdict> verify_oci_layout_attestations(const std::string& dir, const std::string& tag,
                                                                         std::string_view predicate_type,
                                                                         std::string_view public_key_pem);
@@ -161,12 +179,43 @@ struct AttestationVerdict {
                                                                       std::string_view predicate_type,
                                                                       std::string_view public_key_pem);
 
-// Adds a DSSE envelope as a layer of the manifest tagged sha256-<hex>.att of the image tagged
-// `tag` in the OCI layout (layers already there are kept), with the predicateType annotation.
-// Returns the new .att manifest's digest. (What cosign attest writes; `bulwark attest` is not a
-// command yet: the tests use this.)
+// An in-toto Statement v1 about one image: subject [{name, digest {sha256: <manifest hex>}}],
+// predicateType, and the predicate (a JSON object), as compact JSON.
+[[nodiscard]] Result<std::string> make_in_toto_statement(std::string_view subject_name,
+                                                         std::string_view manifest_digest,
+                                                         std::string_view predicate_type,
+                                                         std::string_view predicate_json);
+
+struct AttestResult {
+  std::string manifest_digest;                 // the attested image's (the Statement's subject)
+  std::string envelope;                        // digest of the DSSE envelope blob
+  std::string attestation_tag;                 // sha256-<hex>.att
+  std::string attestation_manifest;            // digest of the manifest tagged so
+  std::string referrer_manifest;               // digest of the OCI 1.1 referrer
+  std::string referrers_index, referrers_tag;  // "" when the registry's referrers API lists it
+  std::string referrers_via;
+};
+
+// Adds a DSSE envelope as a layer (media type kDsseEnvelopeMediaType, annotation
+// predicateType) of the manifest tagged sha256-<hex>.att of the image tagged `tag` in the OCI
+// layout (layers already there are kept), and as an OCI 1.1 referrer (artifactType
+// kAttestationArtifact) in the referrers index. Returns the new .att manifest's digest.
 [[nodiscard]] Result<std::string> attach_oci_layout_attestation(const std::string& dir, const std::string& tag,
                                                                 std::string_view envelope_json,
                                                                 std::string_view predicate_type);
+
+// `bulwark attest`: the in-toto Statement about the image's manifest digest with the predicate,
+// in a DSSE envelope signed with the key over the PAE, attached as attach_oci_layout_attestation
+// does (in a registry: the referrer is listed by its referrers API where it has one, else by
+// the referrers tag schema). `subject_name` is the Statement's subject name (the repository).
+[[nodiscard]] Result<AttestResult> attest_oci_layout_image(const std::string& dir, const std::string& tag,
+                                                           std::string_view subject_name,
+                                                           std::string_view predicate_type,
+                                                           std::string_view predicate_json,
+                                                           std::string_view private_key_pem);
+[[nodiscard]] Result<AttestResult> attest_registry_image(const RegistryTarget& target, std::string_view subject_name,
+                                                         std::string_view predicate_type,
+                                                         std::string_view predicate_json,
+                                                         std::string_view private_key_pem);
 
 }  // namespace bulwark::trust

@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "trust/cosign.hpp"
 #include "trust/test_keys.hpp"
 #include "util/files.hpp"
+#include "util/http.hpp"
 #include "util/sha256.hpp"
 #include "util/testing/loopback_http_server.hpp"
 
@@ -281,5 +284,286 @@ TEST(Cosign, RegistryReferrersApiFirstThenTheFallbackTag) {
     EXPECT_EQ(read_fallback, !api);
     EXPECT_FALSE(trust::verify_registry_image(t, make_key("EC").pub, "")) << "another key accepted";
   }
+  fs::remove_all(dir);
+}
+
+// ---- attestations: building, attaching, finding by tag and by referrer ----------------------
+
+TEST(Attest, StatementV1NamesTheManifestDigestAndCarriesThePredicate) {
+  const std::string digest = "sha256:" + std::string(64, 'c');
+  auto st = trust::make_in_toto_statement("127.0.0.1:5000/app", digest, trust::kCycloneDxPredicateType,
+                                          R"({"bomFormat":"CycloneDX","specVersion":"1.5","components":[]})");
+  ASSERT_TRUE(st) << st.error().describe();
+  auto j = nlohmann::json::parse(*st);
+  EXPECT_EQ(j["_type"], "https://in-toto.io/Statement/v1");
+  ASSERT_EQ(j["subject"].size(), 1U);
+  EXPECT_EQ(j["subject"][0]["name"], "127.0.0.1:5000/app");
+  EXPECT_EQ(j["subject"][0]["digest"]["sha256"], std::string(64, 'c'));
+  EXPECT_EQ(j["predicateType"], "https://cyclonedx.org/bom");
+  EXPECT_EQ(j["predicate"]["bomFormat"], "CycloneDX");
+  EXPECT_FALSE(trust::make_in_toto_statement("a", "sha256:abc", "https://x/y", "{}")) << "short digest";
+  EXPECT_FALSE(trust::make_in_toto_statement("a", digest, "cyclonedx", "{}")) << "type not a URI";
+  EXPECT_FALSE(trust::make_in_toto_statement("a", digest, "https://x/y", "[1]")) << "predicate not an object";
+  EXPECT_FALSE(trust::make_in_toto_statement("a", digest, "https://x/y", "{")) << "predicate not JSON";
+}
+
+TEST(Attest, InALayoutFoundByTheAttTagAndByTheReferrer) {
+  auto dir = make_layout();
+  auto key = make_key("EC");
+  const std::string type(trust::kCycloneDxPredicateType);
+  auto a = trust::attest_oci_layout_image(dir, "1", "r.example/app", type, R"({"bomFormat":"CycloneDX"})", key.priv);
+  ASSERT_TRUE(a) << a.error().describe();
+  const std::string image = tagged(dir, "1");
+  EXPECT_EQ(a->manifest_digest, image);
+  EXPECT_EQ(a->attestation_tag, "sha256-" + image.substr(7) + ".att");
+  EXPECT_EQ(tagged(dir, a->attestation_tag), a->attestation_manifest);
+  // cosign's layout of the .att manifest: one DSSE layer with the predicateType annotation.
+  auto am = nlohmann::json::parse(*util::read_file(dir / "blobs/sha256" / a->attestation_manifest.substr(7), 1 << 20));
+  ASSERT_EQ(am["layers"].size(), 1U);
+  EXPECT_EQ(am["layers"][0]["mediaType"], trust::kDsseEnvelopeMediaType);
+  EXPECT_EQ(am["layers"][0]["annotations"]["predicateType"], type);
+  EXPECT_EQ(am["layers"][0]["digest"], a->envelope);
+  // The referrer: in-toto artifact type, subject the image, listed in the referrers index.
+  auto rm = nlohmann::json::parse(*util::read_file(dir / "blobs/sha256" / a->referrer_manifest.substr(7), 1 << 20));
+  EXPECT_EQ(rm["artifactType"], trust::kAttestationArtifact);
+  EXPECT_EQ(rm["subject"]["digest"], image);
+  EXPECT_EQ(rm["annotations"][std::string(trust::kReferrerPredicateTypeAnnotation)], type);
+  EXPECT_EQ(tagged(dir, a->referrers_tag), a->referrers_index);
+
+  auto v = trust::verify_oci_layout_attestations(dir, "1", type, key.pub);
+  ASSERT_TRUE(v) << v.error().describe();
+  EXPECT_EQ(v->checked, 1U) << "the same envelope under the tag and the referrer counts once";
+  auto statement = nlohmann::json::parse(v->verified[0].statement_json);
+  EXPECT_EQ(statement["predicate"]["bomFormat"], "CycloneDX");
+  EXPECT_FALSE(trust::verify_oci_layout_attestations(dir, "1", type, make_key("EC").pub)) << "another key";
+  EXPECT_FALSE(trust::verify_oci_layout_attestations(dir, "2", type, key.pub)) << "another image";
+  EXPECT_FALSE(trust::verify_oci_layout_attestations(dir, "1", "https://slsa.dev/provenance/v1", key.pub));
+
+  // A second attestation is added to the .att manifest, as cosign does.
+  auto other = make_key("EC");
+  auto b =
+      trust::attest_oci_layout_image(dir, "1", "r.example/app", std::string(trust::kOpenVexPredicateType),
+                                     R"({"@context":"https://openvex.dev/ns/v0.2.0","statements":[]})", other.priv);
+  ASSERT_TRUE(b) << b.error().describe();
+  am = nlohmann::json::parse(*util::read_file(dir / "blobs/sha256" / b->attestation_manifest.substr(7), 1 << 20));
+  EXPECT_EQ(am["layers"].size(), 2U);
+  auto refs = trust::oci_layout_referrers(dir, image);
+  ASSERT_TRUE(refs);
+  EXPECT_EQ(refs->items.size(), 2U);
+
+  // Without the .att tag, the referrer alone is enough.
+  untag(dir, a->attestation_tag);
+  v = trust::verify_oci_layout_attestations(dir, "1", type, key.pub);
+  ASSERT_TRUE(v) << v.error().describe();
+  EXPECT_TRUE(v->verified[0].where.starts_with("referrer sha256:")) << v->verified[0].where;
+  EXPECT_TRUE(trust::verify_oci_layout_attestations(dir, "1", std::string(trust::kOpenVexPredicateType), other.pub));
+
+  // A tampered envelope (its blob rewritten under its name) is refused.
+  const fs::path env = dir / "blobs/sha256" / a->envelope.substr(7);
+  auto text = *util::read_file(env, 1 << 20);
+  text[text.find("\"sig\":\"") + 8] ^= 1;
+  write(env, text);
+  EXPECT_FALSE(trust::verify_oci_layout_attestations(dir, "1", type, key.pub)) << "tampered envelope accepted";
+  fs::remove_all(dir);
+}
+
+namespace {
+
+// A small in-memory registry for repository proto/app: blob uploads (POST, then PUT with
+// ?digest=), manifests by tag and digest, and, when `api`, a referrers API that answers
+// manifest PUTs having a subject with OCI-Subject. Basic credentials u:p are required, or, when
+// `bearer`, a token from /token (asked for with u:p) whose scope has push for writes.
+class MemoryRegistry {
+ public:
+  MemoryRegistry(bool api, bool bearer, std::uint16_t port)
+      : api_(api),
+        bearer_(bearer),
+        server_([this](const bulwark::testing::TestRequest& r) { return handle(r); }, port) {}
+  std::string host() const { return server_.host(); }
+  void put_blob(const std::string& b) {
+    std::lock_guard lock(mu_);
+    blobs_["sha256:" + util::sha256_hex(b)] = b;
+  }
+  void put_manifest(const std::string& tag, const std::string& m) {
+    std::lock_guard lock(mu_);
+    const std::string d = "sha256:" + util::sha256_hex(m);
+    manifests_[d] = m;
+    tags_[tag] = d;
+  }
+  std::string tag(const std::string& t) {
+    std::lock_guard lock(mu_);
+    return tags_.contains(t) ? tags_[t] : "";
+  }
+  std::string manifest(const std::string& d) {
+    std::lock_guard lock(mu_);
+    return manifests_.contains(d) ? manifests_[d] : "";
+  }
+  std::vector<bulwark::testing::TestRequest> requests() const { return server_.requests(); }
+
+ private:
+  bulwark::testing::TestResponse handle(const bulwark::testing::TestRequest& r) {
+    std::lock_guard lock(mu_);
+    const bulwark::testing::TestResponse notfound{404, {}, R"({"errors":[{"code":"NOT_FOUND"}]})"};
+    const std::string auth = r.headers.count("authorization") ? r.headers.at("authorization") : "";
+    if (bearer_ && r.target.starts_with("/token?")) {
+      if (auth != "Basic dTpw") return {401, {}, ""};
+      const bool push =
+          r.target.find("pull%2Cpush") != std::string::npos || r.target.find("pull,push") != std::string::npos;
+      return {200, {}, push ? R"({"token":"tok-push"})" : R"({"token":"tok-pull"})"};
+    }
+    const bool write = r.method == "POST" || r.method == "PUT";
+    if (bearer_ ? !(auth == "Bearer tok-push" || (!write && auth == "Bearer tok-pull")) : auth != "Basic dTpw") {
+      const std::string host = r.headers.count("host") ? r.headers.at("host") : "";
+      return {401,
+              {{"WWW-Authenticate",
+                bearer_ ? "Bearer realm=\"http://" + host + "/token\",service=\"test\"" : "Basic realm=\"test\""}},
+              ""};
+    }
+    const std::string prefix = "/v2/proto/app/";
+    if (!r.target.starts_with(prefix)) return notfound;
+    std::string rest = r.target.substr(prefix.size());
+    if (rest == "blobs/uploads/" && r.method == "POST")
+      return {202, {{"Location", "/v2/proto/app/blobs/uploads/u" + std::to_string(++uploads_) + "?state=x"}}, ""};
+    if (rest.starts_with("blobs/uploads/") && r.method == "PUT") {
+      const std::string d = rest.substr(rest.find("digest=") + 7);
+      const std::string got = "sha256:" + util::sha256_hex(r.body);
+      if (util::url_encode(got) != d && got != d) return {400, {}, R"({"errors":[{"code":"DIGEST_INVALID"}]})"};
+      blobs_[got] = r.body;
+      return {201, {{"Docker-Content-Digest", got}}, ""};
+    }
+    if (rest.starts_with("blobs/")) {
+      auto it = blobs_.find(rest.substr(6));
+      if (it == blobs_.end()) return notfound;
+      return {200, {{"Content-Length", std::to_string(it->second.size())}}, r.method == "HEAD" ? "" : it->second};
+    }
+    if (rest.starts_with("manifests/")) {
+      const std::string ref = rest.substr(10);
+      if (r.method == "PUT") {
+        const std::string d = "sha256:" + util::sha256_hex(r.body);
+        manifests_[d] = r.body;
+        if (!ref.starts_with("sha256:")) tags_[ref] = d;
+        std::vector<std::pair<std::string, std::string>> h{{"Docker-Content-Digest", d}};
+        auto j = nlohmann::json::parse(r.body, nullptr, false);
+        if (api_ && j.is_object() && j.contains("subject")) h.emplace_back("OCI-Subject", j["subject"]["digest"]);
+        return {201, h, ""};
+      }
+      const std::string d = ref.starts_with("sha256:") ? ref : (tags_.contains(ref) ? tags_[ref] : "");
+      if (!manifests_.contains(d)) return notfound;
+      return {200, {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}}, manifests_[d]};
+    }
+    if (rest.starts_with("referrers/")) {
+      if (!api_) return notfound;
+      nlohmann::json ms = nlohmann::json::array();
+      for (const auto& [d, m] : manifests_) {
+        auto j = nlohmann::json::parse(m, nullptr, false);
+        if (!j.is_object() || !j.contains("subject") || j["subject"]["digest"] != rest.substr(10)) continue;
+        ms.push_back({{"mediaType", j["mediaType"]},
+                      {"artifactType", j.value("artifactType", "")},
+                      {"digest", d},
+                      {"size", m.size()}});
+      }
+      return {200,
+              {{"Content-Type", "application/vnd.oci.image.index.v1+json"}},
+              nlohmann::json{
+                  {"schemaVersion", 2}, {"mediaType", "application/vnd.oci.image.index.v1+json"}, {"manifests", ms}}
+                  .dump()};
+    }
+    return notfound;
+  }
+
+  bool api_, bearer_;
+  std::mutex mu_;
+  std::map<std::string, std::string> blobs_, manifests_, tags_;
+  int uploads_ = 0;
+  bulwark::testing::LoopbackHttpServer server_;  // last: stops before the maps go
+};
+
+}  // namespace
+
+// bulwark sign and attest straight into a registry: blobs uploaded (POST + PUT), the .sig and
+// .att manifests pushed under cosign's tags, referrers listed by the registry's referrers API
+// when it answers OCI-Subject, else in the referrers tag index; then verified from there. Basic
+// credentials, or a token service (Bearer challenge, a push-scoped token for the writes).
+TEST(Cosign, SignAndAttestIntoARegistryWithAndWithoutAReferrersApi) {
+  auto dir = make_layout();
+  const std::string image = tagged(dir, "1");
+  auto key = make_key("EC");
+  std::uint16_t port = 5150;
+  for (auto [api, bearer] : {std::pair{true, false}, std::pair{false, false}, std::pair{false, true}}) {
+    SCOPED_TRACE(std::string(api ? "referrers API" : "referrers tag") + (bearer ? ", token auth" : ", basic auth"));
+    MemoryRegistry reg(api, bearer, port++);
+    const std::string manifest = *util::read_file(dir / "blobs/sha256" / image.substr(7), 1 << 20);
+    auto mj = nlohmann::json::parse(manifest);
+    reg.put_blob(*util::read_file(dir / "blobs/sha256" / mj["config"]["digest"].get<std::string>().substr(7), 1 << 20));
+    reg.put_manifest("1", manifest);
+    trust::RegistryTarget t{reg.host(), "proto/app", "1", "", "u", "p", false, std::chrono::seconds(5)};
+
+    auto s = trust::sign_registry_image(t, key.priv, reg.host() + "/proto/app");
+    ASSERT_TRUE(s) << s.error().describe();
+    EXPECT_EQ(s->manifest_digest, image);
+    EXPECT_EQ(reg.tag(s->signature_tag), s->signature_manifest);
+    EXPECT_EQ(s->referrers_via, api ? "referrers API" : "referrers tag sha256-" + image.substr(7));
+    EXPECT_EQ(reg.tag("sha256-" + image.substr(7)).empty(), api) << "the fallback index only without an API";
+    // A second signature is appended to the .sig manifest.
+    auto other = make_key("EC");
+    ASSERT_TRUE(trust::sign_registry_image(t, other.priv, reg.host() + "/proto/app"));
+    EXPECT_EQ(nlohmann::json::parse(reg.manifest(reg.tag(s->signature_tag)))["layers"].size(), 2U);
+    auto v = trust::verify_registry_image(t, key.pub, reg.host() + "/proto/app");
+    ASSERT_TRUE(v) << v.error().describe();
+    EXPECT_EQ(v->found_in.size(), 2U) << "found under the tag and as a referrer";
+
+    const std::string type(trust::kCycloneDxPredicateType);
+    auto a = trust::attest_registry_image(t, "proto/app", type, R"({"bomFormat":"CycloneDX"})", key.priv);
+    ASSERT_TRUE(a) << a.error().describe();
+    EXPECT_EQ(reg.tag(a->attestation_tag), a->attestation_manifest);
+    auto av = trust::verify_registry_attestations(t, type, key.pub);
+    ASSERT_TRUE(av) << av.error().describe();
+    EXPECT_FALSE(trust::verify_registry_attestations(t, type, make_key("EC").pub)) << "another key";
+    // Only POST/PUT/HEAD/GET; with a token service, a push token was asked for with the credentials.
+    bool push_token = false;
+    for (const auto& r : reg.requests()) {
+      EXPECT_TRUE(r.method == "GET" || r.method == "HEAD" || r.method == "POST" || r.method == "PUT") << r.method;
+      push_token |= r.target.starts_with("/token?") && r.target.find("proto%2Fapp%3Apull%2Cpush") != std::string::npos;
+      push_token |= r.target.starts_with("/token?") && r.target.find("proto/app:pull,push") != std::string::npos;
+    }
+    EXPECT_EQ(push_token, bearer);
+    trust::RegistryTarget wrong = t;
+    wrong.password = "nope";
+    auto refused = trust::sign_registry_image(wrong, key.priv, "x");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().describe().find("nope"), std::string::npos);
+  }
+  fs::remove_all(dir);
+}
+
+// What is already tagged sha256-<hex>.sig is kept: a second signature is a second layer, and
+// something there that is not an image manifest is refused, not overwritten.
+TEST(Cosign, SignAppendsToTheSigManifestAndRefusesToOverwriteSomethingElse) {
+  auto dir = make_layout();
+  auto key = make_key("EC");
+  auto first = trust::sign_oci_layout_image(dir, "1", key.priv, "r/a");
+  ASSERT_TRUE(first) << first.error().describe();
+  auto again = trust::sign_oci_layout_image(dir, "1", make_key("ED25519").priv, "r/a");
+  ASSERT_TRUE(again) << again.error().describe();
+  auto sm =
+      nlohmann::json::parse(*util::read_file(dir / "blobs/sha256" / again->signature_manifest.substr(7), 1 << 20));
+  ASSERT_EQ(sm["layers"].size(), 2U);
+  EXPECT_EQ(sm["layers"][0], nlohmann::json::parse(*util::read_file(
+                                 dir / "blobs/sha256" / first->signature_manifest.substr(7), 1 << 20))["layers"][0]);
+  EXPECT_EQ(sm["config"]["mediaType"], "application/vnd.oci.image.config.v1+json");
+  // An index under the .sig tag.
+  const std::string index =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})";
+  const std::string d = util::sha256_hex(index);
+  write(dir / "blobs/sha256" / d, index);
+  auto ij = read_index(dir);
+  for (auto& m : ij["manifests"]) {
+    if (m["annotations"]["org.opencontainers.image.ref.name"] == first->signature_tag) m["digest"] = "sha256:" + d;
+  }
+  write(dir / "index.json", ij.dump());
+  auto refused = trust::sign_oci_layout_image(dir, "1", key.priv, "r/a");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("is not an image manifest"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(tagged(dir, first->signature_tag), "sha256:" + d) << "left as it was";
   fs::remove_all(dir);
 }

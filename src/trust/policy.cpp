@@ -642,8 +642,9 @@ Result<std::vector<core::Finding>> evaluate_image(const TrustPolicy& policy, con
             fmt::format("{}: no attestation {} signed with {} verifies, {} requires it", shown, ra.predicate_type,
                         ra.key_file, rule),
             v.error().describe(),
-            fmt::format("Attest the image's manifest digest with the required key (cosign attest --key ... --type "
-                        "{} --predicate ...) and push the .att tag beside the image.",
+            fmt::format("Attest the image's manifest digest with the required key (bulwark attest IMAGE --key ... "
+                        "--type {} --predicate ..., or cosign attest) so that the .att tag or an OCI 1.1 referrer "
+                        "holds it beside the image.",
                         ra.predicate_type));
       return;
     }

@@ -199,7 +199,7 @@ Result<HttpResponse> perform_once(CURL* curl, const HttpOptions& options, HttpMe
     }
     raw_list = next;
   }
-  if (method == HttpMethod::post) {
+  if (method == HttpMethod::post || method == HttpMethod::put) {
     // No "Expect: 100-continue" round trip for small bodies.
     curl_slist* next = curl_slist_append(raw_list, "Expect:");
     if (next != nullptr) raw_list = next;
@@ -237,6 +237,13 @@ Result<HttpResponse> perform_once(CURL* curl, const HttpOptions& options, HttpMe
     case HttpMethod::head: curl_easy_setopt(curl, CURLOPT_NOBODY, 1L); break;
     case HttpMethod::post:
       curl_easy_setopt(curl, CURLOPT_POST, 1L);
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+      curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+      break;
+    case HttpMethod::put:
+      // The body from memory, as with POST, under the PUT verb (registry uploads and manifests).
+      curl_easy_setopt(curl, CURLOPT_POST, 1L);
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "PUT");
       curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
       curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
       break;

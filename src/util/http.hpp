@@ -37,7 +37,7 @@ class HttpHeaders {
   std::vector<std::pair<std::string, std::string>> entries_;
 };
 
-enum class HttpMethod { get, head, post };
+enum class HttpMethod { get, head, post, put };
 // Whether a transfer that stays quiet past HttpOptions::stall_timeout is abandoned
 // (downloads) or may idle (an event stream can be silent for hours).
 enum class HttpIdle { stall_aborts, allowed };
@@ -62,7 +62,7 @@ struct HttpRequest {
   HttpMethod method = HttpMethod::get;
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;  // sent with POST
+  std::string body;  // sent with POST and PUT
   HttpIdle idle = HttpIdle::stall_aborts;
   // Polled about once a second while the transfer runs, also while no data flows;
   // returning true aborts it (ErrorCode::network, "transfer cancelled"). Long-lived

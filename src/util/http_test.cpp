@@ -84,6 +84,29 @@ TEST(Http, PostSendsBodyAndHeadSendsNone) {
   EXPECT_EQ(head->body, "");
 }
 
+// PUT (registry blob uploads and manifests) sends its body under the PUT verb, with the
+// Content-Type given; the handle's next request is a plain GET again.
+TEST(Http, PutSendsBodyUnderThePutVerb) {
+  LoopbackHttpServer server(
+      [](const TestRequest& req) {
+        const std::string type = req.headers.count("content-type") ? req.headers.at("content-type") : "";
+        return TestResponse{201, {{"X-Method", req.method}}, req.method + " " + type + " " + req.body};
+      },
+      5160);
+  util::HttpClient client;
+  auto put = client.fetch({.method = util::HttpMethod::put,
+                           .url = "http://" + server.host() + "/v2/r/manifests/1",
+                           .headers = {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}},
+                           .body = R"({"schemaVersion":2})"},
+                          100);
+  ASSERT_TRUE(put) << put.error().describe();
+  EXPECT_EQ(put->status, 201);
+  EXPECT_EQ(put->body, R"(PUT application/vnd.oci.image.manifest.v1+json {"schemaVersion":2})");
+  auto get = client.fetch({.url = "http://" + server.host() + "/g"}, 100);
+  ASSERT_TRUE(get) << get.error().describe();
+  EXPECT_EQ(get->headers.get("x-method").value_or(""), "GET");
+}
+
 TEST(Http, RedirectToAnotherHostDropsAuthorization) {
   // "localhost" and "127.0.0.1" are different hosts to the client, like a
   // registry and the object storage it redirects blob downloads to.

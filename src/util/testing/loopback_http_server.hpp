@@ -40,14 +40,15 @@ class LoopbackHttpServer {
  public:
   using Handler = std::function<TestResponse(const TestRequest&)>;
 
-  explicit LoopbackHttpServer(Handler handler) : handler_(std::move(handler)) {
+  // port 0: any free port the kernel picks; else that port (a test that must stay in a given range).
+  explicit LoopbackHttpServer(Handler handler, std::uint16_t port = 0) : handler_(std::move(handler)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
+    addr.sin_port = htons(port);
     ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     ::listen(fd_, 16);
     socklen_t len = sizeof addr;
