@@ -98,6 +98,7 @@ dict_of() {
     fuzz_api_answers) echo answers ;;
     fuzz_enforce) echo enforce ;;
     fuzz_cosign) echo cosign ;;
+    fuzz_cosign_key) echo cosign_key ;;
     fuzz_trust_policy) echo trust ;;
     *) echo "" ;;
   esac
