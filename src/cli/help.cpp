@@ -42,7 +42,7 @@ const std::vector<HelpGroup>& help_groups() {
        {"config", "secret", "secrets"}},
       {"access-control: who may do what (Kubernetes RBAC)", {"rbac"}},
       {"network-policy: which pods may talk to which", {"netpol"}},
-      {"trusted-base-image: signatures, attestations, base images", {"trust", "verify", "authz"}},
+      {"trusted-base-image: signatures, attestations, base images", {"trust", "verify", "base", "authz"}},
       {"monitoring: what containers do at run time, and the fleet", {"monitor", "agent", "server"}},
   };
   return groups;
