@@ -203,6 +203,9 @@ bool valid_digest(const std::string& d) {
 Result<VulnSet> scan_candidate(const Repo& repo, const std::string& tag, const std::string& digest,
                                const BaseOptions& o, const vuln::db::Store& store, const core::Context& ctx,
                                bool& cached) {
+  if (!digest.empty() && !valid_digest(digest)) {
+    return fail(ErrorCode::invalid_argument, "not a sha256 manifest digest", util::printable(digest));
+  }
   core::Diagnostics diags;  // the candidates' own warnings are not the image's
   std::optional<core::ScanResult> inv;
   const bool cacheable = o.use_cache && valid_digest(digest);
@@ -309,6 +312,9 @@ Result<core::BaseImage> analyze_base(const core::ScanResult& result, const BaseO
                                                 : image::list_oci_layout_tags(repo.path, ctx.limits);
   if (!listed) return std::unexpected(listed.error());
   base.tags_listed = listed->size();
+  if (const auto bad = std::erase_if(*listed, [](const std::string& t) { return !trust::is_valid_tag(t); }); bad > 0) {
+    base.notes.push_back(fmt::format("{} tag(s) of {} are not valid tag names and were skipped", bad, repo.str()));
+  }
   std::vector<std::string> tags = order_tags(std::move(*listed));
   const bool declared_here = declared && declared->repo.same(repo);
   const auto declared_version = declared_here ? trust::parse_tag_version(declared->tag) : std::nullopt;
@@ -407,7 +413,7 @@ Result<core::BaseImage> analyze_base(const core::ScanResult& result, const BaseO
     base.notes.push_back(fmt::format("{} is not in {}: no advice", base.name, repo.str()));
     return base;
   }
-  if (!current) {
+  if (!current || !trust::is_valid_tag(base.tag)) {
     base.notes.push_back(fmt::format("the base's tag '{}' is not a version: no newer tags to compare", base.tag));
     return base;
   }

@@ -36,6 +36,15 @@ std::optional<TagVersion> parse_tag_version(std::string_view tag) {
   return std::nullopt;
 }
 
+bool is_valid_tag(std::string_view tag) noexcept {
+  if (tag.empty() || tag.size() > 128) return false;
+  auto word = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  if (!word(tag[0])) return false;
+  return std::all_of(tag.begin() + 1, tag.end(), [&](char c) { return word(c) || c == '.' || c == '-'; });
+}
+
 namespace {
 
 // <0: a older, 0: the same line (equal on the common numbers), >0: a newer.

@@ -26,6 +26,11 @@ struct TagVersion {
 };
 [[nodiscard]] std::optional<TagVersion> parse_tag_version(std::string_view tag);
 
+// Whether a tag from a registry's list or a layout's ref.name is a tag as the OCI
+// distribution spec writes them: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. Others ("../x", "a/b")
+// are never put in a request.
+[[nodiscard]] bool is_valid_tag(std::string_view tag) noexcept;
+
 // Whether `candidate` is a newer version than `current`: same variant, and at the first
 // position where both have a number, the candidate's is greater. A tag that only adds or drops
 // numbers ("12" against "12.5") is the same release line, neither newer nor older.

@@ -28,6 +28,14 @@ TEST(BaseImageTags, ParsesVersionsAndVariants) {
   }
 }
 
+TEST(BaseImageTags, OnlyTagsOfTheDistributionGrammarAreUsed) {
+  for (auto ok : {"12.5", "latest", "12.8-slim", "_x", "A.b-c_d"}) EXPECT_TRUE(is_valid_tag(ok)) << ok;
+  for (auto bad : {"", "../x", "a/b", ".hidden", "-x", "a:b", "a@b", "x y", "t\n"})
+    EXPECT_FALSE(is_valid_tag(bad)) << bad;
+  EXPECT_TRUE(is_valid_tag(std::string(128, 'a')));
+  EXPECT_FALSE(is_valid_tag(std::string(129, 'a')));
+}
+
 TEST(BaseImageTags, NewerMeansSameVariantAndAGreaterNumber) {
   EXPECT_TRUE(is_newer(v("12.5"), v("12.8")));
   EXPECT_TRUE(is_newer(v("12.5"), v("12.10"))) << "numbers, not strings";
