@@ -296,6 +296,8 @@ Result<core::BaseImage> analyze_base(const core::ScanResult& result, const BaseO
     repo = std::move(*r);
   } else if (declared) {
     repo = declared->repo;
+  } else if (!options.dockerfile.empty() && !base.notes.empty()) {
+    return base;  // FROM scratch, or a FROM bulwark cannot resolve: the notes say which
   } else {
     return fail(ErrorCode::invalid_argument,
                 "the image does not say what it is built on (no org.opencontainers.image.base.name annotation): name "

@@ -154,6 +154,12 @@ run_bulwark dockerfile-wrong base "$APP" --dockerfile "$W/Dockerfile.wrong" --db
 assert_json "a FROM the layers contradict: the layers win, with a note" "$OUT" \
   "$B | .source == \"layers\" and .tag == \"12.5\" and (.notes | any(test(\"says .*:12.8, but the layers match\")))"
 
+printf 'FROM %s:12.5 AS build\nFROM scratch\nCOPY --from=build /etc/os-release /\n' "$REPO" >"$W/Dockerfile.scratch"
+run_bulwark dockerfile-scratch base "$APP" --dockerfile "$W/Dockerfile.scratch" --db "$DB" "${COMMON[@]}"
+assert_rc "a last stage FROM scratch: reported, not an error" 0
+assert_grep "no base image, and why" "$OUT" '^Base image: not found$'
+assert_grep "the note names the line" "$OUT" 'Dockerfile.scratch:2: the last stage is FROM scratch'
+
 # ---- 5. the annotations; an OCI layout of candidates -------------------------------------------
 L="$W/annotated"
 cp -a "$IMG/images/app-oci-gzip" "$L"
