@@ -303,7 +303,6 @@ void register_base(CLI::App& app, int& exit_code) {
   o->scanners = {"vuln"};
   o->base_command = true;
   auto* cmd = app.add_subcommand("base", "Find what an image is built on and which base image to move to");
-  cmd->alias("recommendations");
   cmd->footer(
       fmt::format("What `docker scout recommendations` tells: the base image (from the manifest annotations\n"
                   "org.opencontainers.image.base.name/.base.digest, the Dockerfile's last FROM, or the tag of\n"
@@ -318,7 +317,7 @@ void register_base(CLI::App& app, int& exit_code) {
                   "  bulwark base docker://127.0.0.1:5000/app:1 --base-images docker://127.0.0.1:5000/library/debian\n"
                   "  bulwark base docker-archive:app.tar --dockerfile Dockerfile\n"
                   "  bulwark base oci:./app:1 --base-images oci:./bases --format json -o base.json\n"
-                  "  bulwark recommendations docker://registry.example/app:2 --creds user:pass\n"
+                  "  bulwark base docker://registry.example/app:2 --creds user:pass  # the base the annotations name\n"
                   "\n{}",
                   kDbNote));
   cmd->add_option("TARGET", o->target, "Image reference")->required();
