@@ -43,7 +43,7 @@ const std::vector<HelpGroup>& help_groups() {
       {"access-control: who may do what (Kubernetes RBAC)", {"rbac"}},
       {"network-policy: which pods may talk to which", {"netpol"}},
       {"trusted-base-image: signatures, attestations, base images",
-       {"trust", "verify", "verify-blob", "sign", "attest", "base", "authz"}},
+       {"trust", "verify", "verify-blob", "sign", "attest", "authz"}},
       {"monitoring: what containers do at run time, and the fleet", {"monitor", "agent", "server"}},
   };
   return groups;

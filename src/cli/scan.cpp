@@ -21,13 +21,11 @@
 #include "cli/secret_options.hpp"
 #include "cli/upload.hpp"
 #include "image/reference.hpp"
-#include "report/base_image.hpp"
 #include "report/html.hpp"
 #include "report/policy.hpp"
 #include "report/report.hpp"
 #include "report/vulnerabilities.hpp"
 #include "sbom/sbom.hpp"
-#include "scan/base_image.hpp"
 #include "scan/scan.hpp"
 #include "trust/policy.hpp"
 #include "util/strings.hpp"
@@ -57,13 +55,6 @@ struct VulnScanOptions {
   std::vector<std::string> scanners{"vuln", "config", "secret"};
   SecretOptions secrets;
   std::string trust_policy;  // --trust-policy: turns the trust scanner on
-  // Base-image detection and advice (docs/base-images.md): `bulwark base`, or `bulwark image`
-  // with --base-images / --dockerfile.
-  bool base_command = false;
-  std::string base_images;
-  std::string dockerfile;
-  bool base_advice = true;
-  std::size_t base_max_scans = 12;
 };
 
 Result<image::SourceOptions> source_options(const VulnScanOptions& o) {
@@ -132,24 +123,6 @@ int run_scan(const VulnScanOptions& o) {
   if (!result) return report_error(result.error());
   for (const auto& d : diags.items()) std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
 
-  if (o.base_command || !o.base_images.empty() || !o.dockerfile.empty()) {
-    scan::BaseOptions bo;
-    bo.base_images = o.base_images;
-    bo.dockerfile = o.dockerfile;
-    bo.source = request.source;
-    if (auto ref = image::parse_reference(o.target); ref && ref->transport == image::Transport::registry) {
-      bo.image_registry = ref->registry;
-    }
-    bo.advise = o.base_advice && vulns;
-    bo.max_scans = o.base_max_scans;
-    auto base = scan::analyze_base(*result, bo, store ? &*store : nullptr, session.context, diags);
-    session.progress->end();
-    if (!base) return report_error(base.error());
-    result->base = std::move(*base);
-    for (const auto& d : diags.items()) {
-      if (d.code == "base-image") std::fprintf(stderr, "bulwark: %s\n", util::printable(d.describe()).c_str());
-    }
-  }
   if (trust_policy) {
     trust::ImageAccess access;
     access.tls_verify = o.tls_verify;
@@ -164,16 +137,7 @@ int run_scan(const VulnScanOptions& o) {
   if (!outcome) return report_error(outcome.error());
 
   std::string text;
-  if (o.format == "table" && o.base_command) {
-    const bool color = ::isatty(STDOUT_FILENO) && o.scan.output.empty();
-    const auto& r = results.front();
-    text = fmt::format("Target: {}  OS: {}  Packages: {}\n", util::printable(r.target.name),
-                       r.os.known() ? util::printable(r.os.pretty_name.empty() ? r.os.id + " " + r.os.version_id
-                                                                               : r.os.pretty_name)
-                                    : std::string("unknown"),
-                       r.packages.size()) +
-           report::base_image_table(r, color);
-  } else if (o.format == "table") {
+  if (o.format == "table") {
     const bool color = ::isatty(STDOUT_FILENO) && o.scan.output.empty();
     if (vulns) {
       text = report::vulnerability_table(results.front(), color, coverage ? &*coverage : nullptr);
@@ -182,7 +146,6 @@ int run_scan(const VulnScanOptions& o) {
                          util::printable(results.front().target.name)) +
              report::base_image_line(results.front());
     }
-    if (results.front().base) text += "\n" + report::base_image_table(results.front(), color);
     std::vector<core::Finding> other;
     for (const auto& f : results.front().findings) {
       if (!f.vulnerability && !f.suppression && f.status != core::FindingStatus::pass) other.push_back(f);
@@ -219,29 +182,6 @@ int run_scan(const VulnScanOptions& o) {
   return rc;
 }
 
-void add_base_options(CLI::App& cmd, VulnScanOptions& o) {
-  cmd.add_option("--base-images", o.base_images,
-                 "Candidate base images: a registry repository docker://HOST/REPO or an OCI layout oci:DIR; the base "
-                 "is the tag whose layers (diff-IDs) are the image's first ones (docs/base-images.md)");
-  cmd.add_option("--dockerfile", o.dockerfile, "The image's Dockerfile: its last FROM names the base image");
-  cmd.add_option("--base-advice", o.base_advice,
-                 "Scan the base's newer tags and recommend an update and a major-version change")
-      ->default_str("true");
-  cmd.add_option("--base-max-scans", o.base_max_scans, "At most this many newer tags are scanned (newest first)")
-      ->default_str("12");
-}
-
-void add_image_source_options(CLI::App& cmd, VulnScanOptions& o) {
-  cmd.add_option("--creds", o.creds, "Registry credentials USER:PASSWORD");
-  cmd.add_option("--tls-verify", o.tls_verify, "Verify registry TLS (false allows plain HTTP)")->default_str("true");
-  cmd.add_option("--platform", o.platform, "os/arch[/variant] to pick from a multi-platform image");
-  cmd.add_option("--docker-host", o.docker_host, "Docker engine socket (default unix:///var/run/docker.sock)");
-  cmd.add_option("--containerd-root", o.containerd_root,
-                 "containerd's root folder, for containerd: images (default /var/lib/containerd)");
-  cmd.add_option("--containerd-namespace", o.containerd_namespace,
-                 "containerd namespace of a containerd:NAME image (default: any, k8s.io first)");
-}
-
 void add_common(CLI::App& cmd, VulnScanOptions& o) {
   cmd.add_option("-f,--format", o.format, "Output: table, json, sarif, cyclonedx (with vulnerabilities), html")
       ->check(CLI::IsMember({"table", "json", "sarif", "cyclonedx", "html"}));
@@ -259,7 +199,6 @@ void add_common(CLI::App& cmd, VulnScanOptions& o) {
         ->check(CLI::IsMember({"vuln", "config", "secret", "trust"}));
     cmd.add_option("--trust-policy", o.trust_policy,
                    "Trust policy YAML (docs/trust.md); turns on the trust scanner (findings: trusted-base-image)");
-    add_base_options(cmd, o);
   } else if (o.input == Input::rootfs) {
     cmd.add_option("--scanners", o.scanners, "What to look for: vuln, config, secret; default all three")
         ->delimiter(',')
@@ -292,44 +231,18 @@ void register_image(CLI::App& app, int& exit_code) {
                   "  bulwark image docker://127.0.0.1:5000/app:1 --creds user:pass --db ./bulwark.db\n"
                   "  bulwark image docker-archive:app.tar --severity high --ignore-unfixed --exit-code 1\n"
                   "  bulwark image docker-archive:app.tar --format sarif -o bulwark.sarif\n"
-                  "  bulwark image docker://127.0.0.1:5000/app:1 --base-images docker://127.0.0.1:5000/library/debian\n"
                   "\n{}",
                   kDbNote));
   cmd->add_option("TARGET", o->target, "Image reference")->required();
-  add_image_source_options(*cmd, *o);
+  cmd->add_option("--creds", o->creds, "Registry credentials USER:PASSWORD");
+  cmd->add_option("--tls-verify", o->tls_verify, "Verify registry TLS (false allows plain HTTP)")->default_str("true");
+  cmd->add_option("--platform", o->platform, "os/arch[/variant] to pick from a multi-platform image");
+  cmd->add_option("--docker-host", o->docker_host, "Docker engine socket (default unix:///var/run/docker.sock)");
+  cmd->add_option("--containerd-root", o->containerd_root,
+                  "containerd's root folder, for containerd: images (default /var/lib/containerd)");
+  cmd->add_option("--containerd-namespace", o->containerd_namespace,
+                  "containerd namespace of a containerd:NAME image (default: any, k8s.io first)");
   add_common(*cmd, *o);
-  cmd->callback([o, &exit_code] { exit_code = run_scan(*o); });
-}
-
-void register_base(CLI::App& app, int& exit_code) {
-  auto o = std::make_shared<VulnScanOptions>();
-  o->input = Input::image;
-  o->scanners = {"vuln"};
-  o->base_command = true;
-  auto* cmd = app.add_subcommand("base", "Find what an image is built on and which base image to move to");
-  cmd->footer(
-      fmt::format("What `docker scout recommendations` tells: the base image (from the manifest annotations\n"
-                  "org.opencontainers.image.base.name/.base.digest, the Dockerfile's last FROM, or the tag of\n"
-                  "--base-images whose layers are the image's first ones), which vulnerabilities come from its\n"
-                  "layers and which from the layers on top, and the newer tags of the base that fix the most:\n"
-                  "the best update without a major-version change and the best major-version change.\n"
-                  "Newer tags are versions of the same variant (12.5 -> 12.8, 12.5-slim -> 12.8-slim); each is\n"
-                  "scanned against the same advisory database, its SBOM cached by manifest digest in the cache dir.\n"
-                  "TARGET is an image reference as for `bulwark image`.\n"
-                  "\n"
-                  "Examples:\n"
-                  "  bulwark base docker://127.0.0.1:5000/app:1 --base-images docker://127.0.0.1:5000/library/debian\n"
-                  "  bulwark base docker-archive:app.tar --dockerfile Dockerfile\n"
-                  "  bulwark base oci:./app:1 --base-images oci:./bases --format json -o base.json\n"
-                  "  bulwark base docker://registry.example/app:2 --creds user:pass  # the base the annotations name\n"
-                  "\n{}",
-                  kDbNote));
-  cmd->add_option("TARGET", o->target, "Image reference")->required();
-  add_image_source_options(*cmd, *o);
-  cmd->add_option("-f,--format", o->format, "Output: table, json")->check(CLI::IsMember({"table", "json"}));
-  cmd->add_option("--db", o->db, "Advisory database (default $BULWARK_DB, else <cache dir>/db/bulwark.db)");
-  add_base_options(*cmd, *o);
-  add_scan_options(*cmd, o->scan);
   cmd->callback([o, &exit_code] { exit_code = run_scan(*o); });
 }
 
@@ -368,7 +281,6 @@ void register_sbom_scan(CLI::App& app, int& exit_code) {
 }
 
 BULWARK_COMMAND(image, 20, register_image);
-BULWARK_COMMAND(base, 23, register_base);
 BULWARK_COMMAND(rootfs, 21, register_rootfs);
 BULWARK_COMMAND(sbom_scan, 22, register_sbom_scan);
 

@@ -5,12 +5,6 @@
 
 namespace bulwark::core {
 
-std::size_t SeverityCounts::total() const noexcept {
-  std::size_t t = 0;
-  for (auto v : n) t += v;
-  return t;
-}
-
 std::string_view to_string(Severity s) noexcept {
   switch (s) {
     case Severity::unknown: return "unknown";

@@ -6,7 +6,6 @@
 // the server treat them all alike (see docs/formats/json.md).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -157,48 +156,6 @@ struct Finding {
   std::string fingerprint;
 };
 
-// Findings counted by severity (index: static_cast<size_t>(Severity)).
-struct SeverityCounts {
-  std::array<std::size_t, 6> n{};
-  void add(Severity s) noexcept { ++n[static_cast<std::size_t>(s)]; }
-  [[nodiscard]] std::size_t of(Severity s) const noexcept { return n[static_cast<std::size_t>(s)]; }
-  [[nodiscard]] std::size_t total() const noexcept;
-};
-
-// One tag of the base image's repository that bump advice scanned (docs/base-images.md).
-struct BaseCandidate {
-  std::string tag;
-  std::string reference;        // docker://HOST/REPO:TAG or oci:DIR:TAG
-  std::string manifest_digest;  // the image manifest scanned (and the SBOM cache key)
-  bool major_change = false;    // its major version differs from the base's
-  bool cached = false;          // its SBOM came from the cache
-  SeverityCounts findings;      // its vulnerabilities
-  SeverityCounts fixed;         // the base's vulnerabilities it does not have
-  SeverityCounts added;         // vulnerabilities it has that the base does not
-  std::string error;            // why it could not be scanned (then the counts are empty)
-};
-
-// What an image is built from, how that was found, and what to move to (bulwark base,
-// bulwark image --base-images; docs/base-images.md).
-struct BaseImage {
-  std::string name;                   // "127.0.0.1:5000/library/debian:12.5": repository and tag as found
-  std::string repository;             // "docker://127.0.0.1:5000/library/debian" or "oci:DIR": where tags were listed
-  std::string tag;                    // "12.5"
-  std::string digest;                 // the base's manifest digest, where known
-  std::string source;                 // "annotations", "dockerfile" or "layers"
-  std::string evidence;               // how it was found, one sentence
-  std::vector<std::string> notes;     // disagreements and limits ("the Dockerfile says ...")
-  std::vector<std::string> diff_ids;  // the base's layers; the image's first diff_ids.size() layers are the base
-  bool layers_confirmed = false;      // the image's leading diff-IDs are the base's
-  // Bump advice, when it ran.
-  bool advised = false;
-  std::size_t tags_listed = 0;
-  SeverityCounts current;                 // the base's own vulnerabilities (scanned like the candidates)
-  std::vector<BaseCandidate> candidates;  // newer tags of the same variant, newest first
-  std::optional<std::size_t> update;      // index into candidates: most fixed without a major change
-  std::optional<std::size_t> major;       // the best major-version change
-};
-
 // Everything one scan of one target produced.
 struct ScanResult {
   Target target;
@@ -206,7 +163,6 @@ struct ScanResult {
   OsInfo os;
   std::vector<Package> packages;
   std::vector<Finding> findings;
-  std::optional<BaseImage> base;  // when base-image detection ran
 };
 
 }  // namespace bulwark::core

@@ -146,7 +146,4 @@ struct Platform {
 // Whether a stream from open_decompressed passes the blob through unchanged (no compression).
 [[nodiscard]] bool is_passthrough(const util::ByteStream& stream) noexcept;
 
-// A descriptor's annotation (empty when absent or not a string).
-[[nodiscard]] std::string annotation_of(const nlohmann::json& desc, std::string_view key);
-
 }  // namespace bulwark::image::detail

@@ -3,13 +3,8 @@
 // lists resolved by tag and platform down to one image manifest.
 #include <fmt/format.h>
 
-#include <algorithm>
-
 #include "image/internal.hpp"
-#include "image/registry.hpp"
 #include "image/transports.hpp"
-#include "util/files.hpp"
-#include "util/json_depth.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -43,14 +38,6 @@ std::string annotation(const nlohmann::json& desc, std::string_view key) {
   auto it = desc.find("annotations");
   return it == desc.end() ? std::string() : str_field(*it, key);
 }
-
-}  // namespace
-
-std::string annotation_of(const nlohmann::json& desc, std::string_view key) {
-  return annotation(desc, key);
-}
-
-namespace {
 
 struct Descriptor {
   std::string media_type;
@@ -283,28 +270,6 @@ Result<std::unique_ptr<ImageSource>> open_oci_layout(const std::filesystem::path
   }
   std::string reference = "oci:" + dir.string() + (tag.empty() ? "" : ":" + tag);
   return detail::open_oci_store(detail::make_folder_store(dir), tag, options, ctx, std::move(reference));
-}
-
-Result<std::vector<std::string>> list_oci_layout_tags(const std::filesystem::path& dir, const core::Limits& limits) {
-  auto text = util::read_file(dir / "index.json", limits.max_document_bytes);
-  if (!text) return std::unexpected(text.error().within(dir.string()));
-  if (util::json_depth(*text, limits.max_json_depth) > limits.max_json_depth)
-    return fail(ErrorCode::limit, "index.json is nested too deeply", dir.string());
-  auto index = nlohmann::json::parse(*text, nullptr, false);
-  if (index.is_discarded() || !index.is_object())
-    return fail(ErrorCode::parse, "index.json is not a JSON object", dir.string());
-  std::vector<std::string> tags;
-  auto ms = index.find("manifests");
-  if (ms == index.end()) return tags;
-  if (!ms->is_array()) return fail(ErrorCode::parse, "index.json: manifests is not a list", dir.string());
-  for (const auto& m : *ms) {
-    if (!m.is_object())
-      return fail(ErrorCode::parse, "index.json: a manifest descriptor is not an object", dir.string());
-    std::string name = detail::annotation_of(m, "org.opencontainers.image.ref.name");
-    if (name.empty() || name.ends_with(".sig") || name.ends_with(".att") || name.starts_with("sha256-")) continue;
-    if (std::find(tags.begin(), tags.end(), name) == tags.end()) tags.push_back(std::move(name));
-  }
-  return tags;
 }
 
 }  // namespace bulwark::image

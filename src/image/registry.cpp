@@ -609,60 +609,6 @@ std::vector<AuthChallenge> parse_auth_challenges(const std::vector<std::string>&
   return out;
 }
 
-// ---------------------------------------------------------------- tags
-
-namespace {
-
-// The next page of a tags list: `Link: </v2/<repo>/tags/list?n=..&last=..>; rel="next"`, as a
-// path on the same registry (an absolute URL elsewhere is refused: the session's credentials
-// go to the registry only).
-std::optional<std::string> next_page(const util::HttpResponse& res, const std::string& repository) {
-  auto link = res.headers.get("Link");
-  if (!link) return std::nullopt;
-  const auto open = link->find('<');
-  const auto close = link->find('>', open == std::string::npos ? 0 : open);
-  if (open == std::string::npos || close == std::string::npos || link->find("rel=\"next\"", close) == std::string::npos)
-    return std::nullopt;
-  std::string target = link->substr(open + 1, close - open - 1);
-  if (!target.starts_with("/v2/" + repository + "/tags/list")) return std::nullopt;
-  return target;
-}
-
-}  // namespace
-
-Result<std::vector<std::string>> list_registry_tags(const Reference& ref, const SourceOptions& options,
-                                                    const core::Context& ctx, std::size_t max) {
-  const std::string host = registry_api_host(ref.registry);
-  const std::string shown = "docker://" + host + "/" + ref.repository;
-  if (ref.repository.empty()) return fail(ErrorCode::invalid_argument, "no repository in the reference", shown);
-  auto creds = resolve_credentials(ref.registry.empty() ? host : ref.registry, options);
-  if (!creds) return std::unexpected(creds.error());
-  Session session(host, ref.repository, std::move(*creds), options.tls_verify, ctx.limits);
-  if (auto st = session.probe(); !st) return std::unexpected(st.error());
-  std::vector<std::string> tags;
-  std::string path = "/v2/" + ref.repository + "/tags/list?n=1000";
-  for (int page = 0; page < 1000; ++page) {
-    auto res = session.get(path, "application/json", ctx.limits.max_document_bytes, "tags list");
-    if (!res) return std::unexpected(res.error());
-    if (res->status != 200) return std::unexpected(session.api_error(*res, "tags list"));
-    auto doc = parse_document(res->body, ctx.limits, shown + " tags list");
-    if (!doc) return std::unexpected(doc.error());
-    if (!doc->is_object()) return fail(ErrorCode::parse, "the tags list is not a JSON object", shown);
-    if (auto t = doc->find("tags"); t != doc->end() && !t->is_null()) {
-      if (!t->is_array()) return fail(ErrorCode::parse, "the tags list's tags is not a list", shown);
-      for (const auto& tag : *t) {
-        if (!tag.is_string()) return fail(ErrorCode::parse, "the tags list holds a tag that is not a string", shown);
-        if (tags.size() >= max) return fail(ErrorCode::limit, fmt::format("more than {} tags", max), shown);
-        tags.push_back(tag.get<std::string>());
-      }
-    }
-    auto next = next_page(*res, ref.repository);
-    if (!next) return tags;
-    path = *next;
-  }
-  return fail(ErrorCode::limit, "the tags list has more than 1000 pages", shown);
-}
-
 // ---------------------------------------------------------------- open_registry
 
 Result<std::unique_ptr<ImageSource>> open_registry(const Reference& ref, const SourceOptions& options,

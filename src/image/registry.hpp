@@ -12,8 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include "core/context.hpp"
-#include "image/reference.hpp"
 #include "image/source.hpp"
 #include "util/error.hpp"
 
@@ -54,17 +52,5 @@ struct AuthChallenge {
 
 // Parses every challenge in the given header values (a value may hold several).
 [[nodiscard]] std::vector<AuthChallenge> parse_auth_challenges(const std::vector<std::string>& headers);
-
-// The tags of the repository `ref` names (GET /v2/<repo>/tags/list, following the Link
-// header's next pages on the same registry), with the same credentials and TLS rules as
-// open_source. More than `max` tags is an error (ErrorCode::limit).
-[[nodiscard]] Result<std::vector<std::string>> list_registry_tags(const Reference& ref, const SourceOptions& options,
-                                                                  const core::Context& ctx, std::size_t max = 100000);
-
-// The tags of an OCI image layout: the org.opencontainers.image.ref.name of index.json's
-// descriptors, in index order; cosign's signature, attestation and referrers tags
-// (*.sig, *.att, sha256-*) are left out.
-[[nodiscard]] Result<std::vector<std::string>> list_oci_layout_tags(const std::filesystem::path& dir,
-                                                                    const core::Limits& limits);
 
 }  // namespace bulwark::image

@@ -121,17 +121,6 @@ class TokenRegistry : public ::testing::Test {
       // Whatever digest is asked for, this registry sends the v1 manifest.
       return TestResponse{200, {{"Content-Type", type}}, manifest_};
     }
-    const std::string tags = "/v2/proto/app/tags/list";
-    if (req.target == tags + "?n=1000") {
-      // Page one, and where the next page is: on this registry, or (offsite_) somewhere else.
-      const std::string next = offsite_ ? "http://localhost:" + std::to_string(storage_->port()) + tags + "?last=b"
-                                        : tags + "?n=1000&last=b";
-      return TestResponse{
-          200, {{"Link", "<" + next + ">; rel=\"next\""}}, json{{"name", "proto/app"}, {"tags", {"12.5", "b"}}}.dump()};
-    }
-    if (req.target == tags + "?n=1000&last=b") {
-      return TestResponse{200, {}, json{{"name", "proto/app"}, {"tags", {"12.8", "latest"}}}.dump()};
-    }
     if (req.target == blobs + digest_of(config_)) return TestResponse{200, {}, config_};
     if (req.target == blobs + digest_of(layer_)) {
       // Like registries backed by object storage: the blob is elsewhere, on another host.
@@ -160,7 +149,6 @@ class TokenRegistry : public ::testing::Test {
   }
 
   std::string layer_, config_, manifest_, served_layer_;
-  bool offsite_ = false;
   std::atomic<int> port_{0};
   std::unique_ptr<LoopbackHttpServer> storage_;
   std::unique_ptr<LoopbackHttpServer> registry_;
@@ -265,48 +253,6 @@ TEST_F(TokenRegistry, ManifestOverTheDocumentLimitIsRefused) {
   auto src = image::open_registry(ref("v1"), options(), ctx_);
   ASSERT_FALSE(src);
   EXPECT_EQ(src.error().code, ErrorCode::limit);
-}
-
-TEST_F(TokenRegistry, TagsListFollowsItsPagesOnTheSameRegistryOnly) {
-  auto tags = image::list_registry_tags(ref(""), options(), ctx_);
-  ASSERT_TRUE(tags) << tags.error().describe();
-  EXPECT_EQ(*tags, (std::vector<std::string>{"12.5", "b", "12.8", "latest"}));
-
-  auto few = image::list_registry_tags(ref(""), options(), ctx_, 3);
-  ASSERT_FALSE(few);
-  EXPECT_EQ(few.error().code, ErrorCode::limit);
-
-  // A next page on another host is not followed: the credentials go to the registry only.
-  offsite_ = true;
-  auto first = image::list_registry_tags(ref(""), options(), ctx_);
-  ASSERT_TRUE(first) << first.error().describe();
-  EXPECT_EQ(*first, (std::vector<std::string>{"12.5", "b"}));
-  EXPECT_TRUE(storage_->requests().empty());
-}
-
-TEST(OciLayoutTags, ListsRefNamesWithoutSignatureTags) {
-  auto dir = util::make_temp_dir(fs::temp_directory_path(), "bulwark-oci-tags");
-  ASSERT_TRUE(dir);
-  util::ScopedDir guard(*dir);
-  auto desc = [](const std::string& name) {
-    return json{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                {"digest", "sha256:" + std::string(64, 'a')},
-                {"size", 10},
-                {"annotations", {{"org.opencontainers.image.ref.name", name}}}};
-  };
-  json index{{"schemaVersion", 2},
-             {"manifests",
-              {desc("12.5"), desc("sha256-" + std::string(64, 'a') + ".sig"), desc("12.8"), desc("12.5"),
-               desc("sha256-" + std::string(64, 'a')), json{{"digest", "sha256:x"}}}}};
-  ASSERT_TRUE(util::write_file_atomic(*dir / "index.json", index.dump()));
-  auto tags = image::list_oci_layout_tags(*dir, core::Limits{});
-  ASSERT_TRUE(tags) << tags.error().describe();
-  EXPECT_EQ(*tags, (std::vector<std::string>{"12.5", "12.8"}));
-
-  ASSERT_TRUE(util::write_file_atomic(*dir / "index.json", R"({"manifests": {"a": 1}})"));
-  auto bad = image::list_oci_layout_tags(*dir, core::Limits{});
-  ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().describe().find("manifests is not a list"), std::string::npos) << bad.error().describe();
 }
 
 TEST(AuthChallenges, ParsesSeveralSchemesAndQuotedParams) {

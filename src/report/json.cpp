@@ -7,7 +7,6 @@
 // always present, possibly empty.
 #include <nlohmann/json.hpp>
 
-#include "report/base_image.hpp"
 #include "report/report.hpp"
 #include "report/vulnerabilities.hpp"
 
@@ -145,75 +144,6 @@ Json standard_json(const core::StandardRef& s) {
   return out;
 }
 
-Json counts_json(const core::SeverityCounts& c) {
-  Json out;
-  out["total"] = c.total();
-  for (auto s : {core::Severity::critical, core::Severity::high, core::Severity::medium, core::Severity::low,
-                 core::Severity::info, core::Severity::unknown}) {
-    out[std::string(core::to_string(s))] = c.of(s);
-  }
-  return out;
-}
-
-// targets[].base_image: the detected base, the findings by origin, the bump advice.
-Json base_json(const core::ScanResult& result) {
-  const auto& b = *result.base;
-  Json out;
-  out["found"] = !b.name.empty();
-  put(out, "name", b.name);
-  put(out, "tag", b.tag);
-  put(out, "digest", b.digest);
-  put(out, "repository", b.repository);
-  put(out, "source", b.source);
-  put(out, "evidence", b.evidence);
-  out["notes"] = b.notes;
-  out["layers_confirmed"] = b.layers_confirmed;
-  if (!b.diff_ids.empty()) {
-    out["layers"] = b.diff_ids.size();
-    out["diff_ids"] = b.diff_ids;
-    const auto a = attribute(result);
-    out["vulnerabilities"] =
-        Json{{"base", counts_json(a.base)}, {"top", counts_json(a.top)}, {"unattributed", counts_json(a.unattributed)}};
-  }
-  if (b.advised) {
-    Json advice;
-    advice["tags_listed"] = b.tags_listed;
-    advice["current"] = counts_json(b.current);
-    Json cands = Json::array();
-    for (const auto& c : b.candidates) {
-      Json j;
-      j["tag"] = c.tag;
-      j["reference"] = c.reference;
-      put(j, "manifest_digest", c.manifest_digest);
-      j["major_change"] = c.major_change;
-      j["cached"] = c.cached;
-      if (!c.error.empty()) {
-        j["error"] = c.error;
-      } else {
-        j["vulnerabilities"] = counts_json(c.findings);
-        j["fixed"] = counts_json(c.fixed);
-        j["added"] = counts_json(c.added);
-      }
-      cands.push_back(std::move(j));
-    }
-    advice["candidates"] = std::move(cands);
-    auto rec = [&](const std::optional<std::size_t>& i) -> Json {
-      if (!i) return nullptr;
-      const auto& c = b.candidates[*i];
-      return Json{{"tag", c.tag},
-                  {"reference", c.reference},
-                  {"fixed", counts_json(c.fixed)},
-                  {"added", counts_json(c.added)},
-                  {"vulnerabilities", counts_json(c.findings)},
-                  {"text", describe_recommendation(b.name, c)}};
-    };
-    advice["update"] = rec(b.update);
-    advice["major"] = rec(b.major);
-    out["advice"] = std::move(advice);
-  }
-  return out;
-}
-
 Json finding_json(const core::Finding& f, const core::Target& scanned) {
   Json out;
   out["id"] = f.id;
@@ -263,7 +193,6 @@ std::string json_document(const std::vector<core::ScanResult>& results, const Js
     Json target = target_json(result.target);
     if (result.os.known()) target["os"] = os_json(result.os);
     if (result.image) target["image"] = image_json(*result.image);
-    if (result.base) target["base_image"] = base_json(result);
     if (coverage != nullptr && i < coverage->size() && (*coverage)[i]) {
       target["vulnerability_coverage"] = coverage_json(*(*coverage)[i]);
     }
@@ -275,11 +204,7 @@ std::string json_document(const std::vector<core::ScanResult>& results, const Js
     targets.push_back(std::move(target));
     for (const auto& finding : result.findings) {
       if (finding.status == core::FindingStatus::pass && !options.include_passed) continue;
-      Json f = finding_json(finding, result.target);
-      if (result.base) {
-        if (const auto b = from_base(*result.base, finding)) f["origin"] = *b ? "base" : "top";
-      }
-      findings.push_back(std::move(f));
+      findings.push_back(finding_json(finding, result.target));
     }
   }
   doc["targets"] = std::move(targets);

@@ -15,7 +15,6 @@
 #include <string_view>
 #include <vector>
 
-#include "report/base_image.hpp"
 #include "report/report.hpp"
 #include "report/vulnerabilities.hpp"
 #include "util/strings.hpp"
@@ -273,19 +272,6 @@ std::string base_image_line(const core::ScanResult& result) {
                      result.image->base_digest.empty() ? "" : "@", cell(result.image->base_digest));
 }
 
-namespace {
-
-// The layer a vulnerability came from; "base" or "top" after it when the base's layers are known.
-std::string layer_cell(const core::ScanResult& result, const core::Finding& f) {
-  std::string c = short_digest(f.location.layer);
-  if (result.base) {
-    if (const auto b = from_base(*result.base, f)) c += *b ? " base" : " top";
-  }
-  return c;
-}
-
-}  // namespace
-
 std::string vulnerability_table(const core::ScanResult& result, bool color, const core::VulnCoverage* coverage) {
   std::vector<Row> rows;
   std::array<std::size_t, 6> by_severity{};
@@ -301,7 +287,7 @@ std::string vulnerability_table(const core::ScanResult& result, bool color, cons
     std::string package = f.package ? cell(f.package->name) : std::string(kEmptyCell);
     std::string installed = f.package ? cell(f.package->version) : std::string(kEmptyCell);
     rows.push_back(Row{{package, installed, cell(v.fixed_version), cell(v.state),
-                        std::string(core::to_string(f.severity)), cell(f.id), layer_cell(result, f)},
+                        std::string(core::to_string(f.severity)), cell(f.id), short_digest(f.location.layer)},
                        severity_color(f.severity),
                        4});
   }
@@ -341,62 +327,6 @@ std::string vulnerability_table(const core::ScanResult& result, bool color, cons
   out += "\n";
   return out + render({"PACKAGE", "INSTALLED", "FIXED", "STATE", "SEVERITY", "ID", "LAYER"}, rows, color) + note +
          (gap.empty() ? std::string() : "\n" + gap);
-}
-
-std::string base_image_table(const core::ScanResult& result, bool color) {
-  if (!result.base) return {};
-  const auto& b = *result.base;
-  std::string out;
-  if (b.name.empty()) {
-    out = "Base image: not found\n";
-  } else {
-    out = fmt::format("Base image: {}{} (found by {}: {})\n", cell(b.name),
-                      b.digest.empty() ? "" : " @" + short_digest(b.digest), b.source, cell(b.evidence));
-  }
-  for (const auto& n : b.notes) out += "  note: " + cell(n) + "\n";
-  if (!b.diff_ids.empty() && result.image) {
-    const auto a = attribute(result);
-    const auto top_layers = result.image->layers.size() - std::min(result.image->layers.size(), b.diff_ids.size());
-    auto part = [](const core::SeverityCounts& c) {
-      const auto s = severity_summary(c);
-      return s.empty() ? fmt::format("{}", c.total()) : fmt::format("{} ({})", c.total(), s);
-    };
-    out += fmt::format("Vulnerabilities: {} from the base image's {} layer{}, {} from the {} layer{} on top",
-                       part(a.base), b.diff_ids.size(), b.diff_ids.size() == 1 ? "" : "s", part(a.top), top_layers,
-                       top_layers == 1 ? "" : "s");
-    if (a.unattributed.total() > 0) out += fmt::format(", {} without a layer", part(a.unattributed));
-    out += "\n";
-  }
-  if (!b.advised) return out;
-  const std::string from = b.name;
-  out += fmt::format("\nBase image advice ({}: {} tags, {} newer scanned):\n", cell(b.repository), b.tags_listed,
-                     b.candidates.size());
-  if (b.update) out += "  Update:        " + cell(describe_recommendation(from, b.candidates[*b.update])) + "\n";
-  if (b.major) out += "  Major version: " + cell(describe_recommendation(from, b.candidates[*b.major])) + "\n";
-  if (!b.update && !b.major) {
-    out += b.candidates.empty() ? "  No newer tag of the same variant.\n"
-                                : "  No newer tag fixes any of the base image's vulnerabilities.\n";
-  }
-  if (b.candidates.empty()) return out;
-  auto counts = [](const core::SeverityCounts& c) {
-    const auto s = severity_summary(c);
-    return s.empty() ? fmt::format("{}", c.total()) : fmt::format("{} ({})", c.total(), s);
-  };
-  std::vector<Row> rows;
-  rows.push_back(Row{{cell(b.tag) + " (current)", "", counts(b.current), "", ""}, {}, 0});
-  for (std::size_t i = 0; i < b.candidates.size(); ++i) {
-    const auto& c = b.candidates[i];
-    std::string tag = cell(c.tag);
-    if (b.update && *b.update == i) tag += " (update)";
-    if (b.major && *b.major == i) tag += " (major)";
-    if (!c.error.empty()) {
-      rows.push_back(Row{{tag, c.major_change ? "yes" : "", "not scanned: " + cell(c.error), "", ""}, {}, 0});
-      continue;
-    }
-    rows.push_back(
-        Row{{tag, c.major_change ? "yes" : "", counts(c.findings), counts(c.fixed), counts(c.added)}, {}, 0});
-  }
-  return out + "\n" + render({"TAG", "MAJOR", "VULNERABILITIES", "FIXED", "ADDED"}, rows, color);
 }
 
 }  // namespace bulwark::report

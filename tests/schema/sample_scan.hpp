@@ -142,37 +142,4 @@ inline core::Finding passed_finding() {
   return f;
 }
 
-// The sample image with a detected base (its first layer) and bump advice: one update, no
-// major change, a candidate that could not be scanned (docs/base-images.md).
-inline core::BaseImage sample_base_image(const core::ScanResult& r) {
-  core::BaseImage b;
-  b.name = "registry.example:5000/library/debian:12.5";
-  b.repository = "docker://registry.example:5000/library/debian";
-  b.tag = "12.5";
-  b.digest = "sha256:3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b";
-  b.source = "layers";
-  b.evidence = "the image's first 1 of 2 layers (diff-IDs) are registry.example:5000/library/debian:12.5's";
-  b.diff_ids = {r.image->layers[0].diff_id};
-  b.layers_confirmed = true;
-  b.advised = true;
-  b.tags_listed = 5;
-  b.current.add(core::Severity::critical);
-  b.current.add(core::Severity::high);
-  core::BaseCandidate c;
-  c.tag = "12.8";
-  c.reference = b.repository + ":12.8";
-  c.manifest_digest = "sha256:4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c";
-  c.findings.add(core::Severity::high);
-  c.fixed.add(core::Severity::critical);
-  b.candidates.push_back(c);
-  core::BaseCandidate broken;
-  broken.tag = "13.1";
-  broken.reference = b.repository + ":13.1";
-  broken.major_change = true;
-  broken.error = "registry.example:5000/library/debian manifest 13.1: not found";
-  b.candidates.push_back(broken);
-  b.update = 0;
-  return b;
-}
-
 }  // namespace bulwark::fixtures

@@ -102,9 +102,6 @@ int main(int argc, char** argv) {
   failures += write(out / "licences.cdx.json", sbom::write_cyclonedx(licences, options));
   failures += write(out / "licences.spdx.json", sbom::write_spdx(licences, options));
   failures += write(out / "image.bulwark.json", report::write_json({image}, {"0.1.0", true, true}));
-  auto based = image;
-  based.base = fixtures::sample_base_image(based);
-  failures += write(out / "base.bulwark.json", report::write_json({based}, {"0.1.0", false, false}));
   failures += write(out / "findings.bulwark.json", report::write_json({image, rootfs}, {"0.1.0", false, false}));
   failures += write(out / "rootfs.bulwark.json", report::write_json({rootfs}, {"", true, false}));
   // SARIF: the image with findings (one suppressed by policy), passed checks included,
