@@ -159,9 +159,7 @@ void register_attest(CLI::App& app, int& exit_code) {
   cmd->add_option("--password-file", opts->password_file,
                   "File whose first line is the key's password (else COSIGN_PASSWORD)");
   cmd->add_option("--reference", opts->reference, "The Statement's subject name (default: HOST/REPO or the target)");
-  cmd->add_option("--creds", opts->creds, "Registry credentials USER:PASSWORD (else BULWARK_USERNAME/PASSWORD)");
-  cmd->add_option("--tls-verify", opts->tls_verify, "Verify registry TLS (false allows plain HTTP)")
-      ->default_str("true");
+  add_registry_options(cmd, opts->creds, opts->tls_verify);
   cmd->add_option("--cache-dir", opts->scan.cache_dir, "Layer cache for the SBOM (default: the user's cache)");
   cmd->callback([opts, &exit_code] { exit_code = run_attest(*opts); });
 }

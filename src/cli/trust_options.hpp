@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "image/reference.hpp"
 #include "trust/cosign.hpp"
 #include "util/error.hpp"
@@ -41,6 +43,12 @@ inline trust::RegistryTarget registry_target(const image::Reference& ref, const 
     t.password = c.substr(colon + 1);
   }
   return t;
+}
+
+// The registry options every trust command takes: --creds and --tls-verify.
+inline void add_registry_options(CLI::App* cmd, std::string& creds, bool& tls_verify) {
+  cmd->add_option("--creds", creds, "Registry credentials USER:PASSWORD (else BULWARK_USERNAME/PASSWORD)");
+  cmd->add_option("--tls-verify", tls_verify, "Verify registry TLS (false allows plain HTTP)")->default_str("true");
 }
 
 }  // namespace bulwark::cli

@@ -180,9 +180,7 @@ void register_verify(CLI::App& app, int& exit_code) {
   cmd->add_option("--key", opts->key, "PEM public key (or --trust-policy)");
   cmd->add_option("--trust-policy", opts->trust_policy,
                   "Trust policy YAML (docs/trust.md): registries, required signers, digest pinning, base images");
-  cmd->add_option("--creds", opts->creds, "Registry credentials USER:PASSWORD (else BULWARK_USERNAME/PASSWORD)");
-  cmd->add_option("--tls-verify", opts->tls_verify, "Verify registry TLS (false allows plain HTTP)")
-      ->default_str("true");
+  add_registry_options(cmd, opts->creds, opts->tls_verify);
   cmd->add_option("--reference", opts->reference,
                   "Repository the signature's docker-reference must name (default: not checked)");
   cmd->add_option("--type", opts->type,
@@ -215,9 +213,7 @@ void register_sign(CLI::App& app, int& exit_code) {
                   "File whose first line is the key's password (else COSIGN_PASSWORD)");
   cmd->add_option("--reference", opts->reference,
                   "docker-reference written into the payload (default for docker://: HOST/REPO; required for oci:)");
-  cmd->add_option("--creds", opts->creds, "Registry credentials USER:PASSWORD (else BULWARK_USERNAME/PASSWORD)");
-  cmd->add_option("--tls-verify", opts->tls_verify, "Verify registry TLS (false allows plain HTTP)")
-      ->default_str("true");
+  add_registry_options(cmd, opts->creds, opts->tls_verify);
   cmd->callback([opts, &exit_code] { exit_code = run_sign(*opts); });
 }
 

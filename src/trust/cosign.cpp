@@ -608,6 +608,32 @@ Result<ImageSignatureVerdict> verify_in(Store& store, const std::string& tag, st
   return v;
 }
 
+// Runs f on the layout's or the registry's store; its errors name the layout or the repository.
+template <class F>
+auto in_layout(const std::string& dir, F&& f) -> decltype(f(std::declval<Store&>())) {
+  LayoutStore store(dir);
+  auto r = f(store);
+  if (!r) return std::unexpected(r.error().within(dir));
+  return r;
+}
+
+template <class F>
+auto in_registry(const RegistryTarget& target, F&& f) -> decltype(f(std::declval<Store&>())) {
+  try {
+    RegistryStore store(target);
+    auto r = f(store);
+    if (!r) return std::unexpected(r.error().within(target.registry + "/" + target.repository));
+    return r;
+  } catch (const std::exception& e) {
+    return fail(ErrorCode::internal, e.what());
+  }
+}
+
+// The reference a registry target names: its digest when given, else its tag.
+std::string registry_ref(const RegistryTarget& t) {
+  return t.digest.empty() ? t.tag : t.digest;
+}
+
 }  // namespace
 
 std::string referrers_tag(std::string_view digest) {
@@ -618,42 +644,21 @@ std::string referrers_tag(std::string_view digest) {
 }
 
 Result<Referrers> oci_layout_referrers(const std::string& dir, const std::string& digest) {
-  LayoutStore store(dir);
-  auto r = store.referrers(digest);
-  if (!r) return std::unexpected(r.error().within(dir));
-  return r;
+  return in_layout(dir, [&](Store& s) { return s.referrers(digest); });
 }
 
 Result<Referrers> registry_referrers(const RegistryTarget& target, const std::string& digest) {
-  try {
-    RegistryStore store(target);
-    auto r = store.referrers(digest);
-    if (!r) return std::unexpected(r.error().within(target.registry + "/" + target.repository));
-    return r;
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::internal, e.what());
-  }
+  return in_registry(target, [&](Store& s) { return s.referrers(digest); });
 }
 
 Result<ImageSignatureVerdict> verify_oci_layout_image(const std::string& dir, const std::string& tag,
                                                       std::string_view public_key_pem, std::string_view repository) {
-  LayoutStore store(dir);
-  auto v = verify_in(store, tag, public_key_pem, repository);
-  if (!v) return std::unexpected(v.error().within(dir));
-  return v;
+  return in_layout(dir, [&](Store& s) { return verify_in(s, tag, public_key_pem, repository); });
 }
 
 Result<ImageSignatureVerdict> verify_registry_image(const RegistryTarget& target, std::string_view public_key_pem,
                                                     std::string_view repository) {
-  try {
-    RegistryStore store(target);
-    std::string ref = target.digest.empty() ? target.tag : target.digest;
-    auto v = verify_in(store, ref, public_key_pem, repository);
-    if (!v) return std::unexpected(v.error().within(target.registry + "/" + target.repository));
-    return v;
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::internal, e.what());
-  }
+  return in_registry(target, [&](Store& s) { return verify_in(s, registry_ref(target), public_key_pem, repository); });
 }
 
 namespace {
@@ -911,22 +916,13 @@ Result<ImageAttestation> verify_dsse_attestation(std::string_view envelope_json,
 Result<AttestationVerdict> verify_oci_layout_attestations(const std::string& dir, const std::string& tag,
                                                           std::string_view predicate_type,
                                                           std::string_view public_key_pem) {
-  LayoutStore store(dir);
-  auto v = attestations_in(store, tag, predicate_type, public_key_pem);
-  if (!v) return std::unexpected(v.error().within(dir));
-  return v;
+  return in_layout(dir, [&](Store& s) { return attestations_in(s, tag, predicate_type, public_key_pem); });
 }
 
 Result<AttestationVerdict> verify_registry_attestations(const RegistryTarget& target, std::string_view predicate_type,
                                                         std::string_view public_key_pem) {
-  try {
-    RegistryStore store(target);
-    auto v = attestations_in(store, target.digest.empty() ? target.tag : target.digest, predicate_type, public_key_pem);
-    if (!v) return std::unexpected(v.error().within(target.registry + "/" + target.repository));
-    return v;
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::internal, e.what());
-  }
+  return in_registry(
+      target, [&](Store& s) { return attestations_in(s, registry_ref(target), predicate_type, public_key_pem); });
 }
 
 // ---- writing: signatures and attestations, cosign's way and as OCI 1.1 referrers ---------
@@ -1128,22 +1124,6 @@ Result<AttestResult> attest_in(Store& store, const std::string& tag, std::string
   return attach_in(store, tag, *envelope, predicate_type);
 }
 
-template <class F>
-auto in_registry(const RegistryTarget& target, F&& f) -> decltype(f(std::declval<Store&>())) {
-  try {
-    RegistryStore store(target);
-    auto r = f(store);
-    if (!r) return std::unexpected(r.error().within(target.registry + "/" + target.repository));
-    return r;
-  } catch (const std::exception& e) {
-    return fail(ErrorCode::internal, e.what());
-  }
-}
-
-std::string registry_ref(const RegistryTarget& t) {
-  return t.digest.empty() ? t.tag : t.digest;
-}
-
 }  // namespace
 
 Result<std::string> make_in_toto_statement(std::string_view subject_name, std::string_view manifest_digest,
@@ -1170,10 +1150,7 @@ Result<std::string> make_in_toto_statement(std::string_view subject_name, std::s
 
 Result<SignResult> sign_oci_layout_image(const std::string& dir, const std::string& tag,
                                          std::string_view private_key_pem, std::string_view docker_reference) {
-  LayoutStore store(dir);
-  auto r = sign_in(store, tag, private_key_pem, docker_reference);
-  if (!r) return std::unexpected(r.error().within(dir));
-  return r;
+  return in_layout(dir, [&](Store& s) { return sign_in(s, tag, private_key_pem, docker_reference); });
 }
 
 Result<SignResult> sign_registry_image(const RegistryTarget& target, std::string_view private_key_pem,
@@ -1184,19 +1161,16 @@ Result<SignResult> sign_registry_image(const RegistryTarget& target, std::string
 
 Result<std::string> attach_oci_layout_attestation(const std::string& dir, const std::string& tag,
                                                   std::string_view envelope_json, std::string_view predicate_type) {
-  LayoutStore store(dir);
-  auto r = attach_in(store, tag, envelope_json, predicate_type);
-  if (!r) return std::unexpected(r.error().within(dir));
+  auto r = in_layout(dir, [&](Store& s) { return attach_in(s, tag, envelope_json, predicate_type); });
+  if (!r) return std::unexpected(r.error());
   return r->attestation_manifest;
 }
 
 Result<AttestResult> attest_oci_layout_image(const std::string& dir, const std::string& tag,
                                              std::string_view subject_name, std::string_view predicate_type,
                                              std::string_view predicate_json, std::string_view private_key_pem) {
-  LayoutStore store(dir);
-  auto r = attest_in(store, tag, subject_name, predicate_type, predicate_json, private_key_pem);
-  if (!r) return std::unexpected(r.error().within(dir));
-  return r;
+  return in_layout(
+      dir, [&](Store& s) { return attest_in(s, tag, subject_name, predicate_type, predicate_json, private_key_pem); });
 }
 
 Result<AttestResult> attest_registry_image(const RegistryTarget& target, std::string_view subject_name,

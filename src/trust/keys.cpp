@@ -75,18 +75,23 @@ std::string b64_field(const json& j, const char* key) {
   return b64(it->get<std::string>()).value_or("");
 }
 
+// A private key as unencrypted PKCS#8 PEM, in OpenSSL's secure heap until it is returned.
+Result<std::string> pkcs8_pem(EVP_PKEY* key, const std::string& file) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_secmem()), BIO_free);
+  if (!out || PEM_write_bio_PrivateKey(out.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    return fail(ErrorCode::internal, "writing the private key failed", file);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(out.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
 // A DER private key (PKCS#8, or SEC1/PKCS#1 as older cosign keys hold) as PKCS#8 PEM.
 Result<std::string> der_to_pkcs8_pem(const std::string& der, const std::string& file) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
       d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size())), EVP_PKEY_free);
   if (!key) return fail(ErrorCode::parse, "the decrypted key is not a DER private key", file);
-  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_secmem()), BIO_free);
-  if (!out || PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
-    return fail(ErrorCode::internal, "writing the private key failed", file);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(out.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
+  return pkcs8_pem(key.get(), file);
 }
 
 Result<std::string> decrypt_cosign(const std::string& body, const std::string& password, const std::string& file) {
@@ -186,12 +191,7 @@ Result<std::string> decrypt_private_key(std::string_view text, const std::option
     return fail(ErrorCode::parse, "not a PEM private key (PKCS#8, EC, RSA, or cosign's ENCRYPTED SIGSTORE PRIVATE KEY)",
                 file);
   }
-  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_secmem()), BIO_free);
-  if (!out || PEM_write_bio_PrivateKey(out.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
-    return fail(ErrorCode::internal, "writing the private key failed", file);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(out.get(), &data);
-  return std::string(data, static_cast<std::size_t>(n));
+  return pkcs8_pem(key.get(), file);
 }
 
 Result<std::string> load_signing_key(const std::string& key_file, const std::string& password_file) {
