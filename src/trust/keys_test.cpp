@@ -106,7 +106,8 @@ TEST(CosignKeys, EncryptedPkcs8KeysToo) {
   char pw[] = "pkcs8-pw";
   ASSERT_EQ(PEM_write_bio_PKCS8PrivateKey(out.get(), key.get(), EVP_aes_256_cbc(), pw, 8, nullptr, nullptr), 1);
   char* data = nullptr;
-  const std::string enc(data, static_cast<std::size_t>(BIO_get_mem_data(out.get(), &data)));
+  const long size = BIO_get_mem_data(out.get(), &data);  // before data is read: argument order is unspecified
+  const std::string enc(data, static_cast<std::size_t>(size));
   ASSERT_NE(enc.find("ENCRYPTED PRIVATE KEY"), std::string::npos);
   EXPECT_FALSE(trust::is_encrypted_cosign_key(enc));
   auto pem = trust::decrypt_private_key(enc, std::string("pkcs8-pw"), "k.pem");
